@@ -1,0 +1,95 @@
+# cutover — build, test, bench, demo.
+#
+#   make            bin/cutover
+#   make asan       bin/cutover-asan (AddressSanitizer + UBSan)
+#   make test       installs what is missing, unit + e2e tests (private MariaDB)
+#   make bench      every benchmark, our figure beside its baseline
+#   make demo       a whole migration of a sample shop under a live writer
+#   make deps       install the Debian packages all of the above need
+#   make fuzz       longer libFuzzer runs of the parsers
+
+PKGS      := mysqlclient sqlite3 libuv jansson libcurl openssl
+CC        ?= cc
+OPT       ?= -O2
+WARN      := -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS    += -std=c11 -D_GNU_SOURCE -g $(OPT) $(WARN) -MMD -MP -I. $(PKG_CFLAGS)
+LDLIBS    += $(PKG_LIBS) -lpthread -lm
+
+BUILD     ?= build
+SRC       := $(wildcard orchestrator/*.c stages/*.c sync/*.c checkpoints/*.c)
+LIB_SRC   := $(filter-out orchestrator/main.c,$(SRC))
+OBJ       := $(SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRC  := $(wildcard tests/lib/*.c)
+TOOL_BIN  := $(TOOL_SRC:tests/lib/%.c=bin/%)
+
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+             -fno-sanitize-recover=undefined
+
+.PHONY: all asan test unit e2e bench bench-copy bench-sync bench-verify \
+        bench-cutover bench-watchers demo deps fuzz clean tools check-deps
+
+all: bin/cutover tools
+
+bin/cutover: $(OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+tools: $(TOOL_BIN)
+
+bin/%: tests/lib/%.c $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+asan:
+	$(MAKE) BUILD=build-asan OPT=-O1 CFLAGS="$(SAN_FLAGS)" \
+	        LDFLAGS="$(SAN_FLAGS)" bin/cutover-asan
+
+bin/cutover-asan: $(SRC:%.c=build-asan/%.o)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Install what is missing (no-op on a machine that has everything).
+check-deps:
+	@tests/lib/deps.sh --check >/dev/null 2>&1 || tests/lib/deps.sh
+
+deps:
+	tests/lib/deps.sh
+
+unit: $(UNIT_BIN)
+	@tests/lib/run_unit.sh $(UNIT_BIN)
+
+e2e: all
+	@tests/lib/run_e2e.sh
+
+test: check-deps
+	$(MAKE) all asan $(UNIT_BIN)
+	tests/lib/run_tests.sh
+
+bench: bench-copy bench-sync bench-verify bench-cutover bench-watchers
+
+bench-copy bench-sync bench-verify bench-cutover bench-watchers: check-deps all
+	bench/$(@:bench-%=%).sh
+
+demo: check-deps all
+	examples/demo.sh
+
+fuzz: check-deps
+	tests/fuzz/run.sh 300
+
+clean:
+	rm -rf build build-asan bin
+
+-include $(OBJ:.o=.d) $(UNIT_BIN:=.d)

@@ -1,0 +1,54 @@
+/*
+ * checkpoint.h — the checkpoint file store (DESIGN §8).
+ *
+ * state_dir/checkpoint.json holds a JSON object written atomically:
+ * unlink a stale temp, write the temp, fsync it, rename it over the old
+ * file, fsync the directory. The object carries "format" and "sha256" (of
+ * its canonical compact form without "sha256"); a file that is missing,
+ * truncated, not JSON, of another format or fails its hash is reported as
+ * exactly that and never treated as "no migration yet".
+ *
+ * What the object contains is the migration model's business
+ * (orchestrator/migration.c); this module only stores it safely.
+ */
+#ifndef CO_CHECKPOINT_H
+#define CO_CHECKPOINT_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "orchestrator/errors.h"
+
+#define CHECKPOINT_FORMAT 1
+#define CHECKPOINT_FILE "checkpoint.json"
+
+/* Write `body` (an object; "format" and "sha256" are set here). Returns 0
+ * or CO_EIO with the failing step named; the previous file is intact on
+ * failure. */
+int checkpoint_write(const char *state_dir, json_t *body, struct co_err *err);
+
+/* Read and check. Returns 0 with *body (without "sha256"), or
+ * CO_ECHECKPOINT naming the problem: missing, truncated, not an object,
+ * wrong format, hash mismatch. */
+int checkpoint_read(const char *state_dir, json_t **body, struct co_err *err);
+
+/* The same checks on bytes in memory (tests and the fuzzer). */
+int checkpoint_parse(const char *text, size_t len, const char *what,
+                     json_t **body, struct co_err *err);
+
+/* Is there a checkpoint file at all (valid or not)? */
+int checkpoint_exists(const char *state_dir);
+
+/* Create the state dir (and parents) mode 0700; 0 or CO_EIO. */
+int state_dir_create(const char *state_dir, struct co_err *err);
+
+/* Write a whole file atomically with the same protocol (verify.json,
+ * backups' sidecars). */
+int atomic_write_file(const char *path, const void *data, size_t len,
+                      struct co_err *err);
+
+/* The state dir lock: flock on state_dir/lock, held for the process's
+ * life. Returns the fd, or CO_ELOCKED naming the holder's pid. */
+int state_dir_lock(const char *state_dir, struct co_err *err);
+
+#endif

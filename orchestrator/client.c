@@ -1,0 +1,102 @@
+/* client.c — a blocking client of the progress socket. */
+#include "orchestrator/client.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+int client_open(const char *path, struct client_conn *c, json_t **hello,
+                struct co_err *err)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+    memset(c, 0, sizeof *c);
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+    c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (c->fd < 0)
+        return co_errf(err, CO_EIO, "socket: %s", strerror(errno));
+    if (connect(c->fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+        int e = errno;
+        close(c->fd);
+        c->fd = -1;
+        return co_errf(err, CO_EIO, "progress socket %s: %s", path,
+                       strerror(e));
+    }
+    return client_next(c, 10000, hello, err);
+}
+
+void client_close_conn(struct client_conn *c)
+{
+    if (c->fd >= 0)
+        close(c->fd);
+    free(c->buf);
+    memset(c, 0, sizeof *c);
+    c->fd = -1;
+}
+
+int client_next(struct client_conn *c, int timeout_ms, json_t **out,
+                struct co_err *err)
+{
+    for (;;) {
+        char *nl = c->len ? memchr(c->buf, '\n', c->len) : NULL;
+        if (nl) {
+            size_t n = (size_t)(nl - c->buf);
+            json_error_t jerr;
+            *out = json_loadb(c->buf, n, 0, &jerr);
+            memmove(c->buf, nl + 1, c->len - n - 1);
+            c->len -= n + 1;
+            if (!*out)
+                return co_errf(err, CO_EPROTOCOL, "malformed line from the "
+                               "orchestrator: %s", jerr.text);
+            return 0;
+        }
+        struct pollfd p = {.fd = c->fd, .events = POLLIN};
+        int pr = poll(&p, 1, timeout_ms);
+        if (pr == 0)
+            return co_errf(err, CO_ETIMEOUT, "no answer from the orchestrator");
+        if (pr < 0 && errno == EINTR)
+            continue;
+        if (c->len + 65536 > c->cap) {
+            c->cap = c->cap ? c->cap * 2 : 131072;
+            c->buf = realloc(c->buf, c->cap);
+        }
+        ssize_t n = read(c->fd, c->buf + c->len, c->cap - c->len);
+        if (n <= 0)
+            return co_errf(err, CO_EIO, "the orchestrator closed the "
+                           "connection");
+        c->len += (size_t)n;
+    }
+}
+
+int client_request(struct client_conn *c, json_t *req, json_t **reply,
+                   struct co_err *err)
+{
+    char *text = json_dumps(req, JSON_COMPACT);
+    size_t n = strlen(text);
+    int rc;
+
+    text = realloc(text, n + 2);
+    text[n++] = '\n';
+    if (write(c->fd, text, n) != (ssize_t)n) {
+        free(text);
+        return co_errf(err, CO_EIO, "writing to the progress socket: %s",
+                       strerror(errno));
+    }
+    free(text);
+    for (;;) {
+        json_t *line;
+        if ((rc = client_next(c, 120000, &line, err)) < 0)
+            return rc;
+        const char *type = json_string_value(json_object_get(line, "type"));
+        if (type && strcmp(type, "reply") == 0) {
+            *reply = line;
+            return 0;
+        }
+        json_decref(line);
+    }
+}

@@ -1,0 +1,18 @@
+/*
+ * faults.h — fault-injection seams, compiled into every build so crash and
+ * I/O-failure tests exercise the real binary.
+ *
+ * CUTOVER_CRASH_AT=stage:point[:N] kills the process with SIGKILL (exactly
+ * what kill -9 does) the Nth time (default 1st) execution reaches
+ * fault_point("stage", "point"). Several points may be given separated by
+ * commas. CUTOVER_FAULT_IO=op:N:ERRNO makes the Nth call of I/O operation
+ * `op` (write, fsync, rename, open) fail with ERRNO (e.g. ENOSPC).
+ */
+#ifndef CO_FAULTS_H
+#define CO_FAULTS_H
+
+void fault_point(const char *stage, const char *point);
+/* 0, or the errno to fail this call of `op` with. */
+int fault_io(const char *op);
+
+#endif

@@ -1,0 +1,38 @@
+/*
+ * log.h — diagnostics to stderr, mirrored as `log` events.
+ *
+ * log_warn() appends strerror(errno); log_warnx() does not; fatalx() logs
+ * and exits 1. Every line passes through the secret redactor first, so a
+ * password that leaks into a library message never reaches a terminal, a
+ * log file, an event or a webhook.
+ */
+#ifndef CO_LOG_H
+#define CO_LOG_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+void log_init(const char *progname, enum log_level min_level);
+void log_set_quiet(int quiet); /* info lines off (status/ctl clients) */
+
+/* Mirror each line to `sink` (the event bus) as well; sink may be NULL. */
+typedef void (*log_sink_fn)(enum log_level level, const char *line);
+void log_set_sink(log_sink_fn sink);
+
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void fatalx(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
+
+/* Secrets: strings that must never be printed. redact() rewrites every
+ * occurrence in buf (NUL-terminated, in place) as "***". */
+void secret_add(const char *secret);
+void secret_clear(void);
+void redact(char *buf, size_t cap);
+
+#endif

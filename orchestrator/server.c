@@ -1,0 +1,446 @@
+/*
+ * server.c — the progress socket (DESIGN §7): a unix socket in the libuv
+ * loop. Every client gets a hello with the full status, then every event as
+ * a line. Clients send one JSON command per line (protocol.c); commands
+ * that change anything are accepted only from our own uid or root
+ * (SO_PEERCRED). Output per client is bounded: a client that falls behind
+ * is sent a last `dropped` line and disconnected — the migration never
+ * waits for a watcher. Bad input gets an error reply; the connection
+ * survives.
+ */
+#include "orchestrator/server.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "orchestrator/events.h"
+#include "orchestrator/log.h"
+#include "orchestrator/protocol.h"
+#include "orchestrator/triggers.h"
+
+#define CLIENT_MAX_PENDING (1 << 20)   /* bytes queued to one client */
+
+struct line {
+    char *p;
+    size_t n;
+    struct line *next;
+};
+
+struct client {
+    uv_pipe_t pipe;
+    struct progress_server *srv;
+    uid_t uid;
+    int control;
+    size_t pending;
+    char *in;
+    size_t inlen, incap;
+    int discarding;
+    int closed;
+    int refs;
+    struct client *next;
+};
+
+struct progress_server {
+    struct orch *o;
+    uv_pipe_t listener;
+    uv_async_t async;
+    pthread_mutex_t mu;
+    struct line *head, *tail;
+    struct client *clients;
+    int listen_id;
+    char *path;
+    int nclients;
+};
+
+struct write_req {
+    uv_write_t req;
+    struct client *c;
+    size_t n;
+    char data[];
+};
+
+static void client_unref(struct client *c);
+
+static void on_client_closed(uv_handle_t *h)
+{
+    struct client *c = h->data;
+    client_unref(c);
+}
+
+static void client_close(struct client *c)
+{
+    struct client **pp;
+
+    if (c->closed)
+        return;
+    c->closed = 1;
+    for (pp = &c->srv->clients; *pp; pp = &(*pp)->next)
+        if (*pp == c) {
+            *pp = c->next;
+            break;
+        }
+    c->srv->nclients--;
+    uv_close((uv_handle_t *)&c->pipe, on_client_closed);
+}
+
+static void client_unref(struct client *c)
+{
+    if (--c->refs > 0)
+        return;
+    free(c->in);
+    free(c);
+}
+
+static void on_written(uv_write_t *req, int status)
+{
+    struct write_req *w = (struct write_req *)req;
+
+    w->c->pending -= w->n;
+    if (status < 0 && !w->c->closed)
+        client_close(w->c);
+    client_unref(w->c);
+    free(w);
+}
+
+static void client_send(struct client *c, const char *p, size_t n)
+{
+    struct write_req *w;
+    uv_buf_t buf;
+
+    if (c->closed)
+        return;
+    if (c->pending + n > CLIENT_MAX_PENDING) {
+        static const char dropped[] = "{\"type\":\"dropped\",\"reason\":\"the "
+                                      "client fell behind; reconnect to "
+                                      "watch again\"}\n";
+        buf = uv_buf_init((char *)dropped, sizeof dropped - 1);
+        uv_try_write((uv_stream_t *)&c->pipe, &buf, 1);
+        log_warnx("progress socket: dropped a watcher that fell %zu bytes "
+                  "behind", c->pending);
+        client_close(c);
+        return;
+    }
+    w = malloc(sizeof *w + n);
+    if (!w)
+        return;
+    memcpy(w->data, p, n);
+    w->c = c;
+    w->n = n;
+    c->pending += n;
+    c->refs++;
+    buf = uv_buf_init(w->data, (unsigned int)n);
+    if (uv_write(&w->req, (uv_stream_t *)&c->pipe, &buf, 1, on_written) < 0) {
+        c->pending -= n;
+        c->refs--;
+        free(w);
+        client_close(c);
+    }
+}
+
+static void client_send_json(struct client *c, json_t *j)
+{
+    char *text = json_dumps(j, JSON_COMPACT);
+
+    if (text) {
+        size_t n = strlen(text);
+        char *line = realloc(text, n + 2);
+        if (line) {
+            redact(line, n + 1);
+            n = strlen(line);
+            line[n++] = '\n';
+            client_send(c, line, n);
+            free(line);
+        } else {
+            free(text);
+        }
+    }
+    json_decref(j);
+}
+
+static void reply(struct client *c, int ok, const char *error, json_t *extra)
+{
+    json_t *r = json_pack("{ss sb}", "type", "reply", "ok", ok);
+
+    if (error)
+        json_object_set_new(r, "error", json_string(error));
+    if (extra) {
+        json_object_update(r, extra);
+        json_decref(extra);
+    }
+    client_send_json(c, r);
+}
+
+static void on_command_done(struct command *cmd)
+{
+    struct client *c = cmd->arg;
+
+    if (!c->closed)
+        reply(c, cmd->ok, cmd->ok ? NULL : cmd->error,
+              json_pack("{ss}", "cmd", command_name(cmd->kind)));
+    client_unref(c);
+    free(cmd);
+}
+
+static void handle_line(struct client *c, const char *line, size_t n)
+{
+    static const enum command_kind map[] = {
+        [REQ_PAUSE] = CMD_PAUSE, [REQ_RESUME] = CMD_RESUME,
+        [REQ_THROTTLE] = CMD_THROTTLE, [REQ_CUTOVER] = CMD_CUTOVER,
+        [REQ_ABORT] = CMD_ABORT, [REQ_ROLLBACK] = CMD_ROLLBACK};
+    struct progress_server *srv = c->srv;
+    struct request req;
+    struct command *cmd;
+    char error[256];
+
+    if (n == 0)
+        return;
+    if (protocol_parse(line, n, &req, error, sizeof error) < 0) {
+        reply(c, 0, error, NULL);
+        return;
+    }
+    if (protocol_is_control(&req) && !c->control) {
+        snprintf(error, sizeof error, "not permitted: only uid %d or root may "
+                 "change the migration; watching is allowed", (int)getuid());
+        reply(c, 0, error, NULL);
+        return;
+    }
+    if (req.kind == REQ_STATUS) {
+        reply(c, 1, NULL, json_pack("{so}", "status", orch_status(srv->o)));
+        return;
+    }
+    if (req.kind == REQ_ALERT) {
+        int fired = srv->o->triggers
+                        ? trigger_engine_alert(srv->o->triggers, req.name,
+                                               req.severity)
+                        : 0;
+        reply(c, 1, NULL, json_pack("{ss si}", "cmd", "alert",
+                                    "rules_fired", fired));
+        return;
+    }
+    cmd = calloc(1, sizeof *cmd);
+    cmd->kind = map[req.kind];
+    cmd->number = req.rows_per_s;
+    snprintf(cmd->origin, sizeof cmd->origin, "socket, uid %d", (int)c->uid);
+    cmd->done = on_command_done;
+    cmd->arg = c;
+    c->refs++;
+    orch_command(srv->o, cmd);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)h;
+    buf->base = malloc(suggested);
+    buf->len = buf->base ? suggested : 0;
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    struct client *c = s->data;
+
+    if (nread < 0) {
+        free(buf->base);
+        client_close(c);
+        return;
+    }
+    for (ssize_t i = 0; i < nread; i++) {
+        char ch = buf->base[i];
+        if (ch == '\n') {
+            if (c->discarding)
+                reply(c, 0, "line too long (limit 65536 bytes); ignored",
+                      NULL);
+            else
+                handle_line(c, c->in, c->inlen);
+            c->inlen = 0;
+            c->discarding = 0;
+            continue;
+        }
+        if (c->discarding)
+            continue;
+        if (c->inlen >= PROTOCOL_MAX_LINE) {
+            c->discarding = 1;
+            continue;
+        }
+        if (c->inlen + 1 > c->incap) {
+            c->incap = c->incap ? c->incap * 2 : 1024;
+            c->in = realloc(c->in, c->incap);
+        }
+        c->in[c->inlen++] = ch;
+    }
+    free(buf->base);
+}
+
+static void on_connection(uv_stream_t *l, int status)
+{
+    struct progress_server *srv = l->data;
+    struct client *c;
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    uv_os_fd_t fd;
+
+    if (status < 0)
+        return;
+    c = calloc(1, sizeof *c);
+    c->srv = srv;
+    c->refs = 1;
+    uv_pipe_init(&srv->o->loop, &c->pipe, 0);
+    c->pipe.data = c;
+    if (uv_accept(l, (uv_stream_t *)&c->pipe) < 0) {
+        c->closed = 1;
+        uv_close((uv_handle_t *)&c->pipe, on_client_closed);
+        return;
+    }
+    c->uid = (uid_t)-1;
+    if (uv_fileno((uv_handle_t *)&c->pipe, &fd) == 0 &&
+        getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+        c->uid = cred.uid;
+    c->control = c->uid == getuid() || c->uid == 0;
+    c->next = srv->clients;
+    srv->clients = c;
+    srv->nclients++;
+    client_send_json(c, json_pack("{ss si so}", "type", "hello", "version", 1,
+                                  "status", orch_status(srv->o)));
+    uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+}
+
+/* Any thread: queue an event line for the loop. */
+static void on_event(void *arg, const char *p, size_t n, json_t *ev)
+{
+    struct progress_server *srv = arg;
+    struct line *l = malloc(sizeof *l);
+
+    (void)ev;
+    if (!l)
+        return;
+    l->p = malloc(n);
+    if (!l->p) {
+        free(l);
+        return;
+    }
+    memcpy(l->p, p, n);
+    l->n = n;
+    l->next = NULL;
+    pthread_mutex_lock(&srv->mu);
+    if (srv->tail)
+        srv->tail->next = l;
+    else
+        srv->head = l;
+    srv->tail = l;
+    pthread_mutex_unlock(&srv->mu);
+    uv_async_send(&srv->async);
+}
+
+static void on_async(uv_async_t *h)
+{
+    struct progress_server *srv = h->data;
+    struct line *list, *l;
+
+    pthread_mutex_lock(&srv->mu);
+    list = srv->head;
+    srv->head = srv->tail = NULL;
+    pthread_mutex_unlock(&srv->mu);
+    while ((l = list)) {
+        struct client *c = srv->clients, *next;
+        list = l->next;
+        for (; c; c = next) {
+            next = c->next;    /* client_send may drop c */
+            client_send(c, l->p, l->n);
+        }
+        free(l->p);
+        free(l);
+    }
+}
+
+/* A socket file left by a crashed run is removed; a live one is not. */
+static int clear_stale(const char *path, struct co_err *err)
+{
+    struct stat st;
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    int fd, live;
+
+    if (lstat(path, &st) < 0)
+        return 0;
+    if (!S_ISSOCK(st.st_mode))
+        return co_errf(err, CO_EEXISTS, "progress.socket %s exists and is not "
+                       "a socket; refusing to replace it", path);
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    live = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+    if (fd >= 0)
+        close(fd);
+    if (live)
+        return co_errf(err, CO_EEXISTS, "progress.socket %s is in use by "
+                       "another process", path);
+    unlink(path);
+    return 0;
+}
+
+struct progress_server *server_start(struct orch *o, struct co_err *err)
+{
+    struct progress_server *srv = calloc(1, sizeof *srv);
+    const char *path = o->rb->progress.socket;
+    int rc;
+
+    srv->o = o;
+    srv->path = strdup(path);
+    pthread_mutex_init(&srv->mu, NULL);
+    if (clear_stale(path, err) < 0)
+        goto fail;
+    uv_pipe_init(&o->loop, &srv->listener, 0);
+    srv->listener.data = srv;
+    if ((rc = uv_pipe_bind(&srv->listener, path)) < 0) {
+        co_errf(err, CO_EIO, "progress.socket %s: %s", path, uv_strerror(rc));
+        uv_close((uv_handle_t *)&srv->listener, NULL);
+        goto fail;
+    }
+    chmod(path, (mode_t)o->rb->progress.mode);
+    if ((rc = uv_listen((uv_stream_t *)&srv->listener, 128,
+                        on_connection)) < 0) {
+        co_errf(err, CO_EIO, "progress.socket %s: %s", path, uv_strerror(rc));
+        uv_close((uv_handle_t *)&srv->listener, NULL);
+        unlink(path);
+        goto fail;
+    }
+    uv_async_init(&o->loop, &srv->async, on_async);
+    srv->async.data = srv;
+    srv->listen_id = events_listen(on_event, srv);
+    return srv;
+fail:
+    pthread_mutex_destroy(&srv->mu);
+    free(srv->path);
+    free(srv);
+    return NULL;
+}
+
+void server_stop(struct progress_server *srv)
+{
+    struct line *l;
+
+    if (!srv)
+        return;
+    events_unlisten(srv->listen_id);
+    /* Deliver what is queued (the final outcome) before closing. */
+    on_async(&srv->async);
+    while (srv->clients)
+        client_close(srv->clients);
+    if (!uv_is_closing((uv_handle_t *)&srv->listener))
+        uv_close((uv_handle_t *)&srv->listener, NULL);
+    if (!uv_is_closing((uv_handle_t *)&srv->async))
+        uv_close((uv_handle_t *)&srv->async, NULL);
+    uv_run(&srv->o->loop, UV_RUN_NOWAIT);
+    unlink(srv->path);
+    while ((l = srv->head)) {
+        srv->head = l->next;
+        free(l->p);
+        free(l);
+    }
+    pthread_mutex_destroy(&srv->mu);
+    free(srv->path);
+    free(srv);
+}

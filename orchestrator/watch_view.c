@@ -1,0 +1,224 @@
+/* watch_view.c — the watch view and line mode. */
+#include "orchestrator/watch_view.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "orchestrator/cli.h"
+
+#define LAST_EVENTS 8
+
+static const char *s_(json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s ? s : "";
+}
+
+static double n_(json_t *o, const char *k)
+{
+    return json_number_value(json_object_get(o, k));
+}
+
+static int final_type(const char *type)
+{
+    return strcmp(type, "completed") == 0 || strcmp(type, "failed") == 0 ||
+           strcmp(type, "aborted") == 0 || strcmp(type, "rolled_back") == 0;
+}
+
+void event_line(json_t *ev, char *buf, size_t cap)
+{
+    const char *type = s_(ev, "type");
+    const char *ts = s_(ev, "ts");
+    char when[16] = "";
+
+    if (strlen(ts) >= 23)
+        snprintf(when, sizeof when, "%.12s", ts + 11);
+    if (strcmp(type, "stage") == 0)
+        snprintf(buf, cap, "%s stage     %s -> %s%s%s", when, s_(ev, "from"),
+                 s_(ev, "to"), s_(ev, "reason")[0] ? ": " : "",
+                 s_(ev, "reason"));
+    else if (strcmp(type, "progress") == 0)
+        snprintf(buf, cap, "%s progress  %s %.0f/%.0f rows, %.0f rows/s, ETA "
+                 "%.0f s%s", when, s_(ev, "table"), n_(ev, "rows"),
+                 n_(ev, "total"), n_(ev, "rows_per_s"), n_(ev, "eta_s"),
+                 json_is_true(json_object_get(ev, "indexes_done"))
+                     ? " (indexes built)" : "");
+    else if (strcmp(type, "sync") == 0)
+        snprintf(buf, cap, "%s sync      lag %.2f s, backlog %.0f, %.0f "
+                 "applied/s", when, n_(ev, "lag_s"), n_(ev, "backlog_rows"),
+                 n_(ev, "applied_per_s"));
+    else if (strcmp(type, "verify") == 0)
+        snprintf(buf, cap, "%s verify    %s rows %.0f, mismatches %.0f%s%s",
+                 when, s_(ev, "table"), n_(ev, "rows"), n_(ev, "mismatches"),
+                 s_(ev, "mismatch")[0] ? " " : "", s_(ev, "mismatch"));
+    else if (strcmp(type, "cutover") == 0)
+        snprintf(buf, cap, "%s cutover   %s%s%.0f%s", when, s_(ev, "step"),
+                 json_object_get(ev, "write_pause_ms") ? ", write pause " : "",
+                 n_(ev, "write_pause_ms"),
+                 json_object_get(ev, "write_pause_ms") ? " ms" : "");
+    else if (strcmp(type, "trigger") == 0)
+        snprintf(buf, cap, "%s trigger   %s fired (%s %g) -> %s", when,
+                 s_(ev, "rule"), json_object_get(ev, "metric")
+                     ? s_(ev, "metric") : s_(ev, "alert"),
+                 n_(ev, "value"), s_(ev, "action"));
+    else if (strcmp(type, "log") == 0)
+        snprintf(buf, cap, "%s log       %s: %s", when, s_(ev, "level"),
+                 s_(ev, "message"));
+    else
+        snprintf(buf, cap, "%s %-9s %s", when, type, s_(ev, "error"));
+}
+
+int watch_lines_run(struct client_conn *c, json_t *hello)
+{
+    struct co_err err = {0};
+    json_t *ev;
+    char line[1024];
+
+    printf("watching %s: %s\n", s_(json_object_get(hello, "status"), "name"),
+           s_(json_object_get(hello, "status"), "state"));
+    fflush(stdout);
+    for (;;) {
+        if (client_next(c, -1, &ev, &err) < 0) {
+            printf("the orchestrator went away\n");
+            return EXIT_OK;
+        }
+        event_line(ev, line, sizeof line);
+        printf("%s\n", line);
+        fflush(stdout);
+        if (final_type(s_(ev, "type")) || strcmp(s_(ev, "type"), "dropped") == 0) {
+            json_decref(ev);
+            return EXIT_OK;
+        }
+        json_decref(ev);
+    }
+}
+
+/* ---- the terminal view ------------------------------------------------------ */
+
+struct view {
+    json_t *status;
+    char events[LAST_EVENTS][256];
+    int nevents;
+    char stages[512];
+};
+
+static void bar(char *out, int width, double frac)
+{
+    int full = (int)(frac * width + 0.5);
+
+    if (full > width)
+        full = width;
+    for (int i = 0; i < width; i++)
+        out[i] = i < full ? '#' : '.';
+    out[width] = '\0';
+}
+
+/* Fold an event into the status the view shows. */
+static void apply_event(struct view *v, json_t *ev)
+{
+    const char *type = s_(ev, "type");
+    json_t *st = v->status, *t;
+    size_t i;
+
+    if (strcmp(type, "stage") == 0) {
+        json_object_set(st, "state", json_object_get(ev, "to"));
+        size_t o = strlen(v->stages);
+        snprintf(v->stages + o, sizeof v->stages - o, "%s%s",
+                 o ? " > " : "", s_(ev, "to"));
+    } else if (strcmp(type, "progress") == 0) {
+        json_array_foreach(json_object_get(st, "tables"), i, t)
+            if (strcmp(s_(t, "name"), s_(ev, "table")) == 0) {
+                if (json_object_get(ev, "rows")) {
+                    json_object_set(t, "rows", json_object_get(ev, "rows"));
+                    json_object_set(t, "total", json_object_get(ev, "total"));
+                    json_object_set(t, "rows_per_s",
+                                    json_object_get(ev, "rows_per_s"));
+                    json_object_set(t, "eta_s", json_object_get(ev, "eta_s"));
+                }
+                if (json_is_true(json_object_get(ev, "indexes_done")))
+                    json_object_set_new(t, "indexes_done", json_true());
+            }
+    } else if (strcmp(type, "sync") == 0) {
+        json_object_set(st, "sync", ev);
+    }
+    if (strcmp(type, "sync") != 0 && strcmp(type, "progress") != 0) {
+        memmove(v->events[1], v->events[0],
+                sizeof v->events[0] * (LAST_EVENTS - 1));
+        event_line(ev, v->events[0], sizeof v->events[0]);
+        if (v->nevents < LAST_EVENTS)
+            v->nevents++;
+    }
+}
+
+static void draw(struct view *v)
+{
+    struct winsize ws = {0};
+    int cols = 80, rows = 24, line = 0;
+    json_t *st = v->status, *t, *sync = json_object_get(st, "sync");
+    size_t i;
+    char b[256];
+
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20) {
+        cols = ws.ws_col;
+        rows = ws.ws_row;
+    }
+    printf("\033[H\033[2J");
+    printf("cutover %s — %s\n", s_(st, "name"), s_(st, "state"));
+    printf("stages: %.*s\n", cols - 9, v->stages[0] ? v->stages : s_(st, "state"));
+    line = 2;
+    int width = cols - 58 > 10 ? cols - 58 : 10;
+    json_array_foreach(json_object_get(st, "tables"), i, t) {
+        if (line >= rows - LAST_EVENTS - 4)
+            break;
+        double total = n_(t, "total"), r = n_(t, "rows");
+        double frac = json_is_true(json_object_get(t, "indexes_done")) ? 1.0
+                      : total > 0 ? r / total : 0;
+        bar(b, width, frac);
+        printf("%-20.20s [%s] %5.1f%% %9.0f r/s ETA %5.0fs\n", s_(t, "name"),
+               b, frac * 100, n_(t, "rows_per_s"), n_(t, "eta_s"));
+        line++;
+    }
+    printf("sync: lag %.2f s  backlog %.0f  applied %.0f/s\n",
+           n_(sync, "lag_s"), n_(sync, "backlog_rows"),
+           n_(sync, "applied_per_s"));
+    json_array_foreach(json_object_get(st, "triggers"), i, t)
+        printf("trigger %-60.60s %s\n", s_(t, "rule"),
+               json_is_true(json_object_get(t, "breached")) ? "BREACHED" : "ok");
+    printf("last events:\n");
+    for (int k = 0; k < v->nevents; k++)
+        printf("  %.*s\n", cols - 3, v->events[k]);
+    fflush(stdout);
+}
+
+int watch_view_run(struct client_conn *c, json_t *hello)
+{
+    struct view v = {0};
+    struct co_err err = {0};
+    json_t *ev;
+
+    v.status = json_deep_copy(json_object_get(hello, "status"));
+    printf("\033[?25l");
+    draw(&v);
+    for (;;) {
+        int rc = client_next(c, 1000, &ev, &err);
+        if (rc == CO_ETIMEOUT) {
+            draw(&v);
+            continue;
+        }
+        if (rc < 0)
+            break;
+        apply_event(&v, ev);
+        int end = final_type(s_(ev, "type"));
+        json_decref(ev);
+        draw(&v);
+        if (end)
+            break;
+    }
+    printf("\033[?25h\n");
+    json_decref(v.status);
+    return EXIT_OK;
+}

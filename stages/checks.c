@@ -1,0 +1,183 @@
+/* checks.c — pre-validation checks other than type decisions. */
+#include "stages/checks.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "orchestrator/runbook.h"
+#include "sync/verifier.h"
+
+#define MYSQL_NAME_MAX 64
+
+static void check_names(struct plan *p, const struct table *t)
+{
+    if (strlen(t->name) > MYSQL_NAME_MAX)
+        plan_add(p, SEV_BLOCKING, "identifier", t->name, NULL,
+                 "rename the table in SQLite before migrating",
+                 "table name is %zu characters; MySQL allows %d",
+                 strlen(t->name), MYSQL_NAME_MAX);
+    for (int c = 0; c < t->ncols; c++) {
+        const char *n = t->cols[c].name;
+        if (strlen(n) > MYSQL_NAME_MAX)
+            plan_add(p, SEV_BLOCKING, "identifier", t->name, n,
+                     "rename the column in SQLite before migrating",
+                     "column name is %zu characters; MySQL allows %d",
+                     strlen(n), MYSQL_NAME_MAX);
+        if (strlen(n) > 0 && n[strlen(n) - 1] == ' ')
+            plan_add(p, SEV_BLOCKING, "identifier", t->name, n,
+                     "rename the column in SQLite before migrating",
+                     "column name ends with a space, which MySQL rejects");
+    }
+}
+
+static void check_key(struct plan *p, const struct table *t,
+                      const struct col_census *census)
+{
+    if (t->rowid_key)
+        plan_add(p, SEV_WARNING, "rowid_key", t->name, NULL,
+                 "do not VACUUM the source during the migration",
+                 "keyed by SQLite's rowid (tables.keys): the target gets a "
+                 "%s column; VACUUM can renumber rowids of such tables",
+                 ROWID_COLUMN);
+    else if (t->key_from_unique)
+        plan_add(p, SEV_INFO, "unique_key", t->name, NULL, NULL,
+                 "no primary key: rows are matched by a unique NOT NULL key "
+                 "(it becomes the target's primary key)");
+    if (t->without_rowid)
+        plan_add(p, SEV_INFO, "without_rowid", t->name, NULL, NULL,
+                 "WITHOUT ROWID table: copied in primary key order like any "
+                 "other");
+    for (int k = 0; k < t->nkey; k++) {
+        const struct col_census *c = &census[t->key[k]];
+        const struct column *col = &t->cols[t->key[k]];
+        if (c->nulls > 0)
+            plan_add(p, SEV_BLOCKING, "null_key", t->name, col->name,
+                     "fix the rows (SQLite allows NULL in non-INTEGER primary "
+                     "keys; MySQL does not)",
+                     "%lld rows have NULL in the key", (long long)c->nulls);
+        if (col->map.lt == LT_INT && c->ints && c->int_min <= 0)
+            plan_add(p, SEV_INFO, "key_values", t->name, col->name, NULL,
+                     "key has zero or negative values (kept as they are: "
+                     "the copy runs with NO_AUTO_VALUE_ON_ZERO)");
+    }
+    if (!verifier_int_ordered(t))
+        plan_add(p, SEV_INFO, "key_shape", t->name, NULL, NULL,
+                 "%s key: chunks follow SQLite's key order (its collations); "
+                 "the target is read by exact key", t->nkey > 1 ? "composite "
+                 "non-integer" : "text");
+    if (t->autoinc)
+        plan_add(p, SEV_INFO, "autoincrement", t->name, NULL, NULL,
+                 "AUTOINCREMENT counter will be carried over at cutover (ids "
+                 "are never reused)");
+}
+
+static void check_indexes(struct plan *p, const struct table *t)
+{
+    for (int i = 0; i < t->nidx; i++) {
+        const struct index *ix = &t->idx[i];
+        if (ix->partial || ix->expr)
+            plan_add(p, SEV_WARNING, "index", t->name, NULL,
+                     "create an equivalent index on MySQL after the migration",
+                     "index %s is %s and will not be created on the target",
+                     ix->name, ix->partial ? "partial (WHERE ...)" :
+                     "on expressions");
+    }
+}
+
+static void check_foreign_keys(const struct runbook *rb, struct plan *p,
+                               const struct table *t)
+{
+    for (int i = 0; i < t->nfk; i++) {
+        const struct fkey *fk = &t->fk[i];
+        if (!runbook_table_selected(rb, fk->ref_table))
+            plan_add(p, SEV_WARNING, "foreign_key", t->name, NULL,
+                     "include the referenced table, or accept that the target "
+                     "will not enforce this reference",
+                     "foreign key to %s is skipped: that table is not migrated",
+                     fk->ref_table);
+        if ((fk->on_delete && strcasecmp(fk->on_delete, "SET DEFAULT") == 0) ||
+            (fk->on_update && strcasecmp(fk->on_update, "SET DEFAULT") == 0))
+            plan_add(p, SEV_WARNING, "foreign_key", t->name, NULL, NULL,
+                     "foreign key to %s uses SET DEFAULT, which InnoDB does "
+                     "not support; the action is dropped", fk->ref_table);
+    }
+}
+
+int checks_table(const struct runbook *rb, const struct source_ops *sops,
+                 struct source *src, struct plan *p, const struct table *t,
+                 const struct col_census *census, struct co_err *err)
+{
+    (void)sops;
+    (void)src;
+    (void)err;
+    check_names(p, t);
+    check_key(p, t, census);
+    check_indexes(p, t);
+    check_foreign_keys(rb, p, t);
+    return 0;
+}
+
+static void check_target(const struct runbook *rb,
+                         const struct target_ops *tops, struct target *tgt,
+                         struct plan *p, struct co_err *err)
+{
+    for (int i = 0; i < p->schema.ntables; i++) {
+        const struct table *t = &p->schema.tables[i];
+        int exists = 0;
+        int64_t rows = 0;
+        if (tops->table_state(tgt, t, &exists, &rows, err) < 0)
+            return;
+        if (exists && rows > 0 && rb->schema.mode == SCHEMA_CREATE)
+            plan_add(p, SEV_BLOCKING, "target_not_empty", t->name, NULL,
+                     "drop the target table, or choose another database",
+                     "the target table already exists and holds rows");
+        else if (exists && rb->schema.mode == SCHEMA_CREATE)
+            plan_add(p, SEV_WARNING, "target_exists", t->name, NULL,
+                     "drop it if its definition differs",
+                     "the target table already exists (empty); it is used "
+                     "as it is");
+        else if (!exists && rb->schema.mode == SCHEMA_EXISTING)
+            plan_add(p, SEV_BLOCKING, "target_missing", t->name, NULL,
+                     "create it, or set schema.mode to \"create\"",
+                     "schema.mode is \"existing\" but the target has no such "
+                     "table");
+    }
+}
+
+int checks_database(const struct runbook *rb, const struct source_ops *sops,
+                    struct source *src, const struct target_ops *tops,
+                    struct target *tgt, struct plan *p, struct co_err *err)
+{
+    const struct schema *s = &p->schema;
+
+    (void)sops;
+    (void)src;
+    for (int i = 0; i < s->nviews; i++)
+        plan_add(p, SEV_WARNING, "view", s->views[i], NULL,
+                 "recreate it on MySQL (SQLite view SQL rarely runs as is)",
+                 "view %s will not be migrated", s->views[i]);
+    for (int i = 0; i < s->ntriggers; i++)
+        plan_add(p, SEV_WARNING, "trigger", s->triggers[i], NULL,
+                 "recreate its logic on MySQL",
+                 "trigger %s will not be migrated", s->triggers[i]);
+    if (s->journal_mode && strcasecmp(s->journal_mode, "wal") != 0)
+        plan_add(p, SEV_WARNING, "journal_mode", NULL, NULL,
+                 "run PRAGMA journal_mode=WAL on the source first",
+                 "the source's journal mode is %s, not WAL: every read of the "
+                 "copy blocks the application's writes while it runs",
+                 s->journal_mode);
+    if (rb->source.app_busy_timeout_ms > 0 &&
+        rb->source.app_busy_timeout_ms < rb->cutover.max_write_pause_ms)
+        plan_add(p, SEV_WARNING, "busy_timeout", NULL, NULL,
+                 "raise the application's busy timeout above "
+                 "cutover.max_write_pause_ms",
+                 "the application's busy timeout (%d ms) is shorter than the "
+                 "planned write pause (%d ms): writes made during the switch "
+                 "would fail with SQLITE_BUSY instead of waiting",
+                 rb->source.app_busy_timeout_ms,
+                 rb->cutover.max_write_pause_ms);
+    check_target(rb, tops, tgt, p, err);
+    return 0;
+}

@@ -1,0 +1,21 @@
+/*
+ * checks.h — the individual pre-validation checks, beyond type decisions:
+ * keys, identifiers, indexes, foreign keys, views and triggers, the
+ * source's journal mode and busy timeout, and the state of the target.
+ */
+#ifndef CO_CHECKS_H
+#define CO_CHECKS_H
+
+#include "stages/pre_validate.h"
+#include "sync/census.h"
+
+struct runbook;
+
+int checks_table(const struct runbook *rb, const struct source_ops *sops,
+                 struct source *src, struct plan *p, const struct table *t,
+                 const struct col_census *census, struct co_err *err);
+int checks_database(const struct runbook *rb, const struct source_ops *sops,
+                    struct source *src, const struct target_ops *tops,
+                    struct target *tgt, struct plan *p, struct co_err *err);
+
+#endif

@@ -1,0 +1,480 @@
+/*
+ * cutover.c — the cutover stage (DESIGN §5): moving the application's
+ * writes from the source to the target with a pause well under a second.
+ *
+ * Sub-steps, each recorded in the checkpoint before it runs:
+ *   ready     wait for the operator (manual mode) or the retry backoff
+ *   prepare   reverse capture on the target; applier caught up; keys
+ *             touched since verify re-verified (outside the lock)
+ *   lock      BEGIN IMMEDIATE on the source: application writers wait on
+ *             their busy timeout from here   ← the write pause starts
+ *   drain     every change log applied to the target
+ *   reverify  keys touched since `prepare` compared under the lock
+ *   fence     fence triggers created and capture triggers dropped in the
+ *             same transaction, committed: the source now refuses writes
+ *   switch    AUTO_INCREMENT set from the source; `switch` actions run
+ *                                             ← the write pause ends
+ *   switched  done
+ *   unswitch  a switch action failed: `switch_back` for those done, then
+ *             the target fenced, its changes carried back, source fence off
+ *
+ * Invariants: before `fence` commits the source takes writes and the target
+ * has no traffic; after it, the source refuses writes. A crash in lock,
+ * drain or reverify loses the transaction (SQLite rolls it back): resume
+ * goes back to sync. A crash in fence is decided by looking: fence present
+ * → continue with switch, absent → back to sync. Never both sides writable.
+ * Overrunning max_write_pause_ms before the fence rolls back and retries
+ * with backoff, up to cutover.retries times.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "orchestrator/actions.h"
+#include "orchestrator/events.h"
+#include "orchestrator/faults.h"
+#include "orchestrator/log.h"
+#include "orchestrator/metrics.h"
+#include "stages/reverse.h"
+#include "stages/stage.h"
+#include "sync/applier.h"
+#include "sync/verifier.h"
+
+#define CATCH_UP_S 120.0
+#define MAX_BACKOFF_S 30.0
+
+struct cutover {
+    struct verifier v;
+    double t_lock;           /* monotonic time the lock was taken (0: no) */
+    int resumed_midway;      /* resumed inside an attempt: go back to sync */
+    int announced_ready;
+};
+
+static int set_step(struct stage_ctx *ctx, enum cutover_step step,
+                    struct co_err *err)
+{
+    struct migration *m = ctx->m;
+
+    pthread_mutex_lock(&m->mu);
+    m->cut.step = step;
+    int attempt = m->cut.attempt;
+    pthread_mutex_unlock(&m->mu);
+    events_emit("cutover", json_pack("{ss si}", "step",
+                                     cutover_step_name(step), "attempt",
+                                     attempt));
+    return migration_save(m, err);
+}
+
+static double pause_ms(struct cutover *c)
+{
+    return c->t_lock > 0 ? (mono_s() - c->t_lock) * 1000.0 : -1;
+}
+
+/* End this attempt before the fence: roll the lock back, back to sync. */
+static int give_up_attempt(struct stage_ctx *ctx, const char *why,
+                           struct co_err *err)
+{
+    struct migration *m = ctx->m;
+    struct cutover *c = ctx->priv;
+    double ms = pause_ms(c);
+    int rc;
+
+    ctx->sops->write_rollback(ctx->src);
+    c->t_lock = 0;
+    pthread_mutex_lock(&m->mu);
+    m->cut.attempt++;
+    double backoff = 0.5 * (double)(1 << (m->cut.attempt < 6 ? m->cut.attempt : 6));
+    m->cut.next_attempt_at = now_s() + (backoff > MAX_BACKOFF_S ? MAX_BACKOFF_S
+                                                                : backoff);
+    m->cut.last_pause_ms = ms;
+    int attempts = m->cut.attempt;
+    pthread_mutex_unlock(&m->mu);
+    events_emit("cutover", json_pack("{ss ss sf si}", "step", "retry",
+                                     "reason", why, "write_pause_ms", ms,
+                                     "attempt", attempts));
+    log_warnx("cutover attempt %d abandoned (%s) after a %.0f ms pause; "
+              "back to sync", attempts, why, ms);
+    if ((rc = set_step(ctx, CUT_READY, err)) < 0)
+        return rc;
+    return STEP_REVERT;
+}
+
+static int overran(struct stage_ctx *ctx)
+{
+    struct cutover *c = ctx->priv;
+    return pause_ms(c) > ctx->rb->cutover.max_write_pause_ms;
+}
+
+/* Keys logged for ts after `after`, deduplicated (all are applicable now:
+ * the copy is done). */
+static int touched_keys(struct stage_ctx *ctx, struct table_state *ts,
+                        int64_t after, struct log_batch *out,
+                        struct co_err *err)
+{
+    struct apply_scope all = {.all = 1};
+    return ctx->sops->log_read(ctx->src, ts->t, after, INT32_MAX, &all, out,
+                               err);
+}
+
+/* Re-verify what changed since each table's verify position; with
+ * rechecks outside the lock, exactly under it. Moves the positions on. */
+static int reverify(struct stage_ctx *ctx, int under_lock, struct co_err *err)
+{
+    struct migration *m = ctx->m;
+    struct cutover *c = ctx->priv;
+    int64_t bad = 0;
+
+    for (int i = 0; i < m->ntables; i++) {
+        struct table_state *ts = &m->tables[i];
+        struct log_batch b;
+        int rc = touched_keys(ctx, ts, ts->verify_seq, &b, err);
+        if (rc < 0)
+            return rc;
+        int64_t n = verifier_keys(&c->v, ts, b.keys, b.nkeys, !under_lock,
+                                  err);
+        ctx->sops->log_batch_free(&b);
+        if (n < 0)
+            return (int)n;
+        bad += n;
+        pthread_mutex_lock(&m->mu);
+        if (b.last_seq > ts->verify_seq)
+            ts->verify_seq = b.last_seq;
+        pthread_mutex_unlock(&m->mu);
+        if (under_lock && overran(ctx))
+            return CO_EOVERRUN;
+    }
+    if (bad > 0) {
+        metrics_add("verify.mismatched_rows", (double)bad);
+        verifier_write_report(&c->v, NULL);
+        return co_errf(err, CO_EMISMATCH, "%lld rows changed since verify "
+                       "differ between source and target (details in "
+                       "%s/verify.json); nothing was switched",
+                       (long long)bad, ctx->rb->state_dir);
+    }
+    return 0;
+}
+
+static int do_prepare(struct stage_ctx *ctx, struct co_err *err)
+{
+    int rc;
+
+    if ((rc = stage_applier_running(ctx, err)) < 0)
+        return rc;
+    if ((rc = ctx->tops->rcapture_install(ctx->tgt, &ctx->m->schema, err)) < 0)
+        return rc;
+    if ((rc = applier_wait_caught_up(ctx->applier, CATCH_UP_S, err)) < 0)
+        return rc;
+    if ((rc = reverify(ctx, 0, err)) < 0)
+        return rc;
+    return set_step(ctx, CUT_LOCK, err);
+}
+
+static int drain(struct stage_ctx *ctx, struct co_err *err)
+{
+    struct migration *m = ctx->m;
+    int busy = 1;
+
+    while (busy) {
+        busy = 0;
+        for (int i = 0; i < m->ntables; i++) {
+            int64_t n = applier_apply_batch(m, &m->tables[i], ctx->sops,
+                                            ctx->src, ctx->tops, ctx->tgt,
+                                            ctx->rb->sync.batch_rows, NULL,
+                                            err);
+            if (n < 0)
+                return (int)n;
+            busy |= n > 0;
+            if (overran(ctx))
+                return CO_EOVERRUN;
+        }
+    }
+    return 0;
+}
+
+/* lock → drain → reverify → fence: one uninterruptible step. */
+static int do_attempt(struct stage_ctx *ctx, struct co_err *err)
+{
+    struct migration *m = ctx->m;
+    struct cutover *c = ctx->priv;
+    int rc;
+
+    applier_stop(ctx->applier);
+    ctx->applier = NULL;
+    fault_point("cutover", "lock");
+    c->t_lock = mono_s();
+    rc = ctx->sops->write_lock(ctx->src, ctx->rb->cutover.max_write_pause_ms,
+                               err);
+    if (rc == CO_EBUSY)
+        return give_up_attempt(ctx, "the source stayed locked by a writer",
+                               err);
+    if (rc < 0)
+        return rc;
+    if ((rc = set_step(ctx, CUT_DRAIN, err)) < 0)
+        goto fail;
+    fault_point("cutover", "drain");
+    rc = drain(ctx, err);
+    if (rc == CO_EOVERRUN)
+        return give_up_attempt(ctx, "drain overran max_write_pause_ms", err);
+    if (rc < 0)
+        goto fail;
+    if ((rc = set_step(ctx, CUT_REVERIFY, err)) < 0)
+        goto fail;
+    fault_point("cutover", "reverify");
+    rc = reverify(ctx, 1, err);
+    if (rc == CO_EOVERRUN)
+        return give_up_attempt(ctx, "re-verify overran max_write_pause_ms",
+                               err);
+    if (rc < 0)
+        goto fail;
+    if (overran(ctx))
+        return give_up_attempt(ctx, "overran max_write_pause_ms", err);
+    if ((rc = set_step(ctx, CUT_FENCE, err)) < 0)
+        goto fail;
+    fault_point("cutover", "fence");
+    if ((rc = ctx->sops->fence_install(ctx->src, &m->schema, err)) < 0)
+        goto fail;
+    fault_point("cutover", "before_fence_commit");
+    if ((rc = ctx->sops->write_commit(ctx->src, err)) < 0)
+        goto fail;
+    /* The fence is durable: the source refuses writes from here on. */
+    fault_point("cutover", "fenced");
+    pthread_mutex_lock(&m->mu);
+    m->switched = 1;
+    pthread_mutex_unlock(&m->mu);
+    return set_step(ctx, CUT_SWITCH, err);
+fail:
+    ctx->sops->write_rollback(ctx->src);
+    c->t_lock = 0;
+    return rc;
+}
+
+static void switch_env(struct stage_ctx *ctx, struct action_env *env,
+                       const char *direction)
+{
+    action_env_add(env, "CUTOVER_NAME", ctx->rb->name);
+    action_env_add(env, "CUTOVER_RUNBOOK", ctx->rb->path ? ctx->rb->path : "");
+    action_env_add(env, "CUTOVER_STATE_DIR", ctx->rb->state_dir);
+    action_env_add(env, "CUTOVER_DIRECTION", direction);
+    action_env_add(env, "CUTOVER_TARGET_DATABASE", ctx->rb->target.database);
+    if (ctx->rb->target.socket)
+        action_env_add(env, "CUTOVER_TARGET_SOCKET", ctx->rb->target.socket);
+    if (ctx->rb->target.host)
+        action_env_add(env, "CUTOVER_TARGET_HOST", ctx->rb->target.host);
+}
+
+static void env_free(struct action_env *env)
+{
+    for (int i = 0; i < env->n; i++)
+        free((void *)env->vars[i]);
+}
+
+static int set_counters(struct stage_ctx *ctx, struct co_err *err)
+{
+    struct migration *m = ctx->m;
+
+    for (int i = 0; i < m->ntables; i++) {
+        int64_t next;
+        int rc = ctx->sops->next_autoinc(ctx->src, m->tables[i].t, &next, err);
+        if (rc < 0)
+            return rc;
+        if (next > 0 && (rc = ctx->tops->set_auto_increment(
+                             ctx->tgt, m->tables[i].t, next, err)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int do_switch(struct stage_ctx *ctx, struct co_err *err)
+{
+    struct migration *m = ctx->m;
+    struct cutover *c = ctx->priv;
+    struct action_env env = {0};
+    char what[64];
+    int rc;
+
+    if ((rc = set_counters(ctx, err)) < 0)
+        return rc;
+    switch_env(ctx, &env, "to_target");
+    for (int i = m->cut.switch_done; i < ctx->rb->cutover.nswitch; i++) {
+        snprintf(what, sizeof what, "cutover.switch[%d]", i);
+        fault_point("cutover", "switch");
+        if ((rc = action_run(&ctx->rb->cutover.switch_actions[i], what, &env,
+                             err)) < 0) {
+            env_free(&env);
+            log_error("%s; switching back", co_err_text(err));
+            return set_step(ctx, CUT_UNSWITCH, err);
+        }
+        pthread_mutex_lock(&m->mu);
+        m->cut.switch_done = i + 1;
+        pthread_mutex_unlock(&m->mu);
+        if ((rc = migration_save(m, err)) < 0) {
+            env_free(&env);
+            return rc;
+        }
+    }
+    env_free(&env);
+    double ms = pause_ms(c);
+    pthread_mutex_lock(&m->mu);
+    m->cut.last_pause_ms = ms;
+    pthread_mutex_unlock(&m->mu);
+    metrics_set("cutover.write_pause_ms", ms);
+    events_emit("cutover", json_pack("{ss sf si}", "step", "switched",
+                                     "write_pause_ms", ms, "attempt",
+                                     m->cut.attempt));
+    log_info("traffic switched to the target; write pause %.0f ms", ms);
+    c->t_lock = 0;
+    if ((rc = set_step(ctx, CUT_SWITCHED, err)) < 0)
+        return rc;
+    return STEP_DONE;
+}
+
+/* A switch action failed: undo the ones done, carry back anything written
+ * on the target meanwhile, reopen the source, back to sync. */
+static int do_unswitch(struct stage_ctx *ctx, struct co_err *err)
+{
+    struct migration *m = ctx->m;
+    struct action_env env = {0};
+    char what[64];
+    int rc;
+
+    switch_env(ctx, &env, "to_source");
+    for (int i = m->cut.switch_done - 1; i >= 0; i--) {
+        if (i >= ctx->rb->cutover.nswitch_back)
+            continue;
+        snprintf(what, sizeof what, "cutover.switch_back[%d]", i);
+        if ((rc = action_run(&ctx->rb->cutover.switch_back[i], what, &env,
+                             err)) < 0) {
+            env_free(&env);
+            return co_err_prefix(err, "a switch action failed and undoing it "
+                                 "failed too; traffic may be split: the "
+                                 "source is fenced, the target is open. Fix "
+                                 "the switch and run `cutover resume`");
+        }
+    }
+    env_free(&env);
+    if ((rc = reverse_traffic(ctx, 1, err)) < 0)
+        return rc;
+    if ((rc = ctx->tops->fence_remove(ctx->tgt, &m->schema, err)) < 0 ||
+        (rc = ctx->tops->rcapture_remove(ctx->tgt, &m->schema, err)) < 0)
+        return rc;
+    pthread_mutex_lock(&m->mu);
+    m->switched = 0;
+    m->cut.switch_done = 0;
+    pthread_mutex_unlock(&m->mu);
+    return give_up_attempt(ctx, "a switch action failed", err);
+}
+
+static int cut_enter(struct stage_ctx *ctx, struct co_err *err)
+{
+    struct migration *m = ctx->m;
+    struct cutover *c;
+    int fenced, rc;
+
+    if ((rc = stage_connect(ctx, err)) < 0)
+        return rc;
+    c = calloc(1, sizeof *c);
+    verifier_init(&c->v, m, ctx->sops, ctx->src, ctx->tops, ctx->tgt);
+    verifier_load_report(&c->v);
+    ctx->priv = c;
+    switch (m->cut.step) {
+    case CUT_LOCK:
+    case CUT_DRAIN:
+    case CUT_REVERIFY:
+    case CUT_FENCE:
+        /* Resumed inside an attempt: the transaction died with the process
+         * unless the fence committed. Look. */
+        if ((rc = ctx->sops->fence_installed(ctx->src, &fenced, err)) < 0)
+            return rc;
+        if (fenced) {
+            pthread_mutex_lock(&m->mu);
+            m->switched = 1;
+            pthread_mutex_unlock(&m->mu);
+            return set_step(ctx, CUT_SWITCH, err);
+        }
+        c->resumed_midway = 1;
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static void cut_leave(struct stage_ctx *ctx)
+{
+    struct cutover *c = ctx->priv;
+
+    if (!c)
+        return;
+    if (c->t_lock > 0)
+        ctx->sops->write_rollback(ctx->src);
+    verifier_free(&c->v);
+    free(c);
+    ctx->priv = NULL;
+}
+
+static int cut_step(struct stage_ctx *ctx, struct co_err *err)
+{
+    struct migration *m = ctx->m;
+    struct cutover *c = ctx->priv;
+    int rc;
+
+    if (c->resumed_midway) {
+        c->resumed_midway = 0;
+        return give_up_attempt(ctx, "resumed after an interruption inside "
+                               "the write pause", err);
+    }
+    switch (m->cut.step) {
+    case CUT_READY:
+        if (m->cut.attempt > ctx->rb->cutover.retries)
+            return co_errf(err, CO_EOVERRUN, "cutover failed %d times (last "
+                           "write pause %.0f ms, max_write_pause_ms %d); "
+                           "reduce the write load or raise the limit, then "
+                           "`cutover resume`", m->cut.attempt,
+                           m->cut.last_pause_ms,
+                           ctx->rb->cutover.max_write_pause_ms);
+        if (ctx->rb->cutover.mode == CUTOVER_MANUAL && !m->cut.go) {
+            if (!c->announced_ready) {
+                c->announced_ready = 1;
+                events_emit("cutover", json_pack("{ss ss}", "step", "ready",
+                                                 "waiting_for",
+                                                 "ctl cutover"));
+                log_info("ready to cut over: run `cutover ctl RUNBOOK "
+                         "cutover`");
+            }
+            if ((rc = stage_applier_running(ctx, err)) < 0)
+                return rc;
+            usleep(100000);
+            return STEP_IDLE;
+        }
+        if (now_s() < m->cut.next_attempt_at) {
+            usleep(100000);
+            return STEP_IDLE;
+        }
+        rc = set_step(ctx, CUT_PREPARE, err);
+        return rc < 0 ? rc : STEP_MORE;
+    case CUT_PREPARE:
+        rc = do_prepare(ctx, err);
+        return rc < 0 ? rc : STEP_MORE;
+    case CUT_LOCK:
+        rc = do_attempt(ctx, err);
+        return rc < 0 || rc == STEP_REVERT ? rc : STEP_MORE;
+    case CUT_SWITCH:
+        return do_switch(ctx, err);
+    case CUT_SWITCHED:
+        return STEP_DONE;
+    case CUT_UNSWITCH:
+        return do_unswitch(ctx, err);
+    default:
+        return co_errf(err, CO_ECHECKPOINT, "cutover step %s cannot be "
+                       "resumed directly", cutover_step_name(m->cut.step));
+    }
+}
+
+const struct stage stage_cutover = {
+    .name = "cutover",
+    .state = ST_CUTOVER,
+    .enter = cut_enter,
+    .step = cut_step,
+    .suspend = cut_leave,
+    .leave = cut_leave,
+};

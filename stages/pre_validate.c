@@ -1,0 +1,212 @@
+/*
+ * pre_validate.c — the pre_validate stage and the analysis `cutover plan`
+ * prints (DESIGN §5).
+ *
+ * Nothing here changes either database. The stage then takes an online
+ * backup of the source into the state dir, records the schema with every
+ * column's type decision in the checkpoint (a resume never re-decides), and
+ * refuses to go on while anything is blocking.
+ */
+#include "stages/pre_validate.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "orchestrator/events.h"
+#include "orchestrator/log.h"
+#include "orchestrator/runbook.h"
+#include "stages/backup.h"
+#include "stages/checks.h"
+#include "stages/stage.h"
+#include "sync/census.h"
+#include "sync/typemap.h"
+
+const char *severity_name(enum severity s)
+{
+    static const char *const names[] = {"info", "warning", "blocking"};
+    return names[s];
+}
+
+struct finding *plan_add(struct plan *p, enum severity sev, const char *code,
+                         const char *table, const char *column,
+                         const char *hint, const char *fmt, ...)
+{
+    struct finding *f;
+    va_list ap;
+    char msg[1024];
+
+    p->findings = realloc(p->findings,
+                          sizeof *p->findings * (size_t)(p->nfindings + 1));
+    f = &p->findings[p->nfindings++];
+    memset(f, 0, sizeof *f);
+    f->sev = sev;
+    snprintf(f->code, sizeof f->code, "%s", code);
+    f->table = table ? strdup(table) : NULL;
+    f->column = column ? strdup(column) : NULL;
+    f->hint = hint ? strdup(hint) : NULL;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    f->message = strdup(msg);
+    if (sev == SEV_BLOCKING)
+        p->blocking++;
+    return f;
+}
+
+void plan_free(struct plan *p)
+{
+    for (int i = 0; i < p->nfindings; i++) {
+        free(p->findings[i].table);
+        free(p->findings[i].column);
+        free(p->findings[i].message);
+        free(p->findings[i].hint);
+        json_decref(p->findings[i].examples);
+    }
+    free(p->findings);
+    schema_free(&p->schema);
+    memset(p, 0, sizeof *p);
+}
+
+static enum severity from_map(enum map_severity s)
+{
+    return s == MAP_BLOCKING ? SEV_BLOCKING
+           : s == MAP_WARNING ? SEV_WARNING : SEV_INFO;
+}
+
+static int analyze_table(const struct runbook *rb,
+                         const struct source_ops *sops, struct source *src,
+                         struct plan *p, struct table *t, struct co_err *err)
+{
+    struct col_census *census = calloc((size_t)t->ncols + 1, sizeof *census);
+    struct map_note notes[64];
+    int n, rc;
+
+    if (!census)
+        return co_errf(err, CO_ENOMEM, "out of memory");
+    if ((rc = sops->census(src, t, census, err)) < 0) {
+        free(census);
+        return rc;
+    }
+    t->rows_estimate = census[0].rows;
+    n = typemap_decide(rb, t, census, notes, 64);
+    for (int i = 0; i < n; i++) {
+        plan_add(
+            p, from_map(notes[i].severity), "type", t->name,
+            t->cols[notes[i].column].name,
+            notes[i].severity == MAP_BLOCKING
+                ? "override the column type in schema.overrides or fix the "
+                  "data" : NULL,
+            "%s", notes[i].message);
+    }
+    rc = checks_table(rb, sops, src, p, t, census, err);
+    free(census);
+    return rc;
+}
+
+int pre_validate_analyze(const struct runbook *rb,
+                         const struct source_ops *sops, struct source *src,
+                         const struct target_ops *tops, struct target *tgt,
+                         struct plan *p, struct co_err *err)
+{
+    double t0 = mono_s();
+    int rc;
+
+    memset(p, 0, sizeof *p);
+    if ((rc = sops->read_schema(src, rb, &p->schema, err)) < 0)
+        return rc;
+    snprintf(p->target_info, sizeof p->target_info, "%s",
+             tops->server_info(tgt));
+    if (p->schema.ntables == 0)
+        plan_add(p, SEV_BLOCKING, "no_tables", NULL, NULL,
+                 "check tables.include/exclude and source.path",
+                 "no table of the source is selected for migration");
+    for (int i = 0; i < p->schema.ntables; i++) {
+        struct table *t = &p->schema.tables[i];
+        if (t->nkey == 0) {
+            plan_add(p, SEV_BLOCKING, "no_key", t->name, NULL,
+                     "add a primary key, or set tables.keys to \"rowid\" or "
+                     "to unique NOT NULL columns",
+                     "table has no primary key and no unique NOT NULL key: "
+                     "rows cannot be matched between source and target");
+            continue;
+        }
+        if ((rc = analyze_table(rb, sops, src, p, t, err)) < 0)
+            return rc;
+    }
+    if ((rc = checks_database(rb, sops, src, tops, tgt, p, err)) < 0)
+        return rc;
+    p->seconds = mono_s() - t0;
+    return 0;
+}
+
+/* ---- the stage --------------------------------------------------------------- */
+
+static int blocking_summary(const struct plan *p, struct co_err *err)
+{
+    char buf[900];
+    size_t o = 0;
+
+    for (int i = 0; i < p->nfindings && o + 8 < sizeof buf; i++) {
+        const struct finding *f = &p->findings[i];
+        if (f->sev != SEV_BLOCKING)
+            continue;
+        o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%s%s%s%s: %s",
+                              o ? "; " : "", f->table ? f->table : "",
+                              f->column ? "." : "", f->column ? f->column : "",
+                              f->table ? "" : "database", f->message);
+    }
+    return co_errf(err, CO_EBLOCKED, "%d blocking finding%s (run `cutover "
+                   "plan` for the full report): %s", p->blocking,
+                   p->blocking == 1 ? "" : "s", buf);
+}
+
+static int pv_enter(struct stage_ctx *ctx, struct co_err *err)
+{
+    return stage_connect(ctx, err);
+}
+
+static int pv_step(struct stage_ctx *ctx, struct co_err *err)
+{
+    struct migration *m = ctx->m;
+    struct plan p;
+    int rc;
+
+    rc = pre_validate_analyze(ctx->rb, ctx->sops, ctx->src, ctx->tops,
+                              ctx->tgt, &p, err);
+    if (rc < 0)
+        return rc;
+    for (int i = 0; i < p.nfindings; i++)
+        if (p.findings[i].sev != SEV_INFO)
+            events_emit("log", json_pack(
+                "{ss ss ss ss}", "level", severity_name(p.findings[i].sev),
+                "code", p.findings[i].code, "table",
+                p.findings[i].table ? p.findings[i].table : "", "message",
+                p.findings[i].message));
+    if (p.blocking) {
+        rc = blocking_summary(&p, err);
+        plan_free(&p);
+        return rc;
+    }
+    if (ctx->rb->backup.enabled &&
+        (rc = backup_take(ctx->rb, ctx->sops, ctx->src, m, err)) < 0) {
+        plan_free(&p);
+        return rc;
+    }
+    pthread_mutex_lock(&m->mu);
+    rc = migration_set_schema(m, &p.schema);
+    pthread_mutex_unlock(&m->mu);
+    plan_free(&p);
+    if (rc < 0)
+        return co_errf(err, rc, "out of memory");
+    if ((rc = migration_save(m, err)) < 0)
+        return rc;
+    return STEP_DONE;
+}
+
+const struct stage stage_pre_validate = {
+    .name = "pre_validate",
+    .state = ST_PRE_VALIDATE,
+    .enter = pv_enter,
+    .step = pv_step,
+};

@@ -1,0 +1,58 @@
+/*
+ * pre_validate.h — the assessment behind `cutover plan` and the
+ * pre_validate stage: what will move, into which types, and everything
+ * that would fail, change a value or surprise the operator later.
+ */
+#ifndef CO_PRE_VALIDATE_H
+#define CO_PRE_VALIDATE_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "orchestrator/errors.h"
+#include "sync/schema.h"
+#include "sync/source.h"
+#include "sync/target.h"
+
+struct runbook;
+
+enum severity { SEV_INFO, SEV_WARNING, SEV_BLOCKING };
+
+struct finding {
+    enum severity sev;
+    char code[32];          /* machine-readable kind: no_key, type, ... */
+    char *table;            /* NULL for database-wide findings */
+    char *column;
+    char *message;          /* what is wrong */
+    char *hint;             /* what to do (NULL when nothing to do) */
+    json_t *examples;       /* example keys, or NULL */
+};
+
+struct plan {
+    struct schema schema;   /* with every column's map decided */
+    struct finding *findings;
+    int nfindings;
+    int blocking;
+    char target_info[128];
+    double seconds;
+};
+
+/* Analyse without changing anything on either side. */
+int pre_validate_analyze(const struct runbook *rb,
+                         const struct source_ops *sops, struct source *src,
+                         const struct target_ops *tops, struct target *tgt,
+                         struct plan *out, struct co_err *err);
+void plan_free(struct plan *p);
+
+json_t *plan_to_json(const struct plan *p, const struct runbook *rb);
+void plan_print(const struct plan *p, const struct runbook *rb, FILE *f);
+
+const char *severity_name(enum severity s);
+
+/* Record a finding (checks.c and pre_validate.c). */
+struct finding *plan_add(struct plan *p, enum severity sev, const char *code,
+                         const char *table, const char *column,
+                         const char *hint, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+
+#endif

@@ -1,0 +1,663 @@
+/*
+ * capture_sqlite.c — change capture on the SQLite source (DESIGN §5), the
+ * cutover write fence, and the writes a rollback makes.
+ *
+ * For each table T with key K we add:
+ *   _cutover_log_T(seq INTEGER PRIMARY KEY AUTOINCREMENT, k1.., at REAL)
+ *   _cutover_ai_T / _au_T / _ad_T  AFTER INSERT/UPDATE/DELETE: append the
+ *       key (UPDATE: the new key, and the old one when it changed bytewise)
+ *   _cutover_bi_T / _bu_T  BEFORE INSERT/UPDATE, only for tables with
+ *       secondary UNIQUE indexes: append the keys of rows that conflict on
+ *       them, because INSERT OR REPLACE deletes such rows without firing a
+ *       DELETE trigger (recursive_triggers is off in the application).
+ * The log is written inside the application's own transaction, so a change
+ * is logged exactly when it commits. The log's key columns carry the source
+ * columns' collations: frontier comparisons in log_read are the source's.
+ *
+ * The fence (_cutover_fence_{i,u,d}_T) replaces the capture triggers in the
+ * cutover transaction and refuses every write.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sync/sqlite_priv.h"
+
+#define FENCE_MESSAGE "cutover: writes moved to target"
+
+static void object_name(struct sbuf *b, const char *prefix,
+                        const struct table *t)
+{
+    char name[1024];
+
+    snprintf(name, sizeof name, "%s%s", prefix, t->name);
+    sbuf_ident(b, name, '"');
+}
+
+/* The key column as seen from a trigger: NEW."k" / OLD.rowid, or the bare
+ * column when row is NULL. */
+static void row_key(struct sbuf *b, const struct table *t, int k,
+                    const char *row)
+{
+    const struct column *c = &t->cols[t->key[k]];
+
+    if (row) {
+        sbuf_adds(b, row);
+        sbuf_addc(b, '.');
+    }
+    if (c->is_rowid)
+        sbuf_adds(b, "rowid");
+    else
+        sbuf_ident(b, c->name, '"');
+}
+
+static void row_keys(struct sbuf *b, const struct table *t, const char *row)
+{
+    for (int k = 0; k < t->nkey; k++) {
+        if (k)
+            sbuf_adds(b, ", ");
+        row_key(b, t, k, row);
+    }
+}
+
+static void log_insert_head(struct sbuf *b, const struct table *t)
+{
+    sbuf_adds(b, "INSERT INTO ");
+    object_name(b, "_cutover_log_", t);
+    sbuf_addc(b, '(');
+    for (int k = 0; k < t->nkey; k++)
+        sbuf_addf(b, "%sk%d", k ? ", " : "", k + 1);
+    sbuf_adds(b, ", at) ");
+}
+
+static int is_key_index(const struct table *t, const struct index *ix)
+{
+    if (ix->ncols != t->nkey)
+        return 0;
+    for (int i = 0; i < ix->ncols; i++)
+        if (ix->cols[i] != t->key[i])
+            return 0;
+    return 1;
+}
+
+/* Log the keys of rows that would conflict with NEW on a unique index. */
+static void conflict_logging(struct sbuf *b, const struct table *t,
+                             int is_update)
+{
+    for (int i = 0; i < t->nidx; i++) {
+        const struct index *ix = &t->idx[i];
+        if (!ix->unique || ix->expr || is_key_index(t, ix))
+            continue;
+        log_insert_head(b, t);
+        sbuf_adds(b, "SELECT ");
+        sq_key_list(b, t, NULL);
+        sbuf_adds(b, ", julianday('now') FROM ");
+        sbuf_ident(b, t->name, '"');
+        sbuf_adds(b, " WHERE ");
+        for (int c = 0; c < ix->ncols; c++) {
+            const char *name = t->cols[ix->cols[c]].name;
+            if (c)
+                sbuf_adds(b, " AND ");
+            sbuf_ident(b, name, '"');
+            sbuf_adds(b, " = NEW.");
+            sbuf_ident(b, name, '"');
+            if (ix->colls[c]) {
+                sbuf_adds(b, " COLLATE ");
+                sbuf_ident(b, ix->colls[c], '"');
+            }
+        }
+        if (is_update) {
+            sbuf_adds(b, " AND NOT (");
+            for (int k = 0; k < t->nkey; k++) {
+                if (k)
+                    sbuf_adds(b, " AND ");
+                row_key(b, t, k, NULL);
+                sbuf_adds(b, " IS ");
+                row_key(b, t, k, "OLD");
+            }
+            sbuf_addc(b, ')');
+        }
+        sbuf_adds(b, ";\n");
+    }
+}
+
+static int has_secondary_unique(const struct table *t)
+{
+    for (int i = 0; i < t->nidx; i++)
+        if (t->idx[i].unique && !t->idx[i].expr && !is_key_index(t, &t->idx[i]))
+            return 1;
+    return 0;
+}
+
+static void build_capture(struct sbuf *b, const struct table *t)
+{
+    sbuf_adds(b, "CREATE TABLE IF NOT EXISTS ");
+    object_name(b, "_cutover_log_", t);
+    sbuf_adds(b, "(seq INTEGER PRIMARY KEY AUTOINCREMENT");
+    for (int k = 0; k < t->nkey; k++) {
+        const struct column *c = &t->cols[t->key[k]];
+        sbuf_addf(b, ", k%d COLLATE ", k + 1);
+        sbuf_ident(b, c->coll ? c->coll : "BINARY", '"');
+    }
+    sbuf_adds(b, ", at REAL);\n");
+
+    sbuf_adds(b, "CREATE TRIGGER IF NOT EXISTS ");
+    object_name(b, "_cutover_ai_", t);
+    sbuf_adds(b, " AFTER INSERT ON ");
+    sbuf_ident(b, t->name, '"');
+    sbuf_adds(b, " BEGIN ");
+    log_insert_head(b, t);
+    sbuf_adds(b, "VALUES (");
+    row_keys(b, t, "NEW");
+    sbuf_adds(b, ", julianday('now')); END;\n");
+
+    sbuf_adds(b, "CREATE TRIGGER IF NOT EXISTS ");
+    object_name(b, "_cutover_au_", t);
+    sbuf_adds(b, " AFTER UPDATE ON ");
+    sbuf_ident(b, t->name, '"');
+    sbuf_adds(b, " BEGIN ");
+    log_insert_head(b, t);
+    sbuf_adds(b, "VALUES (");
+    row_keys(b, t, "NEW");
+    sbuf_adds(b, ", julianday('now')); ");
+    log_insert_head(b, t);
+    sbuf_adds(b, "SELECT ");
+    row_keys(b, t, "OLD");
+    sbuf_adds(b, ", julianday('now') WHERE ");
+    for (int k = 0; k < t->nkey; k++) {
+        if (k)
+            sbuf_adds(b, " OR ");
+        /* Bytewise: under NOCASE 'abc' → 'ABC' is still a key change on a
+         * binary target. */
+        row_key(b, t, k, "OLD");
+        sbuf_adds(b, " IS NOT ");
+        row_key(b, t, k, "NEW");
+        sbuf_adds(b, " COLLATE BINARY");
+    }
+    sbuf_adds(b, "; END;\n");
+
+    sbuf_adds(b, "CREATE TRIGGER IF NOT EXISTS ");
+    object_name(b, "_cutover_ad_", t);
+    sbuf_adds(b, " AFTER DELETE ON ");
+    sbuf_ident(b, t->name, '"');
+    sbuf_adds(b, " BEGIN ");
+    log_insert_head(b, t);
+    sbuf_adds(b, "VALUES (");
+    row_keys(b, t, "OLD");
+    sbuf_adds(b, ", julianday('now')); END;\n");
+
+    if (!has_secondary_unique(t))
+        return;
+    for (int upd = 0; upd <= 1; upd++) {
+        sbuf_adds(b, "CREATE TRIGGER IF NOT EXISTS ");
+        object_name(b, upd ? "_cutover_bu_" : "_cutover_bi_", t);
+        sbuf_adds(b, upd ? " BEFORE UPDATE ON " : " BEFORE INSERT ON ");
+        sbuf_ident(b, t->name, '"');
+        sbuf_adds(b, " BEGIN\n");
+        conflict_logging(b, t, upd);
+        sbuf_adds(b, "END;\n");
+    }
+}
+
+static void build_drop_capture_triggers(struct sbuf *b, const struct table *t)
+{
+    static const char *const prefixes[] = {"_cutover_ai_", "_cutover_au_",
+                                           "_cutover_ad_", "_cutover_bi_",
+                                           "_cutover_bu_"};
+    for (size_t i = 0; i < 5; i++) {
+        sbuf_adds(b, "DROP TRIGGER IF EXISTS ");
+        object_name(b, prefixes[i], t);
+        sbuf_adds(b, ";\n");
+    }
+}
+
+static void build_fence(struct sbuf *b, const struct table *t)
+{
+    static const char *const ops[] = {"INSERT", "UPDATE", "DELETE"};
+    static const char *const names[] = {"_cutover_fence_i_", "_cutover_fence_u_",
+                                        "_cutover_fence_d_"};
+    for (int i = 0; i < 3; i++) {
+        sbuf_adds(b, "CREATE TRIGGER IF NOT EXISTS ");
+        object_name(b, names[i], t);
+        sbuf_addf(b, " BEFORE %s ON ", ops[i]);
+        sbuf_ident(b, t->name, '"');
+        sbuf_adds(b, " BEGIN SELECT RAISE(ABORT, '" FENCE_MESSAGE "'); END;\n");
+    }
+}
+
+static void build_drop_fence(struct sbuf *b, const struct table *t)
+{
+    static const char *const names[] = {"_cutover_fence_i_", "_cutover_fence_u_",
+                                        "_cutover_fence_d_"};
+    for (int i = 0; i < 3; i++) {
+        sbuf_adds(b, "DROP TRIGGER IF EXISTS ");
+        object_name(b, names[i], t);
+        sbuf_adds(b, ";\n");
+    }
+}
+
+/* Run the SQL that `build` makes for every table, in the current
+ * transaction. */
+static int for_tables(struct source *s, const struct schema *sc,
+                      void (*build)(struct sbuf *, const struct table *),
+                      struct co_err *err, const char *what)
+{
+    struct sbuf sql;
+    int rc = 0;
+
+    sbuf_init(&sql);
+    for (int i = 0; i < sc->ntables && rc == 0; i++) {
+        sbuf_reset(&sql);
+        build(&sql, &sc->tables[i]);
+        if (sql.oom)
+            rc = co_errf(err, CO_ENOMEM, "out of memory");
+        else if ((rc = sq_exec(s, sbuf_str(&sql), err, what)) < 0)
+            co_err_prefix(err, "table %s", sc->tables[i].name);
+    }
+    sbuf_free(&sql);
+    return rc;
+}
+
+static int in_immediate(struct source *s, struct co_err *err,
+                        int (*body)(struct source *, const struct schema *,
+                                    struct co_err *),
+                        const struct schema *sc)
+{
+    int rc = sq_exec(s, "BEGIN IMMEDIATE", err, "taking the write lock");
+
+    if (rc < 0)
+        return rc;
+    rc = body(s, sc, err);
+    if (rc < 0) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return rc;
+    }
+    return sq_exec(s, "COMMIT", err, "committing");
+}
+
+static int install_body(struct source *s, const struct schema *sc,
+                        struct co_err *err)
+{
+    return for_tables(s, sc, build_capture, err, "installing change capture");
+}
+
+int sqlite_capture_install(struct source *s, const struct schema *sc,
+                           struct co_err *err)
+{
+    return in_immediate(s, err, install_body, sc);
+}
+
+static void build_remove_capture(struct sbuf *b, const struct table *t)
+{
+    build_drop_capture_triggers(b, t);
+    sbuf_adds(b, "DROP TABLE IF EXISTS ");
+    object_name(b, "_cutover_log_", t);
+    sbuf_adds(b, ";\n");
+}
+
+static int remove_body(struct source *s, const struct schema *sc,
+                       struct co_err *err)
+{
+    int rc = for_tables(s, sc, build_remove_capture, err,
+                        "removing change capture");
+    if (rc < 0)
+        return rc;
+    /* AUTOINCREMENT left a counter row per log table. */
+    sqlite3_exec(s->db, "DELETE FROM sqlite_sequence WHERE name LIKE "
+                        "'\\_cutover\\_%' ESCAPE '\\'", NULL, NULL, NULL);
+    return 0;
+}
+
+static int remove_with_fence_body(struct source *s, const struct schema *sc,
+                                  struct co_err *err)
+{
+    int rc = for_tables(s, sc, build_drop_fence, err,
+                        "removing the write fence");
+    return rc < 0 ? rc : remove_body(s, sc, err);
+}
+
+int sqlite_capture_remove(struct source *s, const struct schema *sc,
+                          int keep_fence, struct co_err *err)
+{
+    return in_immediate(s, err, keep_fence ? remove_body
+                                           : remove_with_fence_body, sc);
+}
+
+static int count_objects(struct source *s, const char *type,
+                         const char *like, int *out, struct co_err *err)
+{
+    sqlite3_stmt *st;
+    int rc = sq_prepare(s, "SELECT count(*) FROM sqlite_master WHERE type = ?1"
+                           " AND name LIKE ?2 ESCAPE '\\'", &st, err,
+                        "reading the schema");
+    if (rc < 0)
+        return rc;
+    sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, like, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st);
+    *out = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : sq_error(s, rc, err, "reading the schema");
+}
+
+/* LIKE pattern matching exactly prefix+name ('_' and '%' escaped). */
+static void like_exact(char *out, size_t cap, const char *prefix,
+                       const char *name)
+{
+    size_t o = 0;
+    char full[1024];
+
+    snprintf(full, sizeof full, "%s%s", prefix, name);
+    for (const char *p = full; *p && o + 3 < cap; p++) {
+        if (*p == '_' || *p == '%' || *p == '\\')
+            out[o++] = '\\';
+        out[o++] = *p;
+    }
+    out[o] = '\0';
+}
+
+int sqlite_capture_installed(struct source *s, const struct table *t,
+                             int *out, struct co_err *err)
+{
+    char like[1100];
+
+    like_exact(like, sizeof like, "_cutover_ai_", t->name);
+    return count_objects(s, "trigger", like, out, err);
+}
+
+/* ---- reading and trimming the log --------------------------------------- */
+
+/* WHERE clause restricting log keys to what the applier may apply: per
+ * range with a frontier, lo < key <= frontier (an empty frontier tuple is
+ * an open upper bound). */
+static void scope_filter(struct sbuf *b, const struct table *t,
+                         const struct apply_scope *scope, int *any)
+{
+    *any = 0;
+    if (scope->all) {
+        *any = 1;
+        return;
+    }
+    for (int r = 0; r < scope->nranges; r++) {
+        const struct key_range *kr = &scope->ranges[r];
+        const struct tuple *up = scope->frontiers[r];
+        int has_lo = kr->lo && kr->lo->n;
+        if (!up)
+            continue;   /* nothing copied in this range yet */
+        sbuf_adds(b, *any ? " OR (" : " AND ((");
+        if (has_lo)
+            sq_key_compare(b, t, "", ">");
+        if (has_lo && up->n)
+            sbuf_adds(b, " AND ");
+        if (up->n)
+            sq_key_compare(b, t, "", "<=");
+        if (!has_lo && !up->n)
+            sbuf_adds(b, "1");
+        sbuf_addc(b, ')');
+        *any = 1;
+    }
+    if (*any)
+        sbuf_addc(b, ')');
+}
+
+static void bind_scope(sqlite3_stmt *st, int first, const struct table *t,
+                       const struct apply_scope *scope)
+{
+    int idx = first;
+
+    if (scope->all)
+        return;
+    for (int r = 0; r < scope->nranges; r++) {
+        const struct tuple *up = scope->frontiers[r];
+        if (!up)
+            continue;
+        if (scope->ranges[r].lo && scope->ranges[r].lo->n) {
+            sq_bind_tuple(st, idx, scope->ranges[r].lo);
+            idx += t->nkey;
+        }
+        if (up->n) {
+            sq_bind_tuple(st, idx, up);
+            idx += t->nkey;
+        }
+    }
+}
+
+int sqlite_log_read(struct source *s, const struct table *t,
+                    int64_t after_seq, int64_t limit,
+                    const struct apply_scope *scope, struct log_batch *out,
+                    struct co_err *err)
+{
+    struct sbuf sql;
+    sqlite3_stmt *st;
+    int rc, any, cap = 0;
+
+    memset(out, 0, sizeof *out);
+    out->last_seq = after_seq;
+    /* How far this batch reaches, whether or not its keys apply. */
+    sbuf_init(&sql);
+    sbuf_adds(&sql, "SELECT max(seq), count(*) FROM (SELECT seq FROM ");
+    object_name(&sql, "_cutover_log_", t);
+    sbuf_adds(&sql, " WHERE seq > ?1 ORDER BY seq LIMIT ?2)");
+    rc = sq_prepare(s, sbuf_str(&sql), &st, err, "reading the change log");
+    if (rc < 0)
+        goto out;
+    sqlite3_bind_int64(st, 1, after_seq);
+    sqlite3_bind_int64(st, 2, limit);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        out->last_seq = sqlite3_column_int64(st, 0);
+        out->entries = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW) {
+        rc = sq_error(s, rc, err, "reading the change log");
+        goto out;
+    }
+    rc = 0;
+    if (out->last_seq == after_seq)
+        goto out;
+    sbuf_reset(&sql);
+    sbuf_adds(&sql, "SELECT DISTINCT ");
+    sq_key_list(&sql, t, "");
+    sbuf_adds(&sql, " FROM ");
+    object_name(&sql, "_cutover_log_", t);
+    sbuf_adds(&sql, " WHERE seq > ? AND seq <= ?");
+    scope_filter(&sql, t, scope, &any);
+    if (!any)
+        goto out;    /* nothing copied yet: the copy will read it all */
+    rc = sq_prepare(s, sbuf_str(&sql), &st, err, "reading the change log");
+    if (rc < 0)
+        goto out;
+    sqlite3_bind_int64(st, 1, after_seq);
+    sqlite3_bind_int64(st, 2, out->last_seq);
+    bind_scope(st, 3, t, scope);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct value vals[64];
+        if (out->nkeys == cap) {
+            cap = cap ? cap * 2 : 256;
+            out->keys = realloc(out->keys, sizeof *out->keys * (size_t)cap);
+        }
+        for (int k = 0; k < t->nkey; k++)
+            sq_column_value(st, k, &vals[k]);
+        memset(&out->keys[out->nkeys], 0, sizeof out->keys[0]);
+        tuple_set(&out->keys[out->nkeys++], vals, t->nkey);
+    }
+    sqlite3_finalize(st);
+    rc = rc == SQLITE_DONE ? 0 : sq_error(s, rc, err, "reading the change log");
+out:
+    sbuf_free(&sql);
+    if (rc < 0)
+        co_err_prefix(err, "table %s", t->name);
+    return rc;
+}
+
+void sqlite_log_batch_free(struct log_batch *b)
+{
+    for (int i = 0; i < b->nkeys; i++)
+        tuple_free(&b->keys[i]);
+    free(b->keys);
+    memset(b, 0, sizeof *b);
+}
+
+int sqlite_log_stats(struct source *s, const struct table *t,
+                     int64_t after_seq, struct log_stats *out,
+                     struct co_err *err)
+{
+    struct sbuf sql;
+    sqlite3_stmt *st;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    sbuf_init(&sql);
+    /* Seqs are dense above the applied seq (trimming only removes applied
+     * ones), so the backlog is a subtraction, not a count. */
+    sbuf_adds(&sql, "SELECT (SELECT max(seq) FROM ");
+    object_name(&sql, "_cutover_log_", t);
+    sbuf_adds(&sql, "), (SELECT (at - 2440587.5) * 86400.0 FROM ");
+    object_name(&sql, "_cutover_log_", t);
+    sbuf_adds(&sql, " WHERE seq > ?1 ORDER BY seq LIMIT 1)");
+    rc = sq_prepare(s, sbuf_str(&sql), &st, err, "reading the change log");
+    sbuf_free(&sql);
+    if (rc < 0)
+        return co_err_prefix(err, "table %s", t->name);
+    sqlite3_bind_int64(st, 1, after_seq);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        out->max_seq = sqlite3_column_int64(st, 0);
+        out->oldest_at = sqlite3_column_double(st, 1);
+        out->backlog = out->max_seq > after_seq ? out->max_seq - after_seq : 0;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        return co_err_prefix(err, "table %s", t->name),
+               sq_error(s, rc, err, "reading the change log");
+    return 0;
+}
+
+int sqlite_log_trim(struct source *s, const struct table *t, int64_t upto_seq,
+                    int limit, struct co_err *err)
+{
+    struct sbuf sql;
+    sqlite3_stmt *st;
+    int rc, changed;
+
+    sbuf_init(&sql);
+    sbuf_adds(&sql, "DELETE FROM ");
+    object_name(&sql, "_cutover_log_", t);
+    sbuf_adds(&sql, " WHERE seq IN (SELECT seq FROM ");
+    object_name(&sql, "_cutover_log_", t);
+    sbuf_adds(&sql, " WHERE seq <= ?1 ORDER BY seq LIMIT ?2)");
+    rc = sq_prepare(s, sbuf_str(&sql), &st, err, "trimming the change log");
+    sbuf_free(&sql);
+    if (rc < 0)
+        return rc;
+    do {
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, upto_seq);
+        sqlite3_bind_int64(st, 2, limit);
+        rc = sqlite3_step(st);
+        changed = sqlite3_changes(s->db);
+    } while (rc == SQLITE_DONE && changed == limit);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return co_err_prefix(err, "table %s", t->name),
+               sq_error(s, rc, err, "trimming the change log");
+    return 0;
+}
+
+/* ---- the write lock, the fence, rollback writes --------------------------- */
+
+int sqlite_write_lock(struct source *s, int wait_ms, struct co_err *err)
+{
+    int rc;
+
+    sqlite3_busy_timeout(s->db, wait_ms);
+    rc = sq_exec(s, "BEGIN IMMEDIATE", err, "taking the write lock");
+    sqlite3_busy_timeout(s->db, s->busy_timeout_ms);
+    if (rc == 0)
+        s->in_write = 1;
+    return rc;
+}
+
+int sqlite_write_commit(struct source *s, struct co_err *err)
+{
+    int rc = sq_exec(s, "COMMIT", err, "committing");
+
+    if (rc == 0)
+        s->in_write = 0;
+    return rc;
+}
+
+int sqlite_write_rollback(struct source *s)
+{
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    s->in_write = 0;
+    return 0;
+}
+
+int sqlite_fence_install(struct source *s, const struct schema *sc,
+                         struct co_err *err)
+{
+    int rc = for_tables(s, sc, build_drop_capture_triggers, err,
+                        "removing capture triggers");
+    return rc < 0 ? rc : for_tables(s, sc, build_fence, err,
+                                    "installing the write fence");
+}
+
+int sqlite_fence_remove(struct source *s, const struct schema *sc,
+                        int restore_capture, struct co_err *err)
+{
+    int rc = for_tables(s, sc, build_drop_fence, err,
+                        "removing the write fence");
+    if (rc < 0 || !restore_capture)
+        return rc;
+    return for_tables(s, sc, build_capture, err, "restoring change capture");
+}
+
+int sqlite_fence_installed(struct source *s, int *out, struct co_err *err)
+{
+    return count_objects(s, "trigger", "\\_cutover\\_fence\\_%", out, err);
+}
+
+static void build_put(struct sbuf *b, const struct table *t)
+{
+    sbuf_adds(b, "INSERT OR REPLACE INTO ");
+    sbuf_ident(b, t->name, '"');
+    sbuf_adds(b, " (");
+    sq_select_list(b, t);
+    sbuf_adds(b, ") VALUES (");
+    for (int i = 0; i < t->ncols; i++)
+        sbuf_adds(b, i ? ", ?" : "?");
+    sbuf_addc(b, ')');
+}
+
+static void build_delete(struct sbuf *b, const struct table *t)
+{
+    sbuf_adds(b, "DELETE FROM ");
+    sbuf_ident(b, t->name, '"');
+    sbuf_adds(b, " WHERE ");
+    sq_key_equal(b, t, NULL);
+}
+
+int sqlite_put_row(struct source *s, const struct table *t,
+                   const struct tuple *key, const struct value *row,
+                   struct co_err *err)
+{
+    sqlite3_stmt *st = sq_cached(s, t, row ? 1 : 2,
+                                 row ? build_put : build_delete, err);
+    int rc;
+
+    if (!st)
+        return co_err_prefix(err, "table %s", t->name);
+    if (row)
+        for (int i = 0; i < t->ncols; i++)
+            sq_bind_value(st, i + 1, &row[i]);
+    else
+        sq_bind_tuple(st, 1, key);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return co_err_prefix(err, "table %s", t->name),
+               sq_error(s, rc, err, "writing a row back");
+    return 0;
+}

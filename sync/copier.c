@@ -1,0 +1,201 @@
+/* copier.c — copy one chunk of one key range, then checkpoint. */
+#include "sync/copier.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "orchestrator/events.h"
+#include "orchestrator/faults.h"
+#include "sync/codec.h"
+
+#define MIN_CHUNK 200
+#define MAX_CHUNK 2000000
+
+struct pull {
+    const struct source_ops *sops;
+    struct source_cursor *cur;
+    const struct table *t;
+    struct migration *m;
+    struct value *conv;
+    struct scratch s;
+    struct tuple last;
+    int64_t rows;
+    double started;
+    double share;           /* this worker's share of the throttle */
+};
+
+/* Keep the last key without an allocation per row for integer keys. */
+static int remember_key(struct tuple *last, const struct table *t,
+                        const struct value *row)
+{
+    int ints = last->n == t->nkey;
+
+    for (int k = 0; ints && k < t->nkey; k++)
+        ints = row[t->key[k]].type == V_INT && last->v[k].type == V_INT;
+    if (ints) {
+        for (int k = 0; k < t->nkey; k++)
+            last->v[k].i = row[t->key[k]].i;
+        return 0;
+    }
+    return table_row_key(t, row, last);
+}
+
+static void throttle(struct pull *p)
+{
+    double limit;
+
+    pthread_mutex_lock(&p->m->mu);
+    limit = p->m->max_rows_per_s * p->share;
+    pthread_mutex_unlock(&p->m->mu);
+    if (limit <= 0)
+        return;
+    double ahead = (double)p->rows / limit - (mono_s() - p->started);
+    if (ahead > 0.001)
+        usleep((useconds_t)(ahead * 1e6));
+}
+
+static int pull_row(void *arg, const struct value **row, struct co_err *err)
+{
+    struct pull *p = arg;
+    const struct value *src;
+    int rc = p->sops->cursor_next(p->cur, &src, err);
+    char shown[256];
+
+    if (rc <= 0)
+        return rc;
+    if (remember_key(&p->last, p->t, src) < 0)
+        return co_errf(err, CO_ENOMEM, "out of memory");
+    rc = codec_row_to_target(p->t, src, p->conv, &p->s, err);
+    if (rc < 0) {
+        tuple_format(&p->last, table_key_names(p->t), shown, sizeof shown);
+        return co_err_prefix(err, "table %s, key %s", p->t->name, shown);
+    }
+    p->rows++;
+    if ((p->rows & 255) == 0)
+        throttle(p);
+    *row = p->conv;
+    return 1;
+}
+
+/* The key of the n-th row (1-based) after `after`, for error messages. */
+static void key_of_row(const struct source_ops *sops, struct source *src,
+                       const struct table *t, const struct key_range *kr,
+                       long n, char *out, size_t cap)
+{
+    struct source_cursor *cur;
+    const struct value *row;
+    struct tuple key = {0};
+    struct co_err err = {0};
+
+    snprintf(out, cap, "(unknown)");
+    if (n <= 0 || sops->scan(src, t, kr, n, &cur, &err) < 0)
+        return;
+    while (sops->cursor_next(cur, &row, &err) > 0)
+        table_row_key(t, row, &key);
+    sops->cursor_close(cur);
+    if (key.n)
+        tuple_format(&key, table_key_names(t), out, cap);
+    tuple_free(&key);
+}
+
+static void report(struct migration *m, struct table_state *ts, int r,
+                   const struct tuple *from, const struct tuple *to,
+                   int64_t rows)
+{
+    int64_t copied = 0, total;
+    double rate, eta;
+
+    pthread_mutex_lock(&m->mu);
+    for (int i = 0; i < ts->nranges; i++)
+        copied += ts->ranges[i].rows;
+    total = ts->rows_total > copied ? ts->rows_total : copied;
+    rate = ts->rows_per_s;
+    pthread_mutex_unlock(&m->mu);
+    eta = rate > 0 ? (double)(total - copied) / rate : 0;
+    events_emit("progress", json_pack(
+        "{ss sI sI sf sf si so so sI}", "table", ts->t->name, "rows",
+        (json_int_t)copied, "total", (json_int_t)total, "rows_per_s", rate,
+        "eta_s", eta, "range", r, "from", from->n ? tuple_to_json(from)
+                                                  : json_null(),
+        "to", to->n ? tuple_to_json(to) : json_null(), "chunk_rows",
+        (json_int_t)rows));
+}
+
+int copy_chunk(struct migration *m, struct table_state *ts, int r,
+               const struct source_ops *sops, struct source *src,
+               const struct target_ops *tops, struct target *tgt,
+               int64_t *chunk_rows, struct copy_chunk_stats *st,
+               struct co_err *err)
+{
+    struct copy_range *cr = &ts->ranges[r];
+    struct pull p = {0};
+    struct load_result res = {0};
+    struct tuple from = {0};
+    struct key_range kr;
+    int rc, workers = m->rb->copy.workers;
+
+    memset(st, 0, sizeof *st);
+    pthread_mutex_lock(&cr->lock);
+    if (cr->done) {
+        pthread_mutex_unlock(&cr->lock);
+        st->range_done = 1;
+        return 0;
+    }
+    tuple_copy(&from, cr->frontier.n ? &cr->frontier : &cr->lo);
+    kr.lo = &from;
+    kr.hi = &cr->hi;
+    p.sops = sops;
+    p.t = ts->t;
+    p.m = m;
+    p.share = 1.0 / (workers > 0 ? workers : 1);
+    p.conv = calloc((size_t)ts->t->ncols, sizeof *p.conv);
+    p.started = mono_s();
+    rc = sops->scan(src, ts->t, &kr, *chunk_rows, &p.cur, err);
+    if (rc == 0) {
+        rc = tops->load(tgt, ts->t, pull_row, &p,
+                        m->rb->copy.method != COPY_INSERT, &res, err);
+        sops->cursor_close(p.cur);
+    }
+    if (rc == CO_EDATA && res.bad_row > 0) {
+        char key[256];
+        key_of_row(sops, src, ts->t, &kr, res.bad_row, key, sizeof key);
+        co_err_prefix(err, "key %s", key);
+    }
+    st->seconds = mono_s() - p.started;
+    if (rc == 0) {
+        st->rows = res.rows;
+        pthread_mutex_lock(&m->mu);
+        if (res.rows > 0) {
+            tuple_copy(&cr->frontier, &p.last);
+            cr->rows += res.rows;
+        }
+        if (res.rows < *chunk_rows)
+            cr->done = 1;
+        st->range_done = cr->done;
+        pthread_mutex_unlock(&m->mu);
+    }
+    pthread_mutex_unlock(&cr->lock);
+    if (rc == 0) {
+        fault_point("bulk_copy", "chunk");
+        rc = migration_save(m, err);
+        if (res.rows > 0)
+            report(m, ts, r, &from, &p.last, res.rows);
+        /* Aim for chunk_target_ms per chunk, changing by at most 2x. */
+        if (res.rows == *chunk_rows && st->seconds > 0) {
+            double want = *chunk_rows * (m->rb->copy.chunk_target_ms / 1000.0) /
+                          st->seconds;
+            if (want > *chunk_rows * 2.0)
+                want = *chunk_rows * 2.0;
+            if (want < *chunk_rows / 2.0)
+                want = *chunk_rows / 2.0;
+            *chunk_rows = (int64_t)fmin(fmax(want, MIN_CHUNK), MAX_CHUNK);
+        }
+    }
+    tuple_free(&from);
+    tuple_free(&p.last);
+    scratch_free(&p.s);
+    free(p.conv);
+    return rc;
+}

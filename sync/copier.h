@@ -1,0 +1,33 @@
+/*
+ * copier.h — the bulk copy of one chunk (DESIGN §5 bulk_copy).
+ *
+ * Under the range's lock: read the next rows after the frontier in the
+ * source's key order, stream them into the target in one transaction,
+ * advance the frontier. Then, outside the lock, checkpoint and report
+ * progress. Holding the lock from read to frontier advance is what lets
+ * the applier skip keys above the frontier safely.
+ */
+#ifndef CO_COPIER_H
+#define CO_COPIER_H
+
+#include <stdint.h>
+
+#include "orchestrator/migration.h"
+#include "sync/source.h"
+#include "sync/target.h"
+
+struct copy_chunk_stats {
+    int64_t rows;
+    double seconds;
+    int range_done;
+};
+
+/* Copy one chunk of range r of ts with at most *chunk_rows rows, then
+ * adapt *chunk_rows toward chunk_target_ms. */
+int copy_chunk(struct migration *m, struct table_state *ts, int r,
+               const struct source_ops *sops, struct source *src,
+               const struct target_ops *tops, struct target *tgt,
+               int64_t *chunk_rows, struct copy_chunk_stats *st,
+               struct co_err *err);
+
+#endif

@@ -1,0 +1,412 @@
+/*
+ * tmy_load.c — getting rows into the target.
+ *
+ * Bulk load: LOAD DATA LOCAL INFILE ... REPLACE fed by the client library's
+ * local-infile callbacks, which pull rows from the source cursor and encode
+ * them on the fly: no temp file, memory bounded by one 64 KiB buffer. The
+ * whole chunk is one transaction; the server's warnings are checked before
+ * commit (with LOCAL, the server downgrades data errors to warnings, so
+ * this check is what keeps strict mode strict). When the server refuses
+ * local infile, multi-row REPLACE statements carry the same rows.
+ *
+ * Batched writes (the applier): REPLACE for rows that exist on the source,
+ * exact-key DELETE for rows that do not, in one transaction per batch.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sync/mysql_priv.h"
+
+#define INFILE_CHUNK 65536
+#define STATEMENT_MAX (1 << 20)
+
+/* ---- LOAD DATA encoding -------------------------------------------------- */
+
+/* Bytes that must be escaped with FIELDS TERMINATED BY '\t' ESCAPED BY
+ * '\\' LINES TERMINATED BY '\n'. */
+static const char escape_as[256] = {
+    [0] = '0', ['\t'] = 't', ['\n'] = 'n', ['\r'] = 'r', ['\\'] = '\\',
+    [26] = 'Z', [8] = 'b',
+};
+
+static void encode_bytes(struct sbuf *b, const unsigned char *p, size_t n)
+{
+    size_t run = 0;
+
+    if (sbuf_reserve(b, n + n / 8 + 16) < 0)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        char e = escape_as[p[i]];
+        if (!e)
+            continue;
+        if (i > run)
+            sbuf_add(b, p + run, i - run);
+        sbuf_addc(b, '\\');
+        sbuf_addc(b, e);
+        run = i + 1;
+    }
+    if (n > run)
+        sbuf_add(b, p + run, n - run);
+}
+
+static void encode_value(struct sbuf *b, const struct value *v)
+{
+    char num[40];
+    int len;
+
+    switch (v->type) {
+    case V_NULL:
+        sbuf_add(b, "\\N", 2);
+        return;
+    case V_INT:
+        len = snprintf(num, sizeof num, "%" PRId64, v->i);
+        sbuf_add(b, num, (size_t)len);
+        return;
+    case V_REAL:
+        /* 17 significant digits always read back as the same double. */
+        len = snprintf(num, sizeof num, "%.17g", v->r);
+        sbuf_add(b, num, (size_t)len);
+        return;
+    case V_TEXT:
+    case V_BLOB:
+        encode_bytes(b, v->p, v->n);
+        return;
+    }
+}
+
+struct infile {
+    row_pull_fn pull;
+    void *arg;
+    const struct table *tb;
+    struct sbuf buf;
+    size_t off;
+    int eof;
+    int rc;
+    struct co_err *err;
+    int64_t rows;
+    int64_t bytes;
+};
+
+static int infile_init(void **ptr, const char *filename, void *userdata)
+{
+    (void)filename;
+    *ptr = userdata;
+    return 0;
+}
+
+static int infile_fill(struct infile *f)
+{
+    sbuf_reset(&f->buf);
+    f->off = 0;
+    while (f->buf.len < INFILE_CHUNK && !f->eof) {
+        const struct value *row;
+        int r = f->pull(f->arg, &row, f->err);
+        if (r < 0) {
+            f->rc = r;
+            return -1;
+        }
+        if (r == 0) {
+            f->eof = 1;
+            break;
+        }
+        for (int i = 0; i < f->tb->ncols; i++) {
+            if (i)
+                sbuf_addc(&f->buf, '\t');
+            encode_value(&f->buf, &row[i]);
+        }
+        sbuf_addc(&f->buf, '\n');
+        f->rows++;
+    }
+    if (f->buf.oom) {
+        f->rc = co_errf(f->err, CO_ENOMEM, "out of memory encoding rows");
+        return -1;
+    }
+    return 0;
+}
+
+static int infile_read(void *ptr, char *buf, unsigned int len)
+{
+    struct infile *f = ptr;
+    size_t out = 0;
+
+    while (out < len) {
+        size_t n;
+        if (f->off == f->buf.len) {
+            if (f->eof)
+                break;
+            if (infile_fill(f) < 0)
+                return -1;
+            if (f->buf.len == 0)
+                break;
+        }
+        n = f->buf.len - f->off;
+        if (n > len - out)
+            n = len - out;
+        memcpy(buf + out, f->buf.p + f->off, n);
+        f->off += n;
+        out += n;
+    }
+    f->bytes += (int64_t)out;
+    return (int)out;
+}
+
+static void infile_end(void *ptr) { (void)ptr; }
+
+static int infile_error(void *ptr, char *msg, unsigned int len)
+{
+    struct infile *f = ptr;
+    snprintf(msg, len, "%s", f->err ? f->err->msg : "row source failed");
+    return 2000;
+}
+
+static int server_allows_local_infile(struct target *t)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW r;
+
+    if (t->local_infile_ok >= 0)
+        return t->local_infile_ok;
+    t->local_infile_ok = 0;
+    if (mysql_query(t->my, "SELECT @@GLOBAL.local_infile") == 0 &&
+        (res = mysql_store_result(t->my))) {
+        r = mysql_fetch_row(res);
+        t->local_infile_ok = r && r[0] && atoi(r[0]) == 1;
+        mysql_free_result(res);
+    }
+    return t->local_infile_ok;
+}
+
+static void column_list(struct sbuf *b, const struct table *tb)
+{
+    sbuf_addc(b, '(');
+    for (int i = 0; i < tb->ncols; i++) {
+        if (i)
+            sbuf_adds(b, ", ");
+        sbuf_ident(b, my_colname(tb, i), '`');
+    }
+    sbuf_addc(b, ')');
+}
+
+/* Warnings after a write are errors: name the first one and its row. */
+static int check_warnings(struct target *t, const struct table *tb,
+                          struct load_result *res, struct co_err *err)
+{
+    char w[700];
+    long row;
+
+    if (mysql_warning_count(t->my) == 0)
+        return 0;
+    my_warnings(t, w, sizeof w, &row);
+    if (res)
+        res->bad_row = row;
+    return co_errf(err, CO_EDATA, "table %s: the target would change the "
+                   "data (%s); nothing of this chunk was kept", tb->name, w);
+}
+
+static int load_data(struct target *t, const struct table *tb,
+                     row_pull_fn pull, void *arg, struct load_result *res,
+                     struct co_err *err)
+{
+    struct infile f = {.pull = pull, .arg = arg, .tb = tb, .err = err};
+    struct sbuf sql;
+    int rc;
+
+    sbuf_init(&f.buf);
+    sbuf_init(&sql);
+    sbuf_adds(&sql, "LOAD DATA LOCAL INFILE 'cutover-stream' REPLACE INTO "
+                    "TABLE ");
+    sbuf_ident(&sql, tb->name, '`');
+    sbuf_adds(&sql, " CHARACTER SET binary FIELDS TERMINATED BY '\\t' "
+                    "ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ");
+    column_list(&sql, tb);
+    mysql_set_local_infile_handler(t->my, infile_init, infile_read,
+                                   infile_end, infile_error, &f);
+    rc = mysql_query(t->my, sbuf_str(&sql));
+    sbuf_free(&sql);
+    sbuf_free(&f.buf);
+    res->rows = f.rows;
+    res->bytes = f.bytes;
+    res->used_load_data = 1;
+    if (f.rc < 0)
+        return f.rc;          /* the row source failed: its error stands */
+    if (rc != 0)
+        return my_error(t, err, "loading rows into %s", tb->name);
+    return check_warnings(t, tb, res, err);
+}
+
+static int flush_statement(struct target *t, const struct table *tb,
+                           struct sbuf *sql, struct load_result *res,
+                           struct co_err *err)
+{
+    if (sql->oom)
+        return co_errf(err, CO_ENOMEM, "out of memory");
+    if (mysql_real_query(t->my, sql->p, (unsigned long)sql->len) != 0)
+        return my_error(t, err, "writing rows into %s", tb->name);
+    return check_warnings(t, tb, res, err);
+}
+
+static void replace_head(struct sbuf *b, const struct table *tb)
+{
+    sbuf_adds(b, "REPLACE INTO ");
+    sbuf_ident(b, tb->name, '`');
+    sbuf_addc(b, ' ');
+    column_list(b, tb);
+    sbuf_adds(b, " VALUES ");
+}
+
+static void row_tuple(struct target *t, struct sbuf *b, const struct table *tb,
+                      const struct value *row)
+{
+    sbuf_addc(b, '(');
+    for (int i = 0; i < tb->ncols; i++) {
+        if (i)
+            sbuf_addc(b, ',');
+        my_literal(t, b, &row[i]);
+    }
+    sbuf_addc(b, ')');
+}
+
+static int load_insert(struct target *t, const struct table *tb,
+                       row_pull_fn pull, void *arg, struct load_result *res,
+                       struct co_err *err)
+{
+    struct sbuf sql;
+    const struct value *row;
+    int r, rc = 0, pending = 0;
+
+    sbuf_init(&sql);
+    while ((r = pull(arg, &row, err)) > 0) {
+        if (!pending)
+            replace_head(&sql, tb);
+        else
+            sbuf_addc(&sql, ',');
+        row_tuple(t, &sql, tb, row);
+        pending++;
+        res->rows++;
+        if (sql.len >= STATEMENT_MAX) {
+            res->bytes += (int64_t)sql.len;
+            if ((rc = flush_statement(t, tb, &sql, res, err)) < 0)
+                break;
+            sbuf_reset(&sql);
+            pending = 0;
+        }
+    }
+    if (r < 0)
+        rc = r;
+    if (rc == 0 && pending) {
+        res->bytes += (int64_t)sql.len;
+        rc = flush_statement(t, tb, &sql, res, err);
+    }
+    sbuf_free(&sql);
+    return rc;
+}
+
+int tmy_load(struct target *t, const struct table *tb, row_pull_fn pull,
+               void *arg, int allow_load_data, struct load_result *res,
+               struct co_err *err)
+{
+    int rc;
+
+    memset(res, 0, sizeof *res);
+    if (mysql_query(t->my, "START TRANSACTION") != 0)
+        return my_error(t, err, "starting a transaction");
+    if (allow_load_data && server_allows_local_infile(t))
+        rc = load_data(t, tb, pull, arg, res, err);
+    else
+        rc = load_insert(t, tb, pull, arg, res, err);
+    if (rc < 0) {
+        mysql_query(t->my, "ROLLBACK");
+        return rc;
+    }
+    if (mysql_query(t->my, "COMMIT") != 0)
+        return my_error(t, err, "committing rows into %s", tb->name);
+    return 0;
+}
+
+/* ---- batched writes -------------------------------------------------------- */
+
+static int flush_batch(struct target *t, struct co_err *err)
+{
+    int rc = 0;
+
+    if (t->batch_rows > 0)
+        rc = flush_statement(t, t->batch_table, &t->batch, NULL, err);
+    sbuf_reset(&t->batch);
+    t->batch_rows = 0;
+    return rc;
+}
+
+int tmy_begin(struct target *t, struct co_err *err)
+{
+    if (mysql_query(t->my, "START TRANSACTION") != 0)
+        return my_error(t, err, "starting a transaction");
+    t->in_txn = 1;
+    t->batch_table = NULL;
+    sbuf_reset(&t->batch);
+    t->batch_rows = 0;
+    return 0;
+}
+
+int tmy_put_row(struct target *t, const struct table *tb,
+                  const struct value *row, struct co_err *err)
+{
+    int rc;
+
+    if (t->batch_table != tb || t->batch.len >= STATEMENT_MAX) {
+        if ((rc = flush_batch(t, err)) < 0)
+            return rc;
+        t->batch_table = tb;
+    }
+    if (!t->batch_rows)
+        replace_head(&t->batch, tb);
+    else
+        sbuf_addc(&t->batch, ',');
+    row_tuple(t, &t->batch, tb, row);
+    t->batch_rows++;
+    return 0;
+}
+
+int tmy_delete_key(struct target *t, const struct table *tb,
+                     const struct tuple *key, struct co_err *err)
+{
+    struct sbuf sql;
+    int rc;
+
+    /* Rows of a batch are written after deletes of other keys only within
+     * the same table; flushing first keeps the statement order simple. */
+    if ((rc = flush_batch(t, err)) < 0)
+        return rc;
+    sbuf_init(&sql);
+    sbuf_adds(&sql, "DELETE FROM ");
+    sbuf_ident(&sql, tb->name, '`');
+    sbuf_adds(&sql, " WHERE ");
+    my_key_match(t, &sql, tb, key);
+    rc = flush_statement(t, tb, &sql, NULL, err);
+    sbuf_free(&sql);
+    return rc;
+}
+
+int tmy_commit(struct target *t, struct co_err *err)
+{
+    int rc = flush_batch(t, err);
+
+    if (rc < 0) {
+        tmy_rollback(t);
+        return rc;
+    }
+    t->in_txn = 0;
+    if (mysql_query(t->my, "COMMIT") != 0)
+        return my_error(t, err, "committing");
+    return 0;
+}
+
+void tmy_rollback(struct target *t)
+{
+    sbuf_reset(&t->batch);
+    t->batch_rows = 0;
+    t->batch_table = NULL;
+    t->in_txn = 0;
+    mysql_query(t->my, "ROLLBACK");
+}

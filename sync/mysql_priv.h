@@ -1,0 +1,103 @@
+/*
+ * mysql_priv.h — internals shared by the MySQL target driver's files:
+ *   target_mysql.c   connection, session, reads, health
+ *   mysql_schema.c   CREATE TABLE / indexes / foreign keys
+ *   tmy_load.c     LOAD DATA streaming, INSERT fallback, batched writes
+ *   mysql_capture.c  reverse capture and the rollback fence
+ * Only the portable MySQL C API (mysql.h) is used, so the driver builds with
+ * MariaDB Connector/C and Oracle's libmysqlclient alike.
+ */
+#ifndef CO_MYSQL_PRIV_H
+#define CO_MYSQL_PRIV_H
+
+#include <mysql.h>
+
+#include "sync/sbuf.h"
+#include "sync/target.h"
+
+struct target {
+    MYSQL *my;
+    const struct runbook *rb;
+    char *database;
+    char *label;               /* "socket/db" or "host:port/db" for messages */
+    int local_infile_ok;       /* -1 unknown, 0 off on the server, 1 on */
+    /* batched writes */
+    int in_txn;
+    const struct table *batch_table;
+    struct sbuf batch;
+    int batch_rows;
+    /* fetch results */
+    MYSQL_RES *res;
+    struct value *row;
+    int rowcap;
+    char server_info[128];
+};
+
+struct target_cursor {
+    struct target *t;
+    MYSQL_RES *res;
+    const struct table *tb;
+    struct value *row;
+};
+
+/* Error from the last call on t->my (CO_ETARGET), with what we were doing. */
+int my_error(struct target *t, struct co_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Run a statement; warnings (notes included) are errors unless allowed. */
+int my_exec(struct target *t, const char *sql, struct co_err *err,
+            const char *what);
+int my_exec_allow_warnings(struct target *t, const char *sql,
+                           struct co_err *err, const char *what);
+/* Describe the server's warnings for the last statement (up to cap). */
+void my_warnings(struct target *t, char *buf, size_t cap, long *first_row);
+
+/* A MySQL object name derived from prefix + table, at most 64 characters
+ * (long names get a hash suffix so they stay unique). */
+void my_object_name(char *out, size_t cap, const char *prefix,
+                    const char *table);
+/* Quote a value as an SQL literal for t's connection. */
+void my_literal(struct target *t, struct sbuf *b, const struct value *v);
+/* WHERE condition matching `key` exactly (binary comparison for text). */
+void my_key_match(struct target *t, struct sbuf *b, const struct table *tb,
+                  const struct tuple *key);
+/* Column name of column i on the target. */
+const char *my_colname(const struct table *tb, int i);
+/* Is the column's target type a text type (gets the collation)? */
+int my_type_is_text(const char *type);
+
+/* Convert a fetched MySQL row into values. */
+void my_row_values(MYSQL_RES *res, MYSQL_ROW r, unsigned long *lens,
+                   struct value *out, int n);
+
+/* Defined in mysql_schema.c / tmy_load.c / mysql_capture.c */
+int tmy_table_state(struct target *, const struct table *, int *,
+                      int64_t *, struct co_err *);
+int tmy_create_table(struct target *, const struct runbook *,
+                       const struct table *, struct co_err *);
+int tmy_create_indexes(struct target *, const struct runbook *,
+                         const struct table *, struct co_err *);
+int tmy_create_foreign_keys(struct target *, const struct schema *,
+                              const struct table *, struct co_err *);
+int tmy_drop_table(struct target *, const struct table *, struct co_err *);
+int tmy_load(struct target *, const struct table *, row_pull_fn, void *,
+               int, struct load_result *, struct co_err *);
+int tmy_begin(struct target *, struct co_err *);
+int tmy_put_row(struct target *, const struct table *, const struct value *,
+                  struct co_err *);
+int tmy_delete_key(struct target *, const struct table *,
+                     const struct tuple *, struct co_err *);
+int tmy_commit(struct target *, struct co_err *);
+void tmy_rollback(struct target *);
+int tmy_rcapture_install(struct target *, const struct schema *,
+                           struct co_err *);
+int tmy_rcapture_remove(struct target *, const struct schema *,
+                          struct co_err *);
+int tmy_rlog_read(struct target *, const struct table *, int64_t, int64_t,
+                    struct rlog_batch *, struct co_err *);
+void tmy_rlog_batch_free(struct rlog_batch *);
+int tmy_fence_install(struct target *, const struct schema *,
+                        struct co_err *);
+int tmy_fence_remove(struct target *, const struct schema *,
+                       struct co_err *);
+
+#endif

@@ -1,0 +1,163 @@
+/*
+ * source.h — what the stages may ask of a source database (the data plane's
+ * read side, plus change capture, the write fence and rollback writes).
+ *
+ * The stages never include sqlite3.h: they hold a `struct source *` and call
+ * through `source_ops`, so another source engine is one more file. Every
+ * function returns 0 (or a count, or 1/0 for a row/no row) and a negative
+ * CO_E* code on failure with the table and key named in err. CO_EBUSY means
+ * the application held the write lock past our busy timeout: retry later.
+ *
+ * Key order is the source's own order (its values and column collations);
+ * every comparison against a frontier happens inside the source, never in C.
+ */
+#ifndef CO_SOURCE_H
+#define CO_SOURCE_H
+
+#include <stdint.h>
+
+#include "orchestrator/errors.h"
+#include "sync/census.h"
+#include "sync/schema.h"
+#include "sync/value.h"
+
+struct runbook;
+struct source;
+struct source_cursor;
+
+/* A key range (lo, hi]: NULL bounds are open. */
+struct key_range {
+    const struct tuple *lo;
+    const struct tuple *hi;
+};
+
+/* Where the applier may apply: keys at or below the frontier of the copy
+ * range that holds them. A table whose copy is complete has one range with
+ * `all` set. */
+struct apply_scope {
+    int all;                 /* every key is applicable */
+    int nranges;
+    struct key_range *ranges;     /* copy ranges ... */
+    const struct tuple **frontiers; /* ... and how far each was copied
+                                       (NULL: nothing yet) */
+};
+
+/* One change-log entry batch: distinct keys, and the last seq covered. */
+struct log_batch {
+    int nkeys;
+    struct tuple *keys;
+    int64_t last_seq;        /* highest seq read (applied or skipped) */
+    int64_t entries;         /* log rows covered */
+};
+
+struct log_stats {
+    int64_t backlog;         /* entries after the applied seq */
+    double oldest_at;        /* unix time of the oldest of them, 0 if none */
+    int64_t max_seq;
+};
+
+struct source_ops {
+    const char *name;
+
+    int (*open)(const struct runbook *rb, struct source **out,
+                struct co_err *err);
+    void (*close)(struct source *s);
+
+    /* Schema of the selected tables, keys resolved (runbook key choices
+     * applied); tables without a usable key keep nkey == 0. */
+    int (*read_schema)(struct source *s, const struct runbook *rb,
+                       struct schema *out, struct co_err *err);
+    int (*schema_version)(struct source *s, int64_t *out, struct co_err *err);
+    int (*count_rows)(struct source *s, const struct table *t, int64_t *out,
+                      struct co_err *err);
+    /* One pass over the table: a census of every column (out[ncols]). */
+    int (*census)(struct source *s, const struct table *t,
+                  struct col_census *out, struct co_err *err);
+    /* nparts-1 split keys dividing the table into parts of similar size. */
+    int (*split_points)(struct source *s, const struct table *t, int nparts,
+                        struct tuple *points, int *npoints,
+                        struct co_err *err);
+
+    /* Rows with key in `range`, in key order, at most `limit` (0: all).
+     * Values stay valid until the next cursor_next. */
+    int (*scan)(struct source *s, const struct table *t,
+                const struct key_range *range, int64_t limit,
+                struct source_cursor **out, struct co_err *err);
+    int (*cursor_next)(struct source_cursor *c, const struct value **row,
+                       struct co_err *err);
+    void (*cursor_close)(struct source_cursor *c);
+
+    /* Current row of `key`: 1 found (*row valid until the next call), 0
+     * gone. */
+    int (*fetch)(struct source *s, const struct table *t,
+                 const struct tuple *key, const struct value **row,
+                 struct co_err *err);
+
+    /* A consistent read snapshot for a sequence of calls. */
+    int (*read_begin)(struct source *s, struct co_err *err);
+    int (*read_end)(struct source *s);
+
+    /* Change capture (DESIGN §5): log tables and triggers for every table,
+     * installed in one transaction; idempotent. */
+    int (*capture_install)(struct source *s, const struct schema *sc,
+                           struct co_err *err);
+    /* Remove capture triggers and log tables, and the fence unless
+     * keep_fence (a completed migration keeps the old database refusing
+     * writes), in one transaction. */
+    int (*capture_remove)(struct source *s, const struct schema *sc,
+                          int keep_fence, struct co_err *err);
+    int (*capture_installed)(struct source *s, const struct table *t,
+                             int *out, struct co_err *err);
+    /* Distinct keys of entries after `after_seq` (at most `limit` entries)
+     * that fall inside `scope`; the rest are skipped but covered. */
+    int (*log_read)(struct source *s, const struct table *t,
+                    int64_t after_seq, int64_t limit,
+                    const struct apply_scope *scope, struct log_batch *out,
+                    struct co_err *err);
+    void (*log_batch_free)(struct log_batch *b);
+    int (*log_stats)(struct source *s, const struct table *t,
+                     int64_t after_seq, struct log_stats *out,
+                     struct co_err *err);
+    /* Delete entries up to and including `upto_seq`, at most `limit`
+     * rows per transaction so the application never waits long. */
+    int (*log_trim)(struct source *s, const struct table *t, int64_t upto_seq,
+                    int limit, struct co_err *err);
+
+    /* The write lock: BEGIN IMMEDIATE, waiting at most wait_ms. */
+    int (*write_lock)(struct source *s, int wait_ms, struct co_err *err);
+    int (*write_commit)(struct source *s, struct co_err *err);
+    int (*write_rollback)(struct source *s);
+
+    /* Inside the write lock: fence triggers that refuse every write with
+     * 'cutover: writes moved to target' and removal of the capture
+     * triggers; or the reverse (fence off, and capture back on when
+     * `restore_capture`: going back to sync rather than ending). */
+    int (*fence_install)(struct source *s, const struct schema *sc,
+                         struct co_err *err);
+    int (*fence_remove)(struct source *s, const struct schema *sc,
+                        int restore_capture, struct co_err *err);
+    int (*fence_installed)(struct source *s, int *out, struct co_err *err);
+
+    /* Inside the write lock: make `key` hold `row` (NULL: delete it). */
+    int (*put_row)(struct source *s, const struct table *t,
+                   const struct tuple *key, const struct value *row,
+                   struct co_err *err);
+
+    /* The next value the table's AUTOINCREMENT would hand out, 0 if the
+     * table has no counter. */
+    int (*next_autoinc)(struct source *s, const struct table *t,
+                        int64_t *out, struct co_err *err);
+
+    /* Online backup to `path` (consistent while the app writes). */
+    int (*backup)(struct source *s, const char *path, struct co_err *err);
+
+    /* Run a read-only SQL statement, streaming rows to a callback (census,
+     * plan checks). */
+    int (*query)(struct source *s, const char *sql,
+                 int (*row_cb)(void *arg, int ncols, const struct value *row),
+                 void *arg, struct co_err *err);
+};
+
+extern const struct source_ops source_sqlite_ops;
+
+#endif

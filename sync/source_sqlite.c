@@ -1,0 +1,965 @@
+/*
+ * source_sqlite.c — the SQLite source driver: connection, schema, reads in
+ * key order, backups. Change capture, the fence and rollback writes are in
+ * capture_sqlite.c.
+ *
+ * Every key comparison is written in SQL and evaluated by SQLite with the
+ * columns' own collations, so "key order" always means the source's order.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "orchestrator/runbook.h"
+#include "sync/sqlite_priv.h"
+
+/* ---- helpers shared with capture_sqlite.c ------------------------------- */
+
+int sq_error(struct source *s, int rc, struct co_err *err, const char *what)
+{
+    int code = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED
+                   ? CO_EBUSY : CO_ESOURCE;
+    return co_errf(err, code, "source %s: %s: %s", s->path, what,
+                   s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+}
+
+int sq_prepare(struct source *s, const char *sql, sqlite3_stmt **st,
+               struct co_err *err, const char *what)
+{
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
+
+    if (rc != SQLITE_OK)
+        return sq_error(s, rc, err, what);
+    return 0;
+}
+
+int sq_exec(struct source *s, const char *sql, struct co_err *err,
+            const char *what)
+{
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+
+    if (rc != SQLITE_OK)
+        return sq_error(s, rc, err, what);
+    return 0;
+}
+
+void sq_bind_value(sqlite3_stmt *st, int idx, const struct value *v)
+{
+    switch (v->type) {
+    case V_NULL: sqlite3_bind_null(st, idx); break;
+    case V_INT: sqlite3_bind_int64(st, idx, v->i); break;
+    case V_REAL: sqlite3_bind_double(st, idx, v->r); break;
+    case V_TEXT:
+        sqlite3_bind_text(st, idx, (const char *)v->p, (int)v->n,
+                          SQLITE_TRANSIENT);
+        break;
+    case V_BLOB:
+        sqlite3_bind_blob(st, idx, v->p, (int)v->n, SQLITE_TRANSIENT);
+        break;
+    }
+}
+
+void sq_bind_tuple(sqlite3_stmt *st, int first, const struct tuple *t)
+{
+    for (int i = 0; i < t->n; i++)
+        sq_bind_value(st, first + i, &t->v[i]);
+}
+
+void sq_column_value(sqlite3_stmt *st, int i, struct value *v)
+{
+    v->p = NULL;
+    v->n = 0;
+    switch (sqlite3_column_type(st, i)) {
+    case SQLITE_INTEGER:
+        v->type = V_INT;
+        v->i = sqlite3_column_int64(st, i);
+        break;
+    case SQLITE_FLOAT:
+        v->type = V_REAL;
+        v->r = sqlite3_column_double(st, i);
+        break;
+    case SQLITE_TEXT:
+        v->type = V_TEXT;
+        v->p = sqlite3_column_text(st, i);
+        v->n = (size_t)sqlite3_column_bytes(st, i);
+        break;
+    case SQLITE_BLOB:
+        v->type = V_BLOB;
+        v->p = sqlite3_column_blob(st, i);
+        v->n = (size_t)sqlite3_column_bytes(st, i);
+        if (!v->p)
+            v->p = (const unsigned char *)"";
+        break;
+    default:
+        v->type = V_NULL;
+    }
+}
+
+static void col_expr(struct sbuf *b, const struct column *c)
+{
+    if (c->is_rowid)
+        sbuf_adds(b, "rowid");
+    else
+        sbuf_ident(b, c->name, '"');
+}
+
+void sq_select_list(struct sbuf *b, const struct table *t)
+{
+    for (int i = 0; i < t->ncols; i++) {
+        if (i)
+            sbuf_adds(b, ", ");
+        col_expr(b, &t->cols[i]);
+    }
+}
+
+void sq_key_list(struct sbuf *b, const struct table *t, const char *prefix)
+{
+    for (int k = 0; k < t->nkey; k++) {
+        if (k)
+            sbuf_adds(b, ", ");
+        if (prefix) {
+            sbuf_adds(b, prefix);
+            sbuf_addf(b, "k%d", k + 1);
+        } else {
+            col_expr(b, &t->cols[t->key[k]]);
+        }
+    }
+}
+
+void sq_key_compare(struct sbuf *b, const struct table *t, const char *prefix,
+                    const char *op)
+{
+    if (t->nkey > 1)
+        sbuf_addc(b, '(');
+    sq_key_list(b, t, prefix);
+    if (t->nkey > 1)
+        sbuf_addc(b, ')');
+    sbuf_addf(b, " %s ", op);
+    if (t->nkey > 1)
+        sbuf_addc(b, '(');
+    for (int k = 0; k < t->nkey; k++)
+        sbuf_adds(b, k ? ", ?" : "?");
+    if (t->nkey > 1)
+        sbuf_addc(b, ')');
+}
+
+void sq_key_equal(struct sbuf *b, const struct table *t, const char *prefix)
+{
+    for (int k = 0; k < t->nkey; k++) {
+        if (k)
+            sbuf_adds(b, " AND ");
+        if (prefix)
+            sbuf_addf(b, "%sk%d", prefix, k + 1);
+        else
+            col_expr(b, &t->cols[t->key[k]]);
+        sbuf_adds(b, " = ?");
+    }
+}
+
+sqlite3_stmt *sq_cached(struct source *s, const struct table *t, int kind,
+                        void (*build)(struct sbuf *, const struct table *),
+                        struct co_err *err)
+{
+    struct sbuf sql;
+    sqlite3_stmt *st = NULL;
+
+    for (int i = 0; i < s->ncache; i++)
+        if (s->cache[i].t == t && s->cache[i].kind == kind) {
+            sqlite3_reset(s->cache[i].st);
+            sqlite3_clear_bindings(s->cache[i].st);
+            return s->cache[i].st;
+        }
+    sbuf_init(&sql);
+    build(&sql, t);
+    if (sq_prepare(s, sbuf_str(&sql), &st, err, "preparing a statement") < 0) {
+        sbuf_free(&sql);
+        return NULL;
+    }
+    sbuf_free(&sql);
+    if (s->ncache == FETCH_CACHE) {
+        sqlite3_finalize(s->cache[0].st);
+        memmove(s->cache, s->cache + 1, sizeof s->cache[0] * (FETCH_CACHE - 1));
+        s->ncache--;
+    }
+    s->cache[s->ncache].t = t;
+    s->cache[s->ncache].kind = kind;
+    s->cache[s->ncache++].st = st;
+    return st;
+}
+
+/* ---- connection -------------------------------------------------------- */
+
+static int sqlite_open(const struct runbook *rb, struct source **out,
+                       struct co_err *err)
+{
+    struct source *s = calloc(1, sizeof *s);
+    int rc;
+
+    if (!s)
+        return co_errf(err, CO_ENOMEM, "out of memory");
+    s->path = strdup(rb->source.path);
+    s->busy_timeout_ms = rb->source.busy_timeout_ms;
+    if (access(rb->source.path, R_OK | W_OK) < 0) {
+        rc = co_errf(err, CO_ESOURCE, "source %s: %s (source.path must be an "
+                     "existing SQLite database we can read and write)",
+                     rb->source.path, strerror(errno));
+        free(s->path);
+        free(s);
+        return rc;
+    }
+    rc = sqlite3_open_v2(rb->source.path, &s->db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        rc = sq_error(s, rc, err, "open");
+        sqlite3_close(s->db);
+        free(s->path);
+        free(s);
+        return rc;
+    }
+    sqlite3_busy_timeout(s->db, s->busy_timeout_ms);
+    sqlite3_extended_result_codes(s->db, 1);
+    sq_register_functions(s->db);
+    /* A quick read proves it is a database, not some other file. */
+    rc = sq_exec(s, "SELECT count(*) FROM sqlite_master", err, "reading");
+    if (rc < 0) {
+        sqlite3_close(s->db);
+        free(s->path);
+        free(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+static void sqlite_close(struct source *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < s->ncache; i++)
+        sqlite3_finalize(s->cache[i].st);
+    sqlite3_close(s->db);
+    free(s->row);
+    free(s->path);
+    free(s);
+}
+
+/* ---- schema ------------------------------------------------------------- */
+
+static char *dup_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? strdup((const char *)t) : NULL;
+}
+
+static int read_columns(struct source *s, struct table *t, struct co_err *err)
+{
+    struct sbuf sql;
+    sqlite3_stmt *st;
+    int rc, n = 0, cap = 8;
+
+    sbuf_init(&sql);
+    sbuf_adds(&sql, "SELECT name, type, \"notnull\", dflt_value, pk, hidden "
+                    "FROM pragma_table_xinfo(");
+    sbuf_ident(&sql, t->name, '\'');
+    sbuf_adds(&sql, ") ORDER BY cid");
+    rc = sq_prepare(s, sbuf_str(&sql), &st, err, "reading columns");
+    sbuf_free(&sql);
+    if (rc < 0)
+        return rc;
+    t->cols = calloc((size_t)cap, sizeof *t->cols);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct column *c;
+        const char *coll = NULL, *dtype = NULL;
+        int notnull, pk, autoinc;
+        if (n + 2 >= cap) {
+            cap *= 2;
+            t->cols = realloc(t->cols, (size_t)cap * sizeof *t->cols);
+        }
+        c = &t->cols[n];
+        memset(c, 0, sizeof *c);
+        c->name = dup_text(st, 0);
+        c->decl = dup_text(st, 1);
+        if (!c->decl)
+            c->decl = strdup("");
+        c->notnull = sqlite3_column_int(st, 2);
+        c->dflt = dup_text(st, 3);
+        c->pk = sqlite3_column_int(st, 4);
+        c->hidden = sqlite3_column_int(st, 5) != 0;
+        if (sqlite3_table_column_metadata(s->db, NULL, t->name, c->name, &dtype,
+                                          &coll, &notnull, &pk, &autoinc) ==
+            SQLITE_OK) {
+            c->coll = strdup(coll ? coll : "BINARY");
+            if (autoinc)
+                t->autoinc = 1;
+        } else {
+            c->coll = strdup("BINARY");
+        }
+        n++;
+    }
+    sqlite3_finalize(st);
+    t->ncols = n;
+    if (rc != SQLITE_DONE)
+        return sq_error(s, rc, err, "reading columns");
+    /* Generated columns are computed, not stored: they are not copied. */
+    for (int i = 0; i < t->ncols; i++)
+        if (t->cols[i].hidden) {
+            free(t->cols[i].name);
+            free(t->cols[i].decl);
+            free(t->cols[i].coll);
+            free(t->cols[i].dflt);
+            memmove(&t->cols[i], &t->cols[i + 1],
+                    sizeof t->cols[0] * (size_t)(t->ncols - i - 1));
+            t->ncols--;
+            i--;
+        }
+    return 0;
+}
+
+static int read_indexes(struct source *s, struct table *t, struct co_err *err)
+{
+    struct sbuf sql;
+    sqlite3_stmt *st, *cols;
+    int rc;
+
+    sbuf_init(&sql);
+    sbuf_adds(&sql, "SELECT name, \"unique\", origin, partial FROM "
+                    "pragma_index_list(");
+    sbuf_ident(&sql, t->name, '\'');
+    sbuf_adds(&sql, ") ORDER BY seq DESC");
+    rc = sq_prepare(s, sbuf_str(&sql), &st, err, "reading indexes");
+    sbuf_free(&sql);
+    if (rc < 0)
+        return rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct index *ix;
+        const char *origin = (const char *)sqlite3_column_text(st, 2);
+        t->idx = realloc(t->idx, sizeof *t->idx * (size_t)(t->nidx + 1));
+        ix = &t->idx[t->nidx++];
+        memset(ix, 0, sizeof *ix);
+        ix->name = dup_text(st, 0);
+        ix->unique = sqlite3_column_int(st, 1);
+        ix->partial = sqlite3_column_int(st, 3);
+        if (origin && strcmp(origin, "pk") == 0) {
+            /* The primary key index; the key is taken from the columns. */
+            ix->unique = 2;
+        }
+        sbuf_init(&sql);
+        sbuf_adds(&sql, "SELECT cid, \"desc\", coll, name FROM "
+                        "pragma_index_xinfo(");
+        sbuf_ident(&sql, ix->name, '\'');
+        sbuf_adds(&sql, ") WHERE key = 1 ORDER BY seqno");
+        rc = sq_prepare(s, sbuf_str(&sql), &cols, err, "reading index columns");
+        sbuf_free(&sql);
+        if (rc < 0) {
+            sqlite3_finalize(st);
+            return rc;
+        }
+        while (sqlite3_step(cols) == SQLITE_ROW) {
+            int cid = sqlite3_column_int(cols, 0);
+            const char *cname = (const char *)sqlite3_column_text(cols, 3);
+            int pos = cname ? table_column(t, cname) : -1;
+            ix->cols = realloc(ix->cols, sizeof(int) * (size_t)(ix->ncols + 1));
+            ix->desc = realloc(ix->desc, sizeof(int) * (size_t)(ix->ncols + 1));
+            ix->colls = realloc(ix->colls,
+                                sizeof(char *) * (size_t)(ix->ncols + 1));
+            ix->cols[ix->ncols] = pos;
+            ix->desc[ix->ncols] = sqlite3_column_int(cols, 1);
+            ix->colls[ix->ncols] = dup_text(cols, 2);
+            /* -2: an expression; -1: the rowid (only in odd WITHOUT ROWID
+             * setups); both cannot be recreated as a plain index. */
+            if (pos < 0 || cid < 0)
+                ix->expr = 1;
+            ix->ncols++;
+        }
+        sqlite3_finalize(cols);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : sq_error(s, rc, err, "reading indexes");
+}
+
+static int read_foreign_keys(struct source *s, struct table *t,
+                             struct co_err *err)
+{
+    struct sbuf sql;
+    sqlite3_stmt *st;
+    int rc, last_id = -1;
+
+    sbuf_init(&sql);
+    sbuf_adds(&sql, "SELECT id, \"table\", \"from\", \"to\", on_update, "
+                    "on_delete FROM pragma_foreign_key_list(");
+    sbuf_ident(&sql, t->name, '\'');
+    sbuf_adds(&sql, ") ORDER BY id, seq");
+    rc = sq_prepare(s, sbuf_str(&sql), &st, err, "reading foreign keys");
+    sbuf_free(&sql);
+    if (rc < 0)
+        return rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct fkey *fk;
+        int id = sqlite3_column_int(st, 0);
+        if (id != last_id) {
+            t->fk = realloc(t->fk, sizeof *t->fk * (size_t)(t->nfk + 1));
+            fk = &t->fk[t->nfk++];
+            memset(fk, 0, sizeof *fk);
+            fk->ref_table = dup_text(st, 1);
+            fk->on_update = dup_text(st, 4);
+            fk->on_delete = dup_text(st, 5);
+            last_id = id;
+        }
+        fk = &t->fk[t->nfk - 1];
+        fk->from = realloc(fk->from, sizeof(char *) * (size_t)(fk->ncols + 1));
+        fk->to = realloc(fk->to, sizeof(char *) * (size_t)(fk->ncols + 1));
+        fk->from[fk->ncols] = dup_text(st, 2);
+        fk->to[fk->ncols] = dup_text(st, 3);
+        fk->ncols++;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : sq_error(s, rc, err, "reading foreign keys");
+}
+
+static int has_rowid(struct source *s, struct table *t)
+{
+    struct sbuf sql;
+    sqlite3_stmt *st = NULL;
+    int ok;
+
+    sbuf_init(&sql);
+    sbuf_adds(&sql, "SELECT rowid FROM ");
+    sbuf_ident(&sql, t->name, '"');
+    sbuf_adds(&sql, " LIMIT 0");
+    ok = sqlite3_prepare_v2(s->db, sbuf_str(&sql), -1, &st, NULL) == SQLITE_OK;
+    sqlite3_finalize(st);
+    sbuf_free(&sql);
+    return ok;
+}
+
+/* Decide the key: runbook choice, else the primary key, else a unique
+ * index over NOT NULL columns. Tables with none keep nkey == 0 and are
+ * reported by pre-validation. */
+static void resolve_key(struct table *t, const struct runbook *rb)
+{
+    const struct rb_key_choice *kc = runbook_key_choice(rb, t->name);
+    int npk = 0;
+
+    if (kc && kc->rowid && !t->without_rowid &&
+        table_column(t, "rowid") < 0) {
+        struct column *c = &t->cols[t->ncols];
+        memset(c, 0, sizeof *c);
+        c->name = strdup(ROWID_COLUMN);
+        c->decl = strdup("INTEGER");
+        c->coll = strdup("BINARY");
+        c->notnull = 1;
+        c->is_rowid = 1;
+        t->ncols++;
+        t->key = malloc(sizeof(int));
+        t->key[0] = t->ncols - 1;
+        t->nkey = 1;
+        t->rowid_key = 1;
+        return;
+    }
+    if (kc && kc->columns) {
+        t->key = calloc((size_t)kc->ncolumns, sizeof(int));
+        for (int i = 0; i < kc->ncolumns; i++) {
+            t->key[i] = table_column(t, kc->columns[i]);
+            if (t->key[i] < 0) {
+                free(t->key);
+                t->key = NULL;
+                return;
+            }
+        }
+        t->nkey = kc->ncolumns;
+        t->key_from_unique = 1;
+        return;
+    }
+    for (int i = 0; i < t->ncols; i++)
+        npk += t->cols[i].pk > 0;
+    if (npk > 0) {
+        t->key = calloc((size_t)npk, sizeof(int));
+        for (int i = 0; i < t->ncols; i++)
+            if (t->cols[i].pk > 0)
+                t->key[t->cols[i].pk - 1] = i;
+        t->nkey = npk;
+        t->int_key = npk == 1 && !t->without_rowid &&
+                     strcasecmp(t->cols[t->key[0]].decl, "INTEGER") == 0;
+        return;
+    }
+    for (int i = t->nidx - 1; i >= 0; i--) {
+        struct index *ix = &t->idx[i];
+        int ok = ix->unique && !ix->partial && !ix->expr && ix->ncols > 0;
+        for (int k = 0; ok && k < ix->ncols; k++)
+            ok = ix->cols[k] >= 0 && t->cols[ix->cols[k]].notnull;
+        if (!ok)
+            continue;
+        t->key = calloc((size_t)ix->ncols, sizeof(int));
+        memcpy(t->key, ix->cols, sizeof(int) * (size_t)ix->ncols);
+        t->nkey = ix->ncols;
+        t->key_from_unique = 1;
+        return;
+    }
+}
+
+static int read_table(struct source *s, const struct runbook *rb,
+                      struct table *t, struct co_err *err)
+{
+    int rc;
+
+    if ((rc = read_columns(s, t, err)) < 0 ||
+        (rc = read_indexes(s, t, err)) < 0 ||
+        (rc = read_foreign_keys(s, t, err)) < 0)
+        return co_err_prefix(err, "table %s", t->name);
+    t->without_rowid = !has_rowid(s, t);
+    resolve_key(t, rb);
+    return 0;
+}
+
+static int read_names(struct source *s, const char *type, char ***out,
+                      int *n, struct co_err *err)
+{
+    sqlite3_stmt *st;
+    char sql[160];
+    int rc;
+
+    snprintf(sql, sizeof sql, "SELECT name FROM sqlite_master WHERE type = "
+             "'%s' AND name NOT LIKE '\\_cutover\\_%%' ESCAPE '\\' ORDER BY "
+             "name", type);
+    if ((rc = sq_prepare(s, sql, &st, err, "reading the schema")) < 0)
+        return rc;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        *out = realloc(*out, sizeof(char *) * (size_t)(*n + 1));
+        (*out)[(*n)++] = dup_text(st, 0);
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+static int sqlite_schema_version(struct source *s, int64_t *out,
+                                 struct co_err *err)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if ((rc = sq_prepare(s, "PRAGMA schema_version", &st, err,
+                         "reading schema_version")) < 0)
+        return rc;
+    rc = sqlite3_step(st);
+    *out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : sq_error(s, rc, err, "schema_version");
+}
+
+static int sqlite_read_schema(struct source *s, const struct runbook *rb,
+                              struct schema *out, struct co_err *err)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    if ((rc = sq_exec(s, "BEGIN", err, "reading the schema")) < 0)
+        return rc;
+    rc = sq_prepare(s, "SELECT name, sql FROM sqlite_master WHERE type = "
+                       "'table' ORDER BY name", &st, err, "reading the schema");
+    if (rc < 0)
+        goto done;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        struct table *t;
+        if (!name || !runbook_table_selected(rb, name))
+            continue;
+        out->tables = realloc(out->tables,
+                              sizeof *out->tables * (size_t)(out->ntables + 1));
+        t = &out->tables[out->ntables++];
+        memset(t, 0, sizeof *t);
+        t->name = strdup(name);
+        t->sql = dup_text(st, 1);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        rc = sq_error(s, rc, err, "reading the schema");
+        goto done;
+    }
+    rc = 0;
+    for (int i = 0; i < out->ntables && rc == 0; i++) {
+        /* room for a synthetic rowid column */
+        rc = read_table(s, rb, &out->tables[i], err);
+        if (rc == 0 && out->tables[i].cols)
+            out->tables[i].cols = realloc(out->tables[i].cols,
+                sizeof(struct column) * (size_t)(out->tables[i].ncols + 1));
+    }
+    if (rc == 0)
+        rc = read_names(s, "view", &out->views, &out->nviews, err);
+    if (rc == 0)
+        rc = read_names(s, "trigger", &out->triggers, &out->ntriggers, err);
+    if (rc == 0)
+        rc = sqlite_schema_version(s, &out->schema_version, err);
+    if (rc == 0 && sq_prepare(s, "PRAGMA journal_mode", &st, err, "") == 0) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            out->journal_mode = dup_text(st, 0);
+        sqlite3_finalize(st);
+    }
+done:
+    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    if (rc < 0)
+        schema_free(out);
+    return rc;
+}
+
+/* ---- reads -------------------------------------------------------------- */
+
+static int sqlite_count_rows(struct source *s, const struct table *t,
+                             int64_t *out, struct co_err *err)
+{
+    struct sbuf sql;
+    sqlite3_stmt *st;
+    int rc;
+
+    sbuf_init(&sql);
+    sbuf_adds(&sql, "SELECT count(*) FROM ");
+    sbuf_ident(&sql, t->name, '"');
+    rc = sq_prepare(s, sbuf_str(&sql), &st, err, "counting rows");
+    sbuf_free(&sql);
+    if (rc < 0)
+        return co_err_prefix(err, "table %s", t->name);
+    rc = sqlite3_step(st);
+    *out = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        return co_err_prefix(err, "table %s", t->name),
+               sq_error(s, rc, err, "counting rows");
+    return 0;
+}
+
+static int sqlite_split_points(struct source *s, const struct table *t,
+                               int nparts, struct tuple *points, int *npoints,
+                               struct co_err *err)
+{
+    struct sbuf sql;
+    sqlite3_stmt *st;
+    int64_t rows;
+    int rc;
+
+    *npoints = 0;
+    if ((rc = sqlite_count_rows(s, t, &rows, err)) < 0)
+        return rc;
+    if (nparts < 2 || rows < nparts * 2)
+        return 0;
+    sbuf_init(&sql);
+    sbuf_adds(&sql, "SELECT ");
+    sq_key_list(&sql, t, NULL);
+    sbuf_adds(&sql, " FROM ");
+    sbuf_ident(&sql, t->name, '"');
+    sbuf_adds(&sql, " ORDER BY ");
+    sq_key_list(&sql, t, NULL);
+    sbuf_adds(&sql, " LIMIT 1 OFFSET ?");
+    rc = sq_prepare(s, sbuf_str(&sql), &st, err, "splitting key ranges");
+    sbuf_free(&sql);
+    if (rc < 0)
+        return rc;
+    for (int p = 1; p < nparts; p++) {
+        struct value vals[64];
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, rows * p / nparts - 1);
+        if (sqlite3_step(st) != SQLITE_ROW)
+            break;
+        for (int k = 0; k < t->nkey; k++)
+            sq_column_value(st, k, &vals[k]);
+        if (*npoints > 0) {
+            /* skip duplicates (cannot happen with a unique key) */
+        }
+        if (tuple_set(&points[*npoints], vals, t->nkey) < 0) {
+            sqlite3_finalize(st);
+            return co_errf(err, CO_ENOMEM, "out of memory");
+        }
+        (*npoints)++;
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+static int sqlite_scan(struct source *s, const struct table *t,
+                       const struct key_range *range, int64_t limit,
+                       struct source_cursor **out, struct co_err *err)
+{
+    struct source_cursor *c = calloc(1, sizeof *c);
+    struct sbuf sql;
+    int rc, bind = 1;
+    int has_lo = range && range->lo && range->lo->n;
+    int has_hi = range && range->hi && range->hi->n;
+
+    if (!c)
+        return co_errf(err, CO_ENOMEM, "out of memory");
+    sbuf_init(&sql);
+    sbuf_adds(&sql, "SELECT ");
+    sq_select_list(&sql, t);
+    sbuf_adds(&sql, " FROM ");
+    sbuf_ident(&sql, t->name, '"');
+    if (has_lo || has_hi)
+        sbuf_adds(&sql, " WHERE ");
+    if (has_lo)
+        sq_key_compare(&sql, t, NULL, ">");
+    if (has_lo && has_hi)
+        sbuf_adds(&sql, " AND ");
+    if (has_hi)
+        sq_key_compare(&sql, t, NULL, "<=");
+    sbuf_adds(&sql, " ORDER BY ");
+    sq_key_list(&sql, t, NULL);
+    if (limit > 0)
+        sbuf_addf(&sql, " LIMIT %lld", (long long)limit);
+    rc = sq_prepare(s, sbuf_str(&sql), &c->st, err, "reading rows");
+    sbuf_free(&sql);
+    if (rc < 0) {
+        free(c);
+        return co_err_prefix(err, "table %s", t->name);
+    }
+    if (has_lo) {
+        sq_bind_tuple(c->st, bind, range->lo);
+        bind += t->nkey;
+    }
+    if (has_hi)
+        sq_bind_tuple(c->st, bind, range->hi);
+    c->s = s;
+    c->t = t;
+    c->ncols = t->ncols;
+    c->row = calloc((size_t)t->ncols, sizeof *c->row);
+    *out = c;
+    return 0;
+}
+
+static int sqlite_cursor_next(struct source_cursor *c, const struct value **row,
+                              struct co_err *err)
+{
+    int rc = sqlite3_step(c->st);
+
+    if (rc == SQLITE_DONE)
+        return 0;
+    if (rc != SQLITE_ROW)
+        return co_err_prefix(err, "table %s", c->t->name),
+               sq_error(c->s, rc, err, "reading rows");
+    for (int i = 0; i < c->ncols; i++)
+        sq_column_value(c->st, i, &c->row[i]);
+    *row = c->row;
+    return 1;
+}
+
+static void sqlite_cursor_close(struct source_cursor *c)
+{
+    if (!c)
+        return;
+    sqlite3_finalize(c->st);
+    free(c->row);
+    free(c);
+}
+
+static void build_fetch(struct sbuf *b, const struct table *t)
+{
+    sbuf_adds(b, "SELECT ");
+    sq_select_list(b, t);
+    sbuf_adds(b, " FROM ");
+    sbuf_ident(b, t->name, '"');
+    sbuf_adds(b, " WHERE ");
+    sq_key_equal(b, t, NULL);
+}
+
+static int sqlite_fetch(struct source *s, const struct table *t,
+                        const struct tuple *key, const struct value **row,
+                        struct co_err *err)
+{
+    sqlite3_stmt *st = sq_cached(s, t, 0, build_fetch, err);
+    int rc;
+
+    if (!st)
+        return co_err_prefix(err, "table %s", t->name);
+    sq_bind_tuple(st, 1, key);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
+        return 0;
+    if (rc != SQLITE_ROW)
+        return co_err_prefix(err, "table %s", t->name),
+               sq_error(s, rc, err, "reading a row");
+    if (s->rowcap < t->ncols) {
+        free(s->row);
+        s->row = calloc((size_t)t->ncols, sizeof *s->row);
+        s->rowcap = t->ncols;
+    }
+    for (int i = 0; i < t->ncols; i++)
+        sq_column_value(st, i, &s->row[i]);
+    *row = s->row;
+    return 1;
+}
+
+static int sqlite_read_begin(struct source *s, struct co_err *err)
+{
+    return sq_exec(s, "BEGIN", err, "starting a read");
+}
+
+static int sqlite_read_end(struct source *s)
+{
+    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    return 0;
+}
+
+static int sqlite_next_autoinc(struct source *s, const struct table *t,
+                               int64_t *out, struct co_err *err)
+{
+    sqlite3_stmt *st;
+    struct sbuf sql;
+    int64_t seq = 0, maxkey = 0;
+    int rc;
+
+    *out = 0;
+    if (!t->int_key && !t->rowid_key)
+        return 0;
+    if (t->autoinc) {
+        rc = sq_prepare(s, "SELECT seq FROM sqlite_sequence WHERE name = ?",
+                        &st, err, "reading sqlite_sequence");
+        if (rc < 0)
+            return rc;
+        sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            seq = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    sbuf_init(&sql);
+    sbuf_adds(&sql, "SELECT max(rowid) FROM ");
+    sbuf_ident(&sql, t->name, '"');
+    rc = sq_prepare(s, sbuf_str(&sql), &st, err, "reading the largest key");
+    sbuf_free(&sql);
+    if (rc < 0)
+        return rc;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        maxkey = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    *out = (seq > maxkey ? seq : maxkey) + 1;
+    return 0;
+}
+
+static int sqlite_backup(struct source *s, const char *path,
+                         struct co_err *err)
+{
+    sqlite3 *dst = NULL;
+    sqlite3_backup *bk;
+    int rc;
+
+    unlink(path);
+    rc = sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE |
+                         SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        rc = co_errf(err, CO_EIO, "backup %s: %s", path, sqlite3_errstr(rc));
+        sqlite3_close(dst);
+        return rc;
+    }
+    bk = sqlite3_backup_init(dst, "main", s->db, "main");
+    if (!bk) {
+        rc = co_errf(err, CO_EIO, "backup %s: %s", path, sqlite3_errmsg(dst));
+        sqlite3_close(dst);
+        return rc;
+    }
+    /* Page batches with short pauses let the application write between
+     * them; a write by another connection restarts the copy, which in WAL
+     * mode cannot happen (the backup reads one snapshot). */
+    do {
+        rc = sqlite3_backup_step(bk, 4096);
+        if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+            sqlite3_sleep(20);
+    } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+    sqlite3_backup_finish(bk);
+    if (rc != SQLITE_DONE) {
+        rc = co_errf(err, CO_EIO, "backup %s: %s", path, sqlite3_errstr(rc));
+        sqlite3_close(dst);
+        return rc;
+    }
+    rc = sqlite3_close(dst);
+    return rc == SQLITE_OK ? 0 : co_errf(err, CO_EIO, "backup %s: closing: %s",
+                                         path, sqlite3_errstr(rc));
+}
+
+static int sqlite_query(struct source *s, const char *sql,
+                        int (*row_cb)(void *, int, const struct value *),
+                        void *arg, struct co_err *err)
+{
+    sqlite3_stmt *st;
+    struct value vals[128];
+    int rc, n, cbrc = 0;
+
+    if ((rc = sq_prepare(s, sql, &st, err, "query")) < 0)
+        return rc;
+    n = sqlite3_column_count(st);
+    if (n > 128)
+        n = 128;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        for (int i = 0; i < n; i++)
+            sq_column_value(st, i, &vals[i]);
+        if ((cbrc = row_cb(arg, n, vals)) != 0)
+            break;
+    }
+    sqlite3_finalize(st);
+    if (cbrc < 0)
+        return cbrc;
+    if (cbrc == 0 && rc != SQLITE_DONE)
+        return sq_error(s, rc, err, "query");
+    return 0;
+}
+
+/* Defined in capture_sqlite.c and census_sqlite.c. */
+int sqlite_census(struct source *, const struct table *, struct col_census *,
+                  struct co_err *);
+int sqlite_capture_install(struct source *, const struct schema *,
+                           struct co_err *);
+int sqlite_capture_remove(struct source *, const struct schema *, int,
+                          struct co_err *);
+int sqlite_capture_installed(struct source *, const struct table *, int *,
+                             struct co_err *);
+int sqlite_log_read(struct source *, const struct table *, int64_t, int64_t,
+                    const struct apply_scope *, struct log_batch *,
+                    struct co_err *);
+void sqlite_log_batch_free(struct log_batch *);
+int sqlite_log_stats(struct source *, const struct table *, int64_t,
+                     struct log_stats *, struct co_err *);
+int sqlite_log_trim(struct source *, const struct table *, int64_t, int,
+                    struct co_err *);
+int sqlite_write_lock(struct source *, int, struct co_err *);
+int sqlite_write_commit(struct source *, struct co_err *);
+int sqlite_write_rollback(struct source *);
+int sqlite_fence_install(struct source *, const struct schema *,
+                         struct co_err *);
+int sqlite_fence_remove(struct source *, const struct schema *, int,
+                        struct co_err *);
+int sqlite_fence_installed(struct source *, int *, struct co_err *);
+int sqlite_put_row(struct source *, const struct table *,
+                   const struct tuple *, const struct value *,
+                   struct co_err *);
+
+const struct source_ops source_sqlite_ops = {
+    .name = "sqlite",
+    .open = sqlite_open,
+    .close = sqlite_close,
+    .read_schema = sqlite_read_schema,
+    .schema_version = sqlite_schema_version,
+    .count_rows = sqlite_count_rows,
+    .census = sqlite_census,
+    .split_points = sqlite_split_points,
+    .scan = sqlite_scan,
+    .cursor_next = sqlite_cursor_next,
+    .cursor_close = sqlite_cursor_close,
+    .fetch = sqlite_fetch,
+    .read_begin = sqlite_read_begin,
+    .read_end = sqlite_read_end,
+    .capture_install = sqlite_capture_install,
+    .capture_remove = sqlite_capture_remove,
+    .capture_installed = sqlite_capture_installed,
+    .log_read = sqlite_log_read,
+    .log_batch_free = sqlite_log_batch_free,
+    .log_stats = sqlite_log_stats,
+    .log_trim = sqlite_log_trim,
+    .write_lock = sqlite_write_lock,
+    .write_commit = sqlite_write_commit,
+    .write_rollback = sqlite_write_rollback,
+    .fence_install = sqlite_fence_install,
+    .fence_remove = sqlite_fence_remove,
+    .fence_installed = sqlite_fence_installed,
+    .put_row = sqlite_put_row,
+    .next_autoinc = sqlite_next_autoinc,
+    .backup = sqlite_backup,
+    .query = sqlite_query,
+};

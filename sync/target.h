@@ -1,0 +1,132 @@
+/*
+ * target.h — what the stages may ask of a target database: schema, bulk
+ * load, batched upserts, reads for verification, reverse capture and the
+ * fence used for rollback.
+ *
+ * Stages never include mysql.h; they call through target_ops. Sessions
+ * opened here run in strict SQL mode, utf8mb4, UTC, foreign key checks off
+ * and marked as ours (reverse capture ignores them). Any warning the server
+ * raises while writing is an error naming the table, key and column: a
+ * clamped or truncated value never passes silently.
+ */
+#ifndef CO_TARGET_H
+#define CO_TARGET_H
+
+#include <stdint.h>
+
+#include "orchestrator/errors.h"
+#include "sync/schema.h"
+#include "sync/source.h"
+#include "sync/value.h"
+
+struct runbook;
+struct rb_conn;
+struct target;
+struct target_cursor;
+
+/* Rows for a bulk load, pulled one at a time in key order: return 1 with
+ * *row set (already converted to target form by the codec), 0 at the end,
+ * or a negative error. */
+typedef int (*row_pull_fn)(void *arg, const struct value **row,
+                           struct co_err *err);
+
+struct load_result {
+    int64_t rows;
+    int64_t bytes;
+    int used_load_data;      /* 0: fell back to INSERT */
+    long bad_row;            /* CO_EDATA: 1-based row of the chunk the
+                                server warned about (0 unknown) */
+};
+
+/* A reverse-capture batch (after the switch: keys changed on the target). */
+struct rlog_batch {
+    int nkeys;
+    struct tuple *keys;
+    int64_t last_seq;
+};
+
+struct target_ops {
+    const char *name;
+
+    int (*open)(const struct runbook *rb, const struct rb_conn *conn,
+                struct target **out, struct co_err *err);
+    void (*close)(struct target *t);
+    /* Server identity for the plan ("MariaDB 10.11.6"). */
+    const char *(*server_info)(struct target *t);
+
+    /* Schema. create_table makes the table with its primary key only;
+     * indexes and foreign keys come after the copy. */
+    int (*table_state)(struct target *t, const struct table *tb, int *exists,
+                       int64_t *rows, struct co_err *err);
+    int (*create_table)(struct target *t, const struct runbook *rb,
+                        const struct table *tb, struct co_err *err);
+    int (*create_indexes)(struct target *t, const struct runbook *rb,
+                          const struct table *tb, struct co_err *err);
+    int (*create_foreign_keys)(struct target *t, const struct schema *sc,
+                               const struct table *tb, struct co_err *err);
+    int (*drop_table)(struct target *t, const struct table *tb,
+                      struct co_err *err);
+
+    /* Stream rows into the table in one transaction (LOAD DATA LOCAL with
+     * REPLACE when the server allows it, multi-row REPLACE otherwise). */
+    int (*load)(struct target *t, const struct table *tb, row_pull_fn pull,
+                void *arg, int allow_load_data, struct load_result *res,
+                struct co_err *err);
+
+    /* Batched writes in one transaction: begin, put/delete ..., commit. */
+    int (*begin)(struct target *t, struct co_err *err);
+    int (*put_row)(struct target *t, const struct table *tb,
+                   const struct value *row, struct co_err *err);
+    int (*delete_key)(struct target *t, const struct table *tb,
+                      const struct tuple *key, struct co_err *err);
+    int (*commit)(struct target *t, struct co_err *err);
+    void (*rollback)(struct target *t);
+
+    /* Reads for verification, values in target form. scan is for tables
+     * whose key orders the same on both sides (integer keys); fetch looks
+     * rows up by exact key. */
+    int (*scan)(struct target *t, const struct table *tb,
+                const struct key_range *range, int64_t limit,
+                struct target_cursor **out, struct co_err *err);
+    int (*cursor_next)(struct target_cursor *c, const struct value **row,
+                       struct co_err *err);
+    void (*cursor_close)(struct target_cursor *c);
+    int (*fetch)(struct target *t, const struct table *tb,
+                 const struct tuple *key, const struct value **row,
+                 struct co_err *err);
+    int (*count_rows)(struct target *t, const struct table *tb, int64_t *out,
+                      struct co_err *err);
+
+    int (*set_auto_increment)(struct target *t, const struct table *tb,
+                              int64_t next, struct co_err *err);
+
+    /* Reverse capture: triggers logging keys changed by anyone but us.
+     * rcapture_remove leaves the fence alone. */
+    int (*rcapture_install)(struct target *t, const struct schema *sc,
+                            struct co_err *err);
+    int (*rcapture_remove)(struct target *t, const struct schema *sc,
+                           struct co_err *err);
+    int (*rlog_read)(struct target *t, const struct table *tb,
+                     int64_t after_seq, int64_t limit, struct rlog_batch *out,
+                     struct co_err *err);
+    void (*rlog_batch_free)(struct rlog_batch *b);
+    /* Fence: every write fails with 'cutover: writes moved back to
+     * source'. */
+    int (*fence_install)(struct target *t, const struct schema *sc,
+                         struct co_err *err);
+    int (*fence_remove)(struct target *t, const struct schema *sc,
+                        struct co_err *err);
+
+    /* Health and checks. */
+    int (*probe)(struct target *t, double *ms, struct co_err *err);
+    int (*status_number)(struct target *t, const char *variable,
+                         double *out, struct co_err *err);
+    /* First column of the first row of `sql` as a number. */
+    int (*query_number)(struct target *t, const char *sql, double *out,
+                        struct co_err *err);
+    int (*exec)(struct target *t, const char *sql, struct co_err *err);
+};
+
+extern const struct target_ops target_mysql_ops;
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * typemap.h — deciding each column's target type from its declared SQLite
+ * type, the census of its values and the runbook's overrides.
+ *
+ * The rule: no value may be truncated, rounded, clamped or reinterpreted.
+ * Where the declared type would do that, the type is widened and the reason
+ * says so; where nothing can hold the values as they are, the column is
+ * marked blocking with what to do (an override, a runbook policy).
+ */
+#ifndef CO_TYPEMAP_H
+#define CO_TYPEMAP_H
+
+#include "sync/census.h"
+#include "sync/schema.h"
+
+struct runbook;
+
+/* The declared type, read the way a person would (SQLite's own affinity
+ * rules decide storage; this decides meaning). */
+enum decl_kind {
+    DK_NONE, DK_INT, DK_BOOL, DK_REAL, DK_DECIMAL, DK_NUMERIC, DK_TEXT,
+    DK_VARCHAR, DK_BLOB, DK_DATETIME, DK_DATE, DK_TIME
+};
+
+/* Classify; *len (VARCHAR(n)), *p and *s (DECIMAL(p,s)) when present. */
+enum decl_kind typemap_decl_kind(const char *decl, int *len, int *p, int *s);
+
+/* A problem found while deciding: severity and message. */
+enum map_severity { MAP_OK, MAP_INFO, MAP_WARNING, MAP_BLOCKING };
+
+struct map_note {
+    enum map_severity severity;
+    char message[320];
+    int column;
+};
+
+/* Decide map for every column of t. Notes (at most max_notes) explain
+ * anything beyond the obvious; returns the number written. in_unique[i]
+ * says column i is part of the key or a unique index. */
+int typemap_decide(const struct runbook *rb, struct table *t,
+                   const struct col_census *census, struct map_note *notes,
+                   int max_notes);
+
+#endif
