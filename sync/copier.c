@@ -178,10 +178,12 @@ int copy_chunk(struct migration *m, struct table_state *ts, int r,
     }
     pthread_mutex_unlock(&cr->lock);
     if (rc == 0) {
-        fault_point("bulk_copy", "chunk");
-        rc = migration_save(m, err);
+        /* The event goes out before the checkpoint: a crash between the two
+         * shows in the log as the one chunk a resume copies again. */
         if (res.rows > 0)
             report(m, ts, r, &from, &p.last, res.rows);
+        fault_point("bulk_copy", "chunk");
+        rc = migration_save(m, err);
         /* Aim for chunk_target_ms per chunk, changing by at most 2x. */
         if (res.rows == *chunk_rows && st->seconds > 0) {
             double want = *chunk_rows * (m->rb->copy.chunk_target_ms / 1000.0) /

@@ -29,14 +29,16 @@ mariadb_start() {
             --auth-root-authentication-method=normal --skip-test-db \
             >"$dir/install.log" 2>&1 || { cat "$dir/install.log" >&2; return 1; }
     fi
-    "$bin" --no-defaults --datadir="$dir/data" --socket="$dir/mysqld.sock" \
+    # In a subshell so the server is not a job of the calling shell (tests
+    # kill their own jobs on exit; the server is stopped cleanly instead).
+    ( "$bin" --no-defaults --datadir="$dir/data" --socket="$dir/mysqld.sock" \
         --skip-networking --pid-file="$dir/mysqld.pid" \
         --log-error="$dir/error.log" $user_opt \
         --innodb-buffer-pool-size=512M --innodb-log-file-size=256M \
         --innodb-flush-log-at-trx-commit=2 --innodb-doublewrite=0 \
         --max-allowed-packet=64M --local-infile=1 \
         --character-set-server=utf8mb4 --collation-server=utf8mb4_bin \
-        "$@" >/dev/null 2>&1 &
+        "$@" >/dev/null 2>&1 & )
     local i
     for i in $(seq 1 300); do
         if [ -S "$dir/mysqld.sock" ] && \

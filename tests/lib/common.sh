@@ -1,0 +1,131 @@
+# common.sh — helpers for end-to-end tests. Each test script sources this,
+# gets a private temp dir ($T) with a short path (unix sockets), can start
+# its own MariaDB, and everything it started is stopped on exit.
+#
+#   start_db                      private MariaDB; $SOCK is its socket
+#   shop_db PATH [ROWS]           the Django-like fixture
+#   runbook PATH [JSON]           a runbook for $T/shop.sqlite3 → $SOCK,
+#                                 with JSON merged on top (python dict)
+#   compare SQLITE DB             independent row-by-row comparison
+#   events TYPE                   that type's events from the state dir
+#   fail MSG / assert_eq A B MSG / assert_exit CODE CMD...
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+CUTOVER=${CUTOVER_BIN:-$ROOT/bin/cutover}
+PY=/usr/bin/python3
+# shellcheck source=tests/lib/mariadb.sh
+. "$ROOT/tests/lib/mariadb.sh"
+T=$(mktemp -d /tmp/co.XXXXXX)
+SOCK=""
+STATE="$T/state"
+export CUTOVER_DEBUG=${CUTOVER_DEBUG:-}
+
+cleanup() {
+    status=$?
+    set +e
+    # stop our background jobs (orchestrators, writers) first
+    for p in $(jobs -p 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
+    [ -n "$SOCK" ] && mariadb_stop "$T/db"
+    if [ "$status" != 0 ] || [ -n "${KEEP:-}" ]; then
+        echo "test files kept in $T" >&2
+    else
+        rm -rf "$T"
+    fi
+    exit "$status"
+}
+trap cleanup EXIT INT TERM
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+assert_eq() {
+    [ "$1" = "$2" ] || fail "$3: expected '$1', got '$2'"
+}
+
+assert_contains() {
+    case "$1" in *"$2"*) ;; *) fail "$3: '$2' not found in: $1" ;; esac
+}
+
+# assert_exit CODE CMD...: run CMD, check its exit status, keep its output
+# in $OUT.
+assert_exit() {
+    want=$1; shift
+    set +e
+    OUT=$("$@" 2>&1)
+    got=$?
+    set -e
+    [ "$got" = "$want" ] || { echo "$OUT" >&2; fail "$* exited $got, expected $want"; }
+}
+
+start_db() {
+    mariadb_start "$T/db" "$@" || fail "MariaDB did not start"
+    SOCK=$MARIADB_SOCKET
+}
+
+sql() {
+    mariadb --no-defaults -S "$SOCK" -uroot -N -B "$@"
+}
+
+shop_db() {
+    $PY "$ROOT/tests/lib/fixtures.py" shop "$1" --rows "${2:-120000}" \
+        --seed "${3:-1}"
+}
+
+# runbook PATH [PYTHON-DICT]: defaults for a shop migration, overridden by
+# the given dict (merged one level deep).
+runbook() {
+    $PY - "$1" "$SOCK" "${2:-{\}}" <<'PYEOF'
+import json, sys, ast
+path, sock, extra = sys.argv[1], sys.argv[2], ast.literal_eval(sys.argv[3])
+rb = {"version": 1, "name": "test", "state_dir": "state",
+      "source": {"type": "sqlite", "path": "shop.sqlite3"},
+      "target": {"type": "mysql", "socket": sock, "user": "root",
+                 "database": "shop"},
+      "copy": {"workers": 2},
+      "post_validate": {"watch_s": 1, "interval_s": 0.5}}
+for k, v in extra.items():
+    if isinstance(v, dict) and isinstance(rb.get(k), dict):
+        rb[k].update(v)
+    elif v is None:
+        rb.pop(k, None)
+    else:
+        rb[k] = v
+json.dump(rb, open(path, "w"), indent=1)
+PYEOF
+}
+
+compare() {
+    $PY "$ROOT/tests/lib/compare.py" "$1" "$SOCK" "$2" || fail "data differs"
+}
+
+# events TYPE [FILTER-PY-EXPR]: matching events, one JSON per line.
+events() {
+    $PY - "$STATE/events.ndjson" "$1" "${2:-True}" <<'PYEOF'
+import json, sys
+path, typ, expr = sys.argv[1:4]
+for line in open(path):
+    line = line.strip()
+    if not line:
+        continue
+    e = json.loads(line)
+    if (typ == "*" or e.get("type") == typ) and eval(expr, {}, {"e": e}):
+        print(json.dumps(e))
+PYEOF
+}
+
+json_get() {
+    $PY -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1], {}, {"d": d}))' "$1"
+}
+
+wait_for() {
+    # wait_for SECONDS CMD...: until CMD succeeds
+    local secs=$1 i; shift
+    for i in $(seq 1 $((secs * 10))); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    fail "timed out after $secs s waiting for: $*"
+}

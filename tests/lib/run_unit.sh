@@ -1,0 +1,20 @@
+#!/bin/sh
+# run_unit.sh — run the unit test binaries (cmocka), each in its own
+# process; prints "N passed, N failed" over all test cases.
+pass=0; failed=0
+for b in "$@"; do
+    out=$("$b" 2>&1); rc=$?
+    p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p')
+    f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p')
+    pass=$((pass + ${p:-0}))
+    failed=$((failed + ${f:-0}))
+    if [ "$rc" != 0 ]; then
+        [ -z "$f" ] && failed=$((failed + 1))
+        printf '%s\n' "$out" | grep -E 'FAILED|ERROR|error|Assertion|Sanitizer' | head -20
+        echo "FAIL $(basename "$b")"
+    else
+        echo "ok   $(basename "$b") (${p:-0} tests)"
+    fi
+done
+echo "unit: $pass passed, $failed failed"
+[ "$failed" = 0 ]
