@@ -6,6 +6,8 @@
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 LOGS=${E2E_LOGS:-$ROOT/build/e2e-logs}
 mkdir -p "$LOGS"
+# Never test a stale binary.
+make -s -C "$ROOT" all >/dev/null || { echo "e2e: build failed"; exit 1; }
 pass=0; failed=0; failures=""
 for t in "$ROOT"/tests/e2e/*.sh; do
     name=$(basename "$t" .sh)

@@ -1,0 +1,47 @@
+#!/bin/sh
+# run_tests.sh — what `make test` runs after building: the unit tests, the
+# end-to-end scenarios against real MariaDB servers, the same under
+# AddressSanitizer/UBSan (unit tests and a subset of scenarios), and short
+# fuzzing runs; then one summary. Exit 0 only when everything passed.
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT" || exit 1
+SUMMARY=""
+status=0
+section() { echo; echo "=== $*"; }
+record() { SUMMARY="$SUMMARY
+$1"; [ "$2" = 0 ] || status=1; }
+
+section "unit tests"
+tests/lib/run_unit.sh build/tests/test_* | tee build/unit.log
+record "$(tail -1 build/unit.log)" "$(tail -1 build/unit.log | grep -q ' 0 failed' && echo 0 || echo 1)"
+
+section "end-to-end scenarios"
+tests/lib/run_e2e.sh | tee build/e2e.log
+record "$(tail -1 build/e2e.log)" "$(tail -1 build/e2e.log | grep -q ' 0 failed' && echo 0 || echo 1)"
+
+section "sanitizers (AddressSanitizer + UBSan)"
+if make -s BUILD=build-asan OPT=-O1 CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+        LDFLAGS="-fsanitize=address,undefined" $(ls tests/unit/test_*.c | sed 's|tests/unit/\(.*\)\.c|build-asan/tests/\1|') >/dev/null 2>&1; then
+    ASAN_OPTIONS=detect_leaks=1 tests/lib/run_unit.sh build-asan/tests/test_* > build/asan-unit.log 2>&1
+    record "asan $(tail -1 build/asan-unit.log)" $?
+else
+    record "asan unit build failed" 1
+fi
+ASAN_OPTIONS=detect_leaks=0 CUTOVER_BIN=bin/cutover-asan E2E_LOGS=build/e2e-asan-logs \
+    E2E="${ASAN_E2E:-10-copy}" tests/lib/run_e2e.sh > build/asan-e2e.log 2>&1
+asan_rc=$?
+reports=$(cat build/e2e-asan-logs/*.log 2>/dev/null | grep -c -E 'ERROR: AddressSanitizer|runtime error:' || true)
+record "asan $(tail -1 build/asan-e2e.log), sanitizer reports: $reports" \
+    "$([ $asan_rc = 0 ] && [ "$reports" = 0 ] && echo 0 || echo 1)"
+
+if [ -x tests/fuzz/run.sh ]; then
+    section "fuzzing (bounded)"
+    tests/fuzz/run.sh "${FUZZ_SECONDS:-20}" > build/fuzz.log 2>&1
+    record "$(tail -1 build/fuzz.log)" $?
+fi
+
+echo
+echo "=== summary"
+echo "$SUMMARY" | sed '/^$/d'
+[ $status = 0 ] && echo "ALL PASSED" || echo "SOMETHING FAILED"
+exit $status
