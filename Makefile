@@ -14,7 +14,10 @@ OPT       ?= -O2
 WARN      := -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-CFLAGS    += -std=c11 -D_GNU_SOURCE -g $(OPT) $(WARN) -MMD -MP -I. $(PKG_CFLAGS)
+SAN       ?=
+CFLAGS    += -std=c11 -D_GNU_SOURCE -g $(OPT) $(SAN) $(WARN) -MMD -MP -I. \
+             $(PKG_CFLAGS)
+LDFLAGS   += $(SAN)
 LDLIBS    += $(PKG_LIBS) -lpthread -lm
 
 BUILD     ?= build
@@ -30,20 +33,20 @@ TOOL_BIN  := $(TOOL_SRC:tests/lib/%.c=bin/%)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
              -fno-sanitize-recover=undefined
 
-.PHONY: all asan test unit e2e bench bench-copy bench-sync bench-verify \
+.PHONY: all asan asan-unit test unit e2e bench bench-copy bench-sync bench-verify \
         bench-cutover bench-watchers demo deps fuzz clean tools check-deps
 
 all: bin/cutover tools
 
 bin/cutover: $(OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 tools: $(TOOL_BIN)
 
 bin/%: tests/lib/%.c $(LIB_OBJ)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	@mkdir -p $(@D) $(BUILD)/tools
+	$(CC) $(CFLAGS) -MF $(BUILD)/tools/$*.d $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -51,15 +54,20 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
+# The sanitizer build lives in build-asan/; `make asan-unit` builds the unit
+# tests against it.
 asan:
-	$(MAKE) BUILD=build-asan OPT=-O1 CFLAGS="$(SAN_FLAGS)" \
-	        LDFLAGS="$(SAN_FLAGS)" bin/cutover-asan
+	$(MAKE) BUILD=build-asan OPT=-O1 SAN="$(SAN_FLAGS)" bin/cutover-asan
+
+asan-unit:
+	$(MAKE) BUILD=build-asan OPT=-O1 SAN="$(SAN_FLAGS)" \
+	        $(UNIT_SRC:tests/unit/%.c=build-asan/tests/%)
 
 bin/cutover-asan: $(SRC:%.c=build-asan/%.o)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Install what is missing (no-op on a machine that has everything).
 check-deps:
@@ -75,7 +83,7 @@ e2e: all
 	@tests/lib/run_e2e.sh
 
 test: check-deps
-	$(MAKE) all asan $(UNIT_BIN)
+	$(MAKE) all asan asan-unit $(UNIT_BIN)
 	tests/lib/run_tests.sh
 
 bench: bench-copy bench-sync bench-verify bench-cutover bench-watchers
@@ -92,4 +100,4 @@ fuzz: check-deps
 clean:
 	rm -rf build build-asan bin
 
--include $(OBJ:.o=.d) $(UNIT_BIN:=.d)
+-include $(OBJ:.o=.d) $(UNIT_BIN:=.d) $(wildcard $(BUILD)/tools/*.d)

@@ -14,6 +14,14 @@ const char *co_err_name(int code)
     return "UNKNOWN";
 }
 
+int co_err_by_name(const char *name)
+{
+#define X(id, num, msg) if (strcmp(name, #id) == 0) return -(num);
+    CO_ERRORS(X)
+#undef X
+    return 0;
+}
+
 const char *co_err_generic(int code)
 {
     switch (code) {

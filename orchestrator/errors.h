@@ -56,6 +56,7 @@ struct co_err {
 
 /* Symbolic name ("TARGET") and generic message of a code. */
 const char *co_err_name(int code);
+int co_err_by_name(const char *name);   /* 0 when unknown */
 const char *co_err_generic(int code);
 
 /* Record `code` with a formatted message; returns `code` so callers can

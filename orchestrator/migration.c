@@ -470,6 +470,9 @@ int migration_from_json(struct migration *m, json_t *cp, struct co_err *err)
     snprintf(m->last_error, sizeof m->last_error, "%s",
              json_string_value(json_object_get(v, "message")) ?
              json_string_value(json_object_get(v, "message")) : "");
+    if (json_string_value(json_object_get(v, "code")))
+        m->last_error_code =
+            co_err_by_name(json_string_value(json_object_get(v, "code")));
     return 0;
 }
 

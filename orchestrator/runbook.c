@@ -123,6 +123,8 @@ static int read_conn(struct jread *r, json_t *o, const char *dir,
         TRY(jr_str(r, o, "name", &c->name));
     }
     TRY(jr_str(r, o, "socket", &sock));
+    c->socket = rb_resolve_path(dir, sock);
+    free(sock);
     TRY(jr_str(r, o, "host", &c->host));
     c->port = 3306;
     TRY(jr_int(r, o, "port", 1, 65535, &c->port));
@@ -130,8 +132,6 @@ static int read_conn(struct jread *r, json_t *o, const char *dir,
     TRY(jr_str(r, o, "password_env", &c->password_env));
     c->connect_timeout_s = 10;
     TRY(jr_int(r, o, "connect_timeout_s", 1, 3600, &c->connect_timeout_s));
-    c->socket = rb_resolve_path(dir, sock);
-    free(sock);
     if (!c->socket && !c->host)
         return jr_fail(r, NULL, "give a socket or a host");
     if (!c->user)
@@ -600,6 +600,9 @@ int runbook_parse(const char *text, size_t len, const char *dir,
     rc = read_all(&r, root, rb);
     json_decref(root);
     if (rc < 0) {
+        /* A value quoted in the message might be a password. */
+        if (err)
+            redact(err->msg, sizeof err->msg);
         runbook_free(rb);
         return rc;
     }

@@ -140,123 +140,233 @@ static void fn_digits(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_int(ctx, intd * 1000 + fracd);
 }
 
-/* 1 when the real, read as epoch seconds, is exact at microseconds. */
-static void fn_us_exact(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    double d = sqlite3_value_double(argv[0]), whole = floor(d);
-    double us = nearbyint((d - whole) * 1e6);
 
-    (void)argc;
-    sqlite3_result_int(ctx, whole + us / 1e6 == d);
-}
 
-static void fn_negzero(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    double d = sqlite3_value_double(argv[0]);
-
-    (void)argc;
-    sqlite3_result_int(ctx, sqlite3_value_type(argv[0]) == SQLITE_FLOAT &&
-                                d == 0 && signbit(d));
-}
+void sq_register_census(sqlite3 *db);
 
 void sq_register_functions(sqlite3 *db)
 {
     int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
+
+    sq_register_census(db);
 
     sqlite3_create_function(db, "cutover_dt", 1, flags, NULL, fn_dt, NULL, NULL);
     sqlite3_create_function(db, "cutover_utf8", 1, flags, NULL, fn_utf8, NULL,
                             NULL);
     sqlite3_create_function(db, "cutover_digits", 1, flags, NULL, fn_digits,
                             NULL, NULL);
-    sqlite3_create_function(db, "cutover_us_exact", 1, flags, NULL,
-                            fn_us_exact, NULL, NULL);
-    sqlite3_create_function(db, "cutover_negzero", 1, flags, NULL, fn_negzero,
-                            NULL, NULL);
 }
 
-/* Aggregates per column; `$` stands for the quoted column. */
-static const char *const base_aggs[] = {
-    "sum(typeof($)='null')", "sum(typeof($)='integer')",
-    "sum(typeof($)='real')", "sum(typeof($)='text')", "sum(typeof($)='blob')",
-    "min(CASE WHEN typeof($)='integer' THEN $ END)",
-    "max(CASE WHEN typeof($)='integer' THEN $ END)",
-    "min(CASE WHEN typeof($)='real' THEN $ END)",
-    "max(CASE WHEN typeof($)='real' THEN $ END)",
-    "max(CASE WHEN typeof($) IN ('text','blob') THEN length(CAST($ AS BLOB)) END)",
-    "max(CASE WHEN typeof($)='text' THEN length($) END)",
-    "sum(typeof($)='text' AND $ = '')",
-    "sum(typeof($) IN ('text','blob') AND cutover_utf8($) = 0)",
-    "sum(typeof($) IN ('text','blob') AND instr(CAST($ AS BLOB), x'00') > 0)",
-    "sum(typeof($)='text' AND $ LIKE '% ')",
-    NULL};
-static const char *const number_aggs[] = {
-    "sum(typeof($)='real' AND cutover_negzero($))",
-    "max(cutover_digits($) / 1000)", "max(cutover_digits($) % 1000)",
-    "sum(typeof($)='text' AND cutover_digits($) IS NOT NULL)",
-    "sum(typeof($)='real' AND NOT cutover_us_exact($))", NULL};
-static const char *const date_aggs[] = {
-    "sum(cutover_dt($) & 1 != 0)", "sum(cutover_dt($) & 2 != 0)",
-    "sum(cutover_dt($) & 4 != 0)", "sum(cutover_dt($) & 8 != 0)",
-    "sum(cutover_dt($) & 16 != 0)", "sum(cutover_dt($) & 32 != 0)",
-    "sum(typeof($)='text' AND cutover_dt($) = 0)",
-    "sum(typeof($)='real' AND NOT cutover_us_exact($))", NULL};
+/* ---- the census aggregate ---------------------------------------------------
+ *
+ * cutover_census(value, flags) classifies every value of a column in one C
+ * call: storage class, ranges, lengths, UTF-8 validity, digits, date
+ * shapes. Its result is the col_census struct itself, as a blob (same
+ * process). One call per value per column keeps a 2M-row census to a few
+ * seconds. */
 
-static int wants_numbers(enum decl_kind dk)
-{
-    return dk != DK_TEXT && dk != DK_VARCHAR && dk != DK_BLOB &&
-           dk != DK_DATETIME && dk != DK_DATE && dk != DK_TIME;
-}
+enum { CF_NUMBERS = 1, CF_DATES = 2 };
 
-static int wants_dates(enum decl_kind dk)
-{
-    return dk == DK_DATETIME || dk == DK_DATE || dk == DK_TIME;
-}
+struct census_acc {
+    struct col_census c;
+    int started;
+};
 
-static void add_aggs(struct sbuf *sql, const char *const *aggs,
-                     const char *col)
+/* Fraction digits of a real in its shortest exact decimal form, found
+ * without formatting for the common short cases. */
+static int real_fraction_digits(double d, int *intd)
 {
-    for (int i = 0; aggs[i]; i++) {
-        sbuf_adds(sql, ", ");
-        for (const char *p = aggs[i]; *p; p++) {
-            if (*p == '$')
-                sbuf_adds(sql, col);
-            else
-                sbuf_addc(sql, *p);
+    static const double p10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
+    char buf[64];
+    int fr;
+
+    if (isfinite(d) && fabs(d) < 1e15) {
+        for (int k = 0; k <= 8; k++) {
+            double m = nearbyint(d * p10[k]);
+            if (m / p10[k] == d) {
+                double a = fabs(d);
+                *intd = a < 1 ? 0 : (int)floor(log10(a)) + 1;
+                return k;
+            }
         }
+    }
+    codec_format_double(d, buf, sizeof buf);
+    if (digits_of_text(buf, intd, &fr) < 0)
+        return 0;
+    return fr;
+}
+
+static void step_text(struct col_census *c, const unsigned char *p, int n,
+                      int flags)
+{
+    char out[40];
+
+    c->texts++;
+    if ((int64_t)n > c->max_bytes)
+        c->max_bytes = n;
+    if (n == 0)
+        c->empty++;
+    if (!utf8_valid(p, (size_t)n))
+        c->invalid_utf8++;
+    if ((int64_t)utf8_chars(p, (size_t)n) > c->max_chars)
+        c->max_chars = (int64_t)utf8_chars(p, (size_t)n);
+    if (memchr(p, 0, (size_t)n))
+        c->nul_bytes++;
+    if (n > 0 && p[n - 1] == ' ')
+        c->leading_trailing_space++;
+    if (flags & CF_NUMBERS) {
+        char tmp[64];
+        int intd, fracd;
+        if (n < (int)sizeof tmp) {
+            memcpy(tmp, p, (size_t)n);
+            tmp[n] = '\0';
+            if (n > 0 && digits_of_text(tmp, &intd, &fracd) == 0) {
+                c->numeric_texts++;
+                if (intd > c->max_int_digits)
+                    c->max_int_digits = intd;
+                if (fracd > c->max_frac_digits)
+                    c->max_frac_digits = fracd;
+            }
+        }
+    }
+    if (flags & CF_DATES) {
+        int fd = codec_parse_datetime(p, (size_t)n, LT_DATETIME, out,
+                                      sizeof out);
+        if (fd < 0) {
+            c->dt.not_datetime++;
+            return;
+        }
+        if (n == 10)
+            c->dt.date_only++;
+        else if (p[10] == 'T')
+            c->dt.t_sep++;
+        else
+            c->dt.space++;
+        if (fd > 6)
+            c->dt.fraction_long++;
+        else if (fd > 0)
+            c->dt.fraction++;
+        if (p[n - 1] == 'Z' || (n > 6 && memcmp(p + n - 6, "+00:00", 6) == 0))
+            c->dt.utc_suffix++;
     }
 }
 
-static int64_t col_int(sqlite3_stmt *st, int *i)
+static void census_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    return sqlite3_column_int64(st, (*i)++);
+    struct census_acc *a = sqlite3_aggregate_context(ctx, sizeof *a);
+    struct col_census *c;
+    int flags = sqlite3_value_int(argv[1]);
+    int64_t i;
+    double d;
+
+    (void)argc;
+    if (!a)
+        return;
+    c = &a->c;
+    c->rows++;
+    switch (sqlite3_value_type(argv[0])) {
+    case SQLITE_NULL:
+        c->nulls++;
+        break;
+    case SQLITE_INTEGER:
+        i = sqlite3_value_int64(argv[0]);
+        if (!c->ints || i < c->int_min)
+            c->int_min = i;
+        if (!c->ints || i > c->int_max)
+            c->int_max = i;
+        c->ints++;
+        break;
+    case SQLITE_FLOAT:
+        d = sqlite3_value_double(argv[0]);
+        if (!c->reals || d < c->real_min)
+            c->real_min = d;
+        if (!c->reals || d > c->real_max)
+            c->real_max = d;
+        c->reals++;
+        if (d == nearbyint(d))
+            c->reals_whole++;
+        if (d == 0 && signbit(d))
+            c->neg_zero++;
+        if (flags & CF_NUMBERS) {
+            int intd = 0, fracd = real_fraction_digits(d, &intd);
+            if (intd > c->max_int_digits)
+                c->max_int_digits = intd;
+            if (fracd > c->max_frac_digits)
+                c->max_frac_digits = fracd;
+        }
+        if (flags & CF_DATES) {
+            double whole = floor(d), us = nearbyint((d - whole) * 1e6);
+            if (whole + us / 1e6 != d)
+                c->reals_unsafe_us++;
+        }
+        break;
+    case SQLITE_TEXT:
+        step_text(c, sqlite3_value_text(argv[0]), sqlite3_value_bytes(argv[0]),
+                  flags);
+        break;
+    case SQLITE_BLOB: {
+        const unsigned char *p = sqlite3_value_blob(argv[0]);
+        int n = sqlite3_value_bytes(argv[0]);
+        c->blobs++;
+        if ((int64_t)n > c->max_bytes)
+            c->max_bytes = n;
+        if (n && !utf8_valid(p, (size_t)n))
+            c->invalid_utf8++;
+        if (n && memchr(p, 0, (size_t)n))
+            c->nul_bytes++;
+        break;
+    }
+    }
+}
+
+static void census_final(sqlite3_context *ctx)
+{
+    struct census_acc *a = sqlite3_aggregate_context(ctx, 0);
+    struct col_census empty = {0};
+
+    sqlite3_result_blob(ctx, a ? &a->c : &empty, sizeof empty,
+                        SQLITE_TRANSIENT);
+}
+
+void sq_register_census(sqlite3 *db)
+{
+    sqlite3_create_function(db, "cutover_census", 2, SQLITE_UTF8, NULL, NULL,
+                            census_step, census_final);
+}
+
+static int census_flags(const struct column *col)
+{
+    int len, p, sc;
+    enum decl_kind dk = typemap_decl_kind(col->decl, &len, &p, &sc);
+    int flags = 0;
+
+    if (dk != DK_TEXT && dk != DK_VARCHAR && dk != DK_BLOB &&
+        dk != DK_DATETIME && dk != DK_DATE && dk != DK_TIME)
+        flags |= CF_NUMBERS;
+    if (dk == DK_DATETIME || dk == DK_DATE || dk == DK_TIME)
+        flags |= CF_DATES;
+    return flags;
 }
 
 int sqlite_census(struct source *s, const struct table *t,
                   struct col_census *out, struct co_err *err)
 {
-    struct sbuf sql, col;
+    struct sbuf sql;
     sqlite3_stmt *st;
-    int rc, len, p, sc;
+    int rc;
 
     sbuf_init(&sql);
-    sbuf_init(&col);
     sbuf_adds(&sql, "SELECT count(*)");
     for (int c = 0; c < t->ncols; c++) {
-        enum decl_kind dk = typemap_decl_kind(t->cols[c].decl, &len, &p, &sc);
-        sbuf_reset(&col);
+        sbuf_adds(&sql, ", cutover_census(");
         if (t->cols[c].is_rowid)
-            sbuf_adds(&col, "rowid");
+            sbuf_adds(&sql, "rowid");
         else
-            sbuf_ident(&col, t->cols[c].name, '"');
-        add_aggs(&sql, base_aggs, sbuf_str(&col));
-        if (wants_numbers(dk))
-            add_aggs(&sql, number_aggs, sbuf_str(&col));
-        if (wants_dates(dk))
-            add_aggs(&sql, date_aggs, sbuf_str(&col));
+            sbuf_ident(&sql, t->cols[c].name, '"');
+        sbuf_addf(&sql, ", %d)", census_flags(&t->cols[c]));
     }
     sbuf_adds(&sql, " FROM ");
     sbuf_ident(&sql, t->name, '"');
-    sbuf_free(&col);
     rc = sq_prepare(s, sbuf_str(&sql), &st, err, "value census");
     sbuf_free(&sql);
     if (rc < 0)
@@ -267,45 +377,12 @@ int sqlite_census(struct source *s, const struct table *t,
         sqlite3_finalize(st);
         return co_err_prefix(err, "table %s", t->name);
     }
-    int i = 0;
-    int64_t rows = col_int(st, &i);
     for (int c = 0; c < t->ncols; c++) {
-        struct col_census *o = &out[c];
-        enum decl_kind dk = typemap_decl_kind(t->cols[c].decl, &len, &p, &sc);
-        memset(o, 0, sizeof *o);
-        o->rows = rows;
-        o->nulls = col_int(st, &i);
-        o->ints = col_int(st, &i);
-        o->reals = col_int(st, &i);
-        o->texts = col_int(st, &i);
-        o->blobs = col_int(st, &i);
-        o->int_min = col_int(st, &i);
-        o->int_max = col_int(st, &i);
-        o->real_min = sqlite3_column_double(st, i++);
-        o->real_max = sqlite3_column_double(st, i++);
-        o->max_bytes = col_int(st, &i);
-        o->max_chars = col_int(st, &i);
-        o->empty = col_int(st, &i);
-        o->invalid_utf8 = col_int(st, &i);
-        o->nul_bytes = col_int(st, &i);
-        o->leading_trailing_space = col_int(st, &i);
-        if (wants_numbers(dk)) {
-            o->neg_zero = col_int(st, &i);
-            o->max_int_digits = (int)col_int(st, &i);
-            o->max_frac_digits = (int)col_int(st, &i);
-            o->numeric_texts = col_int(st, &i);
-            o->reals_unsafe_us = col_int(st, &i);
-        }
-        if (wants_dates(dk)) {
-            o->dt.date_only = col_int(st, &i);
-            o->dt.space = col_int(st, &i);
-            o->dt.t_sep = col_int(st, &i);
-            o->dt.fraction = col_int(st, &i);
-            o->dt.fraction_long = col_int(st, &i);
-            o->dt.utc_suffix = col_int(st, &i);
-            o->dt.not_datetime = col_int(st, &i);
-            o->reals_unsafe_us = col_int(st, &i);
-        }
+        const void *blob = sqlite3_column_blob(st, c + 1);
+        memset(&out[c], 0, sizeof out[c]);
+        if (blob && sqlite3_column_bytes(st, c + 1) == (int)sizeof out[c])
+            memcpy(&out[c], blob, sizeof out[c]);
+        out[c].rows = sqlite3_column_int64(st, 0);
     }
     sqlite3_finalize(st);
     return 0;

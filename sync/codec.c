@@ -44,7 +44,27 @@ static char *scratch_take(struct scratch *s, size_t n)
 
 void codec_format_double(double d, char *out, size_t cap)
 {
-    for (int prec = 15; prec <= 17; prec++) {
+    /* %.15g is shortest for almost every value (it drops trailing zeros);
+     * only when it needs all 15 digits or more may fewer do. */
+    snprintf(out, cap, "%.15g", d);
+    if (strtod(out, NULL) == d) {
+        char *e = strpbrk(out, "eE");
+        size_t mant = e ? (size_t)(e - out) : strlen(out), digits = 0;
+        for (size_t i = 0; i < mant; i++)
+            digits += out[i] >= '0' && out[i] <= '9';
+        if (digits < 15)
+            return;
+        for (int prec = 1; prec < 15; prec++) {
+            char shorter[64];
+            snprintf(shorter, sizeof shorter, "%.*g", prec, d);
+            if (strtod(shorter, NULL) == d) {
+                snprintf(out, cap, "%s", shorter);
+                return;
+            }
+        }
+        return;
+    }
+    for (int prec = 16; prec <= 17; prec++) {
         snprintf(out, cap, "%.*g", prec, d);
         if (strtod(out, NULL) == d)
             return;

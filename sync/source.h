@@ -56,6 +56,29 @@ struct log_stats {
     int64_t max_seq;
 };
 
+/* Rows the plan asks about: how many match, and a few example keys. */
+enum row_filter_kind {
+    RF_INVALID_UTF8,      /* text or blob value of `col` is not UTF-8 */
+    RF_NOT_NUMERIC,       /* text value of `col` that is not a number */
+    RF_FRACTION_OVER,     /* number of `col` with more than arg fraction
+                             digits */
+    RF_INTEGER_OVER,      /* number of `col` with more than arg integer
+                             digits */
+    RF_NOT_DATETIME,      /* value of `col` that is not an ISO date/time */
+    RF_SUBMICROSECOND,    /* date/time text of `col` with > 6 fraction
+                             digits */
+    RF_LONGER_THAN,       /* text of `col` longer than arg characters */
+    RF_NULL,              /* `col` is NULL */
+    RF_ORPHAN             /* foreign key `fk` points at no row */
+};
+
+struct row_filter {
+    enum row_filter_kind kind;
+    int col;
+    int fk;
+    long arg;
+};
+
 struct source_ops {
     const char *name;
 
@@ -150,6 +173,15 @@ struct source_ops {
 
     /* Online backup to `path` (consistent while the app writes). */
     int (*backup)(struct source *s, const char *path, struct co_err *err);
+
+    /* Count rows matching f and return up to max example keys. */
+    int (*find_rows)(struct source *s, const struct table *t,
+                     const struct row_filter *f, int max, struct tuple *keys,
+                     int *nkeys, int64_t *count, struct co_err *err);
+    /* Rows of the key columns and `cols` only (collision checks). */
+    int (*scan_columns)(struct source *s, const struct table *t,
+                        const int *cols, int ncols,
+                        struct source_cursor **out, struct co_err *err);
 
     /* Run a read-only SQL statement, streaming rows to a callback (census,
      * plan checks). */

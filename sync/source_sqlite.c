@@ -901,7 +901,12 @@ static int sqlite_query(struct source *s, const char *sql,
     return 0;
 }
 
-/* Defined in capture_sqlite.c and census_sqlite.c. */
+/* Defined in capture_sqlite.c, census_sqlite.c and inspect_sqlite.c. */
+int sqlite_find_rows(struct source *, const struct table *,
+                     const struct row_filter *, int, struct tuple *, int *,
+                     int64_t *, struct co_err *);
+int sqlite_scan_columns(struct source *, const struct table *, const int *,
+                        int, struct source_cursor **, struct co_err *);
 int sqlite_census(struct source *, const struct table *, struct col_census *,
                   struct co_err *);
 int sqlite_capture_install(struct source *, const struct schema *,
@@ -962,4 +967,6 @@ const struct source_ops source_sqlite_ops = {
     .next_autoinc = sqlite_next_autoinc,
     .backup = sqlite_backup,
     .query = sqlite_query,
+    .find_rows = sqlite_find_rows,
+    .scan_columns = sqlite_scan_columns,
 };

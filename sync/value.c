@@ -180,10 +180,16 @@ static int value_from_json(json_t *j, struct value *v)
         return 0;
     }
     if (json_is_string(j)) {
+        unsigned char *bytes;
         v->type = V_TEXT;
         v->n = json_string_length(j);
-        v->p = (unsigned char *)strndup(json_string_value(j), v->n);
-        return v->p ? 0 : -1;
+        bytes = malloc(v->n + 1);
+        if (!bytes)
+            return -1;
+        memcpy(bytes, json_string_value(j), v->n);
+        bytes[v->n] = '\0';
+        v->p = bytes;
+        return 0;
     }
     if (!json_is_object(j) || json_object_size(j) != 1)
         return -1;

@@ -568,9 +568,13 @@ int verifier_chunk(struct verifier *v, struct table_state *ts, int *done,
 
     *done = 0;
     if (v->mode == VERIFY_COUNT) {
-        rc = verify_counts(v, ts, err);
-        *done = rc == 0;
-        return rc;
+        if ((rc = verify_counts(v, ts, err)) < 0)
+            return rc;
+        pthread_mutex_lock(&v->m->mu);
+        ts->verify_done = *done = 1;
+        ts->verify_chunks = 1;
+        pthread_mutex_unlock(&v->m->mu);
+        return 0;
     }
     pthread_mutex_lock(&v->m->mu);
     tuple_copy(&after, &ts->verify_frontier);

@@ -81,6 +81,8 @@ static inline char *ut_read_file(const char *path, size_t *len)
     char *buf = NULL;
     size_t cap = 0, n = 0, got;
 
+    if (len)
+        *len = 0;
     if (!f)
         return NULL;
     do {

@@ -1,0 +1,252 @@
+#!/bin/bash
+# 05-writer-selftest.sh — the live writer (tests/lib/writer.c) proves itself
+# before it is trusted to prove cutover. Without cutover, by hand:
+#   1. SQLite alone, the write lock held for 700 ms meanwhile: busy errors,
+#      a stall as long as the lock, and `check` finds every recorded row.
+#   2. `check` catches a corrupted, a deleted and a resurrected row.
+#   3. An order id handed out twice (the counter set back) is reported.
+#   4. A cutover and a rollback played by hand: fence SQLite, copy it to
+#      MySQL, switch; fence MySQL, copy it back, switch back. The writer
+#      follows both fences, and each part of its record matches the side
+#      that held the data, across both normalizations.
+# WRITER_BIN picks another build of the writer (a sanitizer build, say).
+# timeout: 120
+. "$(dirname "$0")/../lib/common.sh"
+
+W=${WRITER_BIN:-$ROOT/bin/writer}
+[ -x "$W" ] || fail "$W missing: run make tools"
+TABLES="auth_user shop_product shop_order shop_orderitem django_session"
+DB=$T/shop.sqlite3
+
+summary() { json_get "d['$2']" <"$1"; }
+
+# check_ok RECORD ARGS...: `writer check` finds every key as recorded.
+check_ok() {
+    local rec=$1; shift
+    assert_exit 0 "$W" check --record "$rec" "$@"
+    assert_contains "$OUT" '"lost": 0, "unexpected": 0, "different": 0' \
+        "check of $(basename "$rec")"
+}
+
+lines_where() { # lines_where RECORD PY-EXPR: record lines r matching
+    $PY -c 'import json, sys
+print(sum(1 for l in open(sys.argv[1]) if eval(sys.argv[2], {}, {"r": json.loads(l)})))' "$@"
+}
+
+hold_sqlite_lock() { # hold_sqlite_lock PATH SECONDS
+    $PY -c 'import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN IMMEDIATE"); time.sleep(float(sys.argv[2])); c.execute("COMMIT")' "$@"
+}
+
+# fence_statements MESSAGE BODY-FORMAT: one fence trigger per table and verb.
+fence_statements() {
+    local t op
+    for t in $TABLES; do
+        for op in INSERT UPDATE DELETE; do
+            # shellcheck disable=SC2059
+            printf "CREATE TRIGGER fence_${op,,}_$t BEFORE $op ON $t $2;\n" "$1"
+        done
+    done
+}
+
+fence_sqlite() {
+    { echo ".timeout 5000"; echo "BEGIN IMMEDIATE;"
+      fence_statements 'cutover: writes moved to target' \
+          "BEGIN SELECT RAISE(ABORT, '%s'); END"
+      echo "COMMIT;"; } | sqlite3 "$DB" >/dev/null
+}
+
+fence_mysql() {
+    fence_statements 'cutover: writes moved back to source' \
+        "FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '%s'" | sql shop
+}
+
+# shop_copy schema|to_mysql|to_sqlite: what cutover does, done crudely.
+shop_copy() {
+    $PY - "$1" "$DB" "$SOCK" <<'PYEOF'
+import datetime, decimal, sqlite3, sys
+import pymysql
+mode, path, sock = sys.argv[1:4]
+TABLES = ['auth_user', 'shop_product', 'shop_order', 'shop_orderitem',
+          'django_session']
+SCHEMA = [
+ '''CREATE TABLE auth_user (id BIGINT AUTO_INCREMENT PRIMARY KEY,
+    username VARCHAR(150) NOT NULL UNIQUE, email VARCHAR(254) NOT NULL,
+    first_name VARCHAR(150) NOT NULL, is_staff TINYINT(1) NOT NULL,
+    is_active TINYINT(1) NOT NULL, date_joined DATETIME(6) NOT NULL,
+    last_login DATETIME(6) NULL)''',
+ '''CREATE TABLE shop_product (id BIGINT AUTO_INCREMENT PRIMARY KEY,
+    sku VARCHAR(32) NOT NULL UNIQUE, name VARCHAR(200) NOT NULL,
+    description TEXT NOT NULL, price DECIMAL(10,2) NOT NULL,
+    stock BIGINT NOT NULL, image LONGBLOB NULL,
+    created_at DATETIME(6) NOT NULL)''',
+ '''CREATE TABLE shop_order (id BIGINT AUTO_INCREMENT PRIMARY KEY,
+    user_id BIGINT NOT NULL, status VARCHAR(16) NOT NULL,
+    total DECIMAL(12,2) NOT NULL, is_paid TINYINT(1) NOT NULL, note TEXT NULL,
+    created_at DATETIME(6) NOT NULL, updated_at DATETIME(6) NOT NULL,
+    KEY (user_id), KEY (status, created_at),
+    FOREIGN KEY (user_id) REFERENCES auth_user (id))''',
+ '''CREATE TABLE shop_orderitem (order_id BIGINT NOT NULL,
+    product_id BIGINT NOT NULL, quantity BIGINT NOT NULL,
+    unit_price DECIMAL(10,2) NOT NULL, PRIMARY KEY (order_id, product_id),
+    FOREIGN KEY (order_id) REFERENCES shop_order (id),
+    FOREIGN KEY (product_id) REFERENCES shop_product (id))''',
+ '''CREATE TABLE django_session (session_key VARCHAR(40) NOT NULL PRIMARY KEY,
+    session_data TEXT NOT NULL, expire_date DATETIME(6) NOT NULL,
+    KEY (expire_date))''']
+
+def sqlite_value(v):
+    if isinstance(v, decimal.Decimal):
+        return str(v)
+    if isinstance(v, datetime.datetime):
+        return v.strftime('%Y-%m-%d %H:%M:%S.%f')
+    return v
+
+def insert(t, n):
+    return 'INSERT INTO %s VALUES (%s)' % (t, ', '.join(['%s'] * n))
+
+my = pymysql.connect(unix_socket=sock, user='root', charset='utf8mb4')
+cur = my.cursor()
+if mode == 'schema':
+    cur.execute('CREATE DATABASE shop')
+    cur.execute('USE shop')
+    for ddl in SCHEMA:
+        cur.execute(ddl)
+    sys.exit(0)
+cur.execute('USE shop')
+lite = sqlite3.connect(path, isolation_level=None, timeout=10)
+lite.execute('BEGIN IMMEDIATE')
+if mode == 'to_mysql':
+    cur.execute('SET FOREIGN_KEY_CHECKS = 0')
+    for t in TABLES:
+        rows = lite.execute('SELECT * FROM ' + t).fetchall()
+        cur.execute('DELETE FROM ' + t)
+        cur.executemany(insert(t, len(rows[0])), rows)
+    my.commit()
+    for t, seq in lite.execute('SELECT name, seq FROM sqlite_sequence'):
+        cur.execute('ALTER TABLE %s AUTO_INCREMENT = %d' % (t, seq + 1))
+    lite.execute('ROLLBACK')
+else:  # to_sqlite, dropping the SQLite fence in the same transaction
+    for (name,) in lite.execute("SELECT name FROM sqlite_master WHERE "
+                                "type = 'trigger' AND name LIKE 'fence%'").fetchall():
+        lite.execute('DROP TRIGGER ' + name)
+    for t in TABLES:
+        cur.execute('SELECT * FROM ' + t)
+        rows = [tuple(sqlite_value(v) for v in r) for r in cur.fetchall()]
+        lite.execute('DELETE FROM ' + t)
+        lite.executemany(insert(t, len(rows[0])).replace('%s', '?'), rows)
+    cur.execute("SELECT TABLE_NAME, AUTO_INCREMENT FROM information_schema.TABLES"
+                " WHERE TABLE_SCHEMA = 'shop' AND AUTO_INCREMENT IS NOT NULL")
+    for t, next_id in cur.fetchall():
+        lite.execute('UPDATE sqlite_sequence SET seq = ? WHERE name = ?',
+                     (next_id - 1, t))
+    lite.execute('COMMIT')
+PYEOF
+}
+
+record_prefix() { # record_prefix RECORD OUT: the record as it is now
+    head -c "$(stat -c %s "$1")" "$1" >"$2"
+}
+
+shop_db "$DB" 3000
+echo sqlite >"$T/switch"
+RUN=("$W" run --sqlite "$DB" --switch-file "$T/switch" --rate 300)
+
+# 1. SQLite alone, with a lock held longer than the busy timeout.
+"${RUN[@]}" --duration 4 --busy-timeout-ms 200 --seed 1 --record "$T/rec1" \
+    >"$T/sum1" &
+pid=$!
+sleep 1.5
+hold_sqlite_lock "$DB" 0.7
+wait $pid || fail "writer run exited $?"
+cat "$T/sum1"
+[ "$(summary "$T/sum1" acknowledged)" -ge 1000 ] || fail "too few writes"
+assert_eq sqlite "$(summary "$T/sum1" backend)" "backend"
+assert_eq 0 "$(summary "$T/sum1" other_errors)" "other errors"
+assert_eq 0 "$(summary "$T/sum1" reused_ids)" "reused ids"
+[ "$(summary "$T/sum1" busy_errors)" -gt 0 ] || fail "no busy error seen"
+$PY -c "import sys; sys.exit(not $(summary "$T/sum1" longest_stall_ms) >= 500)" ||
+    fail "the 700 ms lock did not show as a stall"
+for t in $TABLES; do
+    [ "$(lines_where "$T/rec1" "r['table'] == '$t'")" -gt 0 ] ||
+        fail "no $t in the record"
+done
+for t in auth_user shop_order shop_orderitem django_session; do
+    [ "$(lines_where "$T/rec1" "r['table'] == '$t' and r['row'] is None")" -gt 0 ] ||
+        fail "no $t row removed in the record"
+done
+check_ok "$T/rec1" --sqlite "$DB"
+
+# 2. check catches each kind of loss, on a copy.
+sqlite3 "$DB" ".backup $T/corrupt.sqlite3"
+$PY - "$T/rec1" "$T/corrupt.sqlite3" <<'PYEOF'
+import json, sqlite3, sys
+final = {}
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    final[(r['table'], tuple(r['key']))] = r['row']
+def some(table, present):
+    return next(k for (t, k), row in final.items()
+                if t == table and (row is not None) == present)
+db = sqlite3.connect(sys.argv[2])
+db.execute('UPDATE shop_order SET total = total + 1 WHERE id = ?',
+           some('shop_order', True))
+db.execute('DELETE FROM django_session WHERE session_key = ?',
+           some('django_session', True))
+db.execute("INSERT INTO django_session VALUES (?, 'e30:', '2030-01-01 00:00:00')",
+           some('django_session', False))
+db.commit()
+PYEOF
+assert_exit 1 "$W" check --record "$T/rec1" --sqlite "$T/corrupt.sqlite3"
+assert_contains "$OUT" '"lost": 1, "unexpected": 1, "different": 1' "corrupt check"
+assert_contains "$OUT" 'different shop_order' "corrupt check examples"
+
+# 3. The order counter set back: ids handed out again are counted.
+sqlite3 "$DB" ".backup $T/reuse.sqlite3"
+"$W" run --sqlite "$T/reuse.sqlite3" --switch-file "$T/switch" --rate 300 \
+    --duration 2 --record "$T/rec3" >"$T/sum3" &
+pid=$!
+sleep 1
+sqlite3 "$T/reuse.sqlite3" ".timeout 5000" "
+    DELETE FROM shop_orderitem WHERE order_id > (SELECT MAX(id) - 20 FROM shop_order);
+    DELETE FROM shop_order WHERE id > (SELECT MAX(id) - 20 FROM shop_order);
+    UPDATE sqlite_sequence SET seq = (SELECT MAX(id) FROM shop_order)
+     WHERE name = 'shop_order';"
+wait $pid || fail "writer run exited $?"
+[ "$(summary "$T/sum3" reused_ids)" -gt 0 ] || fail "reused ids not detected"
+
+# 4. Cutover and rollback by hand.
+start_db
+shop_copy schema
+"${RUN[@]}" --duration 7 --seed 2 --mysql-socket "$SOCK" --mysql-db shop \
+    --record "$T/rec4" >"$T/sum4" &
+pid=$!
+sleep 1.5
+fence_sqlite
+shop_copy to_mysql
+record_prefix "$T/rec4" "$T/rec4.sqlite"
+check_ok "$T/rec4.sqlite" --sqlite "$DB"    # SQLite is frozen by its fence
+echo mysql >"$T/switch"
+sleep 2.5
+fence_mysql
+shop_copy to_sqlite
+record_prefix "$T/rec4" "$T/rec4.mysql"
+check_ok "$T/rec4.mysql" --mysql-socket "$SOCK" --mysql-db shop
+echo sqlite >"$T/switch"
+wait $pid || fail "writer run exited $?"
+cat "$T/sum4"
+check_ok "$T/rec4" --sqlite "$DB"
+
+n1=$(wc -l <"$T/rec4.sqlite"); n2=$(wc -l <"$T/rec4.mysql"); n3=$(wc -l <"$T/rec4")
+[ "$n1" -gt 100 ] && [ $((n2 - n1)) -gt 100 ] && [ $((n3 - n2)) -gt 100 ] ||
+    fail "too few writes on some side: $n1 / $((n2 - n1)) / $((n3 - n2)) lines"
+tail -n +$((n1 + 1)) "$T/rec4.mysql" >"$T/rec4.on-mysql"
+[ "$(lines_where "$T/rec4.on-mysql" "r['table'] == 'auth_user' and r['row'] is None")" -gt 0 ] ||
+    fail "no REPLACE on MySQL"
+assert_eq sqlite "$(summary "$T/sum4" backend)" "backend after the rollback"
+assert_eq 2 "$(summary "$T/sum4" switches)" "switches"
+assert_eq 0 "$(summary "$T/sum4" other_errors)" "other errors"
+assert_eq 0 "$(summary "$T/sum4" reused_ids)" "reused ids"
+[ "$(summary "$T/sum4" fence_errors)" -ge 2 ] || fail "fences not seen"
+echo "ok: writer self-test"

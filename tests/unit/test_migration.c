@@ -1,0 +1,535 @@
+/*
+ * test_migration.c — orchestrator/migration.c: migration_transition(), the
+ * one function that changes state (checkpoint + history + `stage` event),
+ * and the checkpoint form of the model (migration_to_json/from_json).
+ *
+ * Each test gets a fresh state dir (mkdtemp), a runbook whose state_dir is
+ * that dir, and the event bus opened on it.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <regex.h>
+#include <sys/wait.h>
+
+#include "checkpoints/checkpoint.h"
+#include "orchestrator/events.h"
+#include "orchestrator/log.h"
+#include "orchestrator/migration.h"
+#include "orchestrator/runbook.h"
+#include "tests/unit/unit_util.h"
+
+struct fixture {
+    char *dir;
+    struct runbook *rb;
+    struct migration *m;
+};
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static struct runbook *runbook_for(const char *state_dir, const char *source)
+{
+    char *text;
+    struct runbook *rb = NULL;
+    struct co_err err = {0};
+
+    assert_true(asprintf(&text,
+        "{\"version\":1,\"name\":\"t\",\"state_dir\":\"%s\","
+        "\"source\":{\"type\":\"sqlite\",\"path\":\"%s\"},"
+        "\"target\":{\"type\":\"mysql\",\"socket\":\"/tmp/x.sock\","
+        "\"database\":\"d\"}}", state_dir, source) > 0);
+    if (runbook_parse(text, strlen(text), "/base", &rb, &err) != 0)
+        fail_msg("runbook: %s", err.msg);
+    free(text);
+    return rb;
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    struct co_err err = {0};
+
+    f->dir = ut_tempdir();
+    f->rb = runbook_for(f->dir, "a.sqlite3");
+    if (events_open(f->dir, &err) != 0)
+        return -1;
+    f->m = migration_new(f->rb);
+    *state = f;
+    return f->m ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+
+    events_close();
+    migration_free(f->m);
+    runbook_free(f->rb);
+    ut_rmtree(f->dir);
+    free(f);
+    return 0;
+}
+
+static void column_init(struct column *c, const char *name, int pk,
+                        int with_map, enum ltype lt, const char *type,
+                        int precision, int scale)
+{
+    c->name = strdup(name);
+    c->decl = strdup(type);
+    c->coll = strdup("BINARY");
+    c->pk = pk;
+    c->notnull = pk > 0;
+    if (with_map) {
+        c->map.lt = lt;
+        snprintf(c->map.type, sizeof c->map.type, "%s", type);
+        c->map.precision = precision;
+        c->map.scale = scale;
+        c->map.dt = DT_TEXT;
+        c->map.autoinc = pk > 0;
+    }
+}
+
+/* One table "orders"(id BIGINT key, <second> DECIMAL(12,2)). Without
+ * with_map the type decisions are blank, as the source driver leaves
+ * them before typemap runs (the checkpoint must bring them back). */
+static struct schema make_schema(const char *second, int with_map)
+{
+    struct schema sc = {0};
+    struct table *t;
+
+    sc.ntables = 1;
+    sc.tables = calloc(1, sizeof *sc.tables);
+    t = &sc.tables[0];
+    t->name = strdup("orders");
+    t->sql = strdup("CREATE TABLE orders(id INTEGER PRIMARY KEY, total "
+                    "NUMERIC)");
+    t->ncols = 2;
+    t->cols = calloc(2, sizeof *t->cols);
+    column_init(&t->cols[0], "id", 1, with_map, LT_INT, "BIGINT", 0, 0);
+    column_init(&t->cols[1], second, 0, with_map, LT_DECIMAL,
+                "DECIMAL(12,2)", 12, 2);
+    t->nkey = 1;
+    t->key = calloc(1, sizeof *t->key);
+    t->key[0] = 0;
+    t->int_key = 1;
+    return sc;
+}
+
+static void set_schema(struct migration *m, const char *second, int with_map)
+{
+    struct schema sc = make_schema(second, with_map);
+
+    assert_int_equal(migration_set_schema(m, &sc), 0);
+    assert_int_equal(m->ntables, 1);
+}
+
+static void set_int_tuple(struct tuple *t, int64_t v)
+{
+    struct value val = {.type = V_INT, .i = v};
+
+    assert_int_equal(tuple_set(t, &val, 1), 0);
+}
+
+/* Fill every persisted field of m with distinctive values. */
+static void fill_model(struct migration *m)
+{
+    struct table_state *ts = migration_table(m, "orders");
+
+    assert_non_null(ts);
+    ts->rows_total = 1000;
+    ts->created = 1;
+    ts->copy_done = 0;
+    ts->indexes_done = 0;
+    ts->nranges = 2;
+    ts->ranges = calloc(2, sizeof *ts->ranges);
+    for (int r = 0; r < 2; r++)
+        pthread_mutex_init(&ts->ranges[r].lock, NULL);
+    set_int_tuple(&ts->ranges[0].hi, 500);          /* (open, 500] */
+    set_int_tuple(&ts->ranges[0].frontier, 20);
+    ts->ranges[0].rows = 20;
+    set_int_tuple(&ts->ranges[1].lo, 500);          /* (500, open) */
+    ts->ranges[1].rows = 0;
+    ts->ranges[1].done = 0;
+    ts->applied_seq = 42;
+    set_int_tuple(&ts->verify_frontier, 10);
+    ts->verify_rows = 10;
+    ts->verify_chunks = 1;
+    ts->verify_mismatches = 3;
+    ts->verify_done = 0;
+    ts->verify_seq = 17;
+
+    m->state = ST_CUTOVER;
+    m->resume_state = ST_CUTOVER;
+    m->switched = 0;
+    m->started_at = 1700000000.25;
+    m->source_schema_version = 12;
+    snprintf(m->backup_file, sizeof m->backup_file, "backup.sqlite3");
+    snprintf(m->backup_sha256, sizeof m->backup_sha256, "%064d", 7);
+    m->cut.step = CUT_DRAIN;
+    m->cut.attempt = 2;
+    m->cut.switch_done = 1;
+    m->cut.go = 1;
+    m->cut.last_pause_ms = 123.5;
+    m->cut.next_attempt_at = 1700000100.75;
+    m->post.started_at = 0;
+    json_array_append_new(m->history, json_pack(
+        "{ss ss ss ss ss}", "ts", "2024-01-02T03:04:05.678Z", "from", "new",
+        "to", "pre_validate", "event", "start", "reason", ""));
+    json_object_set_new(m->trigger_states, "lag",
+                        json_pack("{sf}", "since", 1700000050.0));
+}
+
+static char *events_path(const char *dir)
+{
+    return ut_path(dir, "events.ndjson");
+}
+
+static char *checkpoint_bytes(const char *dir)
+{
+    char *p = ut_path(dir, CHECKPOINT_FILE), *text = ut_read_file(p, NULL);
+
+    free(p);
+    return text;
+}
+
+static int is_rfc3339_ms(const char *ts)
+{
+    regex_t re;
+    int ok;
+
+    assert_int_equal(regcomp(&re, "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:"
+                                  "[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$",
+                             REG_EXTENDED | REG_NOSUB), 0);
+    ok = regexec(&re, ts, 0, NULL, 0) == 0;
+    regfree(&re);
+    return ok;
+}
+
+static void transition_ok(struct migration *m, enum fsm_event ev,
+                          const char *reason)
+{
+    struct co_err err = {0};
+
+    if (migration_transition(m, ev, reason, &err) != 0)
+        fail_msg("transition %s: %s", fsm_event_name(ev), err.msg);
+}
+
+static void expect_peek_state(const char *dir, const char *st,
+                              const char *resume)
+{
+    json_t *cp = NULL;
+    struct co_err err = {0};
+
+    if (migration_peek(dir, &cp, &err) != 0)
+        fail_msg("migration_peek: %s", err.msg);
+    assert_string_equal(json_string_value(json_object_get(cp, "state")), st);
+    assert_string_equal(
+        json_string_value(json_object_get(cp, "resume_state")), resume);
+    json_decref(cp);
+}
+
+/* ---- migration_transition ----------------------------------------------- */
+
+static void start_writes_checkpoint_and_appends_stage_event(void **state)
+{
+    struct fixture *f = *state;
+    json_t *cp = NULL, *h, *ev;
+    struct co_err err = {0};
+    json_error_t jerr;
+    char *path = events_path(f->dir), *text, *nl;
+
+    transition_ok(f->m, EV_START, "operator started it");
+    assert_int_equal(f->m->state, ST_PRE_VALIDATE);
+    assert_int_equal(f->m->resume_state, ST_PRE_VALIDATE);
+
+    assert_int_equal(migration_peek(f->dir, &cp, &err), 0);
+    assert_string_equal(json_string_value(json_object_get(cp, "state")),
+                        "pre_validate");
+    assert_string_equal(
+        json_string_value(json_object_get(cp, "resume_state")),
+        "pre_validate");
+    h = json_object_get(cp, "history");
+    assert_int_equal(json_array_size(h), 1);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(h, 0), "from")), "new");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(h, 0), "to")), "pre_validate");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(h, 0), "reason")),
+                        "operator started it");
+    json_decref(cp);
+
+    text = ut_read_file(path, NULL);
+    assert_non_null(text);
+    nl = strchr(text, '\n');
+    assert_non_null(nl);
+    assert_int_equal(nl[1], '\0');                 /* exactly one line */
+    ev = json_loadb(text, (size_t)(nl - text), 0, &jerr);
+    assert_non_null(ev);
+    assert_string_equal(json_string_value(json_object_get(ev, "type")),
+                        "stage");
+    assert_string_equal(json_string_value(json_object_get(ev, "from")),
+                        "new");
+    assert_string_equal(json_string_value(json_object_get(ev, "to")),
+                        "pre_validate");
+    assert_string_equal(json_string_value(json_object_get(ev, "event")),
+                        "start");
+    assert_int_equal(json_integer_value(json_object_get(ev, "seq")), 1);
+    assert_true(is_rfc3339_ms(json_string_value(json_object_get(ev, "ts"))));
+    json_decref(ev);
+    free(text);
+    free(path);
+}
+
+static void illegal_transition_changes_nothing(void **state)
+{
+    struct fixture *f = *state;
+    struct co_err err = {0};
+    char *path = events_path(f->dir), *cp_before, *ev_before, *cp_after,
+         *ev_after;
+
+    transition_ok(f->m, EV_START, NULL);
+    cp_before = checkpoint_bytes(f->dir);
+    ev_before = ut_read_file(path, NULL);
+
+    assert_int_equal(migration_transition(f->m, EV_ROLLBACK, "no", &err),
+                     CO_ESTATE);
+    assert_int_equal(err.code, CO_ESTATE);
+    assert_string_equal(err.msg, "cannot rollback while pre_validate");
+    assert_int_equal(f->m->state, ST_PRE_VALIDATE);
+    assert_int_equal(f->m->resume_state, ST_PRE_VALIDATE);
+    assert_int_equal(json_array_size(f->m->history), 1);
+
+    cp_after = checkpoint_bytes(f->dir);
+    ev_after = ut_read_file(path, NULL);
+    assert_string_equal(cp_after, cp_before);
+    assert_string_equal(ev_after, ev_before);
+    free(cp_before);
+    free(cp_after);
+    free(ev_before);
+    free(ev_after);
+    free(path);
+}
+
+static void pause_records_and_resume_returns_to_the_stage_left(void **state)
+{
+    struct fixture *f = *state;
+
+    transition_ok(f->m, EV_START, NULL);
+    transition_ok(f->m, EV_DONE, NULL);
+    transition_ok(f->m, EV_PAUSE, "lag trigger");
+    assert_int_equal(f->m->state, ST_PAUSED);
+    assert_int_equal(f->m->resume_state, ST_BULK_COPY);
+    expect_peek_state(f->dir, "paused", "bulk_copy");
+    transition_ok(f->m, EV_RESUME, NULL);
+    assert_int_equal(f->m->state, ST_BULK_COPY);
+    expect_peek_state(f->dir, "bulk_copy", "bulk_copy");
+    assert_int_equal(events_last_seq(), 4);
+}
+
+/* A transition whose checkpoint cannot be written did not happen: run in a
+ * child (fault counters are per process) with the rename failing. */
+static void transition_whose_checkpoint_fails_is_undone(void **state)
+{
+    struct fixture *f = *state;
+    char *path = events_path(f->dir), *ev_before, *ev_after;
+    pid_t pid;
+    int status;
+
+    transition_ok(f->m, EV_START, NULL);
+    ev_before = ut_read_file(path, NULL);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct co_err err = {0};
+        int rc;
+        setenv("CUTOVER_FAULT_IO", "rename:1:EIO", 1);
+        rc = migration_transition(f->m, EV_DONE, NULL, &err);
+        if (rc != CO_EIO)
+            _exit(10);
+        if (f->m->state != ST_PRE_VALIDATE ||
+            f->m->resume_state != ST_PRE_VALIDATE)
+            _exit(11);
+        if (json_array_size(f->m->history) != 1)
+            _exit(12);
+        if (!strstr(err.msg, "rename"))
+            _exit(13);
+        _exit(0);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    expect_peek_state(f->dir, "pre_validate", "pre_validate");
+    ev_after = ut_read_file(path, NULL);
+    assert_string_equal(ev_after, ev_before);
+    free(ev_before);
+    free(ev_after);
+    free(path);
+}
+
+/* ---- checkpoint form ---------------------------------------------------- */
+
+static void assert_json_equal(json_t *got, json_t *want)
+{
+    if (!json_equal(got, want)) {
+        char *a = json_dumps(got, JSON_SORT_KEYS | JSON_INDENT(1));
+        char *b = json_dumps(want, JSON_SORT_KEYS | JSON_INDENT(1));
+        fail_msg("JSON differs:\n%s\nexpected:\n%s", a, b);
+    }
+}
+
+static void model_survives_to_json_from_json(void **state)
+{
+    struct fixture *f = *state;
+    struct migration *m2 = migration_new(f->rb);
+    struct co_err err = {0};
+    struct table_state *a, *b;
+    json_t *cp, *again;
+
+    set_schema(f->m, "total", 1);
+    fill_model(f->m);
+    cp = migration_to_json(f->m);
+    assert_non_null(cp);
+
+    set_schema(m2, "total", 0);
+    if (migration_from_json(m2, cp, &err) != 0)
+        fail_msg("from_json: %s", err.msg);
+
+    assert_int_equal(m2->state, ST_CUTOVER);
+    assert_int_equal(m2->resume_state, ST_CUTOVER);
+    assert_int_equal(m2->switched, 0);
+    assert_true(m2->started_at == 1700000000.25);
+    assert_int_equal(m2->source_schema_version, 12);
+    assert_string_equal(m2->backup_file, "backup.sqlite3");
+    assert_string_equal(m2->backup_sha256, f->m->backup_sha256);
+
+    a = &f->m->tables[0];
+    b = &m2->tables[0];
+    assert_int_equal(b->rows_total, 1000);
+    assert_int_equal(b->created, 1);
+    assert_int_equal(b->nranges, 2);
+    for (int r = 0; r < 2; r++) {
+        assert_true(tuple_equal(&b->ranges[r].lo, &a->ranges[r].lo));
+        assert_true(tuple_equal(&b->ranges[r].hi, &a->ranges[r].hi));
+        assert_true(tuple_equal(&b->ranges[r].frontier,
+                                &a->ranges[r].frontier));
+        assert_int_equal(b->ranges[r].rows, a->ranges[r].rows);
+        assert_int_equal(b->ranges[r].done, a->ranges[r].done);
+    }
+    assert_int_equal(b->ranges[0].lo.n, 0);
+    assert_int_equal(b->ranges[0].frontier.v[0].i, 20);
+    assert_int_equal(b->ranges[1].frontier.n, 0);
+    assert_int_equal(b->applied_seq, 42);
+    assert_true(tuple_equal(&b->verify_frontier, &a->verify_frontier));
+    assert_int_equal(b->verify_rows, 10);
+    assert_int_equal(b->verify_chunks, 1);
+    assert_int_equal(b->verify_mismatches, 3);
+    assert_int_equal(b->verify_seq, 17);
+
+    /* Type decisions come back from the checkpoint. */
+    for (int c = 0; c < 2; c++) {
+        const struct colmap *x = &f->m->schema.tables[0].cols[c].map;
+        const struct colmap *y = &m2->schema.tables[0].cols[c].map;
+        assert_int_equal(y->lt, x->lt);
+        assert_string_equal(y->type, x->type);
+        assert_int_equal(y->precision, x->precision);
+        assert_int_equal(y->scale, x->scale);
+        assert_int_equal(y->dt, x->dt);
+        assert_int_equal(y->autoinc, x->autoinc);
+    }
+
+    assert_int_equal(m2->cut.step, CUT_DRAIN);
+    assert_int_equal(m2->cut.attempt, 2);
+    assert_int_equal(m2->cut.switch_done, 1);
+    assert_int_equal(m2->cut.go, 1);
+    assert_true(m2->cut.last_pause_ms == 123.5);
+    assert_true(m2->cut.next_attempt_at == 1700000100.75);
+    assert_json_equal(m2->history, f->m->history);
+    assert_json_equal(m2->trigger_states, f->m->trigger_states);
+
+    again = migration_to_json(m2);
+    assert_json_equal(again, cp);
+    json_decref(again);
+    json_decref(cp);
+    migration_free(m2);
+}
+
+static void last_error_survives_to_json_from_json(void **state)
+{
+    struct fixture *f = *state;
+    struct migration *m2 = migration_new(f->rb);
+    struct co_err err = {0}, data = {0};
+    json_t *cp;
+
+    set_schema(f->m, "total", 1);
+    co_errf(&data, CO_EDATA, "table orders: id=7: value 'x' is not a number");
+    migration_set_error(f->m, &data);
+    cp = migration_to_json(f->m);
+    set_schema(m2, "total", 0);
+    assert_int_equal(migration_from_json(m2, cp, &err), 0);
+    assert_string_equal(m2->last_error,
+                        "table orders: id=7: value 'x' is not a number");
+    assert_int_equal(m2->last_error_code, CO_EDATA);
+    json_decref(cp);
+    migration_free(m2);
+}
+
+static void renamed_column_is_reported_as_changed(void **state)
+{
+    struct fixture *f = *state;
+    struct migration *m2 = migration_new(f->rb);
+    struct co_err err = {0};
+    json_t *cp;
+
+    set_schema(f->m, "total", 1);
+    fill_model(f->m);
+    cp = migration_to_json(f->m);
+    set_schema(m2, "amount", 0);
+    assert_int_equal(migration_from_json(m2, cp, &err), CO_ECHANGED);
+    assert_int_equal(err.code, CO_ECHANGED);
+    assert_string_equal(err.msg, "table orders: column 1 is now \"amount\", "
+                                 "the migration started with \"total\"");
+    json_decref(cp);
+    migration_free(m2);
+}
+
+static void changed_source_path_is_reported_as_changed(void **state)
+{
+    struct fixture *f = *state;
+    struct runbook *rb2 = runbook_for(f->dir, "other.sqlite3");
+    struct migration *m2 = migration_new(rb2);
+    struct co_err err = {0};
+    json_t *cp;
+
+    set_schema(f->m, "total", 1);
+    cp = migration_to_json(f->m);
+    set_schema(m2, "total", 0);
+    assert_int_equal(migration_from_json(m2, cp, &err), CO_ECHANGED);
+    assert_prefix(err.msg, "the runbook changed in ways that invalidate the "
+                           "migration in progress: source was "
+                           "\"/base/a.sqlite3\", now \"/base/other.sqlite3\"");
+    json_decref(cp);
+    migration_free(m2);
+    runbook_free(rb2);
+}
+
+int main(void)
+{
+#define TF(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        TF(start_writes_checkpoint_and_appends_stage_event),
+        TF(illegal_transition_changes_nothing),
+        TF(pause_records_and_resume_returns_to_the_stage_left),
+        TF(transition_whose_checkpoint_fails_is_undone),
+        TF(model_survives_to_json_from_json),
+        TF(last_error_survives_to_json_from_json),
+        TF(renamed_column_is_reported_as_changed),
+        TF(changed_source_path_is_reported_as_changed),
+    };
+    unsetenv("CUTOVER_FAULT_IO");
+    log_set_quiet(1);              /* no "a → b" info lines in test output */
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
