@@ -46,7 +46,8 @@ tools: $(TOOL_BIN)
 
 bin/%: tests/lib/%.c $(LIB_OBJ)
 	@mkdir -p $(@D) $(BUILD)/tools
-	$(CC) $(CFLAGS) -MF $(BUILD)/tools/$*.d $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) -MF $(BUILD)/tools/$*.d $(LDFLAGS) -o $@ \
+	    $(filter %.c %.o,$^) $(LDLIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)

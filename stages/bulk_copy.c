@@ -103,7 +103,8 @@ static void update_rate(struct bulk_copy *bc, struct table_state *ts)
 }
 
 static int finalize_table(struct bulk_copy *bc, struct table_state *ts,
-                          struct target *tgt, struct co_err *err)
+                          struct source *src, struct target *tgt,
+                          struct co_err *err)
 {
     struct stage_ctx *ctx = bc->ctx;
     struct migration *m = ctx->m;
@@ -111,7 +112,16 @@ static int finalize_table(struct bulk_copy *bc, struct table_state *ts,
     int rc;
 
     fault_point("bulk_copy", "indexes");
-    if ((rc = ctx->tops->create_indexes(tgt, ctx->rb, ts->t, err)) < 0)
+    /* Unique indexes need a target without the transient duplicates that
+     * live writes leave between apply batches (a row taking a name
+     * another row gave up later in the log): drain the table's log to the
+     * end and keep the applier off it while the index builds. */
+    applier_lock_table(ts);
+    rc = applier_drain_locked(m, ts, ctx->sops, src, ctx->tops, tgt, err);
+    if (rc == 0)
+        rc = ctx->tops->create_indexes(tgt, ctx->rb, ts->t, err);
+    applier_unlock_table(ts);
+    if (rc < 0)
         return rc;
     if ((rc = ctx->tops->create_foreign_keys(tgt, &m->schema, ts->t, err)) < 0)
         return rc;
@@ -142,7 +152,7 @@ static void *worker_main(void *arg)
     }
     while (!bc->stop && (ts = pick_work(bc, &range))) {
         if (range < 0) {
-            if ((rc = finalize_table(bc, ts, tgt, &err)) < 0) {
+            if ((rc = finalize_table(bc, ts, src, tgt, &err)) < 0) {
                 fail(bc, rc, &err);
                 break;
             }

@@ -32,13 +32,13 @@ struct applier {
     double window_start;
 };
 
-static void lock_ranges(struct table_state *ts)
+void applier_lock_table(struct table_state *ts)
 {
     for (int r = 0; r < ts->nranges; r++)
         pthread_mutex_lock(&ts->ranges[r].lock);
 }
 
-static void unlock_ranges(struct table_state *ts)
+void applier_unlock_table(struct table_state *ts)
 {
     for (int r = ts->nranges - 1; r >= 0; r--)
         pthread_mutex_unlock(&ts->ranges[r].lock);
@@ -101,11 +101,13 @@ static int apply_key(struct table_state *ts, const struct source_ops *sops,
     return rc;
 }
 
-int64_t applier_apply_batch(struct migration *m, struct table_state *ts,
-                            const struct source_ops *sops, struct source *src,
-                            const struct target_ops *tops, struct target *tgt,
-                            int batch_rows, int64_t *keys_applied,
-                            struct co_err *err)
+/* The batch itself; the caller holds the table's locks. */
+static int64_t apply_batch_locked(struct migration *m, struct table_state *ts,
+                                  const struct source_ops *sops,
+                                  struct source *src,
+                                  const struct target_ops *tops,
+                                  struct target *tgt, int batch_rows,
+                                  int64_t *keys_applied, struct co_err *err)
 {
     struct key_range ranges[ts->nranges ? ts->nranges : 1];
     const struct tuple *frontiers[ts->nranges ? ts->nranges : 1];
@@ -118,7 +120,6 @@ int64_t applier_apply_batch(struct migration *m, struct table_state *ts,
 
     if (keys_applied)
         *keys_applied = 0;
-    lock_ranges(ts);
     pthread_mutex_lock(&m->mu);
     after = ts->applied_seq;
     scope.all = ts->copy_done;
@@ -136,10 +137,8 @@ int64_t applier_apply_batch(struct migration *m, struct table_state *ts,
     }
     pthread_mutex_unlock(&m->mu);
     rc = sops->log_read(src, ts->t, after, batch_rows, &scope, &batch, err);
-    if (rc < 0) {
-        unlock_ranges(ts);
+    if (rc < 0)
         return rc;
-    }
     if (batch.nkeys > 0) {
         conv = calloc((size_t)ts->t->ncols, sizeof *conv);
         rc = tops->begin(tgt, err);
@@ -162,9 +161,38 @@ int64_t applier_apply_batch(struct migration *m, struct table_state *ts,
         if (keys_applied)
             *keys_applied = batch.nkeys;
     }
-    unlock_ranges(ts);
+    int64_t covered = batch.last_seq - after;
     sops->log_batch_free(&batch);
-    return rc < 0 ? rc : batch.last_seq - after;
+    return rc < 0 ? rc : covered;
+}
+
+int64_t applier_apply_batch(struct migration *m, struct table_state *ts,
+                            const struct source_ops *sops, struct source *src,
+                            const struct target_ops *tops, struct target *tgt,
+                            int batch_rows, int64_t *keys_applied,
+                            struct co_err *err)
+{
+    int64_t n;
+
+    applier_lock_table(ts);
+    n = apply_batch_locked(m, ts, sops, src, tops, tgt, batch_rows,
+                           keys_applied, err);
+    applier_unlock_table(ts);
+    return n;
+}
+
+int applier_drain_locked(struct migration *m, struct table_state *ts,
+                         const struct source_ops *sops, struct source *src,
+                         const struct target_ops *tops, struct target *tgt,
+                         struct co_err *err)
+{
+    int64_t n;
+
+    do {
+        n = apply_batch_locked(m, ts, sops, src, tops, tgt,
+                               m->rb->sync.batch_rows, NULL, err);
+    } while (n > 0);
+    return n < 0 ? (int)n : 0;
 }
 
 int applier_measure(struct migration *m, const struct source_ops *sops,
@@ -246,8 +274,11 @@ static int run_once(struct applier *a, struct source *src, struct target *tgt,
         int64_t keys = 0;
         int64_t n = applier_apply_batch(m, &m->tables[i], a->sops, src,
                                         a->tops, tgt, batch, &keys, err);
-        if (n < 0)
+        if (n < 0) {
+            log_debug("apply batch of %s returned %lld (%s)",
+                      m->tables[i].t->name, (long long)n, co_err_text(err));
             return (int)n;
+        }
         *entries += n;
         pthread_mutex_lock(&a->mu);
         a->applied_window += keys;
@@ -329,7 +360,7 @@ trouble:
             a->err = err;
             pthread_cond_broadcast(&a->cond);
             pthread_mutex_unlock(&a->mu);
-            log_error("applier stopped: %s", co_err_text(&err));
+            log_error("applier stopped (%s): %s", co_err_name(rc), co_err_text(&err));
             break;
         }
         pthread_mutex_lock(&a->mu);

@@ -60,6 +60,19 @@ int64_t applier_apply_batch(struct migration *m, struct table_state *ts,
                             int batch_rows, int64_t *keys_applied,
                             struct co_err *err);
 
+/* The table's copy/apply locks: held while applying, and by whoever needs
+ * the table's target rows to stand still (index builds). */
+void applier_lock_table(struct table_state *ts);
+void applier_unlock_table(struct table_state *ts);
+
+/* With the table's locks held by the caller: apply its log to the end.
+ * Afterwards the target holds, for every key, a state at least as new as
+ * its last logged change — no transient duplicates between keys. */
+int applier_drain_locked(struct migration *m, struct table_state *ts,
+                         const struct source_ops *sops, struct source *src,
+                         const struct target_ops *tops, struct target *tgt,
+                         struct co_err *err);
+
 /* Lag and backlog of every table, measured on src. */
 int applier_measure(struct migration *m, const struct source_ops *sops,
                     struct source *src, struct sync_stats *out,

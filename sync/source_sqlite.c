@@ -242,6 +242,7 @@ static void sqlite_close(struct source *s)
         sqlite3_finalize(s->cache[i].st);
     sqlite3_close(s->db);
     free(s->row);
+    free(s->bytes);
     free(s->path);
     free(s);
 }
@@ -761,6 +762,43 @@ static void build_fetch(struct sbuf *b, const struct table *t)
     sq_key_equal(b, t, NULL);
 }
 
+/* Copy the statement's current row into s->row / s->rowbytes, so the
+ * statement can be reset at once: an un-reset statement would hold the
+ * connection's read snapshot open, and every later read on it (the change
+ * log!) would see the database as it was then. */
+static int keep_row(struct source *s, sqlite3_stmt *st, int ncols)
+{
+    size_t need = 0, off = 0;
+
+    if (s->rowcap < ncols) {
+        free(s->row);
+        s->row = calloc((size_t)ncols, sizeof *s->row);
+        s->rowcap = ncols;
+    }
+    for (int i = 0; i < ncols; i++) {
+        sq_column_value(st, i, &s->row[i]);
+        if (s->row[i].type == V_TEXT || s->row[i].type == V_BLOB)
+            need += s->row[i].n + 1;
+    }
+    if (need > s->bytescap) {
+        free(s->bytes);
+        s->bytes = malloc(need);
+        s->bytescap = s->bytes ? need : 0;
+        if (!s->bytes)
+            return -1;
+    }
+    for (int i = 0; i < ncols; i++) {
+        struct value *v = &s->row[i];
+        if (v->type != V_TEXT && v->type != V_BLOB)
+            continue;
+        memcpy(s->bytes + off, v->p, v->n);
+        s->bytes[off + v->n] = 0;
+        v->p = s->bytes + off;
+        off += v->n + 1;
+    }
+    return 0;
+}
+
 static int sqlite_fetch(struct source *s, const struct table *t,
                         const struct tuple *key, const struct value **row,
                         struct co_err *err)
@@ -772,18 +810,14 @@ static int sqlite_fetch(struct source *s, const struct table *t,
         return co_err_prefix(err, "table %s", t->name);
     sq_bind_tuple(st, 1, key);
     rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && keep_row(s, st, t->ncols) < 0)
+        rc = SQLITE_NOMEM;
+    sqlite3_reset(st);
     if (rc == SQLITE_DONE)
         return 0;
     if (rc != SQLITE_ROW)
         return co_err_prefix(err, "table %s", t->name),
                sq_error(s, rc, err, "reading a row");
-    if (s->rowcap < t->ncols) {
-        free(s->row);
-        s->row = calloc((size_t)t->ncols, sizeof *s->row);
-        s->rowcap = t->ncols;
-    }
-    for (int i = 0; i < t->ncols; i++)
-        sq_column_value(st, i, &s->row[i]);
     *row = s->row;
     return 1;
 }

@@ -27,6 +27,8 @@ struct source {
     int ncache;
     struct value *row;         /* fetch result buffer */
     int rowcap;
+    unsigned char *bytes;      /* its text and blob bytes */
+    size_t bytescap;
     int in_write;              /* inside write_lock */
 };
 

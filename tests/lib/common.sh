@@ -129,3 +129,55 @@ wait_for() {
     done
     fail "timed out after $secs s waiting for: $*"
 }
+
+# status EXPR: evaluate a python expression over `cutover status --json`
+# (d is the status object).
+status() {
+    "$CUTOVER" status "$T/runbook.json" --json 2>/dev/null | json_get "$1"
+}
+
+# wait_state SECONDS STATE...: until the migration is in one of STATE
+# (fails early on failed/aborted unless asked for).
+wait_state() {
+    local secs=$1 i st; shift
+    for i in $(seq 1 $((secs * 5))); do
+        st=$(status 'd["state"]' 2>/dev/null || true)
+        for want in "$@"; do
+            [ "$st" = "$want" ] && return 0
+        done
+        case "$st" in failed|aborted|rolled_back|completed)
+            "$CUTOVER" status "$T/runbook.json" >&2 || true
+            fail "migration is $st, waited for: $*" ;;
+        esac
+        sleep 0.2
+    done
+    fail "timed out after $secs s waiting for state $*"
+}
+
+# writer_start RATE: the live writer on $T/shop.sqlite3, following the
+# switch file $T/switch; its record goes to $T/record.jsonl.
+writer_start() {
+    echo sqlite > "$T/switch"
+    "$ROOT/bin/writer" run --sqlite "$T/shop.sqlite3" --mysql-socket "$SOCK" \
+        --mysql-db "${WRITER_DB:-shop}" --switch-file "$T/switch" \
+        --record "$T/record.jsonl" --rate "$1" --duration 3600 \
+        --busy-timeout-ms 10000 >"$T/writer.out" 2>"$T/writer.err" &
+    WRITER_PID=$!
+}
+
+# writer_stop: SIGTERM, wait, summary in $WRITER_SUMMARY.
+writer_stop() {
+    kill -TERM "$WRITER_PID" 2>/dev/null || true
+    wait "$WRITER_PID" 2>/dev/null || true
+    WRITER_SUMMARY=$(tail -1 "$T/writer.out")
+    echo "writer: $WRITER_SUMMARY"
+}
+
+writer_check() {
+    "$ROOT/bin/writer" check --record "$T/record.jsonl" "$@" \
+        || fail "acknowledged writes missing or wrong ($*)"
+}
+
+# switch actions that move the writer (and back)
+SWITCH_JSON="'switch': [{'exec': ['sh', '-c', 'echo mysql > \$CUTOVER_STATE_DIR/../switch']}],
+  'switch_back': [{'exec': ['sh', '-c', 'echo sqlite > \$CUTOVER_STATE_DIR/../switch']}]"
