@@ -51,19 +51,32 @@ struct cutover {
     int announced_ready;
 };
 
-static int set_step(struct stage_ctx *ctx, enum cutover_step step,
-                    struct co_err *err)
+/* Record the sub-step in the checkpoint and announce it; `extra` (stolen,
+ * may be NULL) adds fields to the event. */
+static int set_step_with(struct stage_ctx *ctx, enum cutover_step step,
+                         json_t *extra, struct co_err *err)
 {
     struct migration *m = ctx->m;
+    json_t *ev;
 
     pthread_mutex_lock(&m->mu);
     m->cut.step = step;
     int attempt = m->cut.attempt;
     pthread_mutex_unlock(&m->mu);
-    events_emit("cutover", json_pack("{ss si}", "step",
-                                     cutover_step_name(step), "attempt",
-                                     attempt));
+    ev = json_pack("{ss si}", "step", cutover_step_name(step), "attempt",
+                   attempt);
+    if (extra) {
+        json_object_update(ev, extra);
+        json_decref(extra);
+    }
+    events_emit("cutover", ev);
     return migration_save(m, err);
+}
+
+static int set_step(struct stage_ctx *ctx, enum cutover_step step,
+                    struct co_err *err)
+{
+    return set_step_with(ctx, step, NULL, err);
 }
 
 static double pause_ms(struct cutover *c)
@@ -319,12 +332,10 @@ static int do_switch(struct stage_ctx *ctx, struct co_err *err)
     m->cut.last_pause_ms = ms;
     pthread_mutex_unlock(&m->mu);
     metrics_set("cutover.write_pause_ms", ms);
-    events_emit("cutover", json_pack("{ss sf si}", "step", "switched",
-                                     "write_pause_ms", ms, "attempt",
-                                     m->cut.attempt));
     log_info("traffic switched to the target; write pause %.0f ms", ms);
     c->t_lock = 0;
-    if ((rc = set_step(ctx, CUT_SWITCHED, err)) < 0)
+    if ((rc = set_step_with(ctx, CUT_SWITCHED,
+                            json_pack("{sf}", "write_pause_ms", ms), err)) < 0)
         return rc;
     return STEP_DONE;
 }
@@ -375,6 +386,8 @@ static int cut_enter(struct stage_ctx *ctx, struct co_err *err)
         return rc;
     c = calloc(1, sizeof *c);
     verifier_init(&c->v, m, ctx->sops, ctx->src, ctx->tops, ctx->tgt);
+    c->v.wait = stage_wait_applied;
+    c->v.wait_arg = ctx;
     verifier_load_report(&c->v);
     ctx->priv = c;
     switch (m->cut.step) {

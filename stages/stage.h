@@ -70,6 +70,11 @@ int stage_connect(struct stage_ctx *ctx, struct co_err *err);
  * changes elsewhere are accepted and remembered. */
 int stage_check_schema(struct stage_ctx *ctx, struct co_err *err);
 
+/* A verifier's wait: until the applier has applied ts's log up to seq
+ * (ctx is the stage_ctx). */
+int stage_wait_applied(void *ctx, struct table_state *ts, int64_t seq,
+                       struct co_err *err);
+
 /* Start the applier if it is not running; report its failure if it
  * stopped. */
 int stage_applier_running(struct stage_ctx *ctx, struct co_err *err);

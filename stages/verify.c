@@ -14,8 +14,8 @@
 
 #define RECHECK_WAIT_S 60.0
 
-static int wait_applied(void *arg, struct table_state *ts, int64_t seq,
-                        struct co_err *err)
+int stage_wait_applied(void *arg, struct table_state *ts, int64_t seq,
+                       struct co_err *err)
 {
     struct stage_ctx *ctx = arg;
     return applier_wait_seq(ctx->applier, ts, seq, RECHECK_WAIT_S, err);
@@ -30,7 +30,7 @@ static int verify_enter(struct stage_ctx *ctx, struct co_err *err)
         return rc;
     v = calloc(1, sizeof *v);
     verifier_init(v, ctx->m, ctx->sops, ctx->src, ctx->tops, ctx->tgt);
-    v->wait = wait_applied;
+    v->wait = stage_wait_applied;
     v->wait_arg = ctx;
     verifier_load_report(v);
     ctx->priv = v;

@@ -1,0 +1,44 @@
+#!/bin/bash
+# Rollback during post_validate with the writer running on MySQL: the
+# target is fenced, its changes are carried back into SQLite, the switch
+# is undone, the writer follows back and continues on SQLite. Every write
+# acknowledged anywhere is in SQLite afterwards; exit code 5.
+# timeout: 300
+. "$(dirname "$0")/../lib/common.sh"
+
+start_db
+shop_db "$T/shop.sqlite3" 30000
+runbook "$T/runbook.json" "{'cutover': {$SWITCH_JSON},
+  'post_validate': {'watch_s': 120, 'interval_s': 0.5}}"
+writer_start 300
+sleep 1
+"$CUTOVER" run "$T/runbook.json" >"$T/run.out" 2>"$T/run.err" &
+RUN=$!
+wait_state 120 post_validate
+wait_for 10 grep -q mysql "$T/switch"
+sleep 2     # the writer works on MySQL for a while
+assert_exit 0 "$CUTOVER" ctl "$T/runbook.json" rollback
+set +e
+wait "$RUN"
+code=$?
+set -e
+assert_eq 5 "$code" "exit code after rollback"
+wait_for 10 grep -q sqlite "$T/switch"
+sleep 1.5   # and on SQLite again
+writer_stop
+[ "$(echo "$WRITER_SUMMARY" | json_get 'd["switches"]')" = 2 ] \
+    || fail "expected a switch there and back: $WRITER_SUMMARY"
+[ "$(echo "$WRITER_SUMMARY" | json_get 'd["backend"]')" = sqlite ] \
+    || fail "the writer is not back on SQLite: $WRITER_SUMMARY"
+writer_check --sqlite "$T/shop.sqlite3"
+# nothing of ours is left in the application's database
+left=$(sqlite3 "$T/shop.sqlite3" "SELECT count(*) FROM sqlite_master WHERE name LIKE '\_cutover\_%' ESCAPE '\'")
+assert_eq 0 "$left" "cutover objects left in SQLite"
+# MySQL refuses writes now
+set +e
+msg=$(sql shop -e "DELETE FROM shop_order WHERE id = 1" 2>&1)
+set -e
+assert_contains "$msg" "cutover: writes moved back to source" "MySQL fence"
+assert_eq rolled_back "$(status 'd["state"]')" "state"
+events stage 'e["to"] == "rolled_back"' | grep -q . || fail "no rolled_back event"
+echo ok
