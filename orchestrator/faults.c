@@ -60,19 +60,35 @@ static int spec_matches(const char *spec, const char *point, long hits)
     return 0;
 }
 
+/* CUTOVER_DELAY_AT=stage:point:N:MS — sleep at the Nth hit. */
+static void maybe_delay(const char *name, long hits)
+{
+    const char *spec = getenv("CUTOVER_DELAY_AT");
+    size_t nlen = strlen(name);
+    char *end;
+
+    if (!spec || strncmp(spec, name, nlen) != 0 || spec[nlen] != ':')
+        return;
+    if (strtol(spec + nlen + 1, &end, 10) != hits || *end != ':')
+        return;
+    usleep((useconds_t)(strtol(end + 1, NULL, 10) * 1000));
+}
+
 void fault_point(const char *stage, const char *point)
 {
     const char *spec = getenv("CUTOVER_CRASH_AT");
+    const char *delay = getenv("CUTOVER_DELAY_AT");
     char name[96];
     long hits;
 
-    if (!spec || !*spec)
+    if ((!spec || !*spec) && (!delay || !*delay))
         return;
     snprintf(name, sizeof name, "%s:%s", stage, point);
-    if (!strstr(spec, name))
+    if (!(spec && strstr(spec, name)) && !(delay && strstr(delay, name)))
         return;
     hits = count_hit(name);
-    if (spec_matches(spec, name, hits)) {
+    maybe_delay(name, hits);
+    if (spec && spec_matches(spec, name, hits)) {
         fprintf(stderr, "cutover: crash point %s (hit %ld): killing myself\n",
                 name, hits);
         raise(SIGKILL);

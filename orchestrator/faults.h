@@ -5,7 +5,9 @@
  * CUTOVER_CRASH_AT=stage:point[:N] kills the process with SIGKILL (exactly
  * what kill -9 does) the Nth time (default 1st) execution reaches
  * fault_point("stage", "point"). Several points may be given separated by
- * commas. CUTOVER_FAULT_IO=op:N:ERRNO makes the Nth call of I/O operation
+ * commas. CUTOVER_DELAY_AT=stage:point:N:MS sleeps MS milliseconds there
+ * instead (the Nth time), to force races such as a backlog at the cutover
+ * lock. CUTOVER_FAULT_IO=op:N:ERRNO makes the Nth call of I/O operation
  * `op` (write, fsync, rename, open) fail with ERRNO (e.g. ENOSPC).
  */
 #ifndef CO_FAULTS_H

@@ -146,13 +146,14 @@ static int reverify(struct stage_ctx *ctx, int under_lock, struct co_err *err)
             return rc;
         int64_t n = verifier_keys(&c->v, ts, b.keys, b.nkeys, !under_lock,
                                   err);
+        int64_t reached = b.last_seq;
         ctx->sops->log_batch_free(&b);
         if (n < 0)
             return (int)n;
         bad += n;
         pthread_mutex_lock(&m->mu);
-        if (b.last_seq > ts->verify_seq)
-            ts->verify_seq = b.last_seq;
+        if (reached > ts->verify_seq)
+            ts->verify_seq = reached;
         pthread_mutex_unlock(&m->mu);
         if (under_lock && overran(ctx))
             return CO_EOVERRUN;
@@ -174,6 +175,7 @@ static int do_prepare(struct stage_ctx *ctx, struct co_err *err)
 
     if ((rc = stage_applier_running(ctx, err)) < 0)
         return rc;
+    fault_point("cutover", "prepare");
     if ((rc = ctx->tops->rcapture_install(ctx->tgt, &ctx->m->schema, err)) < 0)
         return rc;
     if ((rc = applier_wait_caught_up(ctx->applier, CATCH_UP_S, err)) < 0)

@@ -181,3 +181,12 @@ writer_check() {
 # switch actions that move the writer (and back)
 SWITCH_JSON="'switch': [{'exec': ['sh', '-c', 'echo mysql > \$CUTOVER_STATE_DIR/../switch']}],
   'switch_back': [{'exec': ['sh', '-c', 'echo sqlite > \$CUTOVER_STATE_DIR/../switch']}]"
+
+# http_start NAME [options of http_server.py]: a local HTTP server; its
+# URL is in $HTTP_URL, its request log in $T/NAME.log.
+http_start() {
+    local name=$1; shift
+    $PY "$ROOT/tests/lib/http_server.py" "$T/$name.port" "$T/$name.log" "$@" &
+    wait_for 10 test -s "$T/$name.port"
+    HTTP_URL="http://127.0.0.1:$(cat "$T/$name.port")"
+}

@@ -1,0 +1,184 @@
+# lib.sh — common setup of the benchmarks (bench/*.sh source it).
+#
+#   $T                       this run's temp dir (bench/out/run.XXXXXX, or
+#                            /tmp when that path is too long for sockets);
+#                            removed on exit unless KEEP=1 or the run failed
+#   bench_start_db           private MariaDB (tests/lib/mariadb.sh, the same
+#                            server settings every run); sets $SOCK
+#   bench_fixture KIND ROWS  path of a cached fixture (tests/lib/fixtures.py
+#                            bench|shop) under bench/out/fixtures/, built once
+#                            per generator version and size; never modified:
+#                            copy it before a migration touches it
+#   bench_runbook DIR DB SOURCE [PY-DICT]   DIR/runbook.json: SOURCE (a file
+#                            in DIR) → database DB on $SOCK, state in
+#                            DIR/state, with PY-DICT merged one level deep
+#   bench_spawn CMD...       start CMD in the background in its own session
+#                            (so it and its children can be killed as a
+#                            group); its pid in $BENCH_PID
+#   bench_run CMD...         bench_spawn, then wait; returns CMD's status
+#                            (a trapped signal interrupts the wait at once)
+#   bench_stop PID           TERM the group, KILL it after 10 s
+#   bench_timed OUT CMD...   bench_run through benchlib.py timed: OUT gets
+#                            {rc, wall_s, maxrss_kib}
+#   sql ...                  the mariadb client as root on $SOCK (-N -B)
+#   jget EXPR < JSON         a value out of JSON (python over d)
+#   say MSG                  progress line on stderr, with elapsed time
+#
+# Every process started with bench_spawn and the server are stopped on exit,
+# normal or not (EXIT, INT, TERM). Results go to stdout: a table per bench
+# and a last line `RESULT {json}`; progress goes to stderr.
+set -eu -o pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH=$ROOT/bench
+OUT=${BENCH_OUT:-$BENCH/out}
+CUTOVER=${CUTOVER_BIN:-$ROOT/bin/cutover}
+WRITER=$ROOT/bin/writer
+PY=/usr/bin/python3
+BLIB="$PY $BENCH/benchlib.py"
+# shellcheck source=tests/lib/mariadb.sh
+. "$ROOT/tests/lib/mariadb.sh"
+
+for f in "$CUTOVER" "$WRITER"; do
+    [ -x "$f" ] || { echo "bench: $f is missing: run 'make'" >&2; exit 1; }
+done
+mkdir -p "$OUT/fixtures"
+T=$(mktemp -d "$OUT/run.XXXXXX")
+# the longest socket path we make is $T/<name>/state/progress.sock
+if [ ${#T} -gt 70 ]; then
+    rmdir "$T"
+    T=$(mktemp -d /tmp/cb.XXXXXX)
+fi
+SOCK=""
+BENCH_PIDS=""
+BENCH_T0=$(date +%s)
+export CUTOVER_DEBUG=${CUTOVER_DEBUG:-}
+
+say() {
+    echo "[$(($(date +%s) - BENCH_T0))s] $*" >&2
+}
+
+bench_stop() {
+    local pid=$1 i
+    kill -TERM -- "-$pid" 2>/dev/null || return 0
+    for i in $(seq 1 100); do
+        kill -0 -- "-$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+}
+
+bench_cleanup() {
+    local status=$? pid
+    trap - EXIT INT TERM
+    set +e
+    for pid in $BENCH_PIDS; do bench_stop "$pid"; done
+    wait 2>/dev/null
+    [ -n "$SOCK" ] && mariadb_stop "$T/db"
+    if [ "$status" != 0 ] || [ -n "${KEEP:-}" ]; then
+        echo "bench files kept in $T" >&2
+    else
+        rm -rf "$T"
+    fi
+    exit "$status"
+}
+trap bench_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+bench_spawn() {
+    setsid "$@" &
+    BENCH_PID=$!
+    BENCH_PIDS="$BENCH_PIDS $BENCH_PID"
+}
+
+bench_run() {
+    local rc=0
+    bench_spawn "$@"
+    wait "$BENCH_PID" || rc=$?
+    return "$rc"
+}
+
+bench_timed() {
+    local out=$1; shift
+    bench_run $BLIB timed "$out" "$@"
+}
+
+bench_start_db() {
+    mariadb_start "$T/db" "$@" || { echo "bench: MariaDB did not start" >&2; exit 1; }
+    SOCK=$MARIADB_SOCKET
+}
+
+sql() {
+    mariadb --no-defaults -S "$SOCK" -uroot -N -B "$@"
+}
+
+jget() {
+    $BLIB get "$1"
+}
+
+bench_fixture() {
+    local kind=$1 rows=$2 ver path
+    ver=$(sha256sum "$ROOT/tests/lib/fixtures.py" | cut -c1-8)
+    path=$OUT/fixtures/$kind-$rows-$ver.sqlite3
+    if [ ! -f "$path" ]; then
+        say "building the $kind fixture, $rows rows (cached as $path)"
+        rm -f "$path.tmp" "$path.tmp-wal" "$path.tmp-shm"
+        $PY "$ROOT/tests/lib/fixtures.py" "$kind" "$path.tmp" --rows "$rows" >&2
+        # one self-contained file: no WAL left beside it
+        sqlite3 "$path.tmp" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
+        rm -f "$path.tmp-wal" "$path.tmp-shm"
+        mv "$path.tmp" "$path"
+    fi
+    echo "$path"
+}
+
+bench_runbook() {
+    $PY - "$1/runbook.json" "$SOCK" "$2" "$3" "${4:-{\}}" <<'PYEOF'
+import ast, json, sys
+path, sock, db, source, extra = sys.argv[1:6]
+rb = {"version": 1, "name": db, "state_dir": "state",
+      "source": {"type": "sqlite", "path": source},
+      "target": {"type": "mysql", "socket": sock, "user": "root",
+                 "database": db},
+      "copy": {"workers": 2},
+      "backup": {"enabled": False},
+      "post_validate": {"watch_s": 0}}
+for k, v in ast.literal_eval(extra).items():
+    if isinstance(v, dict) and isinstance(rb.get(k), dict):
+        rb[k].update(v)
+    else:
+        rb[k] = v
+json.dump(rb, open(path, "w"), indent=1)
+PYEOF
+}
+
+# bench_wait_state RUNBOOK SECONDS STATE...: until `status` shows one of the
+# states; fails on failed/aborted/rolled_back, or on timeout.
+bench_wait_state() {
+    local rb=$1 secs=$2 i st want; shift 2
+    for i in $(seq 1 $((secs * 5))); do
+        st=$("$CUTOVER" status "$rb" --json 2>/dev/null | jget 'd["state"]' \
+             2>/dev/null || true)
+        for want in "$@"; do
+            [ "$st" = "$want" ] && return 0
+        done
+        case "$st" in failed|aborted|rolled_back)
+            "$CUTOVER" status "$rb" >&2 || true
+            echo "bench: migration is $st, waited for: $*" >&2
+            return 1 ;;
+        esac
+        sleep 0.2
+    done
+    echo "bench: timed out after $secs s waiting for state $*" >&2
+    return 1
+}
+
+# bench_check_run DIR RC: a migration run that did not exit 0 is reported
+# with its output and stops the bench.
+bench_check_run() {
+    [ "$2" = 0 ] && return 0
+    echo "bench: cutover run in $1 exited $2:" >&2
+    tail -20 "$1/run.out" "$1/run.err" >&2 2>/dev/null || true
+    exit 1
+}
