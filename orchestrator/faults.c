@@ -74,20 +74,43 @@ static void maybe_delay(const char *name, long hits)
     usleep((useconds_t)(strtol(end + 1, NULL, 10) * 1000));
 }
 
+/* CUTOVER_PAUSE_AT=stage:point:N — wait at the Nth hit while the file
+ * CUTOVER_PAUSE_FILE exists (we create it). */
+static void maybe_pause(const char *name, long hits)
+{
+    const char *spec = getenv("CUTOVER_PAUSE_AT");
+    const char *file = getenv("CUTOVER_PAUSE_FILE");
+    size_t nlen = strlen(name);
+    FILE *f;
+
+    if (!spec || !file || strncmp(spec, name, nlen) != 0 ||
+        spec[nlen] != ':' || strtol(spec + nlen + 1, NULL, 10) != hits)
+        return;
+    f = fopen(file, "w");
+    if (!f)
+        return;
+    fclose(f);
+    while (access(file, F_OK) == 0)
+        usleep(10000);
+}
+
 void fault_point(const char *stage, const char *point)
 {
     const char *spec = getenv("CUTOVER_CRASH_AT");
     const char *delay = getenv("CUTOVER_DELAY_AT");
+    const char *pause = getenv("CUTOVER_PAUSE_AT");
     char name[96];
     long hits;
 
-    if ((!spec || !*spec) && (!delay || !*delay))
+    if ((!spec || !*spec) && (!delay || !*delay) && (!pause || !*pause))
         return;
     snprintf(name, sizeof name, "%s:%s", stage, point);
-    if (!(spec && strstr(spec, name)) && !(delay && strstr(delay, name)))
+    if (!(spec && strstr(spec, name)) && !(delay && strstr(delay, name)) &&
+        !(pause && strstr(pause, name)))
         return;
     hits = count_hit(name);
     maybe_delay(name, hits);
+    maybe_pause(name, hits);
     if (spec && spec_matches(spec, name, hits)) {
         fprintf(stderr, "cutover: crash point %s (hit %ld): killing myself\n",
                 name, hits);

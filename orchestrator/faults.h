@@ -7,8 +7,11 @@
  * fault_point("stage", "point"). Several points may be given separated by
  * commas. CUTOVER_DELAY_AT=stage:point:N:MS sleeps MS milliseconds there
  * instead (the Nth time), to force races such as a backlog at the cutover
- * lock. CUTOVER_FAULT_IO=op:N:ERRNO makes the Nth call of I/O operation
- * `op` (write, fsync, rename, open) fail with ERRNO (e.g. ENOSPC).
+ * lock. CUTOVER_PAUSE_AT=stage:point:N with CUTOVER_PAUSE_FILE=PATH
+ * creates PATH at the Nth hit and waits there until the test removes it,
+ * so a test can act at an exact instant (e.g. change rows of the chunk
+ * being copied). CUTOVER_FAULT_IO=op:N:ERRNO makes the Nth call of I/O
+ * operation `op` (write, fsync, rename, open) fail with ERRNO (ENOSPC...).
  */
 #ifndef CO_FAULTS_H
 #define CO_FAULTS_H

@@ -73,6 +73,8 @@ static int pull_row(void *arg, const struct value **row, struct co_err *err)
         return co_err_prefix(err, "table %s, key %s", p->t->name, shown);
     }
     p->rows++;
+    if (p->rows == 1)
+        fault_point("bulk_copy", "chunk_read");
     if ((p->rows & 255) == 0)
         throttle(p);
     *row = p->conv;
