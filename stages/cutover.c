@@ -42,6 +42,7 @@
 #include "sync/verifier.h"
 
 #define CATCH_UP_S 120.0
+#define SCHEMA_CHECK_S 2.0
 #define MAX_BACKOFF_S 30.0
 
 struct cutover {
@@ -49,6 +50,7 @@ struct cutover {
     double t_lock;           /* monotonic time the lock was taken (0: no) */
     int resumed_midway;      /* resumed inside an attempt: go back to sync */
     int announced_ready;
+    double last_schema_check;
 };
 
 /* Record the sub-step in the checkpoint and announce it; `extra` (stolen,
@@ -174,6 +176,8 @@ static int do_prepare(struct stage_ctx *ctx, struct co_err *err)
     int rc;
 
     if ((rc = stage_applier_running(ctx, err)) < 0)
+        return rc;
+    if ((rc = stage_check_schema(ctx, err)) < 0)
         return rc;
     fault_point("cutover", "prepare");
     if ((rc = ctx->tops->rcapture_install(ctx->tgt, &ctx->m->schema, err)) < 0)
@@ -458,6 +462,11 @@ static int cut_step(struct stage_ctx *ctx, struct co_err *err)
             }
             if ((rc = stage_applier_running(ctx, err)) < 0)
                 return rc;
+            if (mono_s() - c->last_schema_check > SCHEMA_CHECK_S) {
+                c->last_schema_check = mono_s();
+                if ((rc = stage_check_schema(ctx, err)) < 0)
+                    return rc;
+            }
             usleep(100000);
             return STEP_IDLE;
         }
