@@ -41,6 +41,7 @@ struct verifier {
     double sample_percent;
     json_t *report;          /* {"tables": {name: {...}}} */
     const char *report_name; /* file in the state dir: verify.json */
+    double finished_at;      /* verify stage: when the last table ended */
 };
 
 void verifier_init(struct verifier *v, struct migration *m,
