@@ -10,6 +10,29 @@
 #include "sync/verifier.h"
 
 #define MYSQL_NAME_MAX 64
+#define EXAMPLES 5
+
+int checks_examples(const struct source_ops *sops, struct source *src,
+                    const struct table *t, const struct row_filter *f,
+                    struct finding *fd, struct co_err *err)
+{
+    struct tuple keys[EXAMPLES];
+    int64_t count;
+    int n, rc;
+
+    memset(keys, 0, sizeof keys);
+    if ((rc = sops->find_rows(src, t, f, EXAMPLES, keys, &n, &count,
+                              err)) < 0)
+        return rc;
+    if (n > 0) {
+        fd->examples = json_array();
+        for (int i = 0; i < n; i++) {
+            json_array_append_new(fd->examples, tuple_to_json(&keys[i]));
+            tuple_free(&keys[i]);
+        }
+    }
+    return (int)(count > INT32_MAX ? INT32_MAX : count);
+}
 
 static void check_names(struct plan *p, const struct table *t)
 {
@@ -32,8 +55,9 @@ static void check_names(struct plan *p, const struct table *t)
     }
 }
 
-static void check_key(struct plan *p, const struct table *t,
-                      const struct col_census *census)
+static int check_key(const struct source_ops *sops, struct source *src,
+                     struct plan *p, const struct table *t,
+                     const struct col_census *census, struct co_err *err)
 {
     if (t->rowid_key)
         plan_add(p, SEV_WARNING, "rowid_key", t->name, NULL,
@@ -52,11 +76,17 @@ static void check_key(struct plan *p, const struct table *t,
     for (int k = 0; k < t->nkey; k++) {
         const struct col_census *c = &census[t->key[k]];
         const struct column *col = &t->cols[t->key[k]];
-        if (c->nulls > 0)
-            plan_add(p, SEV_BLOCKING, "null_key", t->name, col->name,
-                     "fix the rows (SQLite allows NULL in non-INTEGER primary "
-                     "keys; MySQL does not)",
-                     "%lld rows have NULL in the key", (long long)c->nulls);
+        if (c->nulls > 0) {
+            struct row_filter f = {.kind = RF_NULL, .col = t->key[k]};
+            struct finding *fd = plan_add(
+                p, SEV_BLOCKING, "null_key", t->name, col->name,
+                "fix the rows (SQLite allows NULL in non-INTEGER primary keys; "
+                "MySQL does not)", "%lld rows have NULL in the key",
+                (long long)c->nulls);
+            int rc = checks_examples(sops, src, t, &f, fd, err);
+            if (rc < 0)
+                return rc;
+        }
         if (col->map.lt == LT_INT && c->ints && c->int_min <= 0)
             plan_add(p, SEV_INFO, "key_values", t->name, col->name, NULL,
                      "key has zero or negative values (kept as they are: "
@@ -71,6 +101,64 @@ static void check_key(struct plan *p, const struct table *t,
         plan_add(p, SEV_INFO, "autoincrement", t->name, NULL, NULL,
                  "AUTOINCREMENT counter will be carried over at cutover (ids "
                  "are never reused)");
+    return 0;
+}
+
+static int is_expression_default(const char *d)
+{
+    return d && (d[0] == '(' || strncasecmp(d, "CURRENT_", 8) == 0);
+}
+
+static void check_columns(const struct runbook *rb, struct plan *p,
+                          const struct table *t)
+{
+    for (int c = 0; c < t->ncols; c++) {
+        const struct column *col = &t->cols[c];
+        if (is_expression_default(col->dflt))
+            plan_add(p, SEV_WARNING, "default", t->name, col->name,
+                     "add an equivalent DEFAULT on MySQL if the application "
+                     "relies on it",
+                     "default %s is an expression; it is not carried over",
+                     col->dflt);
+        if (col->coll && strcasecmp(col->coll, "BINARY") != 0 &&
+            col->map.lt == LT_TEXT)
+            plan_add(p, SEV_WARNING, "collation", t->name, col->name,
+                     strcasecmp(col->coll, "NOCASE") == 0 ||
+                     strcasecmp(col->coll, "RTRIM") == 0
+                         ? "pick schema.collation to match, e.g. "
+                           "utf8mb4_general_ci for NOCASE"
+                         : "SQLite loads custom collations from the "
+                           "application; MySQL will not have it",
+                     "the column compares with COLLATE %s in SQLite but with "
+                     "%s on the target: equality and sorting may change",
+                     col->coll, rb->schema.collation);
+    }
+}
+
+static int check_orphans(const struct runbook *rb,
+                         const struct source_ops *sops, struct source *src,
+                         struct plan *p, const struct table *t,
+                         struct co_err *err)
+{
+    for (int i = 0; i < t->nfk; i++) {
+        struct row_filter f = {.kind = RF_ORPHAN, .fk = i};
+        struct finding probe = {0};
+        int n;
+        if (!runbook_table_selected(rb, t->fk[i].ref_table))
+            continue;
+        if ((n = checks_examples(sops, src, t, &f, &probe, err)) < 0)
+            return n;
+        if (n == 0)
+            continue;
+        struct finding *fd = plan_add(
+            p, SEV_WARNING, "orphans", t->name, t->fk[i].from[0],
+            "fix or delete the rows; MySQL accepts them during the copy "
+            "(foreign key checks off) but the application may not expect them",
+            "%d rows reference rows of %s that do not exist", n,
+            t->fk[i].ref_table);
+        fd->examples = probe.examples;
+    }
+    return 0;
 }
 
 static void check_indexes(struct plan *p, const struct table *t)
@@ -109,14 +197,15 @@ int checks_table(const struct runbook *rb, const struct source_ops *sops,
                  struct source *src, struct plan *p, const struct table *t,
                  const struct col_census *census, struct co_err *err)
 {
-    (void)sops;
-    (void)src;
-    (void)err;
+    int rc;
+
     check_names(p, t);
-    check_key(p, t, census);
+    if ((rc = check_key(sops, src, p, t, census, err)) < 0)
+        return rc;
+    check_columns(rb, p, t);
     check_indexes(p, t);
     check_foreign_keys(rb, p, t);
-    return 0;
+    return check_orphans(rb, sops, src, p, t, err);
 }
 
 static void check_target(const struct runbook *rb,

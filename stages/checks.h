@@ -14,6 +14,11 @@ struct runbook;
 int checks_table(const struct runbook *rb, const struct source_ops *sops,
                  struct source *src, struct plan *p, const struct table *t,
                  const struct col_census *census, struct co_err *err);
+/* Attach up to five example keys of the rows matching f to finding fd. */
+int checks_examples(const struct source_ops *sops, struct source *src,
+                    const struct table *t, const struct row_filter *f,
+                    struct finding *fd, struct co_err *err);
+
 int checks_database(const struct runbook *rb, const struct source_ops *sops,
                     struct source *src, const struct target_ops *tops,
                     struct target *tgt, struct plan *p, struct co_err *err);

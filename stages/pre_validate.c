@@ -18,6 +18,7 @@
 #include "orchestrator/runbook.h"
 #include "stages/backup.h"
 #include "stages/checks.h"
+#include "stages/collisions.h"
 #include "stages/stage.h"
 #include "sync/census.h"
 #include "sync/typemap.h"
@@ -76,6 +77,7 @@ static enum severity from_map(enum map_severity s)
 
 static int analyze_table(const struct runbook *rb,
                          const struct source_ops *sops, struct source *src,
+                         const struct target_ops *tops, struct target *tgt,
                          struct plan *p, struct table *t, struct co_err *err)
 {
     struct col_census *census = calloc((size_t)t->ncols + 1, sizeof *census);
@@ -91,15 +93,27 @@ static int analyze_table(const struct runbook *rb,
     t->rows_estimate = census[0].rows;
     n = typemap_decide(rb, t, census, notes, 64);
     for (int i = 0; i < n; i++) {
-        plan_add(
+        struct finding *f = plan_add(
             p, from_map(notes[i].severity), "type", t->name,
             t->cols[notes[i].column].name,
             notes[i].severity == MAP_BLOCKING
                 ? "override the column type in schema.overrides or fix the "
                   "data" : NULL,
             "%s", notes[i].message);
+        if (notes[i].filter >= 0) {
+            struct row_filter rf = {.kind = (enum row_filter_kind)
+                                    notes[i].filter,
+                                    .col = notes[i].column,
+                                    .arg = notes[i].filter_arg};
+            if ((rc = checks_examples(sops, src, t, &rf, f, err)) < 0)
+                break;
+            rc = 0;
+        }
     }
-    rc = checks_table(rb, sops, src, p, t, census, err);
+    if (rc == 0)
+        rc = checks_table(rb, sops, src, p, t, census, err);
+    if (rc == 0)
+        rc = collisions_check(rb, sops, src, tops, tgt, p, t, census, err);
     free(census);
     return rc;
 }
@@ -131,7 +145,7 @@ int pre_validate_analyze(const struct runbook *rb,
                      "rows cannot be matched between source and target");
             continue;
         }
-        if ((rc = analyze_table(rb, sops, src, p, t, err)) < 0)
+        if ((rc = analyze_table(rb, sops, src, tops, tgt, p, t, err)) < 0)
             return rc;
     }
     if ((rc = checks_database(rb, sops, src, tops, tgt, p, err)) < 0)

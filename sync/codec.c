@@ -532,27 +532,38 @@ int codec_to_target(const struct column *c, const struct value *in,
                    vtype_name(in->type), shown, c->map.type);
 }
 
+int codec_columns_to_target(const struct column *const *cols, int n,
+                            const struct value *in, struct value *out,
+                            struct scratch *s, struct co_err *err)
+{
+    /* Text produced for earlier columns lives in s; remember offsets so a
+     * growth of s (realloc) cannot leave dangling pointers. */
+    size_t offs[n > 0 ? n : 1];
+    int rc;
+
+    scratch_reset(s);
+    for (int i = 0; i < n; i++) {
+        size_t before = s->len;
+        rc = codec_to_target(cols[i], &in[i], &out[i], s, err);
+        if (rc < 0)
+            return co_err_prefix(err, "column %s", cols[i]->name);
+        offs[i] = s->len > before ? before + 1 : 0;
+    }
+    for (int i = 0; i < n; i++)
+        if (offs[i])
+            out[i].p = (const unsigned char *)s->p + offs[i] - 1;
+    return 0;
+}
+
 int codec_row_to_target(const struct table *t, const struct value *in,
                         struct value *out, struct scratch *s,
                         struct co_err *err)
 {
-    /* Text produced for earlier columns lives in s; remember offsets so a
-     * growth of s (realloc) cannot leave dangling pointers. */
-    size_t offs[t->ncols];
-    int rc;
+    const struct column *cols[t->ncols > 0 ? t->ncols : 1];
 
-    scratch_reset(s);
-    for (int i = 0; i < t->ncols; i++) {
-        size_t before = s->len;
-        rc = codec_to_target(&t->cols[i], &in[i], &out[i], s, err);
-        if (rc < 0)
-            return co_err_prefix(err, "column %s", t->cols[i].name);
-        offs[i] = s->len > before ? before + 1 : 0;
-    }
     for (int i = 0; i < t->ncols; i++)
-        if (offs[i])
-            out[i].p = (const unsigned char *)s->p + offs[i] - 1;
-    return 0;
+        cols[i] = &t->cols[i];
+    return codec_columns_to_target(cols, t->ncols, in, out, s, err);
 }
 
 /* ---- target → source (rollback) ------------------------------------------ */

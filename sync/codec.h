@@ -44,6 +44,11 @@ int codec_row_to_target(const struct table *t, const struct value *in,
                         struct value *out, struct scratch *s,
                         struct co_err *err);
 
+/* The same for n values of the given columns (a projection of a row). */
+int codec_columns_to_target(const struct column *const *cols, int n,
+                            const struct value *in, struct value *out,
+                            struct scratch *s, struct co_err *err);
+
 /* Target-form value → what to store in the source column (rollback). */
 int codec_to_source(const struct column *c, const struct value *in,
                     struct value *out, struct scratch *s, struct co_err *err);

@@ -99,5 +99,8 @@ int tmy_fence_install(struct target *, const struct schema *,
                         struct co_err *);
 int tmy_fence_remove(struct target *, const struct schema *,
                        struct co_err *);
+int tmy_find_collisions(struct target *, const struct runbook *,
+                        const struct table *, row_pull_fn, void *, int,
+                        json_t **, struct co_err *);
 
 #endif

@@ -515,6 +515,21 @@ static int read_table(struct source *s, const struct runbook *rb,
     return 0;
 }
 
+/* "REFERENCES parent" without columns means the parent's primary key. */
+static void resolve_fk_targets(struct schema *sc, struct table *t)
+{
+    for (int i = 0; i < t->nfk; i++) {
+        struct fkey *fk = &t->fk[i];
+        struct table *ref = schema_table(sc, fk->ref_table);
+        for (int c = 0; c < fk->ncols; c++) {
+            if (fk->to[c] || !ref || c >= ref->nkey)
+                continue;
+            fk->to[c] = strdup(ref->cols[ref->key[c]].is_rowid
+                                   ? "rowid" : ref->cols[ref->key[c]].name);
+        }
+    }
+}
+
 static int read_names(struct source *s, const char *type, char ***out,
                       int *n, struct co_err *err)
 {
@@ -588,6 +603,8 @@ static int sqlite_read_schema(struct source *s, const struct runbook *rb,
             out->tables[i].cols = realloc(out->tables[i].cols,
                 sizeof(struct column) * (size_t)(out->tables[i].ncols + 1));
     }
+    for (int i = 0; i < out->ntables && rc == 0; i++)
+        resolve_fk_targets(out, &out->tables[i]);
     if (rc == 0)
         rc = read_names(s, "view", &out->views, &out->nviews, err);
     if (rc == 0)

@@ -117,6 +117,16 @@ struct target_ops {
     int (*fence_remove)(struct target *t, const struct schema *sc,
                         struct co_err *err);
 
+    /* Pre-validation: load (value columns..., key text) rows into a
+     * temporary table with `cols`' types under the runbook's collation and
+     * return the groups that compare equal there, as [{"values": [...],
+     * "keys": [...]}] (at most max_groups). cols' last column is the key
+     * text. */
+    int (*find_collisions)(struct target *t, const struct runbook *rb,
+                           const struct table *cols, row_pull_fn pull,
+                           void *arg, int max_groups, json_t **groups,
+                           struct co_err *err);
+
     /* Health and checks. */
     int (*probe)(struct target *t, double *ms, struct co_err *err);
     int (*status_number)(struct target *t, const char *variable,

@@ -694,6 +694,7 @@ const struct target_ops target_mysql_ops = {
     .rlog_batch_free = tmy_rlog_batch_free,
     .fence_install = tmy_fence_install,
     .fence_remove = tmy_fence_remove,
+    .find_collisions = tmy_find_collisions,
     .probe = tmy_probe,
     .status_number = tmy_status_number,
     .query_number = tmy_query_number,

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "orchestrator/runbook.h"
+#include "sync/source.h"
 
 #define KEY_MAX_BYTES 3072
 #define VARCHAR_MAX 16383     /* utf8mb4 characters in a 64 KiB row */
@@ -37,9 +38,19 @@ static void note(struct ctx *x, int col, enum map_severity sev,
     n = &x->notes[x->nnotes++];
     n->severity = sev;
     n->column = col;
+    n->filter = -1;
     va_start(ap, fmt);
     vsnprintf(n->message, sizeof n->message, fmt, ap);
     va_end(ap);
+}
+
+/* Which rows the last note is about, so the plan can show example keys. */
+static void note_rows(struct ctx *x, enum row_filter_kind kind, long arg)
+{
+    if (x->nnotes == 0)
+        return;
+    x->notes[x->nnotes - 1].filter = (int)kind;
+    x->notes[x->nnotes - 1].filter_arg = arg;
 }
 
 static void set(struct colmap *m, enum ltype lt, const char *reason_fmt, ...)
@@ -150,6 +161,7 @@ static void text_type(struct ctx *x, int ci, const struct col_census *c,
                           "values" : "the unique index will use a prefix, "
                                      "which changes what counts as a "
                                      "duplicate");
+            note_rows(x, RF_LONGER_THAN, KEY_MAX_BYTES / 4);
             if (!in_key) {
                 snprintf(m->type, sizeof m->type, "LONGTEXT");
             }
@@ -210,6 +222,7 @@ static int utf8_policy(struct ctx *x, int ci, const struct col_census *c,
         note(x, ci, MAP_BLOCKING, "%lld values are not valid UTF-8; set "
              "schema.invalid_utf8 to \"replace\" (U+FFFD) or \"as_blob\" "
              "(keep the bytes)", (long long)c->invalid_utf8);
+        note_rows(x, RF_INVALID_UTF8, 0);
         return 0;
     case UTF8_REPLACE:
         m->invalid_utf8 = UTF8_REPLACE;
@@ -342,6 +355,7 @@ static void datetime_type(struct ctx *x, int ci, const struct col_census *c,
              "digits: DATETIME(6) would round them; override the column to "
              "VARCHAR(40) to keep them as text",
              (long long)d->fraction_long);
+        note_rows(x, RF_SUBMICROSECOND, 0);
         return;
     }
     if (c->ints == values) {
@@ -394,10 +408,16 @@ static void override_type(struct ctx *x, int ci, const struct col_census *c,
         m->precision = p;
         m->scale = s;
         set(m, LT_DECIMAL, "override %s", up);
-        if (c->max_frac_digits > s || c->max_int_digits > p - s)
-            note(x, ci, MAP_BLOCKING, "override %s cannot hold values with %d "
-                 "integer and %d fraction digits without rounding", up,
-                 c->max_int_digits, c->max_frac_digits);
+        if (c->max_frac_digits > s) {
+            note(x, ci, MAP_BLOCKING, "override %s would round values with "
+                 "%d fraction digits", up, c->max_frac_digits);
+            note_rows(x, RF_FRACTION_OVER, s);
+        }
+        if (c->max_int_digits > p - s) {
+            note(x, ci, MAP_BLOCKING, "override %s cannot hold values with "
+                 "%d integer digits", up, c->max_int_digits);
+            note_rows(x, RF_INTEGER_OVER, p - s);
+        }
         return;
     case DK_INT:
     case DK_BOOL:
@@ -424,9 +444,11 @@ static void override_type(struct ctx *x, int ci, const struct col_census *c,
         return;
     default:
         set(m, LT_TEXT, "override %s", up);
-        if (dk == DK_VARCHAR && c->max_chars > len)
+        if (dk == DK_VARCHAR && c->max_chars > len) {
             note(x, ci, MAP_BLOCKING, "override %s is shorter than the longest "
                  "value (%lld characters)", up, (long long)c->max_chars);
+            note_rows(x, RF_LONGER_THAN, len);
+        }
         return;
     }
 }
@@ -532,6 +554,7 @@ static void decide_column(struct ctx *x, int ci, const struct col_census *c)
                  "numbers; override the column (e.g. to LONGTEXT) or fix the "
                  "data", col->decl,
                  (long long)(c->texts - c->numeric_texts + c->blobs));
+            note_rows(x, RF_NOT_NUMERIC, 0);
             return;
         }
         decimal_type(x, ci, c, p, s);

@@ -32,6 +32,9 @@ struct map_note {
     enum map_severity severity;
     char message[320];
     int column;
+    int filter;             /* enum row_filter_kind finding example rows, or
+                               -1 */
+    long filter_arg;
 };
 
 /* Decide map for every column of t. Notes (at most max_notes) explain

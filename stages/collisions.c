@@ -1,0 +1,175 @@
+/* collisions.c — unique values that would collide on the target. */
+#include "stages/collisions.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "orchestrator/runbook.h"
+#include "sync/codec.h"
+
+#define MAX_GROUPS 10
+#define SCRATCH_TABLE "_cutover_collisions"
+
+struct collide_pull {
+    const struct source_ops *sops;
+    struct source_cursor *cur;
+    const struct table *t;
+    const struct column *colp[64];
+    int ncols;
+    struct value out[65];
+    struct scratch s;
+    char *keytext;
+};
+
+/* Rows for the scratch table: the constraint's values in target form, then
+ * the row's key as JSON. Rows with a NULL never collide: skipped. */
+static int pull_values(void *arg, const struct value **row,
+                       struct co_err *err)
+{
+    struct collide_pull *p = arg;
+    const struct value *src;
+    int rc;
+
+    for (;;) {
+        struct tuple key = {0};
+        int has_null = 0;
+        if ((rc = p->sops->cursor_next(p->cur, &src, err)) <= 0)
+            return rc;
+        for (int i = 0; i < p->ncols; i++)
+            has_null |= src[p->t->nkey + i].type == V_NULL;
+        if (has_null)
+            continue;
+        rc = codec_columns_to_target(p->colp, p->ncols, src + p->t->nkey,
+                                     p->out, &p->s, err);
+        if (rc < 0)
+            return rc;
+        if (tuple_set(&key, src, p->t->nkey) < 0)
+            return co_errf(err, CO_ENOMEM, "out of memory");
+        json_t *j = tuple_to_json(&key);
+        tuple_free(&key);
+        free(p->keytext);
+        p->keytext = json_dumps(j, JSON_COMPACT);
+        json_decref(j);
+        p->out[p->ncols].type = V_TEXT;
+        p->out[p->ncols].p = (const unsigned char *)p->keytext;
+        p->out[p->ncols].n = strlen(p->keytext);
+        *row = p->out;
+        return 1;
+    }
+}
+
+/* Could values of these columns collide at all? Under a binary collation
+ * only trailing spaces can (PAD SPACE); under others, any text can. */
+static int worth_checking(const struct runbook *rb, const struct table *t,
+                          const int *cols, int ncols,
+                          const struct col_census *census)
+{
+    size_t n = strlen(rb->schema.collation);
+    int binary = n > 4 && strcmp(rb->schema.collation + n - 4, "_bin") == 0;
+    int text = 0;
+
+    for (int i = 0; i < ncols; i++) {
+        if (t->cols[cols[i]].map.lt != LT_TEXT)
+            continue;
+        text = 1;
+        if (!binary || census[cols[i]].leading_trailing_space > 0)
+            return 1;
+    }
+    (void)text;
+    return 0;
+}
+
+static int check_constraint(const struct runbook *rb,
+                            const struct source_ops *sops, struct source *src,
+                            const struct target_ops *tops, struct target *tgt,
+                            struct plan *p, const struct table *t,
+                            const int *cols, int ncols, const char *what,
+                            struct co_err *err)
+{
+    struct table scratch = {0};
+    struct column sc[65];
+    struct collide_pull pull = {0};
+    json_t *groups = NULL;
+    int rc;
+
+    memset(sc, 0, sizeof sc);
+    for (int i = 0; i < ncols; i++) {
+        sc[i] = t->cols[cols[i]];
+        sc[i].map.autoinc = 0;
+    }
+    sc[ncols].name = "source_key";
+    sc[ncols].map.lt = LT_TEXT;
+    snprintf(sc[ncols].map.type, sizeof sc[ncols].map.type, "LONGTEXT");
+    scratch.name = SCRATCH_TABLE;
+    scratch.cols = sc;
+    scratch.ncols = ncols + 1;
+    pull.sops = sops;
+    pull.t = t;
+    pull.ncols = ncols;
+    for (int i = 0; i < ncols; i++)
+        pull.colp[i] = &t->cols[cols[i]];
+    if ((rc = sops->scan_columns(src, t, cols, ncols, &pull.cur, err)) < 0)
+        return rc;
+    rc = tops->find_collisions(tgt, rb, &scratch, pull_values, &pull,
+                               MAX_GROUPS, &groups, err);
+    sops->cursor_close(pull.cur);
+    scratch_free(&pull.s);
+    free(pull.keytext);
+    if (rc < 0)
+        return co_err_prefix(err, "table %s: collision check", t->name);
+    if (json_array_size(groups) > 0) {
+        char *first = json_dumps(json_array_get(groups, 0), JSON_COMPACT);
+        struct finding *f = plan_add(
+            p, SEV_BLOCKING, "collision", t->name,
+            t->cols[cols[0]].name,
+            "choose a binary collation (schema.collation \"utf8mb4_bin\", or "
+            "\"utf8mb4_nopad_bin\" for trailing spaces), or make the values "
+            "distinct in SQLite",
+            "%s: values distinct in SQLite are equal under %s on the target "
+            "(%s%s)", what, rb->schema.collation, first,
+            json_array_size(groups) > 1 ? ", and more" : "");
+        f->examples = groups;
+        free(first);
+        return 0;
+    }
+    json_decref(groups);
+    return 0;
+}
+
+static int same_as_key(const struct table *t, const struct index *ix)
+{
+    if (ix->ncols != t->nkey)
+        return 0;
+    for (int i = 0; i < ix->ncols; i++)
+        if (ix->cols[i] != t->key[i])
+            return 0;
+    return 1;
+}
+
+int collisions_check(const struct runbook *rb, const struct source_ops *sops,
+                     struct source *src, const struct target_ops *tops,
+                     struct target *tgt, struct plan *p,
+                     const struct table *t, const struct col_census *census,
+                     struct co_err *err)
+{
+    char what[256];
+    int rc;
+
+    if (t->nkey > 0 && t->nkey <= 64 &&
+        worth_checking(rb, t, t->key, t->nkey, census) &&
+        (rc = check_constraint(rb, sops, src, tops, tgt, p, t, t->key,
+                               t->nkey, "the key", err)) < 0)
+        return rc;
+    for (int i = 0; i < t->nidx; i++) {
+        const struct index *ix = &t->idx[i];
+        if (!ix->unique || ix->partial || ix->expr || ix->ncols > 64 ||
+            same_as_key(t, ix) || !worth_checking(rb, t, ix->cols, ix->ncols,
+                                                 census))
+            continue;
+        snprintf(what, sizeof what, "unique index %s", ix->name);
+        if ((rc = check_constraint(rb, sops, src, tops, tgt, p, t, ix->cols,
+                                   ix->ncols, what, err)) < 0)
+            return rc;
+    }
+    return 0;
+}
