@@ -378,11 +378,13 @@ static int read_copy(struct jread *r, json_t *o, struct runbook *rb)
 
 static int read_sync(struct jread *r, json_t *o, struct runbook *rb)
 {
-    static const char *const keys[] = {"batch_rows", "ready_lag_s", NULL};
+    static const char *const keys[] = {"batch_rows", "ready_lag_s",
+                                       "max_keys_per_s", NULL};
 
     TRY(jr_object(r, o, keys));
     TRY(jr_int(r, o, "batch_rows", 1, 1000000, &rb->sync.batch_rows));
     TRY(jr_num(r, o, "ready_lag_s", 0, 86400, &rb->sync.ready_lag_s));
+    TRY(jr_num(r, o, "max_keys_per_s", 0, 1e9, &rb->sync.max_keys_per_s));
     return 0;
 }
 

@@ -170,6 +170,7 @@ struct runbook {
     struct {
         int batch_rows;
         double ready_lag_s;
+        double max_keys_per_s;   /* applier throttle; 0 = unlimited */
     } sync;
 
     struct {

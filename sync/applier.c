@@ -30,6 +30,8 @@ struct applier {
     struct sync_stats stats;
     int64_t applied_window;
     double window_start;
+    int64_t throttle_keys;
+    double throttle_since;
 };
 
 void applier_lock_table(struct table_state *ts)
@@ -263,12 +265,30 @@ static void publish(struct applier *a)
                                   "applied_per_s", st.applied_per_s));
 }
 
+/* sync.max_keys_per_s: sleep until the keys applied since `since` fit the
+ * rate (checked between batches, so batches are kept small). */
+static void throttle_apply(struct applier *a, double limit)
+{
+    double elapsed = mono_s() - a->throttle_since;
+    double ahead = (double)a->throttle_keys / limit - elapsed;
+
+    if (ahead > 0)
+        usleep((useconds_t)(ahead > 1 ? 1e6 : ahead * 1e6));
+    if (elapsed > 10) {        /* a sliding window, not a lifetime average */
+        a->throttle_since = mono_s();
+        a->throttle_keys = 0;
+    }
+}
+
 static int run_once(struct applier *a, struct source *src, struct target *tgt,
                     int64_t *entries, struct co_err *err)
 {
     struct migration *m = a->m;
+    double limit = m->rb->sync.max_keys_per_s;
     int batch = m->rb->sync.batch_rows;
 
+    if (limit > 0 && batch > limit / 4 + 1)
+        batch = (int)(limit / 4) + 1;
     *entries = 0;
     for (int i = 0; i < m->ntables && !a->stop; i++) {
         int64_t keys = 0;
@@ -284,6 +304,10 @@ static int run_once(struct applier *a, struct source *src, struct target *tgt,
         a->applied_window += keys;
         a->stats.applied_total += keys;
         pthread_mutex_unlock(&a->mu);
+        if (limit > 0) {
+            a->throttle_keys += keys;
+            throttle_apply(a, limit);
+        }
     }
     return 0;
 }
@@ -392,7 +416,7 @@ int applier_start(struct migration *m, const struct source_ops *sops,
     a->m = m;
     a->sops = sops;
     a->tops = tops;
-    a->window_start = mono_s();
+    a->window_start = a->throttle_since = mono_s();
     pthread_mutex_init(&a->mu, NULL);
     pthread_cond_init(&a->cond, NULL);
     if (pthread_create(&a->thread, NULL, applier_main, a) != 0) {
