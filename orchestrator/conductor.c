@@ -193,11 +193,49 @@ static void wait_for_command(struct orch *o, double seconds)
     pthread_mutex_unlock(&o->qmu);
 }
 
+#define OUTAGE_LIMIT_S 120.0
+
+/* A database went away mid-migration: drop our connections and try the
+ * stage again (it re-enters from the checkpoint) with growing pauses. A
+ * long outage pauses the migration with the reason instead. Returns 1
+ * when handled. */
+static int retry_after_outage(struct orch *o, int rc, struct co_err *err)
+{
+    struct co_err terr = {0};
+    double backoff;
+
+    if ((rc != CO_ECONNLOST && rc != CO_EBUSY) ||
+        o->m->state == ST_PRE_VALIDATE)
+        return 0;
+    leave_stage(o);
+    o->ctx.sops->close(o->ctx.src);
+    o->ctx.tops->close(o->ctx.tgt);
+    o->ctx.src = NULL;
+    o->ctx.tgt = NULL;
+    if (o->outage_since == 0)
+        o->outage_since = mono_s();
+    if (mono_s() - o->outage_since > OUTAGE_LIMIT_S) {
+        co_err_prefix(err, "still failing after %.0f s", OUTAGE_LIMIT_S);
+        migration_set_error(o->m, err);
+        o->outage_since = 0;
+        transition(o, EV_PAUSE, co_err_text(err), &terr);
+        return 1;
+    }
+    o->outage_attempts++;
+    backoff = 0.25 * (1 << (o->outage_attempts < 7 ? o->outage_attempts : 7));
+    log_warnx("%s; retrying in %.1f s", co_err_text(err), backoff);
+    metrics_add("apply.errors", 1);
+    wait_for_command(o, backoff);
+    return 1;
+}
+
 /* A stage failed: record the error and pick the transition. */
 static void stage_failed(struct orch *o, int rc, struct co_err *err)
 {
     struct co_err terr = {0};
 
+    if (retry_after_outage(o, rc, err))
+        return;
     leave_stage(o);
     migration_set_error(o->m, err);
     log_error("%s", co_err_text(err));
@@ -232,6 +270,12 @@ static void run_step(struct orch *o)
     if (rc < 0) {
         stage_failed(o, rc, &err);
         return;
+    }
+    if (o->outage_since) {
+        log_info("connections are back after %.1f s",
+                 mono_s() - o->outage_since);
+        o->outage_since = 0;
+        o->outage_attempts = 0;
     }
     if (rc == STEP_DONE || rc == STEP_REVERT) {
         leave_stage(o);

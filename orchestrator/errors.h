@@ -40,7 +40,8 @@
     X(OVERRUN,     19, "write pause would exceed max_write_pause_ms")       \
     X(CRYPTO,      20, "encryption or decryption failed")                   \
     X(PROTOCOL,    21, "malformed message")                                 \
-    X(EXISTS,      22, "already exists")
+    X(EXISTS,      22, "already exists")                                    \
+    X(CONNLOST,    23, "the connection to a database was lost")
 
 enum co_error {
 #define X(name, num, msg) CO_E##name = -(num),

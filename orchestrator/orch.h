@@ -75,6 +75,8 @@ struct orch {
     struct notifier *notifier;
     struct trigger_engine *triggers;
     double last_prom;
+    double outage_since;       /* a database unreachable since (mono), 0 */
+    int outage_attempts;
 };
 
 /* Run the migration in m (already loaded or new) until it ends, pauses for

@@ -232,7 +232,7 @@ int applier_measure(struct migration *m, const struct source_ops *sops,
 
 static int is_transient(int code)
 {
-    return code == CO_ETARGET || code == CO_EBUSY || code == CO_ESOURCE;
+    return code == CO_ECONNLOST || code == CO_EBUSY;
 }
 
 static void trim_logs(struct applier *a, struct source *src, json_t *saved)

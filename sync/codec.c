@@ -82,8 +82,22 @@ static const double pow10_tab[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,
 static int decimal_emit(int neg, const char *digits, size_t ndig, size_t frac,
                         int precision, int scale, char *out, size_t cap)
 {
-    size_t intd = ndig > frac ? ndig - frac : 0, o = 0, lead = 0;
+    char padded[192];
+    size_t intd, o = 0, lead = 0;
     int allzero = 1;
+
+    /* "4" with 2 fraction digits is 0.04: pad on the left so there is at
+     * least one integer digit. */
+    if (ndig <= frac) {
+        size_t pad = frac - ndig + 1;
+        if (pad + ndig > sizeof padded)
+            return -1;
+        memset(padded, '0', pad);
+        memcpy(padded + pad, digits, ndig);
+        digits = padded;
+        ndig += pad;
+    }
+    intd = ndig - frac;
 
     if ((int)frac > scale) {
         /* Extra fraction digits are fine only when they are zeros. */
@@ -188,6 +202,27 @@ static int decimal_text(const char *p, size_t n, int precision, int scale,
         }
     }
     return decimal_emit(neg, digits, nd, frac, precision, scale, out, cap);
+}
+
+int codec_decimal_libc(double d, int precision, int scale, char *out,
+                       size_t cap)
+{
+    char buf[400];
+    char *dot;
+
+    if (!isfinite(d) || scale > 30)
+        return -1;
+    snprintf(buf, sizeof buf, "%.*f", scale, d);
+    if (strtod(buf, NULL) != d)
+        return -1;            /* would round */
+    dot = strchr(buf, '.');
+    if ((int)((dot ? (size_t)(dot - buf) : strlen(buf)) - (buf[0] == '-')) >
+        (precision - scale > 0 ? precision - scale : 1))
+        return -1;
+    if (buf[0] == '-' && strspn(buf + 1, "0.") == strlen(buf + 1))
+        memmove(buf, buf + 1, strlen(buf));    /* -0.00 is 0.00 */
+    snprintf(out, cap, "%s", buf);
+    return 0;
 }
 
 int codec_decimal(const struct value *v, int precision, int scale, char *out,

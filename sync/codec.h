@@ -77,4 +77,9 @@ void codec_format_double(double d, char *out, size_t cap);
 int codec_decimal(const struct value *v, int precision, int scale, char *out,
                   size_t cap);
 
+/* The same for a double, through libc's correctly rounded formatting: a
+ * second, independent implementation verify uses to check the first. */
+int codec_decimal_libc(double d, int precision, int scale, char *out,
+                       size_t cap);
+
 #endif

@@ -23,22 +23,36 @@
 #include "sync/codec.h"
 #include "sync/mysql_priv.h"
 
+#include <errmsg.h>
+
 #define SESSION_SQL_MODE                                                       \
     "STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO," \
     "NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION"
 
 /* ---- errors and statements ------------------------------------------------ */
 
+/* Errors that a new connection (after the server is back) can cure. */
+static int connection_lost(unsigned int e)
+{
+    return e == CR_SERVER_GONE_ERROR || e == CR_SERVER_LOST ||
+           e == CR_CONNECTION_ERROR || e == CR_CONN_HOST_ERROR ||
+           e == 1053 /* ER_SERVER_SHUTDOWN */ ||
+           e == 1927 /* ER_CONNECTION_KILLED */ ||
+           e == 1213 /* ER_LOCK_DEADLOCK: the transaction was rolled back */;
+}
+
 int my_error(struct target *t, struct co_err *err, const char *fmt, ...)
 {
     char what[512];
     va_list ap;
+    unsigned int e = mysql_errno(t->my);
 
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    return co_errf(err, CO_ETARGET, "target %s: %s: %s (MySQL error %u)",
-                   t->label, what, mysql_error(t->my), mysql_errno(t->my));
+    return co_errf(err, connection_lost(e) ? CO_ECONNLOST : CO_ETARGET,
+                   "target %s: %s: %s (MySQL error %u)", t->label, what,
+                   mysql_error(t->my), e);
 }
 
 void my_warnings(struct target *t, char *buf, size_t cap, long *first_row)
@@ -352,7 +366,9 @@ static int connect_conn(const struct runbook *rb, const struct rb_conn *c,
     if (!mysql_real_connect(t->my, c->socket ? "localhost" : c->host, c->user,
                             c->password, NULL, (unsigned int)c->port,
                             c->socket, 0)) {
-        rc = co_errf(err, CO_ETARGET, "cannot connect to target %s as %s: %s "
+        unsigned int e = mysql_errno(t->my);
+        rc = co_errf(err, e >= 2000 && e < 3000 ? CO_ECONNLOST : CO_ETARGET,
+                     "cannot connect to target %s as %s: %s "
                      "(check target.socket/host/port, the user and the "
                      "password in %s)", label, c->user, mysql_error(t->my),
                      c->password_env ? c->password_env : "(no password_env)");

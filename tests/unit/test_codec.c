@@ -75,9 +75,38 @@ static void decimal_exact_values_at_scale(void **state)
         {TXT("99.99"), 4, 2, "99.99"},
         {REAL(1e20), 30, 2, "100000000000000000000.00"},
         {INT(INT64_MIN), 19, 0, "-9223372036854775808"},
+        /* fewer significant digits than the scale: 4 at scale 2 is 0.04 */
+        {REAL(0.04), 10, 2, "0.04"},
+        {REAL(-0.04), 10, 2, "-0.04"},
+        {REAL(0.005), 10, 3, "0.005"},
+        {REAL(0.1), 10, 4, "0.1000"},
+        {REAL(1e-5), 20, 5, "0.00001"},
+        {TXT("0.04"), 10, 2, "0.04"},
+        {TXT(".5"), 10, 2, "0.50"},
     };
     (void)state;
     CHECK_DEC(cases);
+}
+
+/* The independent formatter verify uses agrees on exact values and refuses
+ * what would round. */
+static void decimal_libc_agrees_and_refuses_rounding(void **state)
+{
+    static const double exact[] = {0.04, -0.04, 12.5, 0.005, 1e-5, 99.99};
+    char a[128], b[128];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++) {
+        struct value v = REAL(exact[i]);
+        assert_int_equal(codec_decimal(&v, 20, 5, a, sizeof a), 0);
+        assert_int_equal(codec_decimal_libc(exact[i], 20, 5, b, sizeof b), 0);
+        assert_string_equal(a, b);
+    }
+    assert_int_equal(codec_decimal_libc(0.30000000000000004, 10, 2, b,
+                                        sizeof b), -1);
+    assert_int_equal(codec_decimal_libc(123.45, 4, 2, b, sizeof b), -1);
+    assert_int_equal(codec_decimal_libc(-0.0, 10, 2, b, sizeof b), 0);
+    assert_string_equal(b, "0.00");
 }
 
 static void decimal_negative_zero_is_plain_zero(void **state)
@@ -680,6 +709,7 @@ static void canon_refuses_a_value_of_the_wrong_type(void **state)
 
 static const struct CMUnitTest fixed_tests[] = {
     T(decimal_exact_values_at_scale),
+    T(decimal_libc_agrees_and_refuses_rounding),
     T(decimal_negative_zero_is_plain_zero),
     T(decimal_refuses_digits_beyond_scale),
     T(decimal_refuses_integer_digits_beyond_precision),
