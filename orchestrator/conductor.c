@@ -74,12 +74,25 @@ static void leave_stage(struct orch *o)
     o->entered = NULL;
 }
 
+/* The checkpoint cannot be written (disk full, I/O error): nothing that
+ * happens now could be resumed from, so stop. The previous checkpoint is
+ * intact; `cutover resume` continues once the cause is fixed. */
+static void stop_on_io_error(struct orch *o, const struct co_err *err)
+{
+    log_error("%s; stopping: free space or fix the state dir, then `cutover "
+              "resume`", co_err_text(err));
+    migration_set_error(o->m, err);    /* for the summary; not persisted */
+    o->io_failed = 1;
+}
+
 static int transition(struct orch *o, enum fsm_event ev, const char *reason,
                       struct co_err *err)
 {
     int rc = migration_transition(o->m, ev, reason, err);
 
-    if (rc < 0 && rc != CO_ESTATE)
+    if (rc == CO_EIO)
+        stop_on_io_error(o, err);
+    else if (rc < 0 && rc != CO_ESTATE)
         log_error("%s", co_err_text(err));
     return rc;
 }
@@ -237,6 +250,10 @@ static void stage_failed(struct orch *o, int rc, struct co_err *err)
     if (retry_after_outage(o, rc, err))
         return;
     leave_stage(o);
+    if (rc == CO_EIO) {
+        stop_on_io_error(o, err);
+        return;
+    }
     migration_set_error(o->m, err);
     log_error("%s", co_err_text(err));
     if (rc == CO_ECHANGED) {
@@ -291,7 +308,7 @@ void *conductor_main(void *arg)
 
     for (;;) {
         take_commands(o);
-        if (o->interrupted)
+        if (o->interrupted || o->io_failed)
             break;
         if (fsm_state_is_terminal(m->state) || m->state == ST_FAILED)
             break;
@@ -314,9 +331,10 @@ void *conductor_main(void *arg)
     suspend_stage(o);
     applier_stop(o->ctx.applier);
     o->ctx.applier = NULL;
-    if (migration_save(m, &err) < 0)
+    if (!o->io_failed && migration_save(m, &err) < 0)
         log_error("final checkpoint: %s", co_err_text(&err));
-    o->exit_code = o->interrupted && !fsm_state_is_terminal(m->state) &&
+    o->exit_code = o->io_failed ? 1
+                   : o->interrupted && !fsm_state_is_terminal(m->state) &&
                            m->state != ST_FAILED
                        ? 6
                        : migration_exit_code(m->state);

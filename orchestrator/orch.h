@@ -67,6 +67,7 @@ struct orch {
     struct command *queue;     /* to the conductor */
     struct command *done;      /* back to the loop */
     volatile int interrupted;
+    int io_failed;             /* the checkpoint cannot be written: stop */
     volatile int finished;
     int exit_code;
     struct stage_ctx ctx;

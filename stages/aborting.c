@@ -7,6 +7,7 @@
  */
 #include "orchestrator/events.h"
 #include "orchestrator/log.h"
+#include "orchestrator/faults.h"
 #include "stages/stage.h"
 #include "sync/applier.h"
 
@@ -19,9 +20,11 @@ static int abort_step(struct stage_ctx *ctx, struct co_err *err)
     ctx->applier = NULL;
     if ((rc = stage_connect(ctx, err)) < 0)
         return rc;
+    fault_point("aborting", "start");
     if (m->ntables > 0 &&
         (rc = ctx->sops->capture_remove(ctx->src, &m->schema, 0, err)) < 0)
         return rc;
+    fault_point("aborting", "removed");
     if (m->ntables > 0 &&
         ((rc = ctx->tops->fence_remove(ctx->tgt, &m->schema, err)) < 0 ||
          (rc = ctx->tops->rcapture_remove(ctx->tgt, &m->schema, err)) < 0))

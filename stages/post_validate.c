@@ -17,6 +17,7 @@
 #include "orchestrator/events.h"
 #include "orchestrator/log.h"
 #include "orchestrator/metrics.h"
+#include "orchestrator/faults.h"
 #include "stages/stage.h"
 
 struct post {
@@ -122,6 +123,7 @@ static int finish(struct stage_ctx *ctx, struct co_err *err)
     struct migration *m = ctx->m;
     int rc;
 
+    fault_point("post_validate", "finish");
     if ((rc = ctx->tops->rcapture_remove(ctx->tgt, &m->schema, err)) < 0)
         return rc;
     if ((rc = ctx->sops->capture_remove(ctx->src, &m->schema, 1, err)) < 0)
@@ -145,6 +147,7 @@ static int post_step(struct stage_ctx *ctx, struct co_err *err)
             run_check(ctx, p, i);
         if (ctx->tops->probe(ctx->tgt, &probe, err) == 0)
             metrics_set("target.probe_ms", probe);
+        fault_point("post_validate", "round");
         return STEP_MORE;
     }
     usleep(50000);

@@ -19,6 +19,7 @@
 #include "stages/backup.h"
 #include "stages/checks.h"
 #include "stages/collisions.h"
+#include "orchestrator/faults.h"
 #include "stages/stage.h"
 #include "sync/census.h"
 #include "sync/typemap.h"
@@ -202,11 +203,13 @@ static int pv_step(struct stage_ctx *ctx, struct co_err *err)
         plan_free(&p);
         return rc;
     }
+    fault_point("pre_validate", "analyzed");
     if (ctx->rb->backup.enabled &&
         (rc = backup_take(ctx->rb, ctx->sops, ctx->src, m, err)) < 0) {
         plan_free(&p);
         return rc;
     }
+    fault_point("pre_validate", "backup");
     pthread_mutex_lock(&m->mu);
     rc = migration_set_schema(m, &p.schema);
     pthread_mutex_unlock(&m->mu);

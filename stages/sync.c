@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "orchestrator/events.h"
+#include "orchestrator/faults.h"
 #include "stages/stage.h"
 #include "sync/applier.h"
 
@@ -33,6 +34,7 @@ static int sync_step(struct stage_ctx *ctx, struct co_err *err)
     if ((rc = applier_measure(ctx->m, ctx->sops, ctx->src, &st, err)) < 0)
         return rc;
     if (st.lag_s <= ctx->rb->sync.ready_lag_s) {
+        fault_point("sync", "ready");
         events_emit("sync", json_pack("{sf sI sb}", "lag_s", st.lag_s,
                                       "backlog_rows",
                                       (json_int_t)st.backlog_rows, "ready", 1));

@@ -143,6 +143,7 @@ static int verify_step(struct stage_ctx *ctx, struct co_err *err)
     } else if ((rc = migration_save(ctx->m, err)) < 0) {
         return rc;
     }
+    fault_point("verify", "chunk");
     return STEP_MORE;
 }
 
