@@ -116,14 +116,23 @@ void events_close(void)
 
 json_t *events_emit_get(const char *type, json_t *fields)
 {
+    static __thread int inside;   /* a listener emitting (by logging) */
     json_t *ev = fields ? fields : json_object();
     char ts[32];
     char *line;
     size_t len;
 
+    if (inside) {
+        /* The bus lock is held by this very thread: the nested event
+         * (a listener's log line) goes to stderr only. */
+        json_decref(ev);
+        return NULL;
+    }
+    inside = 1;
     pthread_mutex_lock(&bus_mutex);
     if (bus_fd < 0) {
         pthread_mutex_unlock(&bus_mutex);
+        inside = 0;
         json_decref(ev);
         return NULL;
     }
@@ -151,6 +160,7 @@ json_t *events_emit_get(const char *type, json_t *fields)
         free(line);
     }
     pthread_mutex_unlock(&bus_mutex);
+    inside = 0;
     return ev;
 }
 

@@ -29,6 +29,9 @@ void log_init(const char *progname, enum log_level min_level)
 void log_set_quiet(int quiet) { log_quiet = quiet; }
 void log_set_sink(log_sink_fn sink) { log_sink = sink; }
 
+static __thread int thread_quiet_sink;
+void log_thread_quiet_sink(int quiet) { thread_quiet_sink = quiet; }
+
 void secret_add(const char *secret)
 {
     /* Too short a secret would redact ordinary words; such passwords are
@@ -96,7 +99,7 @@ static void log_emit(enum log_level level, int with_errno, const char *fmt,
             level >= LOG_WARN ? names[level] : "",
             level >= LOG_WARN ? ": " : "", line);
     pthread_mutex_unlock(&log_mutex);
-    if (log_sink && level >= LOG_INFO)
+    if (log_sink && level >= LOG_INFO && !thread_quiet_sink)
         log_sink(level, line);
     errno = saved;
 }

@@ -20,6 +20,9 @@ void log_set_quiet(int quiet); /* info lines off (status/ctl clients) */
 /* Mirror each line to `sink` (the event bus) as well; sink may be NULL. */
 typedef void (*log_sink_fn)(enum log_level level, const char *line);
 void log_set_sink(log_sink_fn sink);
+/* Keep this thread's lines out of the sink (the notifier: its own delivery
+ * warnings must not become events it then has to deliver). */
+void log_thread_quiet_sink(int quiet);
 
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

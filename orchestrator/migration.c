@@ -478,6 +478,26 @@ int migration_from_json(struct migration *m, json_t *cp, struct co_err *err)
 
 /* ---- the one state-changing function --------------------------------------- */
 
+/* The summary carried by completed/failed/aborted/rolled_back events. */
+static json_t *outcome(struct migration *m)
+{
+    int64_t rows = 0;
+
+    for (int i = 0; i < m->ntables; i++)
+        for (int r = 0; r < m->tables[i].nranges; r++)
+            rows += m->tables[i].ranges[r].rows;
+    json_t *o = json_pack("{si sI sf sb}", "tables", m->ntables,
+                          "rows_copied", (json_int_t)rows, "elapsed_s",
+                          m->started_at > 0 ? now_s() - m->started_at : 0.0,
+                          "switched", m->switched);
+    if (m->cut.last_pause_ms > 0)
+        json_object_set_new(o, "write_pause_ms",
+                            json_real(m->cut.last_pause_ms));
+    if (m->last_error[0])
+        json_object_set_new(o, "error", json_string(m->last_error));
+    return o;
+}
+
 int migration_transition(struct migration *m, enum fsm_event ev,
                          const char *reason, struct co_err *err)
 {
@@ -529,6 +549,8 @@ int migration_transition(struct migration *m, enum fsm_event ev,
     if (to == ST_FAILED && m->last_error[0])
         json_object_set_new(fields, "error", json_string(m->last_error));
     events_emit("stage", fields);
+    if (fsm_state_is_terminal((enum fsm_state)to) || to == ST_FAILED)
+        events_emit(fsm_state_name((enum fsm_state)to), outcome(m));
     if (m->hook)
         m->hook(m->hook_arg, from, (enum fsm_state)to, reason);
     pthread_mutex_unlock(&m->mu);

@@ -37,6 +37,7 @@ struct notifier {
     int stopping;
     double stop_deadline;
     int listen_id;
+    int64_t dropped;           /* notifications lost to a full queue */
 };
 
 static void push(struct notifier *n, struct job *j)
@@ -50,7 +51,7 @@ static void push(struct notifier *n, struct job *j)
         n->queued--;
         free(old->body);
         free(old);
-        log_warnx("notifications: queue full, oldest notification dropped");
+        n->dropped++;
     }
     if (n->tail)
         n->tail->next = j;
@@ -113,6 +114,8 @@ static void deliver_webhook(struct notifier *n, struct job *j)
                     status);
         log_warnx("%s (attempt %d of %d)", co_err_text(&err), attempt + 1,
                   w->retries + 1);
+        if (attempt == w->retries)
+            break;
         for (double t = 0; t < backoff; t += 0.1) {
             if (n->stopping && mono_s() > n->stop_deadline)
                 return;
@@ -126,6 +129,7 @@ static void *notifier_main(void *arg)
 {
     struct notifier *n = arg;
 
+    log_thread_quiet_sink(1);
     for (;;) {
         struct job *j;
         pthread_mutex_lock(&n->mu);
@@ -138,7 +142,20 @@ static void *notifier_main(void *arg)
                 n->tail = NULL;
             n->queued--;
         }
+        int64_t dropped = n->dropped;
+        n->dropped = 0;
         pthread_mutex_unlock(&n->mu);
+        if (dropped) {
+            /* Outside the listener (no bus lock held): safe to emit. Said
+             * once per overflow, so a webhook on log events cannot feed
+             * itself through it. */
+            char msg[160];
+            snprintf(msg, sizeof msg, "notifications: queue full; the %lld "
+                     "oldest notifications were dropped", (long long)dropped);
+            log_warnx("%s", msg);
+            events_emit("log", json_pack("{ss ss}", "level", "warning",
+                                         "message", msg));
+        }
         if (!j)
             break;
         if (!(n->stopping && mono_s() > n->stop_deadline)) {

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include "orchestrator/jsonread.h"
 #include "orchestrator/log.h"
@@ -89,6 +90,11 @@ static int read_tls(struct jread *r, json_t *o, const char *dir,
     free(ca);
     free(cert);
     free(key);
+    const char *files[] = {tls->ca, tls->cert, tls->key};
+    const char *names[] = {"ca", "cert", "key"};
+    for (int i = 0; i < 3; i++)
+        if (files[i] && access(files[i], R_OK) < 0)
+            return jr_fail(r, names[i], "%s: %s", files[i], strerror(errno));
     if ((mode == TLS_VERIFY_CA || mode == TLS_VERIFY_IDENTITY) && !tls->ca)
         return jr_fail(r, "ca", "required when mode is %s", modes[mode]);
     if (!!tls->cert != !!tls->key)
@@ -486,6 +492,25 @@ static int read_backup(struct jread *r, json_t *o, struct runbook *rb)
     return 0;
 }
 
+/* Passwords must be secrets before anything can quote them: a bad value
+ * anywhere in the runbook (read before the target) could be the password.
+ * So their variables are looked up first, straight from the JSON. */
+static void register_secrets(json_t *root)
+{
+    json_t *target = json_object_get(root, "target"), *rep;
+    const char *env = json_string_value(json_object_get(target,
+                                                        "password_env"));
+    size_t i;
+
+    if (env && getenv(env))
+        secret_add(getenv(env));
+    json_array_foreach(json_object_get(target, "replicas"), i, rep) {
+        env = json_string_value(json_object_get(rep, "password_env"));
+        if (env && getenv(env))
+            secret_add(getenv(env));
+    }
+}
+
 static void set_defaults(struct runbook *rb)
 {
     rb->source.busy_timeout_ms = 5000;
@@ -598,6 +623,7 @@ int runbook_parse(const char *text, size_t len, const char *dir,
     }
     rb->dir = strdup(dir);
     set_defaults(rb);
+    register_secrets(root);
     jr_init(&r, err, CO_ERUNBOOK);
     rc = read_all(&r, root, rb);
     json_decref(root);

@@ -25,6 +25,8 @@
 #include "orchestrator/triggers.h"
 
 #define CLIENT_MAX_PENDING (1 << 20)   /* bytes queued to one client */
+#define DROP_GRACE_MS 5000             /* a dropped client still not reading */
+#define STOP_GRACE_S 5.0               /* flushing clients at the end */
 
 struct line {
     char *p;
@@ -34,6 +36,8 @@ struct line {
 
 struct client {
     uv_pipe_t pipe;
+    uv_timer_t grace;          /* force-close a dropped client */
+    uv_shutdown_t shutdown;
     struct progress_server *srv;
     uid_t uid;
     int control;
@@ -42,6 +46,7 @@ struct client {
     size_t inlen, incap;
     int discarding;
     int closed;
+    int closing;               /* shutting down: send nothing more */
     int refs;
     struct client *next;
 };
@@ -73,20 +78,51 @@ static void on_client_closed(uv_handle_t *h)
     client_unref(c);
 }
 
+/* Close now: pending writes are cancelled. */
 static void client_close(struct client *c)
 {
     struct client **pp;
 
     if (c->closed)
         return;
-    c->closed = 1;
+    c->closed = c->closing = 1;
     for (pp = &c->srv->clients; *pp; pp = &(*pp)->next)
         if (*pp == c) {
             *pp = c->next;
             break;
         }
     c->srv->nclients--;
+    uv_timer_stop(&c->grace);
+    c->refs++;
+    uv_close((uv_handle_t *)&c->grace, on_client_closed);
     uv_close((uv_handle_t *)&c->pipe, on_client_closed);
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+    (void)status;
+    client_close(req->data);
+}
+
+static void on_grace_over(uv_timer_t *t)
+{
+    client_close(t->data);
+}
+
+/* Close after what is queued has been written (the final lines reach a
+ * client that is still reading), or after a grace period for one that is
+ * not. */
+static void client_finish(struct client *c, unsigned int grace_ms)
+{
+    if (c->closing)
+        return;
+    c->closing = 1;
+    c->shutdown.data = c;
+    if (uv_shutdown(&c->shutdown, (uv_stream_t *)&c->pipe, on_shutdown) < 0) {
+        client_close(c);
+        return;
+    }
+    uv_timer_start(&c->grace, on_grace_over, grace_ms, 0);
 }
 
 static void client_unref(struct client *c)
@@ -108,24 +144,32 @@ static void on_written(uv_write_t *req, int status)
     free(w);
 }
 
+static void queue_write(struct client *c, const char *p, size_t n);
+
 static void client_send(struct client *c, const char *p, size_t n)
+{
+    static const char dropped[] = "{\"type\":\"dropped\",\"reason\":\"the "
+                                  "client fell behind; reconnect to watch "
+                                  "again\"}\n";
+
+    if (c->closing)
+        return;
+    if (c->pending + n > CLIENT_MAX_PENDING) {
+        /* The last line it gets says why; nothing after it. */
+        queue_write(c, dropped, sizeof dropped - 1);
+        log_warnx("progress socket: dropped a watcher that fell %zu bytes "
+                  "behind", c->pending);
+        client_finish(c, DROP_GRACE_MS);
+        return;
+    }
+    queue_write(c, p, n);
+}
+
+static void queue_write(struct client *c, const char *p, size_t n)
 {
     struct write_req *w;
     uv_buf_t buf;
 
-    if (c->closed)
-        return;
-    if (c->pending + n > CLIENT_MAX_PENDING) {
-        static const char dropped[] = "{\"type\":\"dropped\",\"reason\":\"the "
-                                      "client fell behind; reconnect to "
-                                      "watch again\"}\n";
-        buf = uv_buf_init((char *)dropped, sizeof dropped - 1);
-        uv_try_write((uv_stream_t *)&c->pipe, &buf, 1);
-        log_warnx("progress socket: dropped a watcher that fell %zu bytes "
-                  "behind", c->pending);
-        client_close(c);
-        return;
-    }
     w = malloc(sizeof *w + n);
     if (!w)
         return;
@@ -290,9 +334,13 @@ static void on_connection(uv_stream_t *l, int status)
     c->srv = srv;
     c->refs = 1;
     uv_pipe_init(&srv->o->loop, &c->pipe, 0);
+    uv_timer_init(&srv->o->loop, &c->grace);
     c->pipe.data = c;
+    c->grace.data = c;
     if (uv_accept(l, (uv_stream_t *)&c->pipe) < 0) {
         c->closed = 1;
+        c->refs++;
+        uv_close((uv_handle_t *)&c->grace, on_client_closed);
         uv_close((uv_handle_t *)&c->pipe, on_client_closed);
         return;
     }
@@ -394,7 +442,11 @@ struct progress_server *server_start(struct orch *o, struct co_err *err)
         goto fail;
     uv_pipe_init(&o->loop, &srv->listener, 0);
     srv->listener.data = srv;
-    if ((rc = uv_pipe_bind(&srv->listener, path)) < 0) {
+    /* Born private, then opened up to progress.mode: never wider. */
+    mode_t old_umask = umask(0177);
+    rc = uv_pipe_bind(&srv->listener, path);
+    umask(old_umask);
+    if (rc < 0) {
         co_errf(err, CO_EIO, "progress.socket %s: %s", path, uv_strerror(rc));
         uv_close((uv_handle_t *)&srv->listener, NULL);
         goto fail;
@@ -425,8 +477,19 @@ void server_stop(struct progress_server *srv)
     if (!srv)
         return;
     events_unlisten(srv->listen_id);
-    /* Deliver what is queued (the final outcome) before closing. */
+    /* Deliver what is queued (the final outcome) before closing: every
+     * client is shut down gracefully, the loop runs until they are gone
+     * or the grace period ends. */
     on_async(&srv->async);
+    for (struct client *c = srv->clients, *next; c; c = next) {
+        next = c->next;
+        client_finish(c, (unsigned int)(STOP_GRACE_S * 1000));
+    }
+    /* Each client's grace timer bounds this: a blocking run returns at the
+     * latest when it fires. */
+    for (double until = mono_s() + STOP_GRACE_S;
+         srv->clients && mono_s() < until;)
+        uv_run(&srv->o->loop, UV_RUN_ONCE);
     while (srv->clients)
         client_close(srv->clients);
     if (!uv_is_closing((uv_handle_t *)&srv->listener))

@@ -55,11 +55,12 @@ void event_line(json_t *ev, char *buf, size_t cap)
         snprintf(buf, cap, "%s verify    %s rows %.0f, mismatches %.0f%s%s",
                  when, s_(ev, "table"), n_(ev, "rows"), n_(ev, "mismatches"),
                  s_(ev, "mismatch")[0] ? " " : "", s_(ev, "mismatch"));
+    else if (strcmp(type, "cutover") == 0 &&
+             json_object_get(ev, "write_pause_ms"))
+        snprintf(buf, cap, "%s cutover   %s, write pause %.0f ms", when,
+                 s_(ev, "step"), n_(ev, "write_pause_ms"));
     else if (strcmp(type, "cutover") == 0)
-        snprintf(buf, cap, "%s cutover   %s%s%.0f%s", when, s_(ev, "step"),
-                 json_object_get(ev, "write_pause_ms") ? ", write pause " : "",
-                 n_(ev, "write_pause_ms"),
-                 json_object_get(ev, "write_pause_ms") ? " ms" : "");
+        snprintf(buf, cap, "%s cutover   %s", when, s_(ev, "step"));
     else if (strcmp(type, "trigger") == 0)
         snprintf(buf, cap, "%s trigger   %s fired (%s %g) -> %s", when,
                  s_(ev, "rule"), json_object_get(ev, "metric")
@@ -130,7 +131,14 @@ static void apply_event(struct view *v, json_t *ev)
         snprintf(v->stages + o, sizeof v->stages - o, "%s%s",
                  o ? " > " : "", s_(ev, "to"));
     } else if (strcmp(type, "progress") == 0) {
-        json_array_foreach(json_object_get(st, "tables"), i, t)
+        json_t *tables = json_object_get(st, "tables");
+        int known = 0;
+        json_array_foreach(tables, i, t)
+            known |= strcmp(s_(t, "name"), s_(ev, "table")) == 0;
+        if (!known && json_is_array(tables))   /* attached before the plan */
+            json_array_append_new(tables, json_pack("{ss}", "name",
+                                                    s_(ev, "table")));
+        json_array_foreach(tables, i, t)
             if (strcmp(s_(t, "name"), s_(ev, "table")) == 0) {
                 if (json_object_get(ev, "rows")) {
                     json_object_set(t, "rows", json_object_get(ev, "rows"));
@@ -139,8 +147,11 @@ static void apply_event(struct view *v, json_t *ev)
                                     json_object_get(ev, "rows_per_s"));
                     json_object_set(t, "eta_s", json_object_get(ev, "eta_s"));
                 }
-                if (json_is_true(json_object_get(ev, "indexes_done")))
+                if (json_is_true(json_object_get(ev, "indexes_done"))) {
                     json_object_set_new(t, "indexes_done", json_true());
+                    json_object_set_new(t, "rows_per_s", json_real(0));
+                    json_object_set_new(t, "eta_s", json_real(0));
+                }
             }
     } else if (strcmp(type, "sync") == 0) {
         json_object_set(st, "sync", ev);

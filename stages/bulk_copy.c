@@ -142,6 +142,7 @@ static void *worker_main(void *arg)
     struct source *src = NULL;
     struct target *tgt = NULL;
     struct co_err err = {0};
+    struct copy_pace pace = {.since = mono_s()};
     int rc = 0, range;
     struct table_state *ts;
 
@@ -162,7 +163,7 @@ static void *worker_main(void *arg)
         struct copy_chunk_stats st = {0};
         while (!bc->stop && !st.range_done) {
             rc = copy_chunk(ctx->m, ts, range, ctx->sops, src, ctx->tops, tgt,
-                            &chunk, &st, &err);
+                            &chunk, &pace, &st, &err);
             if (rc < 0)
                 break;
             update_rate(bc, ts);

@@ -34,20 +34,26 @@ int checks_examples(const struct source_ops *sops, struct source *src,
     return (int)(count > INT32_MAX ? INT32_MAX : count);
 }
 
+/* MySQL counts identifier length in characters. */
+static size_t name_chars(const char *s)
+{
+    return utf8_chars((const unsigned char *)s, strlen(s));
+}
+
 static void check_names(struct plan *p, const struct table *t)
 {
-    if (strlen(t->name) > MYSQL_NAME_MAX)
+    if (name_chars(t->name) > MYSQL_NAME_MAX)
         plan_add(p, SEV_BLOCKING, "identifier", t->name, NULL,
                  "rename the table in SQLite before migrating",
                  "table name is %zu characters; MySQL allows %d",
-                 strlen(t->name), MYSQL_NAME_MAX);
+                 name_chars(t->name), MYSQL_NAME_MAX);
     for (int c = 0; c < t->ncols; c++) {
         const char *n = t->cols[c].name;
-        if (strlen(n) > MYSQL_NAME_MAX)
+        if (name_chars(n) > MYSQL_NAME_MAX)
             plan_add(p, SEV_BLOCKING, "identifier", t->name, n,
                      "rename the column in SQLite before migrating",
                      "column name is %zu characters; MySQL allows %d",
-                     strlen(n), MYSQL_NAME_MAX);
+                     name_chars(n), MYSQL_NAME_MAX);
         if (strlen(n) > 0 && n[strlen(n) - 1] == ' ')
             plan_add(p, SEV_BLOCKING, "identifier", t->name, n,
                      "rename the column in SQLite before migrating",
@@ -96,7 +102,8 @@ static int check_key(const struct source_ops *sops, struct source *src,
         plan_add(p, SEV_INFO, "key_shape", t->name, NULL, NULL,
                  "%s key: chunks follow SQLite's key order (its collations); "
                  "the target is read by exact key", t->nkey > 1 ? "composite "
-                 "non-integer" : "text");
+                 "non-integer" : t->cols[t->key[0]].map.lt == LT_BLOB ? "binary"
+                 : "text");
     if (t->autoinc)
         plan_add(p, SEV_INFO, "autoincrement", t->name, NULL, NULL,
                  "AUTOINCREMENT counter will be carried over at cutover (ids "
@@ -104,9 +111,26 @@ static int check_key(const struct source_ops *sops, struct source *src,
     return 0;
 }
 
+/* SQLite reports defaults as SQL text; pragma_table_xinfo drops the outer
+ * parentheses of DEFAULT (expr), so anything that is not a literal is an
+ * expression. */
 static int is_expression_default(const char *d)
 {
-    return d && (d[0] == '(' || strncasecmp(d, "CURRENT_", 8) == 0);
+    size_t n;
+    char *end;
+
+    if (!d || !*d)
+        return 0;
+    n = strlen(d);
+    if (d[0] == '\'' && d[n - 1] == '\'')
+        return 0;
+    if (strcasecmp(d, "NULL") == 0 || strcasecmp(d, "TRUE") == 0 ||
+        strcasecmp(d, "FALSE") == 0)
+        return 0;
+    if ((d[0] == 'x' || d[0] == 'X') && d[1] == '\'')
+        return 0;
+    strtod(d, &end);
+    return *end != '\0';
 }
 
 static void check_columns(const struct runbook *rb, struct plan *p,

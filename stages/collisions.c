@@ -59,23 +59,25 @@ static int pull_values(void *arg, const struct value **row,
 }
 
 /* Could values of these columns collide at all? Under a binary collation
- * only trailing spaces can (PAD SPACE); under others, any text can. */
+ * only trailing spaces (PAD SPACE) and index prefixes (a LONGTEXT or
+ * LONGBLOB in a unique index is indexed by its first characters only)
+ * can; under other collations any text can. */
 static int worth_checking(const struct runbook *rb, const struct table *t,
                           const int *cols, int ncols,
                           const struct col_census *census)
 {
     size_t n = strlen(rb->schema.collation);
     int binary = n > 4 && strcmp(rb->schema.collation + n - 4, "_bin") == 0;
-    int text = 0;
 
     for (int i = 0; i < ncols; i++) {
-        if (t->cols[cols[i]].map.lt != LT_TEXT)
+        const struct colmap *m = &t->cols[cols[i]].map;
+        if (strstr(m->type, "TEXT") || strstr(m->type, "BLOB"))
+            return 1;
+        if (m->lt != LT_TEXT)
             continue;
-        text = 1;
         if (!binary || census[cols[i]].leading_trailing_space > 0)
             return 1;
     }
-    (void)text;
     return 0;
 }
 

@@ -367,6 +367,13 @@ int sqlite_capture_installed(struct source *s, const struct table *t,
 
 /* ---- reading and trimming the log --------------------------------------- */
 
+/* After completion or abort the log tables are gone; reading "nothing"
+ * then is right (standalone verify of a finished migration). */
+static int log_gone(struct source *s)
+{
+    return strstr(sqlite3_errmsg(s->db), "no such table") != NULL;
+}
+
 /* WHERE clause restricting log keys to what the applier may apply: per
  * range with a frontier, lo < key <= frontier (an empty frontier tuple is
  * an open upper bound). */
@@ -439,7 +446,9 @@ int sqlite_log_read(struct source *s, const struct table *t,
     object_name(&sql, "_cutover_log_", t);
     sbuf_adds(&sql, " WHERE seq > ?1 ORDER BY seq LIMIT ?2)");
     rc = sq_prepare(s, sbuf_str(&sql), &st, err, "reading the change log");
-    if (rc < 0)
+    if (rc < 0 && log_gone(s))
+        rc = 0;               /* capture removed (migration over): no log */
+    if (rc < 0 || !st)
         goto out;
     sqlite3_bind_int64(st, 1, after_seq);
     sqlite3_bind_int64(st, 2, limit);
@@ -518,6 +527,8 @@ int sqlite_log_stats(struct source *s, const struct table *t,
     sbuf_adds(&sql, " WHERE seq > ?1 ORDER BY seq LIMIT 1)");
     rc = sq_prepare(s, sbuf_str(&sql), &st, err, "reading the change log");
     sbuf_free(&sql);
+    if (rc < 0 && log_gone(s))
+        return 0;             /* capture removed (migration over): no log */
     if (rc < 0)
         return co_err_prefix(err, "table %s", t->name);
     sqlite3_bind_int64(st, 1, after_seq);

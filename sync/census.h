@@ -33,6 +33,7 @@ struct col_census {
     int64_t invalid_utf8;             /* text or blob values */
     int64_t nul_bytes;
     int64_t neg_zero;                 /* -0.0 reals */
+    int64_t nonfinite;                /* +-Infinity reals */
     int64_t leading_trailing_space;   /* text with trailing spaces */
     struct dt_census dt;
 };

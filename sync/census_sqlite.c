@@ -287,6 +287,8 @@ static void census_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
             c->reals_whole++;
         if (d == 0 && signbit(d))
             c->neg_zero++;
+        if (!isfinite(d))
+            c->nonfinite++;
         if (flags & CF_NUMBERS) {
             int intd = 0, fracd = real_fraction_digits(d, &intd);
             if (intd > c->max_int_digits)

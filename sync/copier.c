@@ -22,8 +22,8 @@ struct pull {
     struct scratch s;
     struct tuple last;
     int64_t rows;
-    double started;
     double share;           /* this worker's share of the throttle */
+    struct copy_pace *pace;
 };
 
 /* Keep the last key without an allocation per row for integer keys. */
@@ -42,18 +42,27 @@ static int remember_key(struct tuple *last, const struct table *t,
     return table_row_key(t, row, last);
 }
 
-static void throttle(struct pull *p)
+static void throttle(struct pull *p, int64_t rows)
 {
-    double limit;
+    struct copy_pace *pace = p->pace;
+    double limit, ahead;
 
     pthread_mutex_lock(&p->m->mu);
     limit = p->m->max_rows_per_s * p->share;
     pthread_mutex_unlock(&p->m->mu);
+    if (limit != pace->limit) {
+        pace->limit = limit;
+        pace->since = mono_s();
+        pace->rows = 0;
+    }
+    pace->rows += rows;
     if (limit <= 0)
         return;
-    double ahead = (double)p->rows / limit - (mono_s() - p->started);
-    if (ahead > 0.001)
+    ahead = (double)pace->rows / limit - (mono_s() - pace->since);
+    if (ahead > 0.0005) {
         usleep((useconds_t)(ahead * 1e6));
+        pace->slept += ahead;
+    }
 }
 
 static int pull_row(void *arg, const struct value **row, struct co_err *err)
@@ -75,8 +84,8 @@ static int pull_row(void *arg, const struct value **row, struct co_err *err)
     p->rows++;
     if (p->rows == 1)
         fault_point("bulk_copy", "chunk_read");
-    if ((p->rows & 255) == 0)
-        throttle(p);
+    if ((p->rows & 31) == 0)
+        throttle(p, 32);
     *row = p->conv;
     return 1;
 }
@@ -128,9 +137,10 @@ static void report(struct migration *m, struct table_state *ts, int r,
 int copy_chunk(struct migration *m, struct table_state *ts, int r,
                const struct source_ops *sops, struct source *src,
                const struct target_ops *tops, struct target *tgt,
-               int64_t *chunk_rows, struct copy_chunk_stats *st,
-               struct co_err *err)
+               int64_t *chunk_rows, struct copy_pace *pace,
+               struct copy_chunk_stats *st, struct co_err *err)
 {
+    double started;
     struct copy_range *cr = &ts->ranges[r];
     struct pull p = {0};
     struct load_result res = {0};
@@ -153,7 +163,9 @@ int copy_chunk(struct migration *m, struct table_state *ts, int r,
     p.m = m;
     p.share = 1.0 / (workers > 0 ? workers : 1);
     p.conv = calloc((size_t)ts->t->ncols, sizeof *p.conv);
-    p.started = mono_s();
+    p.pace = pace;
+    pace->slept = 0;
+    started = mono_s();
     rc = sops->scan(src, ts->t, &kr, *chunk_rows, &p.cur, err);
     if (rc == 0) {
         rc = tops->load(tgt, ts->t, pull_row, &p,
@@ -165,7 +177,9 @@ int copy_chunk(struct migration *m, struct table_state *ts, int r,
         key_of_row(sops, src, ts->t, &kr, res.bad_row, key, sizeof key);
         co_err_prefix(err, "key %s", key);
     }
-    st->seconds = mono_s() - p.started;
+    if (rc == 0)
+        throttle(&p, p.rows & 31);      /* the rows since the last check */
+    st->seconds = mono_s() - started - pace->slept;
     if (rc == 0) {
         st->rows = res.rows;
         pthread_mutex_lock(&m->mu);

@@ -18,8 +18,18 @@
 
 struct copy_chunk_stats {
     int64_t rows;
-    double seconds;
+    double seconds;          /* working time (throttle sleeps excluded) */
     int range_done;
+};
+
+/* A worker's pacing under copy.max_rows_per_s (its share of it): rows
+ * since `since`, kept across chunks so the limit holds however chunks are
+ * cut. A new limit restarts the window. */
+struct copy_pace {
+    double since;
+    int64_t rows;
+    double limit;
+    double slept;            /* this chunk's throttle sleeps */
 };
 
 /* Copy one chunk of range r of ts with at most *chunk_rows rows, then
@@ -27,7 +37,7 @@ struct copy_chunk_stats {
 int copy_chunk(struct migration *m, struct table_state *ts, int r,
                const struct source_ops *sops, struct source *src,
                const struct target_ops *tops, struct target *tgt,
-               int64_t *chunk_rows, struct copy_chunk_stats *st,
-               struct co_err *err);
+               int64_t *chunk_rows, struct copy_pace *pace,
+               struct copy_chunk_stats *st, struct co_err *err);
 
 #endif

@@ -60,6 +60,10 @@ static void filter_sql(struct sbuf *b, const struct table *t,
     case RF_NULL:
         sbuf_addf(b, "%s IS NULL", c.p);
         break;
+    case RF_NONFINITE:
+        sbuf_addf(b, "typeof(%s) = 'real' AND abs(%s) > 1.7976931348623157e308",
+                  c.p, c.p);
+        break;
     case RF_ORPHAN: {
         const struct fkey *fk = &t->fk[f->fk];
         sbuf_adds(b, "(");

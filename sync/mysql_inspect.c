@@ -57,11 +57,17 @@ int tmy_find_collisions(struct target *t, const struct runbook *rb,
     sbuf_ident(&sql, cols->cols[nvals].name, '`');
     sbuf_adds(&sql, " SEPARATOR ','), ']') FROM ");
     sbuf_ident(&sql, cols->name, '`');
+    /* Grouped the way the index compares: on the prefix it will have. */
     sbuf_adds(&sql, " GROUP BY ");
     for (int i = 0; i < nvals; i++) {
+        int prefix = my_index_prefix(&cols->cols[i], nvals);
         if (i)
             sbuf_adds(&sql, ", ");
+        if (prefix)
+            sbuf_adds(&sql, "LEFT(");
         sbuf_ident(&sql, cols->cols[i].name, '`');
+        if (prefix)
+            sbuf_addf(&sql, ", %d)", prefix);
     }
     sbuf_addf(&sql, " HAVING COUNT(*) > 1 LIMIT %d", max_groups);
     if (mysql_query(t->my, "SET SESSION group_concat_max_len = 65536") != 0 ||

@@ -62,6 +62,9 @@ void my_key_match(struct target *t, struct sbuf *b, const struct table *tb,
                   const struct tuple *key);
 /* Column name of column i on the target. */
 const char *my_colname(const struct table *tb, int i);
+/* Characters of an index prefix this column needs in an index of ncols
+ * columns (utf8mb4 keys are limited to 3072 bytes), 0 for none. */
+int my_index_prefix(const struct column *c, int ncols);
 /* Is the column's target type a text type (gets the collation)? */
 int my_type_is_text(const char *type);
 

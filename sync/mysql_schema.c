@@ -225,6 +225,15 @@ static int column_index_bytes(const struct column *c)
     return 8;
 }
 
+int my_index_prefix(const struct column *c, int ncols)
+{
+    int bytes = column_index_bytes(c), prefix = INDEX_MAX_BYTES / (4 * ncols);
+
+    if (bytes != 0 && bytes <= INDEX_MAX_BYTES / ncols)
+        return 0;
+    return prefix > 255 ? 255 : prefix;
+}
+
 int tmy_create_indexes(struct target *t, const struct runbook *rb,
                          const struct table *tb, struct co_err *err)
 {
@@ -251,20 +260,16 @@ int tmy_create_indexes(struct target *t, const struct runbook *rb,
             my_object_name(name, sizeof name, "", ix->name);
         if (name_in(have, nhave, name))
             continue;
-        prefix = INDEX_MAX_BYTES / (4 * ix->ncols);
-        if (prefix > 255)
-            prefix = 255;
         sbuf_adds(&sql, added++ ? ",\n  ADD " : "\n  ADD ");
         sbuf_adds(&sql, ix->unique ? "UNIQUE INDEX " : "INDEX ");
         sbuf_ident(&sql, name, '`');
         sbuf_adds(&sql, " (");
         for (int c = 0; c < ix->ncols; c++) {
             const struct column *col = &tb->cols[ix->cols[c]];
-            int bytes = column_index_bytes(col);
             if (c)
                 sbuf_adds(&sql, ", ");
             sbuf_ident(&sql, col->name, '`');
-            if (bytes == 0 || bytes > INDEX_MAX_BYTES / ix->ncols)
+            if ((prefix = my_index_prefix(col, ix->ncols)) > 0)
                 sbuf_addf(&sql, "(%d)", prefix);
             if (ix->desc[c])
                 sbuf_adds(&sql, " DESC");

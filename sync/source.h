@@ -69,6 +69,7 @@ enum row_filter_kind {
                              digits */
     RF_LONGER_THAN,       /* text of `col` longer than arg characters */
     RF_NULL,              /* `col` is NULL */
+    RF_NONFINITE,         /* real of `col` that is +-Infinity */
     RF_ORPHAN             /* foreign key `fk` points at no row */
 };
 

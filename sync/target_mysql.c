@@ -269,20 +269,24 @@ static int set_tls(struct target *t, const struct rb_conn *c, struct co_err *err
         return 0;
 #endif
     }
+#ifdef LIBMARIADB
+    {
+        my_bool on = 1, verify = tls->mode >= TLS_VERIFY_CA;
+        /* Connector/C tries TLS only once asked to (this call, which also
+         * takes the files); "preferred" falls back to plain text when the
+         * server has no TLS. */
+        mysql_ssl_set(t->my, tls->key, tls->cert, tls->ca, NULL, NULL);
+        if (tls->mode >= TLS_REQUIRED)
+            mysql_options(t->my, MYSQL_OPT_SSL_ENFORCE, &on);
+        mysql_options(t->my, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
+    }
+#else
     if (tls->ca)
         mysql_options(t->my, MYSQL_OPT_SSL_CA, tls->ca);
     if (tls->cert)
         mysql_options(t->my, MYSQL_OPT_SSL_CERT, tls->cert);
     if (tls->key)
         mysql_options(t->my, MYSQL_OPT_SSL_KEY, tls->key);
-#ifdef LIBMARIADB
-    {
-        my_bool on = 1, verify = tls->mode >= TLS_VERIFY_CA;
-        if (tls->mode >= TLS_REQUIRED)
-            mysql_options(t->my, MYSQL_OPT_SSL_ENFORCE, &on);
-        mysql_options(t->my, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
-    }
-#else
     {
         unsigned int mode = tls->mode == TLS_PREFERRED ? SSL_MODE_PREFERRED
                           : tls->mode == TLS_REQUIRED ? SSL_MODE_REQUIRED
@@ -367,11 +371,21 @@ static int connect_conn(const struct runbook *rb, const struct rb_conn *c,
                             c->password, NULL, (unsigned int)c->port,
                             c->socket, 0)) {
         unsigned int e = mysql_errno(t->my);
-        rc = co_errf(err, e >= 2000 && e < 3000 ? CO_ECONNLOST : CO_ETARGET,
-                     "cannot connect to target %s as %s: %s "
-                     "(check target.socket/host/port, the user and the "
-                     "password in %s)", label, c->user, mysql_error(t->my),
+        const char *msg = mysql_error(t->my);
+        int tls_problem = strstr(msg, "SSL") || strstr(msg, "TLS") ||
+                          strstr(msg, "certificate");
+        char hint[256];
+        if (tls_problem)
+            snprintf(hint, sizeof hint, "check target.tls: the CA, the "
+                     "certificate and the host name it covers");
+        else
+            snprintf(hint, sizeof hint, "check target.socket/host/port, the "
+                     "user and the password in %s; a server that requires "
+                     "TLS also refuses plain logins (target.tls.mode)",
                      c->password_env ? c->password_env : "(no password_env)");
+        rc = co_errf(err, e >= 2000 && e < 3000 ? CO_ECONNLOST : CO_ETARGET,
+                     "cannot connect to target %s as %s: %s (%s)", label,
+                     c->user, msg, hint);
         mysql_close(t->my);
         free(t->label);
         free(t->database);

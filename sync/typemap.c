@@ -274,7 +274,8 @@ static void int_type(struct ctx *x, int ci, const struct col_census *c,
     snprintf(m->type, sizeof m->type, "BIGINT");
     if (c->ints && (c->int_max > 2147483647LL || c->int_min < -2147483648LL))
         set(m, LT_INT, "INTEGER with values up to %lld → BIGINT",
-            (long long)(c->int_max > -c->int_min ? c->int_max : c->int_min));
+            (long long)(c->int_max >= -(c->int_min + 1) ? c->int_max
+                                                        : c->int_min));
     else
         set(m, LT_INT, "INTEGER → BIGINT (SQLite integers are 64-bit)");
 }
@@ -464,6 +465,35 @@ static int decimal_word(const char *decl)
     return strstr(up, "DEC") || strstr(up, "NUMERIC");
 }
 
+/* Infinity fits no MySQL numeric type; NaN never reaches us (SQLite
+ * stores it as NULL). */
+static void check_nonfinite(struct ctx *x, int ci, const struct col_census *c)
+{
+    enum ltype lt = x->t->cols[ci].map.lt;
+
+    if (c->nonfinite == 0 || (lt != LT_DOUBLE && lt != LT_DECIMAL &&
+                              lt != LT_INT))
+        return;
+    note(x, ci, MAP_BLOCKING, "%lld values are infinite; MySQL numbers cannot "
+         "hold them: override the column to VARCHAR(40) to keep them as text, "
+         "or fix the data", (long long)c->nonfinite);
+    note_rows(x, RF_NONFINITE, 0);
+}
+
+/* "INTEGER/TEXT" — the storage classes the census saw. */
+static void classes_seen(const struct col_census *c, char *out, size_t cap)
+{
+    const char *names[4] = {"INTEGER", "REAL", "TEXT", "BLOB"};
+    int64_t counts[4] = {c->ints, c->reals, c->texts, c->blobs};
+    size_t o = 0;
+
+    out[0] = '\0';
+    for (int i = 0; i < 4; i++)
+        if (counts[i] && o < cap)
+            o += (size_t)snprintf(out + o, cap - o, "%s%s", o ? "/" : "",
+                                  names[i]);
+}
+
 static void decide_column(struct ctx *x, int ci, const struct col_census *c)
 {
     struct column *col = &x->t->cols[ci];
@@ -494,10 +524,10 @@ static void decide_column(struct ctx *x, int ci, const struct col_census *c)
             return;
         text_type(x, ci, c, dk == DK_VARCHAR ? len : 0, in_key, in_unique);
         if (classes > 1 && dk != DK_TEXT && dk != DK_VARCHAR) {
-            snprintf(m->reason, sizeof m->reason, "%s, mixed %s%s%s%s → %s",
-                     dk == DK_NONE ? "no declared type" : col->decl,
-                     c->ints ? "INTEGER/" : "", c->reals ? "REAL/" : "",
-                     c->texts ? "TEXT/" : "", c->blobs ? "BLOB/" : "",
+            char seen[64];
+            classes_seen(c, seen, sizeof seen);
+            snprintf(m->reason, sizeof m->reason, "%s, mixed %s → %s",
+                     dk == DK_NONE ? "no declared type" : col->decl, seen,
                      m->type);
             note(x, ci, MAP_WARNING, "%s (numbers are stored as their text)",
                  m->reason);
@@ -516,14 +546,19 @@ static void decide_column(struct ctx *x, int ci, const struct col_census *c)
         if (dk == DK_NONE && classes == 1 && c->reals) {
             snprintf(m->type, sizeof m->type, "DOUBLE");
             set(m, LT_DOUBLE, "no declared type, only reals → DOUBLE");
+            if (c->neg_zero)
+                note(x, ci, MAP_INFO, "%lld values are -0.0; MySQL reads them "
+                     "back as 0", (long long)c->neg_zero);
             return;
         }
         blob_type(x, ci, c, in_key, in_unique);
-        if (classes > 1 || c->ints || c->reals)
-            note(x, ci, MAP_WARNING, "%s holds %s%s%s values; they are "
-                 "stored as bytes of their text", dk == DK_NONE ?
-                 "untyped column" : "BLOB column", c->ints ? "integer " : "",
-                 c->reals ? "real " : "", c->texts ? "text " : "");
+        if (classes > 1 || c->ints || c->reals) {
+            char seen[64];
+            classes_seen(c, seen, sizeof seen);
+            note(x, ci, MAP_WARNING, "%s holds %s values; numbers are stored "
+                 "as the bytes of their text", dk == DK_NONE ?
+                 "untyped column" : "BLOB column", seen);
+        }
         return;
     case DK_BOOL:
         if (c->reals == 0 && c->texts == 0 && c->blobs == 0 &&
@@ -602,8 +637,10 @@ int typemap_decide(const struct runbook *rb, struct table *t,
     struct ctx x = {rb, t, notes, max_notes, 0};
     int key_bytes = 0;
 
-    for (int i = 0; i < t->ncols; i++)
+    for (int i = 0; i < t->ncols; i++) {
         decide_column(&x, i, &census[i]);
+        check_nonfinite(&x, i, &census[i]);
+    }
     for (int k = 0; k < t->nkey; k++) {
         const char *ty = t->cols[t->key[k]].map.type;
         const char *paren = strchr(ty, '(');

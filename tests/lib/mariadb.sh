@@ -6,6 +6,11 @@
 #   mariadb_sql "SQL"                               # run SQL as root
 #   mariadb_stop DIR
 #
+# With MARIADB_TCP_PORT set (e.g. for TLS tests), the server also listens
+# on that TCP port on all addresses (--port, --bind-address=0.0.0.0)
+# instead of --skip-networking; the unix socket stays. Unset, nothing
+# changes.
+#
 # The server is tuned for throwaway data (no doublewrite, relaxed flush)
 # the same way for every run, so benchmark baselines and our figures use
 # identical settings.
@@ -20,10 +25,12 @@ mariadb_bin() {
 
 mariadb_start() {
     local dir=$1; shift
-    local bin user_opt=""
+    local bin user_opt="" net_opt="--skip-networking"
     bin=$(mariadb_bin) || return 1
     mkdir -p "$dir"
     [ "$(id -u)" = 0 ] && user_opt="--user=root"
+    [ -n "${MARIADB_TCP_PORT:-}" ] && \
+        net_opt="--port=$MARIADB_TCP_PORT --bind-address=0.0.0.0"
     if [ ! -d "$dir/data/mysql" ]; then
         mariadb-install-db --no-defaults --datadir="$dir/data" $user_opt \
             --auth-root-authentication-method=normal --skip-test-db \
@@ -32,7 +39,7 @@ mariadb_start() {
     # In a subshell so the server is not a job of the calling shell (tests
     # kill their own jobs on exit; the server is stopped cleanly instead).
     ( "$bin" --no-defaults --datadir="$dir/data" --socket="$dir/mysqld.sock" \
-        --skip-networking --pid-file="$dir/mysqld.pid" \
+        $net_opt --pid-file="$dir/mysqld.pid" \
         --log-error="$dir/error.log" $user_opt \
         --innodb-buffer-pool-size=512M --innodb-log-file-size=256M \
         --innodb-flush-log-at-trx-commit=2 --innodb-doublewrite=0 \

@@ -266,6 +266,10 @@ def cmd_check(args):
                        (p, objs[0]["status"]["state"], states))
             continue
         evs, evlines = objs[1:], lines[1:]
+        # a watcher stops at the first final event; what follows is ignored
+        ends = [k for k, e in enumerate(evs) if e.get("type") in FINAL]
+        if ends and not dropped:
+            evs, evlines = evs[:ends[0] + 1], evlines[:ends[0] + 1]
         if dropped:
             if not evs or evs[-1].get("type") != "dropped":
                 bad.append("%s: last line is not {\"type\":\"dropped\"}: %r "
@@ -296,8 +300,9 @@ def cmd_check(args):
                 continue
         elif types[-1] != final:
             bad.append("%s: last event is %s (seq %s), not %s; events.ndjson "
-                       "ends at seq %s" % (p, types[-1], seqs[-1], final,
-                                           max(by_seq)))
+                       "ends at seq %s (events %s..%s: gap-free, identical to "
+                       "events.ndjson)" % (p, types[-1], seqs[-1], final,
+                                           max(by_seq), seqs[0], seqs[-1]))
             continue
         copied = sum(1 for e in evs if e.get("type") == "progress" and
                      "chunk_rows" in e)
@@ -309,8 +314,11 @@ def cmd_check(args):
             os.path.basename(p), objs[0]["status"]["state"], seqs[0],
             seqs[-1], copied,
             ", dropped" if dropped else ""))
-    for b in bad:
+    for b in bad[:5]:
         print("BAD " + b, file=sys.stderr)
+    if len(bad) > 5:
+        print("BAD ... and %d more recordings like these" % (len(bad) - 5),
+              file=sys.stderr)
     return 1 if bad else 0
 
 
