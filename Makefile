@@ -99,6 +99,6 @@ fuzz: check-deps
 	tests/fuzz/run.sh 300
 
 clean:
-	rm -rf build build-asan bin
+	rm -rf build build-asan build-fuzz bin
 
 -include $(OBJ:.o=.d) $(UNIT_BIN:=.d) $(wildcard $(BUILD)/tools/*.d)

@@ -32,11 +32,36 @@ const char *co_err_generic(int code)
     return "unknown error";
 }
 
+size_t utf8_whole_chars(const char *s, size_t n)
+{
+    size_t lead = n, need;
+    unsigned char c;
+
+    while (lead > 0 && ((unsigned char)s[lead - 1] & 0xC0) == 0x80)
+        lead--;
+    if (lead == 0)
+        return n;
+    c = (unsigned char)s[lead - 1];
+    need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    return n - (lead - 1) < need ? lead - 1 : n;
+}
+
+/* A message cut by the buffer must not end inside a character: it goes
+ * into checkpoints and JSON events, which refuse invalid UTF-8. */
+static void cut_on_character(char *msg, size_t cap)
+{
+    size_t n = strlen(msg);
+
+    if (n == cap - 1)
+        msg[utf8_whole_chars(msg, n)] = '\0';
+}
+
 int co_verrf(struct co_err *err, int code, const char *fmt, va_list ap)
 {
     if (err) {
         err->code = code;
         vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        cut_on_character(err->msg, sizeof err->msg);
     }
     return code;
 }
@@ -63,7 +88,7 @@ int co_err_prefix(struct co_err *err, const char *fmt, ...)
     memcpy(old, err->msg, sizeof old);
     size_t n = strlen(head), o = strlen(old);
     if (n + 2 + o >= sizeof err->msg)
-        o = sizeof err->msg - n - 3;
+        o = utf8_whole_chars(old, sizeof err->msg - n - 3);
     memcpy(err->msg, head, n);
     memcpy(err->msg + n, ": ", 2);
     memcpy(err->msg + n + 2, old, o);

@@ -71,6 +71,10 @@ int co_verrf(struct co_err *err, int code, const char *fmt, va_list ap)
 int co_err_prefix(struct co_err *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* n shortened so that the first n bytes of s do not end with a partial
+ * UTF-8 character: where a message or name can be cut. */
+size_t utf8_whole_chars(const char *s, size_t n);
+
 /* Message of err, or the generic message when none was recorded. */
 const char *co_err_text(const struct co_err *err);
 

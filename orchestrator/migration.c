@@ -113,7 +113,7 @@ void migration_on_transition(struct migration *m, transition_hook_fn fn,
 void migration_set_error(struct migration *m, const struct co_err *err)
 {
     pthread_mutex_lock(&m->mu);
-    snprintf(m->last_error, sizeof m->last_error, "%s", co_err_text(err));
+    utf8_copy(m->last_error, sizeof m->last_error, co_err_text(err));
     redact(m->last_error, sizeof m->last_error);
     m->last_error_code = err->code;
     pthread_mutex_unlock(&m->mu);
@@ -289,6 +289,9 @@ static int apply_columns(struct table *t, json_t *cols, struct co_err *err)
             return co_errf(err, CO_ECHANGED, "table %s: column %zu is now "
                            "\"%s\", the migration started with \"%s\"",
                            t->name, i, col->name, name);
+        if (strlen(type) >= sizeof col->map.type)
+            return BAD("checkpoint: table %s: column %s: type too long",
+                       t->name, col->name);
         snprintf(col->map.type, sizeof col->map.type, "%s", type);
         col->map.lt = (enum ltype)ltype_by_name(lt);
         col->map.dt = (enum dt_repr)dt_repr_by_name(dt);
@@ -385,6 +388,10 @@ static int check_tables(struct migration *m, json_t *tables,
         const char *name = json_string_value(json_object_get(t, "name"));
         if (!name)
             return BAD("checkpoint: table %zu has no name", i);
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(name, json_string_value(json_object_get(
+                                 json_array_get(tables, k), "name"))) == 0)
+                return BAD("checkpoint: table %s is listed twice", name);
         if (!migration_table(m, name))
             return co_errf(err, CO_ECHANGED, "table %s is part of the "
                            "migration but is no longer in the source or is "
@@ -435,12 +442,12 @@ int migration_from_json(struct migration *m, json_t *cp, struct co_err *err)
     m->source_schema_version =
         json_integer_value(json_object_get(cp, "source_schema_version"));
     v = json_object_get(cp, "backup");
-    snprintf(m->backup_file, sizeof m->backup_file, "%s",
-             json_string_value(json_object_get(v, "file")) ?
-             json_string_value(json_object_get(v, "file")) : "");
-    snprintf(m->backup_sha256, sizeof m->backup_sha256, "%s",
-             json_string_value(json_object_get(v, "sha256")) ?
-             json_string_value(json_object_get(v, "sha256")) : "");
+    utf8_copy(m->backup_file, sizeof m->backup_file,
+              json_string_value(json_object_get(v, "file")) ?
+              json_string_value(json_object_get(v, "file")) : "");
+    utf8_copy(m->backup_sha256, sizeof m->backup_sha256,
+              json_string_value(json_object_get(v, "sha256")) ?
+              json_string_value(json_object_get(v, "sha256")) : "");
     cut = json_object_get(cp, "cutover");
     if (json_is_object(cut)) {
         const char *step = json_string_value(json_object_get(cut, "step"));
@@ -467,9 +474,9 @@ int migration_from_json(struct migration *m, json_t *cp, struct co_err *err)
         m->trigger_states = json_deep_copy(json_object_get(cp, "triggers"));
     }
     v = json_object_get(cp, "last_error");
-    snprintf(m->last_error, sizeof m->last_error, "%s",
-             json_string_value(json_object_get(v, "message")) ?
-             json_string_value(json_object_get(v, "message")) : "");
+    utf8_copy(m->last_error, sizeof m->last_error,
+              json_string_value(json_object_get(v, "message")) ?
+              json_string_value(json_object_get(v, "message")) : "");
     if (json_string_value(json_object_get(v, "code")))
         m->last_error_code =
             co_err_by_name(json_string_value(json_object_get(v, "code")));

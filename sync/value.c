@@ -1,6 +1,8 @@
 /* value.c — owned tuples, their checkpoint form, and UTF-8 checks. */
 #include "sync/value.h"
 
+#include "orchestrator/errors.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -323,6 +325,18 @@ int utf8_valid(const unsigned char *p, size_t n)
         i += len;
     }
     return 1;
+}
+
+void utf8_copy(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+
+    if (cap == 0)
+        return;
+    if (n >= cap)
+        n = utf8_whole_chars(src, cap - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
 }
 
 size_t utf8_chars(const unsigned char *p, size_t n)

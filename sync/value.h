@@ -53,6 +53,9 @@ void tuple_format(const struct tuple *t, const char *const *names, char *buf,
 
 /* Is [p, p+n) well-formed UTF-8 (no overlongs, no surrogates)? */
 int utf8_valid(const unsigned char *p, size_t n);
+/* Copy src into dst (cap bytes, NUL-terminated), cutting only on a
+ * character boundary so a shortened text stays valid UTF-8. */
+void utf8_copy(char *dst, size_t cap, const char *src);
 /* Number of code points (assumes valid UTF-8). */
 size_t utf8_chars(const unsigned char *p, size_t n);
 

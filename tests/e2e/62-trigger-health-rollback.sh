@@ -29,7 +29,7 @@ wait_for 10 grep -q sqlite "$T/switch"
 sleep 1
 writer_stop
 fired=$(events trigger 'e["rule"] == "api"')
-$PY -c "import json,sys; e=json.loads(sys.argv[1]); assert e['value'] == 3 and e['action'] == 'rollback' and e['metric'] == 'check.api.failures', e" "$fired" \
+$PY -c "import json,sys; e=json.loads(sys.argv[1]); assert e['value'] > 2 and e['action'] == 'rollback' and e['metric'] == 'check.api.failures', e" "$fired" \
     || fail "firing: $fired"
 events stage 'e["to"] == "rolling_back" and "trigger api" in e["reason"]' | grep -q . \
     || fail "no rollback caused by the rule"

@@ -477,6 +477,45 @@ static void last_error_survives_to_json_from_json(void **state)
     migration_free(m2);
 }
 
+/* A long error quoting non-ASCII text is cut on a character boundary: the
+ * model stays serializable (a cut inside a character made every later
+ * checkpoint write fail). */
+static void long_utf8_error_keeps_the_model_saveable(void **state)
+{
+    struct fixture *f = *state;
+    struct co_err data = {0};
+    char msg[1400] = "";
+    json_t *cp;
+
+    set_schema(f->m, "total", 1);
+    for (int i = 0; i < 650; i++)
+        strcat(msg, "é");
+    co_errf(&data, CO_EDATA, "%s", msg);
+    migration_set_error(f->m, &data);
+    cp = migration_to_json(f->m);
+    assert_non_null(cp);
+    json_decref(cp);
+}
+
+static void duplicated_table_in_a_checkpoint_is_malformed(void **state)
+{
+    struct fixture *f = *state;
+    struct migration *m2 = migration_new(f->rb);
+    struct co_err err = {0};
+    json_t *cp, *tables;
+
+    set_schema(f->m, "total", 1);
+    fill_model(f->m);
+    cp = migration_to_json(f->m);
+    tables = json_object_get(cp, "tables");
+    json_array_append_new(tables, json_deep_copy(json_array_get(tables, 0)));
+    set_schema(m2, "total", 0);
+    assert_int_equal(migration_from_json(m2, cp, &err), CO_ECHECKPOINT);
+    assert_string_equal(err.msg, "checkpoint: table orders is listed twice");
+    json_decref(cp);
+    migration_free(m2);
+}
+
 static void renamed_column_is_reported_as_changed(void **state)
 {
     struct fixture *f = *state;
@@ -527,6 +566,8 @@ int main(void)
         TF(model_survives_to_json_from_json),
         TF(last_error_survives_to_json_from_json),
         TF(renamed_column_is_reported_as_changed),
+        TF(long_utf8_error_keeps_the_model_saveable),
+        TF(duplicated_table_in_a_checkpoint_is_malformed),
         TF(changed_source_path_is_reported_as_changed),
     };
     unsetenv("CUTOVER_FAULT_IO");

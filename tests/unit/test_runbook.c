@@ -400,18 +400,25 @@ static void design_example_runbook_is_valid(void **state)
         "\"progress\": {\"socket\": \"progress.sock\", \"mode\": \"0660\"}}";
     struct co_err err = {0};
     struct runbook *rb = NULL;
+    char dir[] = "/tmp/co-unit-rb.XXXXXX", ca[64], expect[96];
     int rc;
 
     (void)state;
+    /* The parser checks that the CA file is readable: give it one. */
+    assert_non_null(mkdtemp(dir));
+    snprintf(ca, sizeof ca, "%s/ca.pem", dir);
+    fclose(fopen(ca, "w"));
     setenv("CUTOVER_TARGET_PASSWORD", "design-example-pw", 1);
-    rc = runbook_parse(example, strlen(example), BASE_DIR, &rb, &err);
+    rc = runbook_parse(example, strlen(example), dir, &rb, &err);
     unsetenv("CUTOVER_TARGET_PASSWORD");
+    unlink(ca);
+    rmdir(dir);
     if (rc != 0)
         fail_msg("DESIGN §3 example refused: %s", err.msg);
     assert_string_equal(rb->target.user, "migrator");
     assert_string_equal(rb->target.password, "design-example-pw");
     assert_int_equal(rb->target.tls.mode, TLS_VERIFY_IDENTITY);
-    assert_string_equal(rb->target.tls.ca, BASE_DIR "/ca.pem");
+    assert_string_equal(rb->target.tls.ca, ca);
     assert_int_equal(rb->post_validate.nchecks, 2);
     assert_int_equal(rb->post_validate.checks[0].is_http, 1);
     assert_string_equal(rb->post_validate.checks[1].sql,
@@ -423,7 +430,8 @@ static void design_example_runbook_is_valid(void **state)
     assert_int_equal(rb->triggers[3].action, TRIG_ROLLBACK);
     assert_int_equal(rb->nwebhooks, 1);
     assert_int_equal(rb->webhooks[0].nevents, 5);
-    assert_string_equal(rb->progress.socket, BASE_DIR "/progress.sock");
+    snprintf(expect, sizeof expect, "%s/progress.sock", dir);
+    assert_string_equal(rb->progress.socket, expect);
     assert_string_equal(runbook_override(rb, "orders_order", "total"),
                         "DECIMAL(12,2)");
     runbook_free(rb);

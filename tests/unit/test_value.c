@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "orchestrator/errors.h"
 #include "sync/value.h"
 #include "tests/unit/unit_util.h"
 
@@ -353,6 +354,22 @@ static void utf8_chars_counts_code_points(void **state)
     assert_int_equal(utf8_chars((const unsigned char *)"", 0), 0);
 }
 
+/* Every cut of "h é € 😀" keeps only whole characters. */
+static void utf8_copy_never_splits_a_character(void **state)
+{
+    static const char s[] = "h\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80";
+    static const size_t whole[] = {0, 1, 1, 3, 3, 3, 6, 6, 6, 6, 10};
+    char buf[16];
+
+    (void)state;
+    for (size_t cut = 0; cut <= sizeof s - 1; cut++) {
+        assert_int_equal(utf8_whole_chars(s, cut), whole[cut]);
+        utf8_copy(buf, cut + 1, s);
+        assert_int_equal(strlen(buf), whole[cut]);
+        assert_true(utf8_valid((const unsigned char *)buf, strlen(buf)));
+    }
+}
+
 /* ---- human form --------------------------------------------------------- */
 
 static void format_tuple(const struct value *vals, int n,
@@ -462,6 +479,7 @@ int main(void)
         cmocka_unit_test(utf8_refuses_truncated_sequences),
         cmocka_unit_test(utf8_refuses_invalid_bytes),
         cmocka_unit_test(utf8_chars_counts_code_points),
+        cmocka_unit_test(utf8_copy_never_splits_a_character),
         cmocka_unit_test(tuple_format_single_key),
         cmocka_unit_test(tuple_format_composite_key),
         cmocka_unit_test(tuple_format_quotes_and_escapes_values),

@@ -1,0 +1,192 @@
+/*
+ * fuzz_checkpoint.c — checkpoints/checkpoint.c and the model's reader in
+ * orchestrator/migration.c: checkpoint_parse() on arbitrary bytes, and each
+ * body it accepts read by migration_from_json() into fresh models.
+ *
+ * A fuzzer almost never produces a matching SHA-256, so on its own it would
+ * stop at the hash check. Each input that is a JSON object is therefore
+ * also signed here the way checkpoint_write() does (format 1; sha256 of the
+ * compact, sorted, ASCII dump without "sha256"; written indented) and
+ * parsed again: that must succeed (a checkpoint we wrote must read back),
+ * and it lets the fuzzer's mutations reach the model's reader.
+ *
+ * The model is read twice, once with an empty source schema (only the
+ * table-less paths and the validation errors run) and once with one table
+ * shaped like the seeds' ("orders": id BIGINT key, total DECIMAL(12,2)),
+ * as tests/unit/test_migration.c builds it. A model that loaded must write
+ * back (migration_to_json), as every later transition does.
+ *
+ * The runbook is parsed once; its identity (source, target, collation,
+ * schema mode) is the one the seed checkpoints carry.
+ */
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkpoints/checkpoint.h"
+#include "orchestrator/migration.h"
+#include "orchestrator/runbook.h"
+#include "tests/fuzz/fuzz_util.h"
+
+/* Identity: source /fuzz/shop.sqlite3, target /fuzz/mysqld.sock/shop. */
+static const char runbook_text[] =
+    "{\"version\":1,\"name\":\"fuzz\",\"state_dir\":\"state\","
+    "\"source\":{\"type\":\"sqlite\",\"path\":\"shop.sqlite3\"},"
+    "\"target\":{\"type\":\"mysql\",\"socket\":\"mysqld.sock\","
+    "\"database\":\"shop\"}}";
+
+#define DUMP_FLAGS                                                            \
+    (JSON_SORT_KEYS | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(17))
+
+static struct runbook *fuzz_rb;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    struct co_err err = {0};
+
+    (void)argc;
+    (void)argv;
+    fuzz_init_common();
+    if (runbook_parse(runbook_text, strlen(runbook_text), "/fuzz", &fuzz_rb,
+                      &err) != 0) {
+        fprintf(stderr, "fuzz_checkpoint: fixed runbook refused: %s\n",
+                err.msg);
+        abort();
+    }
+    return 0;
+}
+
+static void column_init(struct column *c, const char *name, int pk,
+                        enum ltype lt, const char *type, int precision,
+                        int scale)
+{
+    c->name = strdup(name);
+    c->decl = strdup(type);
+    c->coll = strdup("BINARY");
+    c->pk = pk;
+    c->notnull = pk > 0;
+    c->map.lt = lt;
+    snprintf(c->map.type, sizeof c->map.type, "%s", type);
+    c->map.precision = precision;
+    c->map.scale = scale;
+    c->map.dt = DT_TEXT;
+    c->map.autoinc = pk > 0;
+}
+
+/* orders(id INTEGER PRIMARY KEY, total NUMERIC), keyed by id. */
+static struct schema orders_schema(void)
+{
+    struct schema sc = {0};
+    struct table *t;
+
+    sc.ntables = 1;
+    sc.tables = calloc(1, sizeof *sc.tables);
+    t = &sc.tables[0];
+    t->name = strdup("orders");
+    t->sql = strdup("CREATE TABLE orders(id INTEGER PRIMARY KEY, total "
+                    "NUMERIC)");
+    t->ncols = 2;
+    t->cols = calloc(2, sizeof *t->cols);
+    column_init(&t->cols[0], "id", 1, LT_INT, "BIGINT", 0, 0);
+    column_init(&t->cols[1], "total", 0, LT_DECIMAL, "DECIMAL(12,2)", 12, 2);
+    t->nkey = 1;
+    t->key = calloc(1, sizeof *t->key);
+    t->int_key = 1;
+    return sc;
+}
+
+/* Read `body` into a fresh model; a model that loaded must write back. */
+static void load_model(json_t *body, int with_table)
+{
+    struct migration *m = migration_new(fuzz_rb);
+    struct co_err err = {0};
+    int rc;
+
+    if (with_table) {
+        struct schema sc = orders_schema();
+        if (migration_set_schema(m, &sc) != 0)
+            abort();
+    }
+    rc = migration_from_json(m, body, &err);
+    if (rc == 0) {
+        json_t *again = migration_to_json(m);
+        if (!again) {
+            fprintf(stderr, "fuzz_checkpoint: a model read from a checkpoint "
+                    "cannot be written back (migration_to_json NULL)\n");
+            abort();
+        }
+        json_decref(again);
+    } else if (rc != err.code || !err.msg[0]) {
+        abort();
+    }
+    migration_free(m);
+}
+
+static void load_models(json_t *body)
+{
+    load_model(body, 0);
+    load_model(body, 1);
+}
+
+/* The text checkpoint_write() would produce for `obj`, or NULL. */
+static char *signed_text(json_t *obj)
+{
+    unsigned char md[32];
+    unsigned int mdlen;
+    char hex[65], *canon, *text;
+
+    json_object_set_new(obj, "format", json_integer(CHECKPOINT_FORMAT));
+    json_object_del(obj, "sha256");
+    canon = json_dumps(obj, JSON_COMPACT | DUMP_FLAGS);
+    if (!canon)
+        return NULL;
+    EVP_Digest(canon, strlen(canon), md, &mdlen, EVP_sha256(), NULL);
+    free(canon);
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    json_object_set_new(obj, "sha256", json_string(hex));
+    text = json_dumps(obj, JSON_INDENT(1) | DUMP_FLAGS);
+    return text;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct co_err err = {0};
+    json_error_t jerr;
+    json_t *body = NULL, *obj;
+    char *text;
+    int rc;
+
+    /* The bytes as they are: every rejection, and seeds that carry a good
+     * hash. */
+    rc = checkpoint_parse((const char *)data, size, "fuzz input", &body, &err);
+    if (rc == 0) {
+        load_models(body);
+        json_decref(body);
+    } else if (body || rc != err.code || !err.msg[0]) {
+        abort();
+    }
+
+    /* The same content, signed. */
+    obj = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &jerr);
+    if (!json_is_object(obj)) {
+        json_decref(obj);
+        return 0;
+    }
+    text = signed_text(obj);
+    json_decref(obj);
+    if (!text)
+        return 0;
+    memset(&err, 0, sizeof err);
+    if (checkpoint_parse(text, strlen(text), "signed fuzz input", &body,
+                         &err) != 0) {
+        fprintf(stderr, "fuzz_checkpoint: a correctly signed checkpoint was "
+                "refused: %s\n", err.msg);
+        abort();
+    }
+    free(text);
+    load_models(body);
+    json_decref(body);
+    return 0;
+}
