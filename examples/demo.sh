@@ -47,10 +47,10 @@ RUN_PID="" WATCH_PID="" WRITER_PID="" DB_STARTED=""
 # stop_process PID: TERM, up to 10 s to finish (cutover writes its
 # checkpoint, the writer its summary), then KILL.
 stop_process() {
-    local pid=$1 i
+    local pid=$1 _
     [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
     kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 100); do
+    for _ in $(seq 1 100); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
     done

@@ -18,8 +18,8 @@ demo_dir() {
 
 # left_behind DIR: none of the demo's processes may still run
 left_behind() {
-    local i
-    for i in $(seq 1 50); do
+    local _
+    for _ in $(seq 1 50); do
         pgrep -f "$1" >/dev/null || return 0
         sleep 0.1
     done
