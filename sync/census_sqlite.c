@@ -173,7 +173,9 @@ struct census_acc {
 };
 
 /* Fraction digits of a real in its shortest exact decimal form, found
- * without formatting for the common short cases. */
+ * without formatting for the common short cases; beyond 15 significant
+ * digits, of the 15-digit form SQLite shows (what codec_decimal stores
+ * when the exact form does not fit). */
 static int real_fraction_digits(double d, int *intd)
 {
     static const double p10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
@@ -190,7 +192,7 @@ static int real_fraction_digits(double d, int *intd)
             }
         }
     }
-    codec_format_double(d, buf, sizeof buf);
+    snprintf(buf, sizeof buf, "%.15g", d);
     if (digits_of_text(buf, intd, &fr) < 0)
         return 0;
     return fr;

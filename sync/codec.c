@@ -213,8 +213,16 @@ int codec_decimal_libc(double d, int precision, int scale, char *out,
     if (!isfinite(d) || scale > 30)
         return -1;
     snprintf(buf, sizeof buf, "%.*f", scale, d);
-    if (strtod(buf, NULL) != d)
-        return -1;            /* would round */
+    if (strtod(buf, NULL) != d) {
+        /* Not exact at this scale: the value's 15-significant-digit
+         * meaning (see codec_decimal), if that is. */
+        char meant[32];
+        snprintf(meant, sizeof meant, "%.15g", d);
+        d = strtod(meant, NULL);
+        snprintf(buf, sizeof buf, "%.*f", scale, d);
+        if (strtod(buf, NULL) != d)
+            return -1;        /* would round */
+    }
     dot = strchr(buf, '.');
     if ((int)((dot ? (size_t)(dot - buf) : strlen(buf)) - (buf[0] == '-')) >
         (precision - scale > 0 ? precision - scale : 1))
@@ -250,6 +258,14 @@ int codec_decimal(const struct value *v, int precision, int scale, char *out,
             }
         }
         codec_format_double(v->r, buf, sizeof buf);
+        if (decimal_text(buf, strlen(buf), precision, scale, out, cap) == 0)
+            return 0;
+        /* Arithmetic in SQLite leaves binary noise in DECIMAL columns
+         * (127.46 + 1 is 128.45999999999998). SQLite itself shows a REAL
+         * with 15 significant digits, and so do the applications reading
+         * it (Django's DecimalField converter, PHP): that is the number
+         * the column means. */
+        snprintf(buf, sizeof buf, "%.15g", v->r);
         return decimal_text(buf, strlen(buf), precision, scale, out, cap);
     case V_TEXT:
         return decimal_text((const char *)v->p, v->n, precision, scale, out,

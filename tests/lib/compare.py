@@ -53,7 +53,10 @@ def equal(sv, mv, mtype):
     if isinstance(mv, decimal.Decimal):
         try:
             if isinstance(sv, float):
-                return decimal.Decimal(repr(sv)) == mv
+                # exact, or beyond 15 significant digits what SQLite shows
+                # (127.46 + 1 computed in SQLite means 128.46)
+                return decimal.Decimal(repr(sv)) == mv or \
+                    decimal.Decimal('%.15g' % sv) == mv
             return decimal.Decimal(str(sv)) == mv
         except decimal.InvalidOperation:
             return False
