@@ -208,6 +208,13 @@ int copy_chunk(struct migration *m, struct table_state *ts, int r,
                 want = *chunk_rows * 2.0;
             if (want < *chunk_rows / 2.0)
                 want = *chunk_rows / 2.0;
+            /* Under a rate limit a chunk's wall time is its rows ÷ the
+             * limit (the throttle sleeps inside it): keep that near the
+             * target too, or one throttled chunk holds its transaction
+             * open and hides progress for many seconds. */
+            if (pace->limit > 0 &&
+                want > pace->limit * m->rb->copy.chunk_target_ms / 1000.0)
+                want = pace->limit * m->rb->copy.chunk_target_ms / 1000.0;
             *chunk_rows = (int64_t)fmin(fmax(want, MIN_CHUNK), MAX_CHUNK);
         }
     }
