@@ -15,7 +15,9 @@ As a command:
         a line (EXPR: python over `e`).
   benchlib.py poll SOCKET OUT.ndjson HZ  send {"cmd":"status"} HZ times a
         second on one connection; append {t, state, lag_s, backlog_rows,
-        applied_per_s} per reply (t: unix time) until SIGTERM or EOF.
+        applied_per_s, applied_seq: {table: seq}} per reply (t: unix
+        time) until SIGTERM; when the
+        orchestrator goes away, a last {t, "state": "gone"} and exit.
   benchlib.py watchers SOCKET N OUT.json   hold N connections to the socket
         (retrying until it exists), read and discard everything until the
         orchestrator closes them; write {connected, hello_states, events,
@@ -24,15 +26,15 @@ As a command:
         (`d`); print the result.
 
 As a module (the scripts' report steps): load(), spans(), percentile(),
-table(), verdict(), result().
+median(), table(), verdict(), result().
 """
 import datetime
 import json
 import os
-import resource  # noqa: F401  (ru_maxrss comes from os.wait4)
 import select
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -92,6 +94,10 @@ def percentile(values, q):
     return v[min(k, len(v)) - 1]
 
 
+def median(values):
+    return statistics.median(values) if values else None
+
+
 def verdict(value, op, target):
     if value is None:
         return 'n/a'
@@ -118,6 +124,12 @@ def table(title, rows, note=None):
 def result(bench, figures):
     print('RESULT ' + json.dumps(dict({'bench': bench}, **figures),
                                  sort_keys=False, separators=(',', ':')))
+
+
+def arg_num(s):
+    """A number from the command line: int when it is one."""
+    v = float(s)
+    return int(v) if v.is_integer() else v
 
 
 def num(x, digits=2):
@@ -179,21 +191,31 @@ def cmd_poll(path, out, hz):
     nxt = time.monotonic()
     with open(out, 'a') as o:
         while not stop:
-            s.sendall(b'{"cmd":"status"}\n')
-            while True:     # skip the hello and the events up to the reply
-                line = f.readline()
-                if not line:
-                    return 0
-                m = json.loads(line)
-                if m.get('type') == 'reply' and 'status' in m:
-                    break
+            m = None
+            try:
+                s.sendall(b'{"cmd":"status"}\n')
+                # skip the hello and the events up to the reply
+                for line in f:
+                    m = json.loads(line)
+                    if m.get('type') == 'reply' and 'status' in m:
+                        break
+                    m = None
+            except OSError:
+                pass
+            if m is None:   # the orchestrator has gone
+                o.write(json.dumps({'t': round(time.time(), 3),
+                                    'state': 'gone'}) + '\n')
+                return 0
             st = m['status']
             sy = st.get('sync') or {}
             o.write(json.dumps({'t': round(time.time(), 3),
                                 'state': st.get('state'),
                                 'lag_s': sy.get('lag_s'),
                                 'backlog_rows': sy.get('backlog_rows'),
-                                'applied_per_s': sy.get('applied_per_s')})
+                                'applied_per_s': sy.get('applied_per_s'),
+                                'applied_seq': {
+                                    t['name']: t.get('applied_seq')
+                                    for t in st.get('tables') or []}})
                     + '\n')
             o.flush()
             nxt += period

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib.sh — common setup of the benchmarks (bench/*.sh source it).
 #
 #   $T                       this run's temp dir (bench/out/run.XXXXXX, or
@@ -17,16 +18,22 @@
 #                            group); its pid in $BENCH_PID
 #   bench_run CMD...         bench_spawn, then wait; returns CMD's status
 #                            (a trapped signal interrupts the wait at once)
-#   bench_stop PID           TERM the group, KILL it after 10 s
+#   bench_stop PID           TERM the group, wait (KILL it after 10 s);
+#                            its exit status in $BENCH_RC
+#   bench_wait_exit PID SECS give PID SECS to exit on its own, then
+#                            bench_stop it; its exit status in $BENCH_RC
 #   bench_timed OUT CMD...   bench_run through benchlib.py timed: OUT gets
 #                            {rc, wall_s, maxrss_kib}
 #   sql ...                  the mariadb client as root on $SOCK (-N -B)
 #   jget EXPR < JSON         a value out of JSON (python over d)
+#   bpy ARGS...              python3 that can `import benchlib`
 #   say MSG                  progress line on stderr, with elapsed time
 #
 # Every process started with bench_spawn and the server are stopped on exit,
 # normal or not (EXIT, INT, TERM). Results go to stdout: a table per bench
-# and a last line `RESULT {json}`; progress goes to stderr.
+# and a last line `RESULT {json}`; progress goes to stderr. Environment:
+# BENCH_OUT (default bench/out), CUTOVER_BIN (default bin/cutover), KEEP=1
+# (keep $T), and each script's own BENCH_* sizes (see its header).
 set -eu -o pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -35,7 +42,7 @@ OUT=${BENCH_OUT:-$BENCH/out}
 CUTOVER=${CUTOVER_BIN:-$ROOT/bin/cutover}
 WRITER=$ROOT/bin/writer
 PY=/usr/bin/python3
-BLIB="$PY $BENCH/benchlib.py"
+BLIB=$BENCH/benchlib.py   # executable: setsid can run it
 # shellcheck source=tests/lib/mariadb.sh
 . "$ROOT/tests/lib/mariadb.sh"
 
@@ -59,18 +66,30 @@ say() {
 }
 
 bench_stop() {
-    local pid=$1 i
-    kill -TERM -- "-$pid" 2>/dev/null || return 0
-    for i in $(seq 1 100); do
-        kill -0 -- "-$pid" 2>/dev/null || return 0
+    local pid=$1 dog
+    BENCH_RC=0
+    kill -TERM -- "-$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || BENCH_RC=$?; return 0; }
+    # a watchdog KILLs the group if it has not exited in 10 s
+    setsid sh -c 'sleep 10; kill -KILL -- "-$1" 2>/dev/null' sh "$pid" &
+    dog=$!
+    wait "$pid" 2>/dev/null || BENCH_RC=$?
+    kill -KILL -- "-$dog" 2>/dev/null || true
+    wait "$dog" 2>/dev/null || true
+}
+
+bench_wait_exit() {
+    local pid=$1 secs=$2 i
+    for i in $(seq 1 $((secs * 10))); do
+        kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
     done
-    kill -KILL -- "-$pid" 2>/dev/null || true
+    bench_stop "$pid"
 }
 
 bench_cleanup() {
     local status=$? pid
-    trap - EXIT INT TERM
+    trap - EXIT
+    trap "" INT TERM   # finish cleaning up whatever arrives
     set +e
     for pid in $BENCH_PIDS; do bench_stop "$pid"; done
     wait 2>/dev/null
@@ -101,11 +120,11 @@ bench_run() {
 
 bench_timed() {
     local out=$1; shift
-    bench_run $BLIB timed "$out" "$@"
+    bench_run "$BLIB" timed "$out" "$@"
 }
 
 bench_start_db() {
-    mariadb_start "$T/db" "$@" || { echo "bench: MariaDB did not start" >&2; exit 1; }
+    mariadb_start "$T/db" || { echo "bench: MariaDB did not start" >&2; exit 1; }
     SOCK=$MARIADB_SOCKET
 }
 
@@ -114,7 +133,12 @@ sql() {
 }
 
 jget() {
-    $BLIB get "$1"
+    "$BLIB" get "$1"
+}
+
+# bpy ARGS...: python3 with benchlib importable (the report steps)
+bpy() {
+    PYTHONPATH="$BENCH${PYTHONPATH:+:$PYTHONPATH}" $PY "$@"
 }
 
 bench_fixture() {
@@ -123,12 +147,14 @@ bench_fixture() {
     path=$OUT/fixtures/$kind-$rows-$ver.sqlite3
     if [ ! -f "$path" ]; then
         say "building the $kind fixture, $rows rows (cached as $path)"
-        rm -f "$path.tmp" "$path.tmp-wal" "$path.tmp-shm"
-        $PY "$ROOT/tests/lib/fixtures.py" "$kind" "$path.tmp" --rows "$rows" >&2
+        local tmp=$T/fixture.sqlite3
+        rm -f "$tmp" "$tmp-wal" "$tmp-shm"
+        $PY "$ROOT/tests/lib/fixtures.py" "$kind" "$tmp" --rows "$rows" >&2
         # one self-contained file: no WAL left beside it
-        sqlite3 "$path.tmp" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
-        rm -f "$path.tmp-wal" "$path.tmp-shm"
-        mv "$path.tmp" "$path"
+        sqlite3 "$tmp" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
+        rm -f "$tmp-wal" "$tmp-shm"
+        # the final name appears whole (T may be on another file system)
+        mv "$tmp" "$path.$$" && mv "$path.$$" "$path"
     fi
     echo "$path"
 }
