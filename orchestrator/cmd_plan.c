@@ -83,7 +83,7 @@ int cmd_verify(const char *path, int json)
     struct runbook *rb;
     struct migration *m = NULL;
     struct source *src = NULL;
-    struct target *tgt = NULL;
+    struct target *tgt = NULL, *replica = NULL;
     struct co_err err = {0};
     struct verifier v;
     json_t *cp = NULL;
@@ -105,7 +105,16 @@ int cmd_verify(const char *path, int json)
         rc = -1;
         goto out;
     }
-    verifier_init(&v, m, &source_sqlite_ops, src, &target_mysql_ops, tgt);
+    /* verify.read_from "replica": compare against the first replica. */
+    if (rb->verify.read_from_replica &&
+        (rc = target_mysql_ops.open(rb, &rb->replicas[0], &replica,
+                                    &err)) < 0) {
+        fprintf(stderr, "cutover: verify: replica %s: %s\n",
+                rb->replicas[0].name, co_err_text(&err));
+        goto out;
+    }
+    verifier_init(&v, m, &source_sqlite_ops, src, &target_mysql_ops,
+                  replica ? replica : tgt);
     v.wait = wait_a_little;
     v.report_name = "verify-standalone.json";
     for (int i = 0; i < m->ntables && rc == 0; i++) {
@@ -140,6 +149,7 @@ out:
     migration_free(m);
     source_sqlite_ops.close(src);
     target_mysql_ops.close(tgt);
+    target_mysql_ops.close(replica);
     runbook_free(rb);
     return rc < 0 ? EXIT_ERROR : bad ? EXIT_FINDINGS : EXIT_OK;
 }

@@ -72,6 +72,7 @@ void migration_free(struct migration *m)
     schema_free(&m->schema);
     json_decref(m->history);
     json_decref(m->trigger_states);
+    json_decref(m->cut.steps_ms);
     pthread_mutex_destroy(&m->mu);
     free(m);
 }

@@ -98,6 +98,8 @@ struct cutover_state {
     int switch_done;            /* switch actions completed */
     int go;                     /* manual mode: operator said go */
     double last_pause_ms;       /* write pause of the last attempt */
+    json_t *steps_ms;           /* the last attempt's sub-step durations
+                                   {step: ms} (not checkpointed) */
     double next_attempt_at;     /* backoff (wall clock) */
 };
 

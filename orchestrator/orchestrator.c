@@ -137,6 +137,7 @@ int orch_run(struct runbook *rb, struct migration *m)
     uv_run(&o->loop, UV_RUN_DEFAULT);
     pthread_join(o->conductor, NULL);
     code = o->exit_code;
+    sampler_stop(fsm_state_is_terminal(m->state));
     sampler_write_prom(o);
 out:
     migration_on_transition(m, NULL, NULL);

@@ -13,6 +13,7 @@
 #include "orchestrator/log.h"
 #include "orchestrator/metrics.h"
 #include "orchestrator/orch.h"
+#include "orchestrator/replicas.h"
 #include "sync/sbuf.h"
 
 static pthread_t probe_thread;
@@ -55,8 +56,9 @@ static void *probe_main(void *arg)
     return NULL;
 }
 
-void sampler_stop(void)
+void sampler_stop(int ended)
 {
+    replicas_stop(ended);
     if (!probe_running)
         return;
     probe_stop = 1;
@@ -77,6 +79,7 @@ void sampler_sample(struct orch *o)
         probe_args.m = m;
         probe_running = pthread_create(&probe_thread, NULL, probe_main,
                                        &probe_args) == 0;
+        replicas_start(o->rb);
     }
     pthread_mutex_lock(&m->mu);
     for (int i = 0; i < m->ntables; i++) {

@@ -14,7 +14,9 @@ struct orch;
 void sampler_sample(struct orch *o);
 int sampler_write_prom(struct orch *o);
 
-/* The probe thread (started lazily by sampler_sample). */
-void sampler_stop(void);
+/* Stop the probe thread and the replica monitor (started lazily by
+ * sampler_sample); `ended`: the migration reached a final state, so what
+ * they keep on the target (the heartbeat table) goes. */
+void sampler_stop(int ended);
 
 #endif

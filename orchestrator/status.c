@@ -8,6 +8,7 @@
 #include "orchestrator/events.h"
 #include "orchestrator/metrics.h"
 #include "orchestrator/migration.h"
+#include "orchestrator/replicas.h"
 
 static json_t *sync_json(void)
 {
@@ -43,15 +44,19 @@ json_t *migration_status(struct migration *m)
             (json_int_t)ts->verify_rows, "mismatches",
             (json_int_t)ts->verify_mismatches, "done", ts->verify_done));
     }
-    st = json_pack("{ss ss ss sb sf so so s{ss si sf} ss}", "name",
+    st = json_pack("{ss ss ss sb sf so so s{ss si sf sO*} ss}", "name",
                    m->rb->name, "state", fsm_state_name(m->state),
                    "resume_state", fsm_state_name(m->resume_state), "switched",
                    m->switched, "started_at", m->started_at, "tables", tables,
                    "sync", sync_json(), "cutover", "step",
                    cutover_step_name(m->cut.step), "attempt", m->cut.attempt,
-                   "write_pause_ms", m->cut.last_pause_ms, "last_error",
+                   "write_pause_ms", m->cut.last_pause_ms, "steps_ms",
+                   m->cut.steps_ms, "last_error",
                    m->last_error);
     pthread_mutex_unlock(&m->mu);
+    json_t *reps = replicas_status();
+    if (reps)
+        json_object_set_new(st, "replicas", reps);
     return st;
 }
 

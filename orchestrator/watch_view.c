@@ -29,8 +29,38 @@ static int final_type(const char *type)
            strcmp(type, "aborted") == 0 || strcmp(type, "rolled_back") == 0;
 }
 
+/* "r1 0.20 s behind", "r2 not replicating: <error>" */
+static void replica_text(json_t *r, char *buf, size_t cap)
+{
+    if (!json_is_true(json_object_get(r, "reachable")))
+        snprintf(buf, cap, "%s unreachable: %s", s_(r, "name"), s_(r, "error"));
+    else if (!json_is_true(json_object_get(r, "io_running")) ||
+             !json_is_true(json_object_get(r, "sql_running")))
+        snprintf(buf, cap, "%s NOT REPLICATING%s%s, %.2f s behind",
+                 s_(r, "name"), s_(r, "error")[0] ? ": " : "",
+                 s_(r, "error"), n_(r, "lag_s"));
+    else
+        snprintf(buf, cap, "%s %.2f s behind", s_(r, "name"), n_(r, "lag_s"));
+}
+
+static void replicas_line(json_t *ev, char *buf, size_t cap)
+{
+    size_t i, o = 0;
+    json_t *r;
+    char one[300];
+
+    buf[0] = '\0';
+    json_array_foreach(json_object_get(ev, "replicas"), i, r) {
+        replica_text(r, one, sizeof one);
+        if (o + 3 < cap)
+            o += (size_t)snprintf(buf + o, cap - o, "%s%s", i ? "; " : "",
+                                  one);
+    }
+}
+
 void event_line(json_t *ev, char *buf, size_t cap)
 {
+    char more[512];
     const char *type = s_(ev, "type");
     const char *ts = s_(ev, "ts");
     char when[16] = "";
@@ -69,6 +99,17 @@ void event_line(json_t *ev, char *buf, size_t cap)
     else if (strcmp(type, "log") == 0)
         snprintf(buf, cap, "%s log       %s: %s", when, s_(ev, "level"),
                  s_(ev, "message"));
+    else if (strcmp(type, "replica") == 0) {
+        replicas_line(ev, more, sizeof more);
+        snprintf(buf, cap, "%s replica   %s", when, more);
+    } else if (strcmp(type, "throttle") == 0 &&
+               json_is_true(json_object_get(ev, "waiting")))
+        snprintf(buf, cap, "%s throttle  %s waits: replica %s is %.1f s "
+                 "behind (max %g s)", when, s_(ev, "who"), s_(ev, "replica"),
+                 n_(ev, "lag_s"), n_(ev, "max_lag_s"));
+    else if (strcmp(type, "throttle") == 0)
+        snprintf(buf, cap, "%s throttle  %s goes on after %.1f s", when,
+                 s_(ev, "who"), n_(ev, "waited_s"));
     else
         snprintf(buf, cap, "%s %-9s %s", when, type, s_(ev, "error"));
 }
@@ -155,6 +196,9 @@ static void apply_event(struct view *v, json_t *ev)
             }
     } else if (strcmp(type, "sync") == 0) {
         json_object_set(st, "sync", ev);
+    } else if (strcmp(type, "replica") == 0) {
+        json_object_set(st, "replicas", json_object_get(ev, "replicas"));
+        return;        /* shown on its own lines, like sync */
     }
     if (strcmp(type, "sync") != 0 && strcmp(type, "progress") != 0) {
         memmove(v->events[1], v->events[0],
@@ -196,6 +240,10 @@ static void draw(struct view *v)
     printf("sync: lag %.2f s  backlog %.0f  applied %.0f/s\n",
            n_(sync, "lag_s"), n_(sync, "backlog_rows"),
            n_(sync, "applied_per_s"));
+    json_array_foreach(json_object_get(st, "replicas"), i, t) {
+        replica_text(t, b, sizeof b);
+        printf("replica %.*s\n", cols - 9, b);
+    }
     json_array_foreach(json_object_get(st, "triggers"), i, t)
         printf("trigger %-60.60s %s\n", s_(t, "rule"),
                json_is_true(json_object_get(t, "breached")) ? "BREACHED" : "ok");

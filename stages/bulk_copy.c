@@ -17,6 +17,7 @@
 #include "orchestrator/events.h"
 #include "orchestrator/faults.h"
 #include "orchestrator/log.h"
+#include "orchestrator/replicas.h"
 #include "stages/stage.h"
 #include "sync/applier.h"
 #include "sync/copier.h"
@@ -162,6 +163,7 @@ static void *worker_main(void *arg)
         int64_t chunk = FIRST_CHUNK_ROWS;
         struct copy_chunk_stats st = {0};
         while (!bc->stop && !st.range_done) {
+            replicas_gate("copy", &bc->stop);
             rc = copy_chunk(ctx->m, ts, range, ctx->sops, src, ctx->tops, tgt,
                             &chunk, &pace, &st, &err);
             if (rc < 0)

@@ -23,4 +23,9 @@ int checks_database(const struct runbook *rb, const struct source_ops *sops,
                     struct source *src, const struct target_ops *tops,
                     struct target *tgt, struct plan *p, struct co_err *err);
 
+/* target.replicas: reachable, replicating from the primary, read-only;
+ * the primary logging GTIDs. */
+int checks_replicas(const struct runbook *rb, const struct target_ops *tops,
+                    struct target *tgt, struct plan *p, struct co_err *err);
+
 #endif

@@ -9,7 +9,9 @@
  *   lock      BEGIN IMMEDIATE on the source: application writers wait on
  *             their busy timeout from here   ← the write pause starts
  *   drain     every change log applied to the target
- *   reverify  keys touched since `prepare` compared under the lock
+ *   reverify  keys touched since `prepare` compared under the lock; then,
+ *             with target.replicas, wait until each replica has applied
+ *             the primary's position (reads are fresh at the switch)
  *   fence     fence triggers created and capture triggers dropped in the
  *             same transaction, committed: the source now refuses writes
  *   switch    AUTO_INCREMENT set from the source; `switch` actions run
@@ -19,10 +21,12 @@
  *             the target fenced, its changes carried back, source fence off
  *
  * Invariants: before `fence` commits the source takes writes and the target
- * has no traffic; after it, the source refuses writes. A crash in lock,
- * drain or reverify loses the transaction (SQLite rolls it back): resume
- * goes back to sync. A crash in fence is decided by looking: fence present
- * → continue with switch, absent → back to sync. Never both sides writable.
+ * has no traffic; after it, the source refuses writes. A crash anywhere
+ * from lock to fence is decided by looking: fence present → continue with
+ * switch, absent (SQLite rolled the transaction back) → back to sync.
+ * Never both sides writable. So `lock` is the last step made durable
+ * before the pause; drain, reverify and fence are only announced, keeping
+ * checkpoint fsyncs out of the write pause.
  * Overrunning max_write_pause_ms before the fence rolls back and retries
  * with backoff, up to cutover.retries times.
  */
@@ -36,6 +40,7 @@
 #include "orchestrator/faults.h"
 #include "orchestrator/log.h"
 #include "orchestrator/metrics.h"
+#include "stages/replica_wait.h"
 #include "stages/reverse.h"
 #include "stages/stage.h"
 #include "sync/applier.h"
@@ -47,38 +52,74 @@
 
 struct cutover {
     struct verifier v;
+    struct replica_set replicas;
     double t_lock;           /* monotonic time the lock was taken (0: no) */
+    double lock_wait_ms;     /* waiting for writers before it was taken */
+    double step_started;     /* monotonic start of the current sub-step */
     int resumed_midway;      /* resumed inside an attempt: go back to sync */
     int announced_ready;
     double last_schema_check;
 };
 
-/* Record the sub-step in the checkpoint and announce it; `extra` (stolen,
- * may be NULL) adds fields to the event. */
-static int set_step_with(struct stage_ctx *ctx, enum cutover_step step,
-                         json_t *extra, struct co_err *err)
+/* Move to `step` and announce it with how long the previous sub-step
+ * took (kept per attempt in m->cut.steps_ms for status and the switched
+ * event); `extra` (stolen, may be NULL) adds fields to the event. */
+static void begin_step(struct stage_ctx *ctx, enum cutover_step step,
+                       json_t *extra)
 {
     struct migration *m = ctx->m;
+    struct cutover *c = ctx->priv;
+    double now = mono_s();
     json_t *ev;
 
     pthread_mutex_lock(&m->mu);
+    enum cutover_step prev = m->cut.step;
     m->cut.step = step;
     int attempt = m->cut.attempt;
-    pthread_mutex_unlock(&m->mu);
+    if (step == CUT_PREPARE || !m->cut.steps_ms) {
+        json_decref(m->cut.steps_ms);
+        m->cut.steps_ms = json_object();
+    }
     ev = json_pack("{ss si}", "step", cutover_step_name(step), "attempt",
                    attempt);
+    if (c->step_started > 0 && prev != step) {
+        double ms = (now - c->step_started) * 1000.0;
+        json_object_set_new(m->cut.steps_ms, cutover_step_name(prev),
+                            json_real(ms));
+        json_object_set_new(ev, "previous_step",
+                            json_string(cutover_step_name(prev)));
+        json_object_set_new(ev, "previous_ms", json_real(ms));
+    }
+    if (step == CUT_SWITCHED)
+        json_object_set(ev, "steps_ms", m->cut.steps_ms);
+    pthread_mutex_unlock(&m->mu);
+    c->step_started = now;
     if (extra) {
         json_object_update(ev, extra);
         json_decref(extra);
     }
     events_emit("cutover", ev);
-    return migration_save(m, err);
+}
+
+/* Record the sub-step in the checkpoint and announce it. */
+static int set_step_with(struct stage_ctx *ctx, enum cutover_step step,
+                         json_t *extra, struct co_err *err)
+{
+    begin_step(ctx, step, extra);
+    return migration_save(ctx->m, err);
 }
 
 static int set_step(struct stage_ctx *ctx, enum cutover_step step,
                     struct co_err *err)
 {
     return set_step_with(ctx, step, NULL, err);
+}
+
+/* A sub-step inside the write pause: announced, not made durable (a resume
+ * decides by looking at the fence, see above). */
+static void announce_step(struct stage_ctx *ctx, enum cutover_step step)
+{
+    begin_step(ctx, step, NULL);
 }
 
 static double pause_ms(struct cutover *c)
@@ -171,6 +212,41 @@ static int reverify(struct stage_ctx *ctx, int under_lock, struct co_err *err)
     return 0;
 }
 
+/* With target.replicas: wait (at most budget_s) until each has applied the
+ * primary's position. 1 when they have; otherwise the attempt is given up
+ * (STEP_REVERT) like any overrun. `final`: under the lock, announced with
+ * the position so the switch provably follows the replicas. */
+static int replicas_caught_up(struct stage_ctx *ctx, double budget_s,
+                              int final, struct co_err *err)
+{
+    struct cutover *c = ctx->priv;
+    const char *late = NULL;
+    json_t *report = NULL;
+    char why[700];
+    int rc;
+
+    if (ctx->rb->nreplicas == 0)
+        return 1;
+    rc = replica_set_open(&c->replicas, ctx->rb, ctx->tops,
+                          ctx->rb->nreplicas, err);
+    if (rc == 0)
+        rc = replica_set_catch_up(&c->replicas, ctx->tgt, budget_s,
+                                  final ? &report : NULL, &late, err);
+    if (rc == 1) {
+        if (report)
+            events_emit("cutover", json_pack("{ss so}", "step", "replicas",
+                                             "caught_up", report));
+        return 1;
+    }
+    if (rc == 0)
+        snprintf(why, sizeof why, "replica %s had not applied the "
+                 "primary's position within %s", late,
+                 final ? "max_write_pause_ms" : "the catch-up time");
+    else
+        snprintf(why, sizeof why, "%s", co_err_text(err));
+    return give_up_attempt(ctx, why, err);
+}
+
 static int do_prepare(struct stage_ctx *ctx, struct co_err *err)
 {
     int rc;
@@ -185,6 +261,8 @@ static int do_prepare(struct stage_ctx *ctx, struct co_err *err)
     if ((rc = applier_wait_caught_up(ctx->applier, CATCH_UP_S, err)) < 0)
         return rc;
     if ((rc = reverify(ctx, 0, err)) < 0)
+        return rc;
+    if ((rc = replicas_caught_up(ctx, CATCH_UP_S, 0, err)) != 1)
         return rc;
     return set_step(ctx, CUT_LOCK, err);
 }
@@ -221,7 +299,7 @@ static int do_attempt(struct stage_ctx *ctx, struct co_err *err)
     applier_stop(ctx->applier);
     ctx->applier = NULL;
     fault_point("cutover", "lock");
-    c->t_lock = mono_s();
+    double asked = mono_s();
     rc = ctx->sops->write_lock(ctx->src, ctx->rb->cutover.max_write_pause_ms,
                                err);
     if (rc == CO_EBUSY)
@@ -229,16 +307,18 @@ static int do_attempt(struct stage_ctx *ctx, struct co_err *err)
                                err);
     if (rc < 0)
         return rc;
-    if ((rc = set_step(ctx, CUT_DRAIN, err)) < 0)
-        goto fail;
+    /* Writers kept committing while we waited for the lock: the pause
+     * starts now. */
+    c->t_lock = mono_s();
+    c->lock_wait_ms = (c->t_lock - asked) * 1000.0;
+    announce_step(ctx, CUT_DRAIN);
     fault_point("cutover", "drain");
     rc = drain(ctx, err);
     if (rc == CO_EOVERRUN)
         return give_up_attempt(ctx, "drain overran max_write_pause_ms", err);
     if (rc < 0)
         goto fail;
-    if ((rc = set_step(ctx, CUT_REVERIFY, err)) < 0)
-        goto fail;
+    announce_step(ctx, CUT_REVERIFY);
     fault_point("cutover", "reverify");
     rc = reverify(ctx, 1, err);
     if (rc == CO_EOVERRUN)
@@ -246,10 +326,13 @@ static int do_attempt(struct stage_ctx *ctx, struct co_err *err)
                                err);
     if (rc < 0)
         goto fail;
+    rc = replicas_caught_up(ctx, (ctx->rb->cutover.max_write_pause_ms -
+                                  pause_ms(c)) / 1000.0, 1, err);
+    if (rc != 1)
+        return rc;
     if (overran(ctx))
         return give_up_attempt(ctx, "overran max_write_pause_ms", err);
-    if ((rc = set_step(ctx, CUT_FENCE, err)) < 0)
-        goto fail;
+    announce_step(ctx, CUT_FENCE);
     fault_point("cutover", "fence");
     if ((rc = ctx->sops->fence_install(ctx->src, &m->schema, err)) < 0)
         goto fail;
@@ -341,7 +424,9 @@ static int do_switch(struct stage_ctx *ctx, struct co_err *err)
     log_info("traffic switched to the target; write pause %.0f ms", ms);
     c->t_lock = 0;
     if ((rc = set_step_with(ctx, CUT_SWITCHED,
-                            json_pack("{sf}", "write_pause_ms", ms), err)) < 0)
+                            json_pack("{sf sf}", "write_pause_ms", ms,
+                                      "lock_wait_ms", c->lock_wait_ms),
+                            err)) < 0)
         return rc;
     return STEP_DONE;
 }
@@ -426,6 +511,7 @@ static void cut_leave(struct stage_ctx *ctx)
         return;
     if (c->t_lock > 0)
         ctx->sops->write_rollback(ctx->src);
+    replica_set_close(&c->replicas);
     verifier_free(&c->v);
     free(c);
     ctx->priv = NULL;
@@ -478,7 +564,7 @@ static int cut_step(struct stage_ctx *ctx, struct co_err *err)
         return rc < 0 ? rc : STEP_MORE;
     case CUT_PREPARE:
         rc = do_prepare(ctx, err);
-        return rc < 0 ? rc : STEP_MORE;
+        return rc < 0 || rc == STEP_REVERT ? rc : STEP_MORE;
     case CUT_LOCK:
         rc = do_attempt(ctx, err);
         return rc < 0 || rc == STEP_REVERT ? rc : STEP_MORE;

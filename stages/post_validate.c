@@ -41,8 +41,9 @@ static int run_check(struct stage_ctx *ctx, struct post *p, int i)
         ok = rc == 0;
     } else {
         struct target *on = ctx->tgt;
+        int r = -1;
         if (ck->replica) {
-            int r = 0;
+            r = 0;
             while (r < ctx->rb->nreplicas &&
                    strcmp(ctx->rb->replicas[r].name, ck->replica) != 0)
                 r++;
@@ -54,6 +55,10 @@ static int run_check(struct stage_ctx *ctx, struct post *p, int i)
                 on = p->replicas[r];
         }
         rc = on ? ctx->tops->query_number(on, ck->sql, &value, &err) : -1;
+        if (rc == CO_ECONNLOST && r >= 0) {     /* reconnect next time */
+            ctx->tops->close(p->replicas[r]);
+            p->replicas[r] = NULL;
+        }
         ms = (mono_s() - t0) * 1000;
         ok = rc == 0 && (!ck->has_min || value >= ck->min) &&
              (!ck->has_max || value <= ck->max);

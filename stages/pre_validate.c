@@ -149,7 +149,8 @@ int pre_validate_analyze(const struct runbook *rb,
         if ((rc = analyze_table(rb, sops, src, tops, tgt, p, t, err)) < 0)
             return rc;
     }
-    if ((rc = checks_database(rb, sops, src, tops, tgt, p, err)) < 0)
+    if ((rc = checks_database(rb, sops, src, tops, tgt, p, err)) < 0 ||
+        (rc = checks_replicas(rb, tops, tgt, p, err)) < 0)
         return rc;
     p->seconds = mono_s() - t0;
     return 0;

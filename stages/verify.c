@@ -4,6 +4,10 @@
  * rechecks wait for the applier to pass what was logged when a chunk was
  * read. The report goes to state_dir/verify.json. Any row that still
  * differs stops the migration before the switch.
+ *
+ * With verify.read_from "replica" the target side is read from the first
+ * of target.replicas, keeping the load off the primary; a recheck then
+ * also waits until that replica has applied the primary's position.
  */
 #include <stdlib.h>
 #include <unistd.h>
@@ -11,12 +15,19 @@
 #include "orchestrator/events.h"
 #include "orchestrator/faults.h"
 #include "orchestrator/metrics.h"
+#include "stages/replica_wait.h"
 #include "stages/stage.h"
 #include "sync/applier.h"
 #include "sync/verifier.h"
 
 #define RECHECK_WAIT_S 60.0
 #define TRIGGER_GRACE_S 3.0   /* a rule on verify.mismatched_rows acts first */
+
+struct verify_stage {
+    struct verifier v;
+    struct stage_ctx *ctx;
+    struct replica_set replica;     /* verify.read_from: replica */
+};
 
 int stage_wait_applied(void *arg, struct table_state *ts, int64_t seq,
                        struct co_err *err)
@@ -25,31 +36,66 @@ int stage_wait_applied(void *arg, struct table_state *ts, int64_t seq,
     return applier_wait_seq(ctx->applier, ts, seq, RECHECK_WAIT_S, err);
 }
 
-static int verify_enter(struct stage_ctx *ctx, struct co_err *err)
+static int wait_applied_on_replica(void *arg, struct table_state *ts,
+                                   int64_t seq, struct co_err *err)
 {
-    struct verifier *v;
-    int rc = stage_connect(ctx, err);
+    struct verify_stage *vs = arg;
+    const char *late = NULL;
+    int rc = stage_wait_applied(vs->ctx, ts, seq, err);
 
-    if (rc < 0 || (rc = stage_applier_running(ctx, err)) < 0)
+    if (rc < 0)
         return rc;
-    v = calloc(1, sizeof *v);
-    verifier_init(v, ctx->m, ctx->sops, ctx->src, ctx->tops, ctx->tgt);
-    v->wait = stage_wait_applied;
-    v->wait_arg = ctx;
-    verifier_load_report(v);
-    ctx->priv = v;
-    return 0;
+    rc = replica_set_catch_up(&vs->replica, vs->ctx->tgt, RECHECK_WAIT_S,
+                              NULL, &late, err);
+    if (rc == 0)
+        return co_errf(err, CO_ETIMEOUT, "replica %s did not catch up with "
+                       "the primary within %.0f s", late, RECHECK_WAIT_S);
+    return rc < 0 ? rc : 0;
 }
 
 static void verify_leave(struct stage_ctx *ctx)
 {
-    struct verifier *v = ctx->priv;
+    struct verify_stage *vs = ctx->priv;
 
-    if (!v)
+    if (!vs)
         return;
-    verifier_free(v);
-    free(v);
+    verifier_free(&vs->v);
+    replica_set_close(&vs->replica);
+    free(vs);
     ctx->priv = NULL;
+}
+
+static int verify_enter(struct stage_ctx *ctx, struct co_err *err)
+{
+    struct verify_stage *vs;
+    int rc = stage_connect(ctx, err);
+
+    if (rc < 0 || (rc = stage_applier_running(ctx, err)) < 0)
+        return rc;
+    if (!(vs = calloc(1, sizeof *vs)))
+        return co_errf(err, CO_ENOMEM, "out of memory");
+    ctx->priv = vs;
+    vs->ctx = ctx;
+    verifier_init(&vs->v, ctx->m, ctx->sops, ctx->src, ctx->tops, ctx->tgt);
+    vs->v.wait = stage_wait_applied;
+    vs->v.wait_arg = ctx;
+    if (ctx->rb->verify.read_from_replica) {
+        if ((rc = replica_set_open(&vs->replica, ctx->rb, ctx->tops, 1,
+                                   err)) < 0) {
+            verify_leave(ctx);
+            return rc;
+        }
+        vs->v.tgt = vs->replica.conn[0];
+        vs->v.wait = wait_applied_on_replica;
+        vs->v.wait_arg = vs;
+        /* Start from a replica that has everything copied so far. */
+        if ((rc = wait_applied_on_replica(vs, NULL, 0, err)) < 0) {
+            verify_leave(ctx);
+            return rc;
+        }
+    }
+    verifier_load_report(&vs->v);
+    return 0;
 }
 
 static struct table_state *next_table(struct migration *m, int64_t *mismatches)
@@ -87,7 +133,8 @@ static int mark_start(struct stage_ctx *ctx, struct table_state *ts,
 
 static int verify_step(struct stage_ctx *ctx, struct co_err *err)
 {
-    struct verifier *v = ctx->priv;
+    struct verify_stage *vs = ctx->priv;
+    struct verifier *v = &vs->v;
     struct table_state *ts;
     int64_t mismatches;
     int done, rc;

@@ -11,6 +11,7 @@
 #include "orchestrator/faults.h"
 #include "orchestrator/log.h"
 #include "orchestrator/metrics.h"
+#include "orchestrator/replicas.h"
 #include "sync/codec.h"
 
 #define MEASURE_EVERY_S 0.25
@@ -292,6 +293,7 @@ static int run_once(struct applier *a, struct source *src, struct target *tgt,
     *entries = 0;
     for (int i = 0; i < m->ntables && !a->stop; i++) {
         int64_t keys = 0;
+        replicas_gate("apply", &a->stop);
         int64_t n = applier_apply_batch(m, &m->tables[i], a->sops, src,
                                         a->tops, tgt, batch, &keys, err);
         if (n < 0) {

@@ -48,6 +48,10 @@ int my_exec(struct target *t, const char *sql, struct co_err *err,
             const char *what);
 int my_exec_allow_warnings(struct target *t, const char *sql,
                            struct co_err *err, const char *what);
+/* The first row's value of `sql` into buf (its second column when there
+ * are several, as SHOW STATUS has): 1 with a row, 0 without, or an error. */
+int my_query_first(struct target *t, const char *sql, char *buf, size_t cap,
+                   struct co_err *err, const char *what);
 /* Describe the server's warnings for the last statement (up to cap). */
 void my_warnings(struct target *t, char *buf, size_t cap, long *first_row);
 
@@ -98,6 +102,14 @@ int tmy_rcapture_remove(struct target *, const struct schema *,
 int tmy_rlog_read(struct target *, const struct table *, int64_t, int64_t,
                     struct rlog_batch *, struct co_err *);
 void tmy_rlog_batch_free(struct rlog_batch *);
+int tmy_server_role(struct target *, struct server_role *, struct co_err *);
+int tmy_replica_status(struct target *, struct replica_status *,
+                       struct co_err *);
+int tmy_gtid_position(struct target *, char *, size_t, struct co_err *);
+int tmy_gtid_wait(struct target *, const char *, double, struct co_err *);
+int tmy_heartbeat_write(struct target *, int64_t, struct co_err *);
+int tmy_heartbeat_read(struct target *, int64_t *, struct co_err *);
+int tmy_heartbeat_drop(struct target *, struct co_err *);
 int tmy_fence_install(struct target *, const struct schema *,
                         struct co_err *);
 int tmy_fence_remove(struct target *, const struct schema *,

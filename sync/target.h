@@ -45,6 +45,24 @@ struct rlog_batch {
     int64_t last_seq;
 };
 
+/* What a server says about itself, for checking a primary and replicas. */
+struct server_role {
+    int64_t server_id;
+    int read_only;
+    int log_bin;
+    int gtid;                /* GTID positions can be waited for */
+    int mariadb;
+};
+
+/* A replica's replication threads, as the server reports them. */
+struct replica_status {
+    int configured;          /* it replicates from some primary */
+    int io_running, sql_running;
+    char error[512];         /* the last IO or SQL error, "" when none */
+    int64_t source_server_id;
+    double seconds_behind;   /* the server's own figure; -1 unknown */
+};
+
 struct target_ops {
     const char *name;
 
@@ -135,6 +153,25 @@ struct target_ops {
     int (*query_number)(struct target *t, const char *sql, double *out,
                         struct co_err *err);
     int (*exec)(struct target *t, const char *sql, struct co_err *err);
+
+    /* Replication (target.replicas). */
+    int (*server_role)(struct target *t, struct server_role *out,
+                       struct co_err *err);
+    int (*replica_status)(struct target *t, struct replica_status *out,
+                          struct co_err *err);
+    /* The primary's binary log position as a GTID set. */
+    int (*gtid_position)(struct target *t, char *buf, size_t cap,
+                         struct co_err *err);
+    /* On a replica: wait up to timeout_s until it has applied `pos`;
+     * 1 when it has, 0 on timeout. */
+    int (*gtid_wait)(struct target *t, const char *pos, double timeout_s,
+                     struct co_err *err);
+    /* The heartbeat row: written on the primary (the table is created on
+     * first use), read on a replica (0 when it has none yet), dropped at
+     * the end. Values are the orchestrator's own clock in microseconds. */
+    int (*heartbeat_write)(struct target *t, int64_t us, struct co_err *err);
+    int (*heartbeat_read)(struct target *t, int64_t *us, struct co_err *err);
+    int (*heartbeat_drop)(struct target *t, struct co_err *err);
 };
 
 extern const struct target_ops target_mysql_ops;

@@ -325,7 +325,10 @@ static int session_setup(struct target *t, const struct runbook *rb,
     if (rc == 0) {
         sbuf_adds(&sql, "USE ");
         sbuf_ident(&sql, t->database, '`');
-        if (mysql_query(t->my, sbuf_str(&sql)) != 0)
+        /* A replica has the database once the primary's CREATE has
+         * replicated; until then its server-level questions still work. */
+        if (mysql_query(t->my, sbuf_str(&sql)) != 0 &&
+            (create_db || mysql_errno(t->my) != 1049 /* ER_BAD_DB_ERROR */))
             rc = my_error(t, err, "using database %s (create it, or set "
                           "schema.mode to \"create\")", t->database);
     }
@@ -379,13 +382,15 @@ static int connect_conn(const struct runbook *rb, const struct rb_conn *c,
             snprintf(hint, sizeof hint, "check target.tls: the CA, the "
                      "certificate and the host name it covers");
         else
-            snprintf(hint, sizeof hint, "check target.socket/host/port, the "
+            snprintf(hint, sizeof hint, "check %s socket/host/port, the "
                      "user and the password in %s; a server that requires "
-                     "TLS also refuses plain logins (target.tls.mode)",
+                     "TLS also refuses plain logins (tls.mode)",
+                     c == &rb->target ? "target." : "the replica's",
                      c->password_env ? c->password_env : "(no password_env)");
         rc = co_errf(err, e >= 2000 && e < 3000 ? CO_ECONNLOST : CO_ETARGET,
-                     "cannot connect to target %s as %s: %s (%s)", label,
-                     c->user, msg, hint);
+                     "cannot connect to %s %s as %s: %s (%s)",
+                     c == &rb->target ? "target" : "replica", label, c->user,
+                     msg, hint);
         mysql_close(t->my);
         free(t->label);
         free(t->database);
@@ -581,8 +586,8 @@ static int tmy_fetch(struct target *t, const struct table *tb,
     return 1;
 }
 
-static int query_first(struct target *t, const char *sql, char *buf,
-                       size_t cap, struct co_err *err, const char *what)
+int my_query_first(struct target *t, const char *sql, char *buf, size_t cap,
+                   struct co_err *err, const char *what)
 {
     MYSQL_RES *res;
     MYSQL_ROW r;
@@ -610,7 +615,7 @@ static int tmy_count_rows(struct target *t, const struct table *tb,
     sbuf_init(&sql);
     sbuf_adds(&sql, "SELECT COUNT(*) FROM ");
     sbuf_ident(&sql, tb->name, '`');
-    rc = query_first(t, sbuf_str(&sql), buf, sizeof buf, err,
+    rc = my_query_first(t, sbuf_str(&sql), buf, sizeof buf, err,
                      "counting rows");
     sbuf_free(&sql);
     *out = strtoll(buf, NULL, 10);
@@ -639,7 +644,7 @@ static int tmy_probe(struct target *t, double *ms, struct co_err *err)
     int rc;
 
     clock_gettime(CLOCK_MONOTONIC, &a);
-    rc = query_first(t, "SELECT 1", buf, sizeof buf, err, "probe");
+    rc = my_query_first(t, "SELECT 1", buf, sizeof buf, err, "probe");
     clock_gettime(CLOCK_MONOTONIC, &b);
     *ms = (double)(b.tv_sec - a.tv_sec) * 1e3 +
           (double)(b.tv_nsec - a.tv_nsec) / 1e6;
@@ -653,7 +658,7 @@ static int tmy_status_number(struct target *t, const char *variable,
     int rc;
 
     snprintf(sql, sizeof sql, "SHOW GLOBAL STATUS LIKE '%s'", variable);
-    rc = query_first(t, sql, buf, sizeof buf, err, "reading server status");
+    rc = my_query_first(t, sql, buf, sizeof buf, err, "reading server status");
     *out = strtod(buf, NULL);
     return rc < 0 ? rc : 0;
 }
@@ -729,4 +734,11 @@ const struct target_ops target_mysql_ops = {
     .status_number = tmy_status_number,
     .query_number = tmy_query_number,
     .exec = tmy_exec_sql,
+    .server_role = tmy_server_role,
+    .replica_status = tmy_replica_status,
+    .gtid_position = tmy_gtid_position,
+    .gtid_wait = tmy_gtid_wait,
+    .heartbeat_write = tmy_heartbeat_write,
+    .heartbeat_read = tmy_heartbeat_read,
+    .heartbeat_drop = tmy_heartbeat_drop,
 };

@@ -14,14 +14,7 @@ runbook "$T/runbook.json" "{'copy': {'workers': 2},
   'post_validate': {'watch_s': 3, 'interval_s': 0.5,
     'checks': [{'name': 'orders', 'sql': 'SELECT COUNT(*) FROM shop_order',
                 'min': 1}]}}"
-writer_start 300
-sleep 1
-assert_exit 0 "$CUTOVER" run "$T/runbook.json"
-assert_contains "$OUT" "completed" "run"
-sleep 1
-writer_stop
-[ "$(echo "$WRITER_SUMMARY" | json_get 'd["backend"]')" = mysql ] \
-    || fail "the writer did not follow the switch: $WRITER_SUMMARY"
+run_under_writer 300
 [ "$(echo "$WRITER_SUMMARY" | json_get 'd["switches"]')" = 1 ] \
     || fail "expected exactly one switch: $WRITER_SUMMARY"
 [ "$(echo "$WRITER_SUMMARY" | json_get 'd["other_errors"]')" = 0 ] \
@@ -34,8 +27,13 @@ set +e
 msg=$(sqlite3 "$T/shop.sqlite3" "DELETE FROM shop_order WHERE id = 1" 2>&1)
 set -e
 assert_contains "$msg" "cutover: writes moved to target" "fence"
-pause=$(events cutover 'e.get("step") == "switched"' | json_get 'd["write_pause_ms"]')
-echo "write pause: $pause ms"
+switched=$(events cutover 'e.get("step") == "switched"' | tail -1)
+pause=$(echo "$switched" | json_get 'd["write_pause_ms"]')
+echo "write pause: $pause ms; sub-steps: $(echo "$switched" | json_get 'd["steps_ms"]')"
+for step in lock drain reverify fence switch; do
+    echo "$switched" | json_get "'$step' in d['steps_ms']" | grep -q True \
+        || fail "no duration for sub-step $step: $switched"
+done
 $PY -c "import sys; sys.exit(0 if 0 <= float('$pause') < 2000 else 1)" \
     || fail "write pause $pause ms"
 ids=$(echo "$WRITER_SUMMARY" | json_get 'd["reused_ids"]')

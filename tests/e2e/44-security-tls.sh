@@ -55,9 +55,7 @@ ossl x509 -req -in "$P/client.csr" -CA "$P/ca.pem" -CAkey "$P/ca.key" \
 chmod 0644 "$P"/*.pem "$P"/*.key   # the server runs as whoever we are
 
 # ---- MariaDB on TCP, TLS only ----------------------------------------------
-MARIADB_TCP_PORT=$($PY -c '
-import socket
-s = socket.socket(); s.bind(("0.0.0.0", 0)); print(s.getsockname()[1])')
+MARIADB_TCP_PORT=$(free_port)
 export MARIADB_TCP_PORT
 PORT=$MARIADB_TCP_PORT
 start_db --ssl-ca="$P/ca.pem" --ssl-cert="$P/server.pem" \

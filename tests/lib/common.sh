@@ -27,6 +27,7 @@ cleanup() {
     # stop our background jobs (orchestrators, writers) first
     for p in $(jobs -p 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
     [ -n "$SOCK" ] && mariadb_stop "$T/db"
+    for d in ${EXTRA_DBS:-}; do mariadb_stop "$d"; done
     if [ "$status" != 0 ] || [ -n "${KEEP:-}" ]; then
         echo "test files kept in $T" >&2
     else
@@ -58,6 +59,11 @@ assert_exit() {
     got=$?
     set -e
     [ "$got" = "$want" ] || { echo "$OUT" >&2; fail "$* exited $got, expected $want"; }
+}
+
+# free_port: a TCP port nobody listens on right now.
+free_port() {
+    $PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 start_db() {
@@ -171,6 +177,19 @@ writer_stop() {
     wait "$WRITER_PID" 2>/dev/null || true
     WRITER_SUMMARY=$(tail -1 "$T/writer.out")
     echo "writer: $WRITER_SUMMARY"
+}
+
+# run_under_writer RATE: the writer at RATE through a whole `cutover run`,
+# which must complete with the writer following the switch to MySQL.
+run_under_writer() {
+    writer_start "$1"
+    sleep 1
+    assert_exit 0 "$CUTOVER" run "$T/runbook.json"
+    assert_contains "$OUT" "completed" "run"
+    sleep 1
+    writer_stop
+    [ "$(echo "$WRITER_SUMMARY" | json_get 'd["backend"]')" = mysql ] \
+        || fail "the writer did not follow the switch: $WRITER_SUMMARY"
 }
 
 writer_check() {
