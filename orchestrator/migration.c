@@ -181,9 +181,10 @@ static json_t *table_json(const struct table_state *ts)
             "rows", (json_int_t)cr->rows, "done", cr->done));
     }
     return json_pack(
-        "{ss so so sI sb sb sb so sI s{so sI sI sI sb sI}}", "name",
+        "{ss so so sI sb sb sb sb so sI s{so sI sI sI sb sI}}", "name",
         ts->t->name, "key", key, "columns", columns_json(ts->t), "rows_total",
-        (json_int_t)ts->rows_total, "created", ts->created, "copy_done",
+        (json_int_t)ts->rows_total, "created", ts->created, "owned",
+        ts->owned, "copy_done",
         ts->copy_done, "indexes_done", ts->indexes_done, "ranges", ranges,
         "applied_seq", (json_int_t)ts->applied_seq, "verify", "frontier",
         tuple_or_null(&ts->verify_frontier), "rows",
@@ -319,6 +320,7 @@ static int table_from_json(struct table_state *ts, json_t *j,
         return BAD("checkpoint: table %s: \"ranges\" is not an array", name);
     ts->rows_total = json_integer_value(json_object_get(j, "rows_total"));
     ts->created = json_is_true(json_object_get(j, "created"));
+    ts->owned = json_is_true(json_object_get(j, "owned"));
     ts->copy_done = json_is_true(json_object_get(j, "copy_done"));
     ts->indexes_done = json_is_true(json_object_get(j, "indexes_done"));
     ts->applied_seq = json_integer_value(json_object_get(j, "applied_seq"));

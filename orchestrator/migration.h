@@ -50,6 +50,8 @@ struct table_state {
     struct table *t;            /* in m->schema */
     int64_t rows_total;         /* source rows when the copy started */
     int created;                /* target table exists */
+    int owned;                  /* ... because this migration created it:
+                                   on_abort "drop" drops only these */
     int copy_done;
     int indexes_done;
     int nranges;

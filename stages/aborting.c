@@ -30,8 +30,10 @@ static int abort_step(struct stage_ctx *ctx, struct co_err *err)
          (rc = ctx->tops->rcapture_remove(ctx->tgt, &m->schema, err)) < 0))
         return rc;
     if (ctx->rb->schema.on_abort == ON_ABORT_DROP) {
+        /* Only what this migration created: a table that was there before
+         * it belongs to someone else, even if it is empty. */
         for (int i = 0; i < m->ntables; i++) {
-            if (!m->tables[i].created)
+            if (!m->tables[i].owned)
                 continue;
             if ((rc = ctx->tops->drop_table(ctx->tgt, m->tables[i].t, err)) < 0)
                 return rc;
@@ -39,7 +41,8 @@ static int abort_step(struct stage_ctx *ctx, struct co_err *err)
     }
     log_info("aborted: the source is as it was before the run%s",
              ctx->rb->schema.on_abort == ON_ABORT_DROP
-                 ? "; target tables dropped" : "; target tables kept");
+                 ? "; the target tables it created dropped"
+                 : "; target tables kept");
     return STEP_DONE;
 }
 

@@ -236,8 +236,11 @@ static int prepare_target(struct stage_ctx *ctx, struct table_state *ts,
     if (!exists && (rc = ctx->tops->create_table(ctx->tgt, ctx->rb, ts->t,
                                                  err)) < 0)
         return rc;
+    /* A crash before the checkpoint leaves a table we made looking like
+     * one that was there: an abort then keeps it, the safe mistake. */
     pthread_mutex_lock(&ctx->m->mu);
     ts->created = 1;
+    ts->owned = !exists;
     pthread_mutex_unlock(&ctx->m->mu);
     return 0;
 }
