@@ -28,7 +28,9 @@ LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC  := $(wildcard tests/lib/*.c)
-TOOL_BIN  := $(TOOL_SRC:tests/lib/%.c=bin/%)
+# The live writer is a tool of several files: tests/lib/writer/*.c.
+WRITER_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/lib/writer/*.c))
+TOOL_BIN  := $(TOOL_SRC:tests/lib/%.c=bin/%) bin/writer
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
              -fno-sanitize-recover=undefined
@@ -48,6 +50,10 @@ bin/%: tests/lib/%.c $(LIB_OBJ)
 	@mkdir -p $(@D) $(BUILD)/tools
 	$(CC) $(CFLAGS) -MF $(BUILD)/tools/$*.d $(LDFLAGS) -o $@ \
 	    $(filter %.c %.o,$^) $(LDLIBS)
+
+bin/writer: $(WRITER_OBJ) $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -101,4 +107,7 @@ fuzz: check-deps
 clean:
 	rm -rf build build-asan build-fuzz bin
 
--include $(OBJ:.o=.d) $(UNIT_BIN:=.d) $(wildcard $(BUILD)/tools/*.d)
+# Only the dependency files of tools whose source is still there: a stale
+# one names a deleted source (tools/writer.d, tests/lib/writer.c) as needed.
+-include $(OBJ:.o=.d) $(UNIT_BIN:=.d) $(WRITER_OBJ:.o=.d) \
+         $(wildcard $(TOOL_SRC:tests/lib/%.c=$(BUILD)/tools/%.d))
