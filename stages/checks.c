@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "orchestrator/runbook.h"
+#include "sync/sbuf.h"
 #include "sync/verifier.h"
 
 #define MYSQL_NAME_MAX 64
@@ -111,39 +112,11 @@ static int check_key(const struct source_ops *sops, struct source *src,
     return 0;
 }
 
-/* SQLite reports defaults as SQL text; pragma_table_xinfo drops the outer
- * parentheses of DEFAULT (expr), so anything that is not a literal is an
- * expression. */
-static int is_expression_default(const char *d)
-{
-    size_t n;
-    char *end;
-
-    if (!d || !*d)
-        return 0;
-    n = strlen(d);
-    if (d[0] == '\'' && d[n - 1] == '\'')
-        return 0;
-    if (strcasecmp(d, "NULL") == 0 || strcasecmp(d, "TRUE") == 0 ||
-        strcasecmp(d, "FALSE") == 0)
-        return 0;
-    if ((d[0] == 'x' || d[0] == 'X') && d[1] == '\'')
-        return 0;
-    strtod(d, &end);
-    return *end != '\0';
-}
-
 static void check_columns(const struct runbook *rb, struct plan *p,
                           const struct table *t)
 {
     for (int c = 0; c < t->ncols; c++) {
         const struct column *col = &t->cols[c];
-        if (is_expression_default(col->dflt))
-            plan_add(p, SEV_WARNING, "default", t->name, col->name,
-                     "add an equivalent DEFAULT on MySQL if the application "
-                     "relies on it",
-                     "default %s is an expression; it is not carried over",
-                     col->dflt);
         if (col->coll && strcasecmp(col->coll, "BINARY") != 0 &&
             col->map.lt == LT_TEXT)
             plan_add(p, SEV_WARNING, "collation", t->name, col->name,
@@ -232,6 +205,27 @@ int checks_table(const struct runbook *rb, const struct source_ops *sops,
     return check_orphans(rb, sops, src, p, t, err);
 }
 
+/* Defaults the target cannot take over (after the type decisions: whether
+ * one carries depends on the target type). */
+static void check_defaults(const struct target_ops *tops, struct plan *p)
+{
+    for (int i = 0; i < p->schema.ntables; i++) {
+        const struct table *t = &p->schema.tables[i];
+        for (int c = 0; c < t->ncols; c++) {
+            struct sbuf sql;
+            const char *why;
+            sbuf_init(&sql);
+            if (tops->column_default(&t->cols[c], &sql, &why) < 0)
+                plan_add(p, SEV_WARNING, "default", t->name, t->cols[c].name,
+                         "add an equivalent DEFAULT on the target if the "
+                         "application relies on it",
+                         "default %s is not carried over to %s: %s",
+                         t->cols[c].dflt, t->cols[c].map.type, why);
+            sbuf_free(&sql);
+        }
+    }
+}
+
 static void check_target(const struct runbook *rb,
                          const struct target_ops *tops, struct target *tgt,
                          struct plan *p, struct co_err *err)
@@ -291,6 +285,7 @@ int checks_database(const struct runbook *rb, const struct source_ops *sops,
                  "would fail with SQLITE_BUSY instead of waiting",
                  rb->source.app_busy_timeout_ms,
                  rb->cutover.max_write_pause_ms);
+    check_defaults(tops, p);
     check_target(rb, tops, tgt, p, err);
     return 0;
 }

@@ -102,6 +102,7 @@ int tmy_rcapture_remove(struct target *, const struct schema *,
 int tmy_rlog_read(struct target *, const struct table *, int64_t, int64_t,
                     struct rlog_batch *, struct co_err *);
 void tmy_rlog_batch_free(struct rlog_batch *);
+int tmy_column_default(const struct column *, struct sbuf *, const char **);
 int tmy_server_role(struct target *, struct server_role *, struct co_err *);
 int tmy_replica_status(struct target *, struct replica_status *,
                        struct co_err *);

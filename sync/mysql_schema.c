@@ -57,57 +57,81 @@ int tmy_table_state(struct target *t, const struct table *tb, int *exists,
     return 0;
 }
 
-/* A literal SQLite default we can carry over, or NULL. */
-static int default_clause(const struct column *c, struct sbuf *b)
+static int is_number(const char *p, size_t n, int integer)
+{
+    size_t i = 0;
+    int digits = 0, dot = 0;
+
+    if (i < n && (p[i] == '-' || p[i] == '+'))
+        i++;
+    for (; i < n; i++) {
+        if (isdigit((unsigned char)p[i]))
+            digits++;
+        else if (p[i] == '.' && !dot && !integer)
+            dot = 1;
+        else
+            return 0;
+    }
+    return digits > 0;
+}
+
+/* SQLite keeps a column's DEFAULT as SQL text. A literal carries over,
+ * adapted: a quoted number on a numeric column loses its quotes (Laravel
+ * writes DEFAULT '0' for booleans), a backslash is escaped (MySQL reads it
+ * as an escape), TEXT and BLOB get the parenthesized form MariaDB 10.2+ and
+ * MySQL 8.0.13+ accept there. An expression does not. */
+int tmy_column_default(const struct column *c, struct sbuf *out,
+                       const char **why)
 {
     const char *d = c->dflt;
-    const char *type = c->map.type;
+    int numeric = c->map.lt == LT_INT || c->map.lt == LT_BOOL ||
+                  c->map.lt == LT_DOUBLE || c->map.lt == LT_DECIMAL;
+    int lob = strcasestr(c->map.type, "TEXT") || strcasestr(c->map.type, "BLOB");
     size_t n;
 
+    *why = NULL;
     if (!d || c->map.autoinc)
         return 0;
-    if (strcasecmp(d, "NULL") == 0) {
-        if (!c->notnull)
-            sbuf_adds(b, " DEFAULT NULL");
-        return 0;
-    }
-    /* TEXT/BLOB defaults are not portable to Oracle MySQL. */
-    if (strcasestr(type, "TEXT") || strcasestr(type, "BLOB"))
-        return 0;
-    if (strcasecmp(d, "TRUE") == 0 || strcasecmp(d, "FALSE") == 0) {
-        sbuf_adds(b, strcasecmp(d, "TRUE") == 0 ? " DEFAULT 1" : " DEFAULT 0");
-        return 0;
-    }
     n = strlen(d);
-    if (n >= 2 && d[0] == '\'' && d[n - 1] == '\'' &&
-        c->map.lt != LT_INT && c->map.lt != LT_BOOL &&
-        c->map.lt != LT_DOUBLE && c->map.lt != LT_DECIMAL) {
-        /* SQLite and MySQL both double the quote inside; MySQL also treats
-         * backslash as an escape, so those defaults are skipped. */
-        if (strchr(d, '\\'))
-            return 0;
-        sbuf_adds(b, " DEFAULT ");
-        sbuf_add(b, d, n);
-        return 0;
+    if (strcasecmp(d, "NULL") == 0)
+        return c->notnull ? 0 : (sbuf_adds(out, "NULL"), 1);
+    if (strcasecmp(d, "TRUE") == 0 || strcasecmp(d, "FALSE") == 0) {
+        sbuf_adds(out, strcasecmp(d, "TRUE") == 0 ? "1" : "0");
+        return 1;
     }
-    if (c->map.lt == LT_INT || c->map.lt == LT_BOOL || c->map.lt == LT_DOUBLE ||
-        c->map.lt == LT_DECIMAL) {
-        const char *p = d + (*d == '-' || *d == '+');
-        int digits = 0, dot = 0;
-        for (; *p; p++) {
-            if (isdigit((unsigned char)*p))
-                digits++;
-            else if (*p == '.' && !dot)
-                dot = 1;
-            else
-                return 0;
+    if (numeric) {
+        int quoted = n >= 2 && d[0] == '\'' && d[n - 1] == '\'';
+        const char *p = quoted ? d + 1 : d;
+        size_t len = quoted ? n - 2 : n;
+        if (!is_number(p, len, c->map.lt == LT_INT || c->map.lt == LT_BOOL)) {
+            *why = "it is not a number of the column's type";
+            return -1;
         }
-        if (digits && (!dot || c->map.lt != LT_INT)) {
-            sbuf_adds(b, " DEFAULT ");
-            sbuf_adds(b, d);
-        }
+        sbuf_add(out, p, len);
+        return 1;
     }
-    return 0;
+    if (n >= 2 && (d[0] == '\'' || ((d[0] == 'x' || d[0] == 'X') &&
+                                    d[1] == '\'')) && d[n - 1] == '\'') {
+        if (lob)
+            sbuf_addc(out, '(');
+        for (size_t i = 0; i < n; i++) {
+            if (d[i] == '\\')
+                sbuf_addc(out, '\\');
+            sbuf_addc(out, d[i]);
+        }
+        if (lob)
+            sbuf_addc(out, ')');
+        return 1;
+    }
+    if (is_number(d, n, 0)) {
+        if (lob)
+            sbuf_addf(out, "('%s')", d);
+        else
+            sbuf_addf(out, "'%s'", d);
+        return 1;
+    }
+    *why = "it is an expression";
+    return -1;
 }
 
 static void column_def(struct target *t, const struct runbook *rb,
@@ -122,7 +146,12 @@ static void column_def(struct target *t, const struct runbook *rb,
     sbuf_adds(b, c->notnull || c->pk ? " NOT NULL" : " NULL");
     if (c->map.autoinc)
         sbuf_adds(b, " AUTO_INCREMENT");
-    default_clause(c, b);
+    struct sbuf dflt;
+    const char *why;
+    sbuf_init(&dflt);
+    if (tmy_column_default(c, &dflt, &why) == 1)
+        sbuf_addf(b, " DEFAULT %s", sbuf_str(&dflt));
+    sbuf_free(&dflt);
 }
 
 int tmy_create_table(struct target *t, const struct runbook *rb,

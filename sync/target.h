@@ -21,6 +21,7 @@
 
 struct runbook;
 struct rb_conn;
+struct sbuf;
 struct target;
 struct target_cursor;
 
@@ -134,6 +135,12 @@ struct target_ops {
                          struct co_err *err);
     int (*fence_remove)(struct target *t, const struct schema *sc,
                         struct co_err *err);
+
+    /* The DEFAULT the target column gets from the source's (SQL text into
+     * `out`): 1, 0 when there is none, -1 when it cannot be carried over
+     * (*why says why; pre-validation warns). */
+    int (*column_default)(const struct column *c, struct sbuf *out,
+                          const char **why);
 
     /* Pre-validation: load (value columns..., key text) rows into a
      * temporary table with `cols`' types under the runbook's collation and

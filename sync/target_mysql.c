@@ -730,6 +730,7 @@ const struct target_ops target_mysql_ops = {
     .fence_install = tmy_fence_install,
     .fence_remove = tmy_fence_remove,
     .find_collisions = tmy_find_collisions,
+    .column_default = tmy_column_default,
     .probe = tmy_probe,
     .status_number = tmy_status_number,
     .query_number = tmy_query_number,

@@ -1,5 +1,5 @@
 #!/bin/bash
-# 05-writer-selftest.sh — the live writer (tests/lib/writer.c) proves itself
+# 05-writer-selftest.sh — the live writer (tests/lib/writer/) proves itself
 # before it is trusted to prove cutover. Without cutover, by hand:
 #   1. SQLite alone, the write lock held for 700 ms meanwhile: busy errors,
 #      a stall as long as the lock, and `check` finds every recorded row.

@@ -94,7 +94,9 @@ static void pace(struct writer *w, double rate, double duration_s)
     for (long long i = 0; !stop_requested && !w->gave_up; i++) {
         double due = start + (double)i * 1000 / rate;
 
-        if (duration_s > 0 && due >= end)
+        /* Wall time bounds the run too: a writer slower than its rate
+         * (the backlog above) still stops when the duration is up. */
+        if (duration_s > 0 && (due >= end || now_ms() >= end))
             break;
         while (!stop_requested && now_ms() < due)
             sleep_until_ms(due);
