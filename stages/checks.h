@@ -23,6 +23,10 @@ int checks_database(const struct runbook *rb, const struct source_ops *sops,
                     struct source *src, const struct target_ops *tops,
                     struct target *tgt, struct plan *p, struct co_err *err);
 
+/* Runbook entries naming a table or column that is not migrated (a typo
+ * in schema.overrides, tables.keys or tables.include) are blocking. */
+void checks_runbook_names(const struct runbook *rb, struct plan *p);
+
 /* target.replicas: reachable, replicating from the primary, read-only;
  * the primary logging GTIDs. */
 int checks_replicas(const struct runbook *rb, const struct target_ops *tops,

@@ -149,6 +149,7 @@ int pre_validate_analyze(const struct runbook *rb,
         if ((rc = analyze_table(rb, sops, src, tops, tgt, p, t, err)) < 0)
             return rc;
     }
+    checks_runbook_names(rb, p);
     if ((rc = checks_database(rb, sops, src, tops, tgt, p, err)) < 0 ||
         (rc = checks_replicas(rb, tops, tgt, p, err)) < 0)
         return rc;

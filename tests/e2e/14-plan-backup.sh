@@ -2,7 +2,9 @@
 # `cutover plan` exit codes and report; `run` refuses on blocking findings
 # (exit 3) and resumes once the runbook resolves them; the online backup
 # taken before anything changes is AES-256-GCM encrypted when asked,
-# restores to the same rows, and fails cleanly with a wrong key.
+# restores to the same rows, and fails cleanly with a wrong key. Runbook
+# entries naming tables or columns that are not there (typos) are blocking
+# findings that name the entry.
 # timeout: 200
 . "$(dirname "$0")/../lib/common.sh"
 
@@ -62,4 +64,21 @@ assert_contains "$OUT" "wrong key" "wrong key message"
     || fail "a wrong key left a file behind"
 assert_exit 1 "$CUTOVER" restore-backup "$T/runbook.json" "$T/restored.sqlite3"
 assert_contains "$OUT" "already exists" "restore refuses to overwrite"
+
+# typos in the runbook: each entry that names nothing is named
+rm -rf "$STATE"
+runbook "$T/typos.json" "{'state_dir': 'state-typos',
+  'tables': {'include': ['shop_*', 'auth_user', 'django_session', 'auth_usr'],
+             'keys': {'shop_ordr': 'rowid',
+                      'django_session': ['session_key', 'nosuch']}},
+  'schema': {'overrides': {'shop_product.prcie': 'DECIMAL(12,2)',
+                           'nosuch.x': 'INT'}}}"
+assert_exit 3 "$CUTOVER" plan "$T/typos.json"
+for what in 'schema.overrides names column shop_product.prcie' \
+            'schema.overrides names table nosuch' \
+            'tables.keys names table shop_ordr' \
+            'tables.keys names column django_session.nosuch' \
+            'tables.include entry "auth_usr" matches no table'; do
+    assert_contains "$OUT" "$what" "typo finding"
+done
 echo ok
