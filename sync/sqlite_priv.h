@@ -1,7 +1,7 @@
 /*
  * sqlite_priv.h — internals shared by the SQLite source driver's files
- * (source_sqlite.c: schema and reads; capture_sqlite.c: change capture,
- * fence and rollback writes). Nothing outside sync/ includes this.
+ * (source_sqlite.c: connection and reads; schema_sqlite.c: the schema;
+ * capture_sqlite.c: change capture, fence and rollback writes). Nothing outside sync/ includes this.
  */
 #ifndef CO_SQLITE_PRIV_H
 #define CO_SQLITE_PRIV_H
@@ -56,6 +56,12 @@ void sq_column_value(sqlite3_stmt *st, int i, struct value *v);
 sqlite3_stmt *sq_cached(struct source *s, const struct table *t, int kind,
                         void (*build)(struct sbuf *, const struct table *),
                         struct co_err *err);
+
+/* schema_sqlite.c */
+int sqlite_read_schema(struct source *s, const struct runbook *rb,
+                       struct schema *out, struct co_err *err);
+int sqlite_schema_version(struct source *s, int64_t *out,
+                          struct co_err *err);
 
 /* SQL fragments. */
 void sq_select_list(struct sbuf *b, const struct table *t);
