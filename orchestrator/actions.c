@@ -27,6 +27,14 @@ void action_env_add(struct action_env *e, const char *name, const char *value)
     e->vars[e->n] = NULL;
 }
 
+void action_env_free(struct action_env *e)
+{
+    for (int i = 0; i < e->n; i++)
+        free((void *)e->vars[i]);
+    e->n = 0;
+    e->vars[0] = NULL;
+}
+
 static char **build_env(const struct action_env *extra)
 {
     int n = 0, k = 0;

@@ -18,6 +18,7 @@ struct action_env {
 };
 
 void action_env_add(struct action_env *e, const char *name, const char *value);
+void action_env_free(struct action_env *e);
 
 /* Run one action to completion. `what` names it in messages
  * ("cutover.switch[0]"). Returns 0 or CO_EACTION / CO_ETIMEOUT. */

@@ -2,6 +2,7 @@
 #include "orchestrator/watch_view.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,23 @@ void event_line(json_t *ev, char *buf, size_t cap)
     else if (strcmp(type, "log") == 0)
         snprintf(buf, cap, "%s log       %s: %s", when, s_(ev, "level"),
                  s_(ev, "message"));
+    else if (strcmp(type, "check") == 0 && json_is_true(json_object_get(ev, "ok")))
+        snprintf(buf, cap, "%s check     %s ok (%.0f ms)", when, s_(ev, "name"),
+                 n_(ev, "ms"));
+    else if (strcmp(type, "check") == 0)
+        snprintf(buf, cap, "%s check     %s FAILED (%.0f in a row): %s", when,
+                 s_(ev, "name"), n_(ev, "failures"), s_(ev, "error"));
+    else if (strcmp(type, "alert") == 0)
+        snprintf(buf, cap, "%s alert     %s%s%s", when, s_(ev, "name"),
+                 s_(ev, "severity")[0] ? " " : "", s_(ev, "severity"));
+    else if (final_type(type))
+        snprintf(buf, cap, "%s %-9s %.0f tables, %.0f rows copied in %.1f s%s"
+                 "%s%s", when, type, n_(ev, "tables"), n_(ev, "rows_copied"),
+                 n_(ev, "elapsed_s"),
+                 json_object_get(ev, "write_pause_ms") ? ", switched" : "",
+                 s_(ev, "error")[0] ? ": " : "", s_(ev, "error"));
+    else if (strcmp(type, "dropped") == 0)
+        snprintf(buf, cap, "%s dropped   %s", when, s_(ev, "reason"));
     else if (strcmp(type, "replica") == 0) {
         replicas_line(ev, more, sizeof more);
         snprintf(buf, cap, "%s replica   %s", when, more);
@@ -253,13 +271,30 @@ static void draw(struct view *v)
     fflush(stdout);
 }
 
+/* Ctrl-C or a kill while the view runs: show the cursor again (the view
+ * hid it) before going; only async-signal-safe calls here. */
+static void restore_terminal(int sig)
+{
+    static const char show[] = "\033[?25h\n";
+    ssize_t rc = write(STDOUT_FILENO, show, sizeof show - 1);
+
+    (void)rc;
+    _exit(128 + sig);
+}
+
 int watch_view_run(struct client_conn *c, json_t *hello)
 {
     struct view v = {0};
     struct co_err err = {0};
+    struct sigaction sa = {.sa_handler = restore_terminal};
     json_t *ev;
 
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     v.status = json_deep_copy(json_object_get(hello, "status"));
+    fflush(stdout);
     printf("\033[?25l");
     draw(&v);
     for (;;) {

@@ -351,26 +351,6 @@ fail:
     return rc;
 }
 
-static void switch_env(struct stage_ctx *ctx, struct action_env *env,
-                       const char *direction)
-{
-    action_env_add(env, "CUTOVER_NAME", ctx->rb->name);
-    action_env_add(env, "CUTOVER_RUNBOOK", ctx->rb->path ? ctx->rb->path : "");
-    action_env_add(env, "CUTOVER_STATE_DIR", ctx->rb->state_dir);
-    action_env_add(env, "CUTOVER_DIRECTION", direction);
-    action_env_add(env, "CUTOVER_TARGET_DATABASE", ctx->rb->target.database);
-    if (ctx->rb->target.socket)
-        action_env_add(env, "CUTOVER_TARGET_SOCKET", ctx->rb->target.socket);
-    if (ctx->rb->target.host)
-        action_env_add(env, "CUTOVER_TARGET_HOST", ctx->rb->target.host);
-}
-
-static void env_free(struct action_env *env)
-{
-    for (int i = 0; i < env->n; i++)
-        free((void *)env->vars[i]);
-}
-
 static int set_counters(struct stage_ctx *ctx, struct co_err *err)
 {
     struct migration *m = ctx->m;
@@ -397,13 +377,13 @@ static int do_switch(struct stage_ctx *ctx, struct co_err *err)
 
     if ((rc = set_counters(ctx, err)) < 0)
         return rc;
-    switch_env(ctx, &env, "to_target");
+    stage_switch_env(ctx, &env, "to_target");
     for (int i = m->cut.switch_done; i < ctx->rb->cutover.nswitch; i++) {
         snprintf(what, sizeof what, "cutover.switch[%d]", i);
         fault_point("cutover", "switch");
         if ((rc = action_run(&ctx->rb->cutover.switch_actions[i], what, &env,
                              err)) < 0) {
-            env_free(&env);
+            action_env_free(&env);
             log_error("%s; switching back", co_err_text(err));
             return set_step(ctx, CUT_UNSWITCH, err);
         }
@@ -411,11 +391,11 @@ static int do_switch(struct stage_ctx *ctx, struct co_err *err)
         m->cut.switch_done = i + 1;
         pthread_mutex_unlock(&m->mu);
         if ((rc = migration_save(m, err)) < 0) {
-            env_free(&env);
+            action_env_free(&env);
             return rc;
         }
     }
-    env_free(&env);
+    action_env_free(&env);
     double ms = pause_ms(c);
     pthread_mutex_lock(&m->mu);
     m->cut.last_pause_ms = ms;
@@ -440,21 +420,21 @@ static int do_unswitch(struct stage_ctx *ctx, struct co_err *err)
     char what[64];
     int rc;
 
-    switch_env(ctx, &env, "to_source");
+    stage_switch_env(ctx, &env, "to_source");
     for (int i = m->cut.switch_done - 1; i >= 0; i--) {
         if (i >= ctx->rb->cutover.nswitch_back)
             continue;
         snprintf(what, sizeof what, "cutover.switch_back[%d]", i);
         if ((rc = action_run(&ctx->rb->cutover.switch_back[i], what, &env,
                              err)) < 0) {
-            env_free(&env);
+            action_env_free(&env);
             return co_err_prefix(err, "a switch action failed and undoing it "
                                  "failed too; traffic may be split: the "
                                  "source is fenced, the target is open. Fix "
                                  "the switch and run `cutover resume`");
         }
     }
-    env_free(&env);
+    action_env_free(&env);
     if ((rc = reverse_traffic(ctx, 1, err)) < 0)
         return rc;
     if ((rc = ctx->tops->fence_remove(ctx->tgt, &m->schema, err)) < 0 ||

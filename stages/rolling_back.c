@@ -35,17 +35,14 @@ static int rollback_step(struct stage_ctx *ctx, struct co_err *err)
     if (fenced && (rc = reverse_traffic(ctx, 0, err)) < 0)
         return rc;
     fault_point("rollback", "switch_back");
-    action_env_add(&env, "CUTOVER_NAME", ctx->rb->name);
-    action_env_add(&env, "CUTOVER_STATE_DIR", ctx->rb->state_dir);
-    action_env_add(&env, "CUTOVER_DIRECTION", "to_source");
+    stage_switch_env(ctx, &env, "to_source");
     for (int i = 0; i < ctx->rb->cutover.nswitch_back; i++) {
         snprintf(what, sizeof what, "cutover.switch_back[%d]", i);
         if ((rc = action_run(&ctx->rb->cutover.switch_back[i], what, &env,
                              err)) < 0)
             break;
     }
-    for (int i = 0; i < env.n; i++)
-        free((void *)env.vars[i]);
+    action_env_free(&env);
     if (rc < 0)
         return rc;
     if ((rc = ctx->tops->rcapture_remove(ctx->tgt, &m->schema, err)) < 0 ||

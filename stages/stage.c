@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "orchestrator/actions.h"
 #include "orchestrator/log.h"
 #include "sync/applier.h"
 
@@ -106,4 +107,20 @@ int stage_applier_running(struct stage_ctx *ctx, struct co_err *err)
     if ((rc = applier_failed(ctx->applier, err)) < 0)
         return rc;
     return 0;
+}
+
+void stage_switch_env(const struct stage_ctx *ctx, struct action_env *env,
+                      const char *direction)
+{
+    const struct runbook *rb = ctx->rb;
+
+    action_env_add(env, "CUTOVER_NAME", rb->name);
+    action_env_add(env, "CUTOVER_RUNBOOK", rb->path ? rb->path : "");
+    action_env_add(env, "CUTOVER_STATE_DIR", rb->state_dir);
+    action_env_add(env, "CUTOVER_DIRECTION", direction);
+    action_env_add(env, "CUTOVER_TARGET_DATABASE", rb->target.database);
+    if (rb->target.socket)
+        action_env_add(env, "CUTOVER_TARGET_SOCKET", rb->target.socket);
+    if (rb->target.host)
+        action_env_add(env, "CUTOVER_TARGET_HOST", rb->target.host);
 }

@@ -62,6 +62,14 @@ struct stage {
 /* The stage that does the work of state s, or NULL (new, paused, final). */
 const struct stage *stage_for(enum fsm_state s);
 
+struct action_env;
+
+/* The environment switch and switch_back actions run with: CUTOVER_NAME,
+ * _RUNBOOK, _STATE_DIR, _DIRECTION ("to_target"/"to_source") and
+ * _TARGET_DATABASE/_SOCKET/_HOST. Free with action_env_free. */
+void stage_switch_env(const struct stage_ctx *ctx, struct action_env *env,
+                      const char *direction);
+
 /* Open ctx->src / ctx->tgt if not open (shared helper for enter). */
 int stage_connect(struct stage_ctx *ctx, struct co_err *err);
 

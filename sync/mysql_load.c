@@ -304,15 +304,22 @@ static int load_insert(struct target *t, const struct table *tb,
 }
 
 int tmy_load(struct target *t, const struct table *tb, row_pull_fn pull,
-               void *arg, int allow_load_data, struct load_result *res,
-               struct co_err *err)
+             void *arg, int how, struct load_result *res,
+             struct co_err *err)
 {
-    int rc;
+    int rc, use_load_data;
 
     memset(res, 0, sizeof *res);
+    use_load_data = how != LOAD_NEVER && server_allows_local_infile(t);
+    if (how == LOAD_REQUIRED && !use_load_data)
+        return co_errf(err, CO_ETARGET, "target %s: copy.method is "
+                       "\"load_data\" but the server refuses LOAD DATA LOCAL "
+                       "INFILE (local_infile is OFF): turn it on, or set "
+                       "copy.method to \"auto\" to copy with INSERT",
+                       t->label);
     if (mysql_query(t->my, "START TRANSACTION") != 0)
         return my_error(t, err, "starting a transaction");
-    if (allow_load_data && server_allows_local_infile(t))
+    if (use_load_data)
         rc = load_data(t, tb, pull, arg, res, err);
     else
         rc = load_insert(t, tb, pull, arg, res, err);

@@ -87,7 +87,7 @@ int tmy_create_foreign_keys(struct target *, const struct schema *,
                               const struct table *, struct co_err *);
 int tmy_drop_table(struct target *, const struct table *, struct co_err *);
 int tmy_load(struct target *, const struct table *, row_pull_fn, void *,
-               int, struct load_result *, struct co_err *);
+             int, struct load_result *, struct co_err *);
 int tmy_begin(struct target *, struct co_err *);
 int tmy_put_row(struct target *, const struct table *, const struct value *,
                   struct co_err *);

@@ -31,6 +31,8 @@ struct target_cursor;
 typedef int (*row_pull_fn)(void *arg, const struct value **row,
                            struct co_err *err);
 
+enum { LOAD_NEVER, LOAD_IF_ALLOWED, LOAD_REQUIRED };
+
 struct load_result {
     int64_t rows;
     int64_t bytes;
@@ -86,10 +88,12 @@ struct target_ops {
     int (*drop_table)(struct target *t, const struct table *tb,
                       struct co_err *err);
 
-    /* Stream rows into the table in one transaction (LOAD DATA LOCAL with
-     * REPLACE when the server allows it, multi-row REPLACE otherwise). */
+    /* Stream rows into the table in one transaction: LOAD DATA LOCAL with
+     * REPLACE, or multi-row REPLACE. `load_data`: LOAD_NEVER,
+     * LOAD_IF_ALLOWED (when the server allows it), LOAD_REQUIRED (an error
+     * when it does not). */
     int (*load)(struct target *t, const struct table *tb, row_pull_fn pull,
-                void *arg, int allow_load_data, struct load_result *res,
+                void *arg, int load_data, struct load_result *res,
                 struct co_err *err);
 
     /* Batched writes in one transaction: begin, put/delete ..., commit. */

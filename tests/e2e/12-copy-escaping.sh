@@ -49,4 +49,14 @@ b=$(sql via_insert -e "SET SESSION group_concat_max_len = 1073741824; SELECT MD5
 [ -n "$a" ] && [ "$a" = "$b" ] || fail "LOAD DATA and INSERT paths differ"
 c=$(sql via_insert -e "SELECT HEX(s) FROM bad WHERE id = 1")
 assert_eq FF00FE5C09 "$c" "invalid UTF-8 kept byte-exact"
+# copy.method "load_data" means it: a server that refuses LOAD DATA LOCAL
+# is an error, not a silent fallback to INSERT
+sql -e "SET GLOBAL local_infile = 0"
+rm -rf "$STATE"
+runbook "$T/runbook.json" "{'target': {'database': 'via_strict'},
+    'copy': {'method': 'load_data'}, 'schema': {'invalid_utf8': 'as_blob'}}"
+assert_exit 1 "$CUTOVER" run "$T/runbook.json"
+assert_contains "$OUT" "refuses LOAD DATA LOCAL INFILE (local_infile is OFF)" \
+    "load_data required"
+sql -e "SET GLOBAL local_infile = 1"
 echo ok

@@ -10,6 +10,14 @@ start_db
 shop_db "$T/shop.sqlite3" 30000
 runbook "$T/runbook.json" "{'cutover': {$SWITCH_JSON},
   'post_validate': {'watch_s': 120, 'interval_s': 0.5}}"
+# the switch_back action also records the environment it ran with
+$PY - "$T/runbook.json" <<'PYEOF'
+import json, sys
+rb = json.load(open(sys.argv[1]))
+rb["cutover"]["switch_back"].append(
+    {"exec": ["sh", "-c", "env | grep ^CUTOVER_ | sort > $CUTOVER_STATE_DIR/../switch_back.env"]})
+json.dump(rb, open(sys.argv[1], "w"), indent=1)
+PYEOF
 writer_start 300
 sleep 1
 "$CUTOVER" run "$T/runbook.json" >"$T/run.out" 2>"$T/run.err" &
@@ -31,6 +39,12 @@ writer_stop
 [ "$(echo "$WRITER_SUMMARY" | json_get 'd["backend"]')" = sqlite ] \
     || fail "the writer is not back on SQLite: $WRITER_SUMMARY"
 writer_check --sqlite "$T/shop.sqlite3"
+for var in CUTOVER_NAME=test CUTOVER_DIRECTION=to_source \
+           CUTOVER_TARGET_DATABASE=shop CUTOVER_TARGET_SOCKET=$SOCK \
+           CUTOVER_RUNBOOK=; do
+    grep -q "^$var" "$T/switch_back.env" \
+        || fail "switch_back ran without $var: $(cat "$T/switch_back.env")"
+done
 # nothing of ours is left in the application's database
 left=$(sqlite3 "$T/shop.sqlite3" "SELECT count(*) FROM sqlite_master WHERE name LIKE '\_cutover\_%' ESCAPE '\'")
 assert_eq 0 "$left" "cutover objects left in SQLite"

@@ -8,8 +8,10 @@
 #  - A terminal view attached during pre_validate (the source is held
 #    locked so the watcher attaches before the table list is known) shows
 #    advancing bars too once the copy runs.
+#  - Ctrl-C in the view shows the cursor again.
 #  - `watch ... | cat` (line mode) prints the stage lines and progress
-#    lines and ends when the migration completes.
+#    lines, no event line without details, and ends when the migration
+#    completes.
 # timeout: 120
 . "$(dirname "$0")/../lib/common.sh"
 
@@ -152,6 +154,13 @@ for i in $(seq 1 50); do
 done
 bars late | awk '{print "after resize:", $0}'
 [ -n "$ok" ] || soft_fail "after resizing to 100 columns the bars are not 42 wide (got '$w', $long lines over 100)"
+# Ctrl-C leaves the terminal as it was: the cursor the view hid is shown
+watch_session intr
+wait_for 20 sh -c "tmux -S '$TS' capture-pane -p -t intr | grep -q '^cutover test'"
+assert_eq 0 "$(tm display -p -t intr '#{cursor_flag}')" "cursor hidden by the view"
+tm send-keys -t intr C-c
+wait_for 10 sh -c "tmux -S '$TS' capture-pane -p -t intr | grep -q 'watch exited 130'"
+assert_eq 1 "$(tm display -p -t intr '#{cursor_flag}')" "cursor shown after Ctrl-C"
 assert_exit 0 "$CUTOVER" ctl "$T/runbook.json" cutover
 
 # the migration completes; every watcher ends on its own
@@ -178,6 +187,9 @@ grep -q '^[0-9:.]* sync      lag' "$T/lines.out" || fail "no sync line in line m
 bad=$(grep '^[0-9:.]* cutover   ' "$T/lines.out" |
     grep -Ev '^[0-9:.]* cutover   [a-z_]+(, write pause [0-9]+ ms)?$' || true)
 [ -z "$bad" ] || soft_fail "malformed cutover lines in line mode: $bad"
+# every event line says something after its type
+empty=$(grep -E '^[0-9:.]+ [a-z_]+ *$' "$T/lines.out" || true)
+[ -z "$empty" ] || soft_fail "event lines with nothing after the type: $empty"
 # it ends because the migration completed (the final `completed` event,
 # DESIGN §7), not because the connection dropped
 last=$(tail -1 "$T/lines.out")
