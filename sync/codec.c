@@ -42,6 +42,51 @@ static char *scratch_take(struct scratch *s, size_t n)
 
 /* ---- numbers ------------------------------------------------------------ */
 
+/* Decimal digits of v (v >= 0) into out, zero-padded to at least `width`;
+ * returns the count. snprintf costs more than the rest of verify's work
+ * per value, and datetimes and decimals are formatted for every row. */
+static size_t put_digits(char *out, uint64_t v, int width)
+{
+    char tmp[24];
+    size_t n = 0;
+
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while ((int)n < width)
+        tmp[n++] = '0';
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    return n;
+}
+
+/* "YYYY-MM-DD" or "YYYY-MM-DD HH:MM:SS.ffffff" (frac: 6 digits) into out
+ * (at least 27 bytes). */
+static void put_datetime(char *out, int y, int mo, int d, int h, int mi,
+                         int sec, const char *frac, int with_time)
+{
+    char *p = out;
+
+    p += put_digits(p, (uint64_t)y, 4);
+    *p++ = '-';
+    p += put_digits(p, (uint64_t)mo, 2);
+    *p++ = '-';
+    p += put_digits(p, (uint64_t)d, 2);
+    if (with_time) {
+        *p++ = ' ';
+        p += put_digits(p, (uint64_t)h, 2);
+        *p++ = ':';
+        p += put_digits(p, (uint64_t)mi, 2);
+        *p++ = ':';
+        p += put_digits(p, (uint64_t)sec, 2);
+        *p++ = '.';
+        memcpy(p, frac, 6);
+        p += 6;
+    }
+    *p = '\0';
+}
+
 void codec_format_double(double d, char *out, size_t cap)
 {
     /* %.15g is shortest for almost every value (it drops trailing zeros);
@@ -240,7 +285,11 @@ int codec_decimal(const struct value *v, int precision, int scale, char *out,
 
     switch (v->type) {
     case V_INT:
-        snprintf(buf, sizeof buf, "%" PRId64, v->i);
+        if (v->i < 0)
+            buf[0] = '-';
+        buf[(v->i < 0) + put_digits(buf + (v->i < 0),
+                                    v->i < 0 ? 0 - (uint64_t)v->i
+                                             : (uint64_t)v->i, 1)] = '\0';
         return decimal_text(buf, strlen(buf), precision, scale, out, cap);
     case V_REAL:
         if (!isfinite(v->r))
@@ -250,8 +299,7 @@ int codec_decimal(const struct value *v, int precision, int scale, char *out,
              * exactly when dividing back reproduces the same double. */
             double m = nearbyint(v->r * pow10_tab[scale]);
             if (m / pow10_tab[scale] == v->r) {
-                snprintf(buf, sizeof buf, "%.0f", fabs(m));
-                size_t nd = strlen(buf);
+                size_t nd = put_digits(buf, (uint64_t)fabs(m), 1);
                 return decimal_emit(signbit(v->r) && m != 0, buf, nd,
                                     (size_t)scale, precision, scale, out,
                                     cap);
@@ -341,17 +389,17 @@ int codec_parse_datetime(const unsigned char *p, size_t n, enum ltype lt,
     }
     if (i != n)
         return -1;
+    if (cap < 27)
+        return -1;
     if (lt == LT_DATE) {
         if (h || mi || s || fdig)
             return -1;
-        snprintf(out, cap, "%04d-%02d-%02d", y, mo, d);
+        put_datetime(out, y, mo, d, 0, 0, 0, NULL, 0);
         return 0;
     }
     for (int k = fdig; k < 6; k++)
         frac[k] = '0';
-    frac[6] = '\0';
-    snprintf(out, cap, "%04d-%02d-%02d %02d:%02d:%02d.%s", y, mo, d, h, mi, s,
-             frac);
+    put_datetime(out, y, mo, d, h, mi, s, frac, 1);
     return fdig;
 }
 

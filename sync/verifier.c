@@ -48,12 +48,6 @@ void verifier_init(struct verifier *v, struct migration *m,
     v->report_name = "verify.json";
 }
 
-void verifier_free(struct verifier *v)
-{
-    json_decref(v->report);
-    v->report = NULL;
-}
-
 int verifier_int_ordered(const struct table *t)
 {
     for (int k = 0; k < t->nkey; k++) {
@@ -69,6 +63,10 @@ static void side_reset(struct side *s, int ncols)
     for (int i = 0; i < s->n; i++)
         tuple_free(&s->keys[i]);
     s->n = 0;
+    /* coff is sized for ncols: another table with more columns needs the
+     * arrays grown again from the start. */
+    if (ncols > s->ncols)
+        s->cap = 0;
     s->ncols = ncols;
     scratch_reset(&s->canon);
 }
@@ -80,6 +78,34 @@ static void side_free(struct side *s)
     free(s->present);
     free(s->coff);
     scratch_free(&s->canon);
+}
+
+/* The two sides of a chunk live as long as the verifier: their buffers
+ * (megabytes per chunk) are reused instead of being mapped and unmapped
+ * for every chunk. */
+struct sides {
+    struct side src, tgt;
+};
+
+static struct sides *sides_of(struct verifier *v)
+{
+    if (!v->sides)
+        v->sides = calloc(1, sizeof(struct sides));
+    return v->sides;
+}
+
+void verifier_free(struct verifier *v)
+{
+    struct sides *sd = v->sides;
+
+    json_decref(v->report);
+    v->report = NULL;
+    if (sd) {
+        side_free(&sd->src);
+        side_free(&sd->tgt);
+        free(sd);
+        v->sides = NULL;
+    }
 }
 
 static int side_grow(struct side *s)
@@ -582,7 +608,8 @@ int verifier_chunk(struct verifier *v, struct table_state *ts, int *done,
                    struct co_err *err)
 {
     const struct table *t = ts->t;
-    struct side s = {0}, g = {0};
+    struct sides *sd = sides_of(v);
+    struct side *s = &sd->src, *g = &sd->tgt;
     struct tuple after = {0};
     struct tuple *cand = NULL;
     enum diff *kind = NULL;
@@ -592,6 +619,8 @@ int verifier_chunk(struct verifier *v, struct table_state *ts, int *done,
     json_t *r = table_report(v, t);
 
     *done = 0;
+    if (!sd)
+        return co_errf(err, CO_ENOMEM, "out of memory");
     if (v->mode == VERIFY_COUNT) {
         if ((rc = verify_counts(v, ts, err)) < 0)
             return rc;
@@ -605,24 +634,24 @@ int verifier_chunk(struct verifier *v, struct table_state *ts, int *done,
     tuple_copy(&after, &ts->verify_frontier);
     chunk = ts->verify_chunks;
     pthread_mutex_unlock(&v->m->mu);
-    rc = read_source_chunk(v, ts, &after, &s, err);
+    rc = read_source_chunk(v, ts, &after, s, err);
     if (rc == 0 && sampled(v, chunk)) {
         if (ordered)
             rc = read_target_range(v, ts, &after,
-                                   s.n == v->chunk_rows ? &s.keys[s.n - 1]
-                                                        : NULL, &g, err);
+                                   s->n == v->chunk_rows ? &s->keys[s->n - 1]
+                                                        : NULL, g, err);
         else
-            rc = read_target_keys(v, ts, &s, &g, err);
+            rc = read_target_keys(v, ts, s, g, err);
         if (rc == 0) {
-            side_hash(&s);
-            side_hash(&g);
-            if (s.n != g.n || memcmp(s.sha, g.sha, 32) != 0)
-                narrow(t, &s, &g, ordered, &cand, &kind, &ncand);
+            side_hash(s);
+            side_hash(g);
+            if (s->n != g->n || memcmp(s->sha, g->sha, 32) != 0)
+                narrow(t, s, g, ordered, &cand, &kind, &ncand);
         }
         if (rc == 0 && ncand)
             rc = recheck(v, ts, cand, kind, ncand, err);
     }
-    if (rc == 0 && s.n < v->chunk_rows && !ordered && v->mode == VERIFY_FULL) {
+    if (rc == 0 && s->n < v->chunk_rows && !ordered && v->mode == VERIFY_FULL) {
         int64_t a, b;
         if ((rc = v->sops->count_rows(v->src, t, &a, err)) == 0 &&
             (rc = v->tops->count_rows(v->tgt, t, &b, err)) == 0 && b > a)
@@ -630,15 +659,15 @@ int verifier_chunk(struct verifier *v, struct table_state *ts, int *done,
     }
     if (rc == 0) {
         pthread_mutex_lock(&v->m->mu);
-        if (s.n > 0)
-            tuple_copy(&ts->verify_frontier, &s.keys[s.n - 1]);
-        ts->verify_rows += s.n;
+        if (s->n > 0)
+            tuple_copy(&ts->verify_frontier, &s->keys[s->n - 1]);
+        ts->verify_rows += s->n;
         ts->verify_chunks++;
-        if (s.n < v->chunk_rows)
+        if (s->n < v->chunk_rows)
             ts->verify_done = *done = 1;
         pthread_mutex_unlock(&v->m->mu);
         json_object_set_new(r, "rows", json_integer(
-            json_integer_value(json_object_get(r, "rows")) + s.n));
+            json_integer_value(json_object_get(r, "rows")) + s->n));
         json_object_set_new(r, "chunks", json_integer(
             json_integer_value(json_object_get(r, "chunks")) + 1));
         json_object_set_new(r, "seconds", json_real(
@@ -648,8 +677,6 @@ int verifier_chunk(struct verifier *v, struct table_state *ts, int *done,
     }
     free(cand);
     free(kind);
-    side_free(&s);
-    side_free(&g);
     tuple_free(&after);
     return rc;
 }

@@ -42,6 +42,7 @@ struct verifier {
     json_t *report;          /* {"tables": {name: {...}}} */
     const char *report_name; /* file in the state dir: verify.json */
     double finished_at;      /* verify stage: when the last table ended */
+    void *sides;             /* chunk buffers, reused (verifier.c) */
 };
 
 void verifier_init(struct verifier *v, struct migration *m,
