@@ -33,7 +33,7 @@ for point in prepare lock drain reverify fence before_fence_commit fenced switch
     if [ "$(cat "$T/switch")" = mysql ] && [ "$(fenced)" = 0 ]; then
         fail "split brain after a crash at $point: switched, source open"
     fi
-    echo "crash at $point: source fenced=$(fenced), switch=$(cat "$T/switch")"
+    echo "crash at cutover:$point: source fenced=$(fenced), switch=$(cat "$T/switch")"
     writer_stop
     assert_exit 0 "$CUTOVER" resume "$T/runbook.json"
     assert_contains "$OUT" "completed" "resume after a crash at $point"

@@ -5,6 +5,7 @@
 # fuzzing runs; then one summary. Exit 0 only when everything passed.
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
+PY=/usr/bin/python3
 SUMMARY=""
 status=0
 section() { echo; echo "=== $*"; }
@@ -18,6 +19,9 @@ record "$(tail -1 build/unit.log)" "$(tail -1 build/unit.log | grep -q ' 0 faile
 section "end-to-end scenarios"
 tests/lib/run_e2e.sh | tee build/e2e.log
 record "$(tail -1 build/e2e.log)" "$(tail -1 build/e2e.log | grep -q ' 0 failed' && echo 0 || echo 1)"
+
+faults=$($PY tests/lib/fault_summary.py build/e2e-logs build/e2e.log)
+record "$faults" $?
 
 section "sanitizers (AddressSanitizer + UBSan)"
 ASAN_OPTIONS=detect_leaks=1 tests/lib/run_unit.sh build-asan/tests/test_* > build/asan-unit.log 2>&1
