@@ -53,6 +53,22 @@ char *rb_resolve_path(const char *dir, const char *p)
     return out;
 }
 
+/* A path: relative ones are relative to the runbook's directory. *out is
+ * replaced only when the key is present (it may hold a default). */
+static int read_path(struct jread *r, json_t *o, const char *key,
+                     const char *dir, char **out)
+{
+    char *p = NULL;
+
+    TRY(jr_str(r, o, key, &p));
+    if (!p)
+        return 0;
+    free(*out);
+    *out = rb_resolve_path(dir, p);
+    free(p);
+    return *out ? 0 : CO_ENOMEM;
+}
+
 static int read_password(struct jread *r, struct rb_conn *c)
 {
     const char *pw;
@@ -76,20 +92,13 @@ static int read_tls(struct jread *r, json_t *o, const char *dir,
     static const char *const modes[] = {"disabled", "preferred", "required",
                                         "verify_ca", "verify_identity", NULL};
     int mode = TLS_DISABLED;
-    char *ca = NULL, *cert = NULL, *key = NULL;
 
     TRY(jr_object(r, o, keys));
     TRY(jr_enum(r, o, "mode", modes, &mode));
-    TRY(jr_str(r, o, "ca", &ca));
-    TRY(jr_str(r, o, "cert", &cert));
-    TRY(jr_str(r, o, "key", &key));
+    TRY(read_path(r, o, "ca", dir, &tls->ca));
+    TRY(read_path(r, o, "cert", dir, &tls->cert));
+    TRY(read_path(r, o, "key", dir, &tls->key));
     tls->mode = (enum tls_mode)mode;
-    tls->ca = rb_resolve_path(dir, ca);
-    tls->cert = rb_resolve_path(dir, cert);
-    tls->key = rb_resolve_path(dir, key);
-    free(ca);
-    free(cert);
-    free(key);
     const char *files[] = {tls->ca, tls->cert, tls->key};
     const char *names[] = {"ca", "cert", "key"};
     for (int i = 0; i < 3; i++)
@@ -114,7 +123,6 @@ static int read_conn(struct jread *r, json_t *o, const char *dir,
         "connect_timeout_s", NULL};
     static const char *const types[] = {"mysql", NULL};
     int type = 0;
-    char *sock = NULL;
     json_t *tls;
 
     TRY(jr_object(r, o, is_replica ? replica_keys : target_keys));
@@ -128,9 +136,7 @@ static int read_conn(struct jread *r, json_t *o, const char *dir,
     } else {
         TRY(jr_str(r, o, "name", &c->name));
     }
-    TRY(jr_str(r, o, "socket", &sock));
-    c->socket = rb_resolve_path(dir, sock);
-    free(sock);
+    TRY(read_path(r, o, "socket", dir, &c->socket));
     TRY(jr_str(r, o, "host", &c->host));
     c->port = 3306;
     TRY(jr_int(r, o, "port", 1, 65535, &c->port));
@@ -182,15 +188,12 @@ static int read_source(struct jread *r, json_t *o, struct runbook *rb)
                                        "app_busy_timeout_ms", NULL};
     static const char *const types[] = {"sqlite", NULL};
     int type = 0;
-    char *path = NULL;
 
     TRY(jr_object(r, o, keys));
     TRY(jr_require(r, o, "type"));
     TRY(jr_enum(r, o, "type", types, &type));
     TRY(jr_require(r, o, "path"));
-    TRY(jr_str(r, o, "path", &path));
-    rb->source.path = rb_resolve_path(rb->dir, path);
-    free(path);
+    TRY(read_path(r, o, "path", rb->dir, &rb->source.path));
     rb->source.busy_timeout_ms = 5000;
     TRY(jr_int(r, o, "busy_timeout_ms", 0, 600000,
                &rb->source.busy_timeout_ms));
@@ -445,17 +448,12 @@ static int read_cutover(struct jread *r, json_t *o, struct runbook *rb)
 static int read_progress(struct jread *r, json_t *o, struct runbook *rb)
 {
     static const char *const keys[] = {"socket", "mode", NULL};
-    char *sock = NULL, *mode = NULL, *end;
+    char *mode = NULL, *end;
     long m;
 
     TRY(jr_object(r, o, keys));
-    TRY(jr_str(r, o, "socket", &sock));
+    TRY(read_path(r, o, "socket", rb->dir, &rb->progress.socket));
     TRY(jr_str(r, o, "mode", &mode));
-    if (sock) {
-        free(rb->progress.socket);
-        rb->progress.socket = rb_resolve_path(rb->dir, sock);
-        free(sock);
-    }
     if (mode) {
         m = strtol(mode, &end, 8);
         if (!mode[0] || *end || m < 0 || m > 0777) {
@@ -553,7 +551,6 @@ static int read_all(struct jread *r, json_t *root, struct runbook *rb)
         {"progress", read_progress}, {"backup", read_backup},
     };
     int version = 0;
-    char *state_dir = NULL;
 
     TRY(jr_object(r, root, keys));
     TRY(jr_require(r, root, "version"));
@@ -569,9 +566,7 @@ static int read_all(struct jread *r, json_t *root, struct runbook *rb)
         return jr_fail(r, "name", "use 1 to 64 letters, digits, '_', '.', "
                                   "'-'");
     TRY(jr_require(r, root, "state_dir"));
-    TRY(jr_str(r, root, "state_dir", &state_dir));
-    rb->state_dir = rb_resolve_path(rb->dir, state_dir);
-    free(state_dir);
+    TRY(read_path(r, root, "state_dir", rb->dir, &rb->state_dir));
     TRY(jr_require(r, root, "source"));
     TRY(jr_require(r, root, "target"));
     for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
