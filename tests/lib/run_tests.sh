@@ -27,7 +27,7 @@ section "sanitizers (AddressSanitizer + UBSan)"
 ASAN_OPTIONS=detect_leaks=1 tests/lib/run_unit.sh build-asan/tests/test_* > build/asan-unit.log 2>&1
 record "asan $(tail -1 build/asan-unit.log)" $?
 ASAN_OPTIONS=detect_leaks=0 CUTOVER_BIN=bin/cutover-asan E2E_LOGS=build/e2e-asan-logs \
-    E2E="${ASAN_E2E:-10-copy}" tests/lib/run_e2e.sh > build/asan-e2e.log 2>&1
+    E2E="${ASAN_E2E:-10-copy 20-sync 30-cutover 31-rollback 80-replica}" tests/lib/run_e2e.sh > build/asan-e2e.log 2>&1
 asan_rc=$?
 reports=$(cat build/e2e-asan-logs/*.log 2>/dev/null | grep -c -E 'ERROR: AddressSanitizer|runtime error:' || true)
 record "asan $(tail -1 build/asan-e2e.log), sanitizer reports: $reports" \
