@@ -28,6 +28,7 @@
 #include "orchestrator/migration.h"
 #include "orchestrator/runbook.h"
 #include "tests/fuzz/fuzz_util.h"
+#include "tests/lib/orders_schema.h"
 
 /* Identity: source /fuzz/shop.sqlite3, target /fuzz/mysqld.sock/shop. */
 static const char runbook_text[] =
@@ -57,45 +58,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-static void column_init(struct column *c, const char *name, int pk,
-                        enum ltype lt, const char *type, int precision,
-                        int scale)
-{
-    c->name = strdup(name);
-    c->decl = strdup(type);
-    c->coll = strdup("BINARY");
-    c->pk = pk;
-    c->notnull = pk > 0;
-    c->map.lt = lt;
-    snprintf(c->map.type, sizeof c->map.type, "%s", type);
-    c->map.precision = precision;
-    c->map.scale = scale;
-    c->map.dt = DT_TEXT;
-    c->map.autoinc = pk > 0;
-}
-
-/* orders(id INTEGER PRIMARY KEY, total NUMERIC), keyed by id. */
-static struct schema orders_schema(void)
-{
-    struct schema sc = {0};
-    struct table *t;
-
-    sc.ntables = 1;
-    sc.tables = calloc(1, sizeof *sc.tables);
-    t = &sc.tables[0];
-    t->name = strdup("orders");
-    t->sql = strdup("CREATE TABLE orders(id INTEGER PRIMARY KEY, total "
-                    "NUMERIC)");
-    t->ncols = 2;
-    t->cols = calloc(2, sizeof *t->cols);
-    column_init(&t->cols[0], "id", 1, LT_INT, "BIGINT", 0, 0);
-    column_init(&t->cols[1], "total", 0, LT_DECIMAL, "DECIMAL(12,2)", 12, 2);
-    t->nkey = 1;
-    t->key = calloc(1, sizeof *t->key);
-    t->int_key = 1;
-    return sc;
-}
-
 /* Read `body` into a fresh model; a model that loaded must write back. */
 static void load_model(json_t *body, int with_table)
 {
@@ -104,7 +66,7 @@ static void load_model(json_t *body, int with_table)
     int rc;
 
     if (with_table) {
-        struct schema sc = orders_schema();
+        struct schema sc = orders_schema("total", 1);
         if (migration_set_schema(m, &sc) != 0)
             abort();
     }

@@ -20,6 +20,7 @@
 #include "orchestrator/log.h"
 #include "orchestrator/migration.h"
 #include "orchestrator/runbook.h"
+#include "tests/lib/orders_schema.h"
 #include "tests/unit/unit_util.h"
 
 struct fixture {
@@ -73,54 +74,9 @@ static int teardown(void **state)
     return 0;
 }
 
-static void column_init(struct column *c, const char *name, int pk,
-                        int with_map, enum ltype lt, const char *type,
-                        int precision, int scale)
-{
-    c->name = strdup(name);
-    c->decl = strdup(type);
-    c->coll = strdup("BINARY");
-    c->pk = pk;
-    c->notnull = pk > 0;
-    if (with_map) {
-        c->map.lt = lt;
-        snprintf(c->map.type, sizeof c->map.type, "%s", type);
-        c->map.precision = precision;
-        c->map.scale = scale;
-        c->map.dt = DT_TEXT;
-        c->map.autoinc = pk > 0;
-    }
-}
-
-/* One table "orders"(id BIGINT key, <second> DECIMAL(12,2)). Without
- * with_map the type decisions are blank, as the source driver leaves
- * them before typemap runs (the checkpoint must bring them back). */
-static struct schema make_schema(const char *second, int with_map)
-{
-    struct schema sc = {0};
-    struct table *t;
-
-    sc.ntables = 1;
-    sc.tables = calloc(1, sizeof *sc.tables);
-    t = &sc.tables[0];
-    t->name = strdup("orders");
-    t->sql = strdup("CREATE TABLE orders(id INTEGER PRIMARY KEY, total "
-                    "NUMERIC)");
-    t->ncols = 2;
-    t->cols = calloc(2, sizeof *t->cols);
-    column_init(&t->cols[0], "id", 1, with_map, LT_INT, "BIGINT", 0, 0);
-    column_init(&t->cols[1], second, 0, with_map, LT_DECIMAL,
-                "DECIMAL(12,2)", 12, 2);
-    t->nkey = 1;
-    t->key = calloc(1, sizeof *t->key);
-    t->key[0] = 0;
-    t->int_key = 1;
-    return sc;
-}
-
 static void set_schema(struct migration *m, const char *second, int with_map)
 {
-    struct schema sc = make_schema(second, with_map);
+    struct schema sc = orders_schema(second, with_map);
 
     assert_int_equal(migration_set_schema(m, &sc), 0);
     assert_int_equal(m->ntables, 1);
