@@ -85,6 +85,12 @@ static void side_free(struct side *s)
  * for every chunk. */
 struct sides {
     struct side src, tgt;
+    /* The source chunk after the current one, read while the target side
+     * of the current one was (see verifier_chunk). */
+    struct side next;
+    struct tuple next_after;
+    const struct table *next_table;
+    int next_valid;
 };
 
 static struct sides *sides_of(struct verifier *v)
@@ -103,6 +109,8 @@ void verifier_free(struct verifier *v)
     if (sd) {
         side_free(&sd->src);
         side_free(&sd->tgt);
+        side_free(&sd->next);
+        tuple_free(&sd->next_after);
         free(sd);
         v->sides = NULL;
     }
@@ -604,6 +612,77 @@ static int verify_counts(struct verifier *v, struct table_state *ts,
     return 0;
 }
 
+/* The target side of one chunk, read on its own thread. */
+struct target_job {
+    struct verifier *v;
+    struct table_state *ts;
+    const struct tuple *after, *last;
+    const struct side *src;
+    struct side *out;
+    int ordered, rc;
+    struct co_err err;
+};
+
+static void *read_target_side(void *arg)
+{
+    struct target_job *j = arg;
+
+    j->rc = j->ordered
+        ? read_target_range(j->v, j->ts, j->after, j->last, j->out, &j->err)
+        : read_target_keys(j->v, j->ts, j->src, j->out, &j->err);
+    return NULL;
+}
+
+/* Read the target side of the chunk in `s` while the source's next chunk
+ * is read here: the two databases work at the same time (the source
+ * connection stays on this thread, the target's on the other). A failed
+ * read-ahead is only a lost head start. */
+static int read_target_and_next(struct verifier *v, struct table_state *ts,
+                                const struct tuple *after, struct side *s,
+                                struct side *g, int ordered,
+                                struct co_err *err)
+{
+    struct sides *sd = v->sides;
+    int full = s->n == v->chunk_rows;
+    struct target_job j = {.v = v, .ts = ts, .after = after,
+                           .last = full ? &s->keys[s->n - 1] : NULL,
+                           .src = s, .out = g, .ordered = ordered};
+    pthread_t th;
+    int threaded = full && pthread_create(&th, NULL, read_target_side, &j) == 0;
+
+    if (!threaded) {
+        read_target_side(&j);
+    } else {
+        struct co_err ahead = {0};
+        sd->next_valid = read_source_chunk(v, ts, j.last, &sd->next,
+                                           &ahead) == 0 &&
+                         tuple_copy(&sd->next_after, j.last) == 0;
+        sd->next_table = ts->t;
+        pthread_join(th, NULL);
+    }
+    if (j.rc < 0)
+        *err = j.err;
+    return j.rc;
+}
+
+/* The source chunk after `after`: the one read ahead, or read now. */
+static int source_chunk(struct verifier *v, struct table_state *ts,
+                        const struct tuple *after, struct co_err *err)
+{
+    struct sides *sd = v->sides;
+
+    if (sd->next_valid && sd->next_table == ts->t &&
+        tuple_equal(&sd->next_after, after)) {
+        struct side tmp = sd->src;
+        sd->src = sd->next;
+        sd->next = tmp;
+        sd->next_valid = 0;
+        return 0;
+    }
+    sd->next_valid = 0;
+    return read_source_chunk(v, ts, after, &sd->src, err);
+}
+
 int verifier_chunk(struct verifier *v, struct table_state *ts, int *done,
                    struct co_err *err)
 {
@@ -634,14 +713,9 @@ int verifier_chunk(struct verifier *v, struct table_state *ts, int *done,
     tuple_copy(&after, &ts->verify_frontier);
     chunk = ts->verify_chunks;
     pthread_mutex_unlock(&v->m->mu);
-    rc = read_source_chunk(v, ts, &after, s, err);
+    rc = source_chunk(v, ts, &after, err);
     if (rc == 0 && sampled(v, chunk)) {
-        if (ordered)
-            rc = read_target_range(v, ts, &after,
-                                   s->n == v->chunk_rows ? &s->keys[s->n - 1]
-                                                        : NULL, g, err);
-        else
-            rc = read_target_keys(v, ts, s, g, err);
+        rc = read_target_and_next(v, ts, &after, s, g, ordered, err);
         if (rc == 0) {
             side_hash(s);
             side_hash(g);
