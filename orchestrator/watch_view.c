@@ -138,8 +138,15 @@ int watch_lines_run(struct client_conn *c, json_t *hello)
     json_t *ev;
     char line[1024];
 
-    printf("watching %s: %s\n", s_(json_object_get(hello, "status"), "name"),
-           s_(json_object_get(hello, "status"), "state"));
+    json_t *st = json_object_get(hello, "status");
+
+    printf("watching %s: %s\n", s_(st, "name"), s_(st, "state"));
+    /* what the replicas look like now: their next event may be seconds away,
+     * and a watcher attaching mid-incident wants the picture at once */
+    if (json_array_size(json_object_get(st, "replicas")) > 0) {
+        replicas_line(st, line, sizeof line);
+        printf("replicas  %s\n", line);
+    }
     fflush(stdout);
     for (;;) {
         if (client_next(c, -1, &ev, &err) < 0) {
