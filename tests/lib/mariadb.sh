@@ -31,9 +31,12 @@ mariadb_start() {
     [ "$(id -u)" = 0 ] && user_opt="--user=root"
     [ -n "${MARIADB_TCP_PORT:-}" ] && \
         net_opt="--port=$MARIADB_TCP_PORT --bind-address=0.0.0.0"
+    # --force: a container or chroot may have no /etc/hosts,
+    # and install-db refuses to run when it cannot resolve the host name.
     if [ ! -d "$dir/data/mysql" ]; then
         mariadb-install-db --no-defaults --datadir="$dir/data" $user_opt \
             --auth-root-authentication-method=normal --skip-test-db \
+            --force \
             >"$dir/install.log" 2>&1 || { cat "$dir/install.log" >&2; return 1; }
     fi
     # In a subshell so the server is not a job of the calling shell (tests
