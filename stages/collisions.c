@@ -58,10 +58,16 @@ static int pull_values(void *arg, const struct value **row,
     }
 }
 
+static int is_date_or_time(const struct colmap *m)
+{
+    return m->lt == LT_DATETIME || m->lt == LT_DATE || m->lt == LT_TIME;
+}
+
 /* Could values of these columns collide at all? Under a binary collation
  * only trailing spaces (PAD SPACE) and index prefixes (a LONGTEXT or
  * LONGBLOB in a unique index is indexed by its first characters only)
- * can; under other collations any text can. */
+ * can; under other collations any text can. Dates and times written
+ * differently in SQLite ("12:30", "12:30:00") are one value on the target. */
 static int worth_checking(const struct runbook *rb, const struct table *t,
                           const int *cols, int ncols,
                           const struct col_census *census)
@@ -72,6 +78,8 @@ static int worth_checking(const struct runbook *rb, const struct table *t,
     for (int i = 0; i < ncols; i++) {
         const struct colmap *m = &t->cols[cols[i]].map;
         if (strstr(m->type, "TEXT") || strstr(m->type, "BLOB"))
+            return 1;
+        if (is_date_or_time(m) && census[cols[i]].texts > 0)
             return 1;
         if (m->lt != LT_TEXT)
             continue;
@@ -121,14 +129,20 @@ static int check_constraint(const struct runbook *rb,
         return co_err_prefix(err, "table %s: collision check", t->name);
     if (json_array_size(groups) > 0) {
         char *first = json_dumps(json_array_get(groups, 0), JSON_COMPACT);
+        int dated = 0;
+        for (int i = 0; i < ncols; i++)
+            dated |= is_date_or_time(&t->cols[cols[i]].map);
         struct finding *f = plan_add(
             p, SEV_BLOCKING, "collision", t->name,
             t->cols[cols[0]].name,
-            "choose a binary collation (schema.collation \"utf8mb4_bin\", or "
-            "\"utf8mb4_nopad_bin\" for trailing spaces), or make the values "
-            "distinct in SQLite",
-            "%s: values distinct in SQLite are equal under %s on the target "
-            "(%s%s)", what, rb->schema.collation, first,
+            dated ? "make the values distinct in SQLite, or override the "
+                    "date/time column to VARCHAR to keep it as text"
+                  : "choose a binary collation (schema.collation "
+                    "\"utf8mb4_bin\", or \"utf8mb4_nopad_bin\" for trailing "
+                    "spaces), or make the values distinct in SQLite",
+            "%s: values distinct in SQLite are equal %sunder %s on the "
+            "target (%s%s)", what, dated ? "as dates/times or " : "",
+            rb->schema.collation, first,
             json_array_size(groups) > 1 ? ", and more" : "");
         f->examples = groups;
         free(first);

@@ -87,6 +87,8 @@ static int analyze_table(const struct runbook *rb,
 
     if (!census)
         return co_errf(err, CO_ENOMEM, "out of memory");
+    for (int c = 0; c < t->ncols; c++)
+        t->cols[c].override = runbook_override(rb, t->name, t->cols[c].name);
     if ((rc = sops->census(src, t, census, err)) < 0) {
         free(census);
         return rc;

@@ -16,7 +16,10 @@ struct dt_census {
     int64_t fraction;       /* with .f{1,6} */
     int64_t fraction_long;  /* with more than 6 fraction digits */
     int64_t utc_suffix;     /* Z or +00:00 */
-    int64_t not_datetime;   /* text that is not one of the above */
+    int64_t time_of_day;    /* H[H[H]]:MM[:SS], in TIME columns */
+    int64_t not_datetime;   /* text that is not one of the above (in TIME
+                               columns: not a time) */
+    int max_fraction_digits;
 };
 
 struct col_census {

@@ -53,6 +53,21 @@ static void fn_dt(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_int(ctx, bits);
 }
 
+/* cutover_time(x): fraction digits of a time text, -1 when not one. */
+static void fn_time(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    char out[40];
+
+    (void)argc;
+    if (sqlite3_value_type(argv[0]) != SQLITE_TEXT) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    sqlite3_result_int(ctx, codec_parse_time(sqlite3_value_text(argv[0]),
+                                             (size_t)sqlite3_value_bytes(argv[0]),
+                                             out, sizeof out));
+}
+
 static void fn_utf8(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     int t = sqlite3_value_type(argv[0]);
@@ -151,6 +166,8 @@ void sq_register_functions(sqlite3 *db)
     sq_register_census(db);
 
     sqlite3_create_function(db, "cutover_dt", 1, flags, NULL, fn_dt, NULL, NULL);
+    sqlite3_create_function(db, "cutover_time", 1, flags, NULL, fn_time, NULL,
+                            NULL);
     sqlite3_create_function(db, "cutover_utf8", 1, flags, NULL, fn_utf8, NULL,
                             NULL);
     sqlite3_create_function(db, "cutover_digits", 1, flags, NULL, fn_digits,
@@ -165,7 +182,7 @@ void sq_register_functions(sqlite3 *db)
  * process). One call per value per column keeps a 2M-row census to a few
  * seconds. */
 
-enum { CF_NUMBERS = 1, CF_DATES = 2 };
+enum { CF_NUMBERS = 1, CF_DATES = 2, CF_TIMES = 4 };
 
 struct census_acc {
     struct col_census c;
@@ -231,14 +248,18 @@ static void step_text(struct col_census *c, const unsigned char *p, int n,
             }
         }
     }
-    if (flags & CF_DATES) {
-        int fd = codec_parse_datetime(p, (size_t)n, LT_DATETIME, out,
-                                      sizeof out);
+    if (flags & (CF_DATES | CF_TIMES)) {
+        int fd = flags & CF_TIMES
+                     ? codec_parse_time(p, (size_t)n, out, sizeof out)
+                     : codec_parse_datetime(p, (size_t)n, LT_DATETIME, out,
+                                            sizeof out);
         if (fd < 0) {
             c->dt.not_datetime++;
             return;
         }
-        if (n == 10)
+        if (flags & CF_TIMES)
+            c->dt.time_of_day++;
+        else if (n == 10)
             c->dt.date_only++;
         else if (p[10] == 'T')
             c->dt.t_sep++;
@@ -248,6 +269,8 @@ static void step_text(struct col_census *c, const unsigned char *p, int n,
             c->dt.fraction_long++;
         else if (fd > 0)
             c->dt.fraction++;
+        if (fd > c->dt.max_fraction_digits)
+            c->dt.max_fraction_digits = fd;
         if (p[n - 1] == 'Z' || (n > 6 && memcmp(p + n - 6, "+00:00", 6) == 0))
             c->dt.utc_suffix++;
     }
@@ -341,14 +364,17 @@ void sq_register_census(sqlite3 *db)
 static int census_flags(const struct column *col)
 {
     int len, p, sc;
-    enum decl_kind dk = typemap_decl_kind(col->decl, &len, &p, &sc);
+    enum decl_kind dk = typemap_decl_kind(
+        col->override ? col->override : col->decl, &len, &p, &sc);
     int flags = 0;
 
     if (dk != DK_TEXT && dk != DK_VARCHAR && dk != DK_BLOB &&
         dk != DK_DATETIME && dk != DK_DATE && dk != DK_TIME)
         flags |= CF_NUMBERS;
-    if (dk == DK_DATETIME || dk == DK_DATE || dk == DK_TIME)
+    if (dk == DK_DATETIME || dk == DK_DATE)
         flags |= CF_DATES;
+    if (dk == DK_TIME)
+        flags |= CF_TIMES;
     return flags;
 }
 

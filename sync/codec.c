@@ -63,6 +63,19 @@ static size_t put_digits(char *out, uint64_t v, int width)
 
 /* "YYYY-MM-DD" or "YYYY-MM-DD HH:MM:SS.ffffff" (frac: 6 digits) into out
  * (at least 27 bytes). */
+/* "HH:MM:SS.ffffff"; hours of three digits only from 100 (TIME). */
+static char *put_clock(char *p, int h, int mi, int sec, const char *frac)
+{
+    p += put_digits(p, (uint64_t)h, 2);
+    *p++ = ':';
+    p += put_digits(p, (uint64_t)mi, 2);
+    *p++ = ':';
+    p += put_digits(p, (uint64_t)sec, 2);
+    *p++ = '.';
+    memcpy(p, frac, 6);
+    return p + 6;
+}
+
 static void put_datetime(char *out, int y, int mo, int d, int h, int mi,
                          int sec, const char *frac, int with_time)
 {
@@ -75,14 +88,7 @@ static void put_datetime(char *out, int y, int mo, int d, int h, int mi,
     p += put_digits(p, (uint64_t)d, 2);
     if (with_time) {
         *p++ = ' ';
-        p += put_digits(p, (uint64_t)h, 2);
-        *p++ = ':';
-        p += put_digits(p, (uint64_t)mi, 2);
-        *p++ = ':';
-        p += put_digits(p, (uint64_t)sec, 2);
-        *p++ = '.';
-        memcpy(p, frac, 6);
-        p += 6;
+        p = put_clock(p, h, mi, sec, frac);
     }
     *p = '\0';
 }
@@ -348,6 +354,37 @@ static int days_in_month(int y, int m)
     return m == 2 ? 28 + leap : days[m - 1];
 }
 
+/* ":MM[:SS[.f...]]" at p[*at], after the hours; up to 9 fraction digits
+ * are collected (the caller refuses more than 6). */
+static int parse_clock_tail(const unsigned char *p, size_t n, size_t *at,
+                            int *mi, int *s, char frac[10], int *fdig)
+{
+    size_t i = *at;
+
+    if (i >= n || p[i] != ':' || digits_at(p, n, i + 1, 2, mi))
+        return -1;
+    i += 3;
+    if (i < n && p[i] == ':') {
+        if (digits_at(p, n, i + 1, 2, s))
+            return -1;
+        i += 3;
+        if (i < n && p[i] == '.') {
+            i++;
+            while (i < n && p[i] >= '0' && p[i] <= '9') {
+                if (*fdig >= 9)
+                    return -1;
+                frac[(*fdig)++] = (char)p[i++];
+            }
+            if (*fdig == 0)
+                return -1;
+        }
+    }
+    if (*mi > 59 || *s > 59)
+        return -1;
+    *at = i;
+    return 0;
+}
+
 int codec_parse_datetime(const unsigned char *p, size_t n, enum ltype lt,
                          char *out, size_t cap)
 {
@@ -361,26 +398,10 @@ int codec_parse_datetime(const unsigned char *p, size_t n, enum ltype lt,
     if (y < 1000 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
         return -1;
     if (i < n && (p[i] == ' ' || p[i] == 'T')) {
-        if (digits_at(p, n, i + 1, 2, &h) || i + 3 >= n || p[i + 3] != ':' ||
-            digits_at(p, n, i + 4, 2, &mi))
+        if (digits_at(p, n, i + 1, 2, &h) || h > 23)
             return -1;
-        i += 6;
-        if (i < n && p[i] == ':') {
-            if (digits_at(p, n, i + 1, 2, &s))
-                return -1;
-            i += 3;
-            if (i < n && p[i] == '.') {
-                i++;
-                while (i < n && p[i] >= '0' && p[i] <= '9') {
-                    if (fdig >= 9)
-                        return -1;
-                    frac[fdig++] = (char)p[i++];
-                }
-                if (fdig == 0)
-                    return -1;
-            }
-        }
-        if (h > 23 || mi > 59 || s > 59)
+        i += 3;
+        if (parse_clock_tail(p, n, &i, &mi, &s, frac, &fdig))
             return -1;
         if (i < n && p[i] == 'Z')
             i++;
@@ -400,6 +421,29 @@ int codec_parse_datetime(const unsigned char *p, size_t n, enum ltype lt,
     for (int k = fdig; k < 6; k++)
         frac[k] = '0';
     put_datetime(out, y, mo, d, h, mi, s, frac, 1);
+    return fdig;
+}
+
+int codec_parse_time(const unsigned char *p, size_t n, char *out, size_t cap)
+{
+    int h = 0, mi = 0, s = 0, fdig = 0, hd = 0;
+    char frac[10] = "000000";
+    size_t i = 0;
+
+    while (i < n && hd < 3 && p[i] >= '0' && p[i] <= '9') {
+        h = h * 10 + (p[i++] - '0');
+        hd++;
+    }
+    if (hd == 0 || h > TIME_MAX_HOURS ||
+        parse_clock_tail(p, n, &i, &mi, &s, frac, &fdig) || i != n ||
+        cap < 17)
+        return -1;
+    /* MySQL's TIME ends at 838:59:59.000000 */
+    if (h == TIME_MAX_HOURS && strspn(frac, "0") < (size_t)fdig)
+        return -1;
+    for (int k = fdig; k < 6; k++)
+        frac[k] = '0';
+    *put_clock(out, h, mi, s, frac) = '\0';
     return fdig;
 }
 
@@ -436,6 +480,16 @@ int codec_datetime_to_epoch_us(const char *s, int64_t *out)
     tm.tm_sec = sec;
     *out = (int64_t)timegm(&tm) * 1000000 + us;
     return 0;
+}
+
+static int time_from_source(const struct value *in, char *out, size_t cap)
+{
+    int fd;
+
+    if (in->type != V_TEXT)
+        return -1;
+    fd = codec_parse_time(in->p, in->n, out, cap);
+    return fd > 6 ? -2 : fd < 0 ? -1 : 0;
 }
 
 static int datetime_from_source(const struct column *c, const struct value *in,
@@ -585,7 +639,9 @@ int codec_to_target(const struct column *c, const struct value *in,
                        "rounding", shown, c->map.type);
     case LT_DATETIME:
     case LT_DATE:
-        rc = datetime_from_source(c, in, buf, sizeof buf);
+    case LT_TIME:
+        rc = c->map.lt == LT_TIME ? time_from_source(in, buf, sizeof buf)
+                                  : datetime_from_source(c, in, buf, sizeof buf);
         if (rc == 0)
             return text_out(buf, out, s);
         value_format(in, shown, sizeof shown);
@@ -593,12 +649,9 @@ int codec_to_target(const struct column *c, const struct value *in,
             return co_errf(err, CO_EDATA, "value %s has more than "
                            "microsecond precision; %s would round it", shown,
                            c->map.type);
-        return co_errf(err, CO_EDATA, "value %s is not a date/time %s can "
-                       "hold", shown, c->map.type);
-    case LT_TIME:
-        if (in->type == V_TEXT)
-            return 0;
-        break;
+        return co_errf(err, CO_EDATA, "value %s is not a %s %s can hold",
+                       shown, c->map.lt == LT_TIME ? "time" : "date/time",
+                       c->map.type);
     case LT_TEXT:
         if (in->type == V_INT || in->type == V_REAL)
             return text_from_number(in, out, s);
@@ -759,6 +812,10 @@ int codec_canon(const struct column *c, const struct value *v,
     case LT_DATE:
         if (v->type == V_TEXT &&
             codec_parse_datetime(v->p, v->n, c->map.lt, buf, sizeof buf) >= 0)
+            return canon_put(s, 't', buf, strlen(buf));
+        break;
+    case LT_TIME:
+        if (v->type == V_TEXT && codec_parse_time(v->p, v->n, buf, sizeof buf) >= 0)
             return canon_put(s, 't', buf, strlen(buf));
         break;
     default:

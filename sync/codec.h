@@ -64,6 +64,11 @@ int codec_canon(const struct column *c, const struct value *v,
  * fraction digits seen (0-9) or -1 when the text is not a date/time. */
 int codec_parse_datetime(const unsigned char *p, size_t n, enum ltype lt,
                          char *out, size_t cap);
+/* Time-of-day or duration text "H[H[H]]:MM[:SS[.f...]]" (hours up to 838,
+ * MySQL's TIME range) into the canonical "HH:MM:SS.ffffff". Returns the
+ * number of fraction digits seen (0-9) or -1 when the text is not one. */
+#define TIME_MAX_HOURS 838
+int codec_parse_time(const unsigned char *p, size_t n, char *out, size_t cap);
 /* Seconds since the epoch (UTC) with microseconds → canonical text. */
 int codec_epoch_to_datetime(int64_t seconds, int64_t micros, char *out,
                             size_t cap);

@@ -47,11 +47,18 @@ static void filter_sql(struct sbuf *b, const struct table *t,
                   c.p, f->arg);
         break;
     case RF_NOT_DATETIME:
-        sbuf_addf(b, "%s IS NOT NULL AND coalesce(cutover_dt(%s), 0) = 0",
-                  c.p, c.p);
+        if (f->arg)
+            sbuf_addf(b, "%s IS NOT NULL AND coalesce(cutover_time(%s), -1) "
+                      "< 0", c.p, c.p);
+        else
+            sbuf_addf(b, "%s IS NOT NULL AND coalesce(cutover_dt(%s), 0) = 0",
+                      c.p, c.p);
         break;
     case RF_SUBMICROSECOND:
-        sbuf_addf(b, "cutover_dt(%s) & 16 != 0", c.p);
+        if (f->arg)
+            sbuf_addf(b, "cutover_time(%s) > 6", c.p);
+        else
+            sbuf_addf(b, "cutover_dt(%s) & 16 != 0", c.p);
         break;
     case RF_LONGER_THAN:
         sbuf_addf(b, "typeof(%s) = 'text' AND length(%s) > %ld", c.p, c.p,

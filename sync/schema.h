@@ -52,6 +52,8 @@ struct column {
     int pk;                 /* 1-based position in the primary key, or 0 */
     int hidden;             /* generated column: not copied */
     int is_rowid;           /* synthetic: SQLite's rowid as ROWID_COLUMN */
+    const char *override;   /* the runbook's schema.overrides type, borrowed;
+                               the census looks for its shapes */
     struct colmap map;
 };
 

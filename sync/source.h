@@ -64,9 +64,10 @@ enum row_filter_kind {
                              digits */
     RF_INTEGER_OVER,      /* number of `col` with more than arg integer
                              digits */
-    RF_NOT_DATETIME,      /* value of `col` that is not an ISO date/time */
+    RF_NOT_DATETIME,      /* value of `col` that is not an ISO date/time
+                             (arg 1: not a time) */
     RF_SUBMICROSECOND,    /* date/time text of `col` with > 6 fraction
-                             digits */
+                             digits (arg 1: time text) */
     RF_LONGER_THAN,       /* text of `col` longer than arg characters */
     RF_NULL,              /* `col` is NULL */
     RF_NONFINITE,         /* real of `col` that is +-Infinity */

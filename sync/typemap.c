@@ -390,6 +390,37 @@ static void datetime_type(struct ctx *x, int ci, const struct col_census *c,
     note(x, ci, MAP_WARNING, "%s (values kept as text)", m->reason);
 }
 
+/* TIME: time-of-day (or duration) text becomes TIME(6), as DATETIME
+ * becomes DATETIME(6), so the application reads times back. Anything else
+ * in the column keeps the whole column as text. */
+static void time_type(struct ctx *x, int ci, const struct col_census *c,
+                      int in_key, int in_unique)
+{
+    struct colmap *m = &x->t->cols[ci].map;
+    const struct dt_census *d = &c->dt;
+
+    if (c->texts == c->rows - c->nulls && d->not_datetime == 0) {
+        snprintf(m->type, sizeof m->type, "TIME(6)");
+        set(m, LT_TIME, "times of day as text%s → TIME(6)",
+            d->fraction ? " with fractions" : "");
+        if (d->fraction_long) {
+            note(x, ci, MAP_BLOCKING, "%lld values have more than 6 fraction "
+                 "digits: TIME(6) would round them; override the column to "
+                 "VARCHAR(20) to keep them as text",
+                 (long long)d->fraction_long);
+            note_rows(x, RF_SUBMICROSECOND, 1);
+        }
+        return;
+    }
+    text_type(x, ci, c, 0, in_key, in_unique);
+    snprintf(m->reason, sizeof m->reason, "TIME column with values that are "
+             "not times → %s", m->type);
+    note(x, ci, MAP_WARNING, "%lld values are not times (H:MM[:SS[.ffffff]], "
+         "up to 838 hours): the column stays text (%s)",
+         (long long)(c->rows - c->nulls - d->time_of_day), m->type);
+    note_rows(x, RF_NOT_DATETIME, 1);
+}
+
 /* Apply a runbook override and check that the values fit it. */
 static void override_type(struct ctx *x, int ci, const struct col_census *c,
                           const char *ov)
@@ -436,9 +467,25 @@ static void override_type(struct ctx *x, int ci, const struct col_census *c,
         return;
     case DK_DATETIME:
     case DK_DATE:
-        datetime_type(x, ci, c, dk);
+    case DK_TIME:
+        if (dk == DK_TIME)
+            time_type(x, ci, c, 0, 0);
+        else
+            datetime_type(x, ci, c, dk);
+        if (m->lt != LT_DATETIME && m->lt != LT_DATE && m->lt != LT_TIME) {
+            note(x, ci, MAP_BLOCKING, "override %s but the column holds "
+                 "values that are not %s", up, dk == DK_TIME ? "times"
+                                                             : "dates/times");
+            note_rows(x, RF_NOT_DATETIME, dk == DK_TIME);
+        }
         snprintf(m->type, sizeof m->type, "%s", up);
         snprintf(m->reason, sizeof m->reason, "override %s", up);
+        if (dk != DK_DATE && p < 6 && c->dt.max_fraction_digits > p) {
+            note(x, ci, MAP_BLOCKING, "override %s would round values with "
+                 "%d fraction digits; use %s(6)", up,
+                 c->dt.max_fraction_digits, dk == DK_TIME ? "TIME"
+                                                          : "DATETIME");
+        }
         return;
     case DK_BLOB:
         set(m, LT_BLOB, "override %s", up);
@@ -573,14 +620,10 @@ static void decide_column(struct ctx *x, int ci, const struct col_census *c)
         return;
     case DK_DATETIME:
     case DK_DATE:
-    case DK_TIME:
-        if (dk == DK_TIME) {
-            text_type(x, ci, c, 0, in_key, in_unique);
-            snprintf(m->reason, sizeof m->reason, "TIME kept as text → %s",
-                     m->type);
-            return;
-        }
         datetime_type(x, ci, c, dk);
+        return;
+    case DK_TIME:
+        time_type(x, ci, c, in_key, in_unique);
         return;
     case DK_DECIMAL:
         if (c->texts > c->numeric_texts || c->blobs) {

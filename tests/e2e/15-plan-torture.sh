@@ -10,7 +10,7 @@
 # `cutover run` completes, every migrated table is compared row by row with
 # the independent compare.py, the AUTOINCREMENT counter and the foreign key
 # are on the target, and `cutover verify` reports 0 mismatches (and does see
-# a row changed on purpose afterwards).
+# a text and a TIME changed on purpose afterwards, by table, key, column).
 # timeout: 300
 . "$(dirname "$0")/../lib/common.sh"
 
@@ -27,6 +27,7 @@ RUN_KNOBS="$BASE,
   'tables': {'exclude': $EXCLUDE, 'keys': {'t_no_key': 'rowid'}},
   'schema': {'collation': 'utf8mb4_nopad_bin', 'invalid_utf8': 'as_blob',
              'overrides': {'t_datetime_ns.at': 'VARCHAR(40)',
+                           't_time_unique_dup.slot': 'VARCHAR(20)',
                            't_real_infinity.r': 'VARCHAR(40)'}}"
 
 # check_plan PHASE PLAN.json EXIT: the table-driven checker. Prints every
@@ -133,6 +134,12 @@ E = {
                    [F('warning', 'type', 'at')]),
     't_datetime_ns': ({'id': BIG, 'at': 'DATETIME(6)'},
                       [F('blocking', 'type', 'at', [[2], [3]])]),
+    't_time': ({'id': BIG, 'opens': 'TIME(6)', 'closes': 'TIME(6)'}, []),
+    't_time_not_times': ({'id': BIG, 'at': TEXT},
+                         [F('warning', 'type', 'at', [[2], [4]])]),
+    't_time_unique_dup': ({'id': BIG, 'slot': 'TIME(6)'},
+                          [F('blocking', 'collision', 'slot',
+                             collision([[1], [2]], {'12:30:00.000000'}))]),
     't_decimal_overflow': ({'id': BIG, 'price': 'DECIMAL(10,5)'},
                            [F('warning', 'type', 'price')]),
     't_decimal_small_fraction': ({'id': BIG, 'price': 'DECIMAL(10,2)'}, []),
@@ -183,6 +190,7 @@ elif phase == 'run':        # the knobs of RUN_KNOBS
                      [F('warning', 'rowid_key')])
     E['t_invalid_utf8'] = ({'id': BIG, 's': BLOB}, [F('warning', 'type', 's')])
     E['t_datetime_ns'] = ({'id': BIG, 'at': 'VARCHAR(40)'}, [])
+    E['t_time_unique_dup'] = ({'id': BIG, 'slot': 'VARCHAR(20)'}, [])
     E['t_real_infinity'] = ({'id': BIG, 'r': 'VARCHAR(40)'}, [])
     E['t_collide_trailing_space'] = (E['t_collide_trailing_space'][0], [])
 else:
@@ -364,6 +372,21 @@ echo "$OUT" | tail -1
 sql torture -e "UPDATE t_rtl_text SET s = 'changed' WHERE id = 1"
 assert_exit 3 "$CUTOVER" verify "$T/runbook.json"
 assert_contains "$OUT" "t_rtl_text" "verify names the changed table"
+# a TIME one microsecond off, on the row SQLite holds as '9:05'
+assert_eq "09:05:00.000000" "$(sql torture -e "SELECT opens FROM t_time WHERE id = 2")" \
+    "t_time.opens on the target"
+sql torture -e "UPDATE t_time SET opens = '09:05:00.000001' WHERE id = 2"
+set +e
+"$CUTOVER" verify "$T/runbook.json" --json >"$T/verify.json" 2>"$T/verify.err"
+assert_eq 3 "$?" "verify exit code with mismatches"
+set -e
+found=$($PY -c '
+import json, sys
+report = json.load(sys.stdin)
+print(" ".join("%s %s %s %s" % (t, m["kind"], json.dumps(m["key"]), ",".join(m.get("columns", [])))
+               for t, r in sorted(report["tables"].items()) for m in r["mismatched"]))' <"$T/verify.json")
+assert_eq "t_rtl_text differs [1] s t_time differs [2] opens" "$found" \
+    "verify names the table, key and column of each change"
 
 [ -z "$PLAN_FAILS" ] || fail "plan findings differ from the expected ones (phase:$PLAN_FAILS; see above)"
 echo ok

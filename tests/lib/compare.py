@@ -46,6 +46,20 @@ def norm_datetime_text(s):
     return None
 
 
+def norm_time_text(s):
+    """'H:MM', 'HH:MM:SS' or 'HH:MM:SS.ffffff' (hours up to 838) → timedelta."""
+    parts = s.split(':')
+    if len(parts) not in (2, 3) or not all(parts):
+        return None
+    try:
+        hours, minutes = int(parts[0]), int(parts[1])
+        seconds = decimal.Decimal(parts[2]) if len(parts) == 3 else 0
+    except (ValueError, decimal.InvalidOperation):
+        return None
+    return datetime.timedelta(hours=hours, minutes=minutes,
+                              microseconds=int(seconds * 1000000))
+
+
 def equal(sv, mv, mtype):
     """Is SQLite value sv the same value as MySQL value mv?"""
     if sv is None or mv is None:
@@ -71,6 +85,8 @@ def equal(sv, mv, mtype):
             return datetime.datetime(1970, 1, 1) + \
                 datetime.timedelta(microseconds=round(sv * 1e6)) == mv
         return False
+    if isinstance(mv, datetime.timedelta):      # a TIME column
+        return isinstance(sv, str) and norm_time_text(sv) == mv
     if isinstance(mv, datetime.date):
         return isinstance(sv, str) and norm_datetime_text(sv) is not None and \
             norm_datetime_text(sv).date() == mv

@@ -200,6 +200,20 @@ def build(path):
     many('INSERT INTO t_datetime_ns VALUES (?,?)',
          [(1, '2024-01-02 03:04:05.123456'), (2, '2024-01-02 03:04:05.123456789'),
           (3, '2024-01-02T03:04:05.000000001Z'), (4, '2024-01-02 03:04:05')])
+    # Django's TimeField and Laravel's time(), as SQLite stores them
+    x('CREATE TABLE t_time (id INTEGER PRIMARY KEY, opens time NOT NULL, '
+      'closes TIME)')
+    many('INSERT INTO t_time VALUES (?,?,?)',
+         [(1, '09:00:00', '17:30:00'), (2, '9:05', None),
+          (3, '23:59:59.999999', '100:00:00'), (4, '00:00:00.5', '838:59:59')])
+    x('CREATE TABLE t_time_not_times (id INTEGER PRIMARY KEY, at TIME)')
+    many('INSERT INTO t_time_not_times VALUES (?,?)',
+         [(1, '12:00'), (2, 'noon'), (3, None), (4, '25:61')])
+    # one time written two ways: one value on the target's unique index
+    x('CREATE TABLE t_time_unique_dup (id INTEGER PRIMARY KEY, '
+      'slot TIME UNIQUE)')
+    many('INSERT INTO t_time_unique_dup VALUES (?,?)',
+         [(1, '12:30'), (2, '12:30:00'), (3, '13:00')])
     x('CREATE TABLE t_decimal_overflow (id INTEGER PRIMARY KEY, '
       'price DECIMAL(5,2))')
     many('INSERT INTO t_decimal_overflow VALUES (?,?)',

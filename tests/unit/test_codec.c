@@ -250,6 +250,49 @@ static void datetime_nine_digit_fraction_reports_nine(void **state)
     CHECK_DT(cases);
 }
 
+/* TIME: hours of one to three digits up to MySQL's 838:59:59. */
+static void time_forms_and_limits(void **state)
+{
+    static const struct {
+        const char *text;
+        int rc;
+        const char *want;
+    } cases[] = {
+        {"12:34:56", 0, "12:34:56.000000"},
+        {"00:00", 0, "00:00:00.000000"},
+        {"7:05:09.25", 2, "07:05:09.250000"},
+        {"23:59:59.999999", 6, "23:59:59.999999"},
+        {"100:00:00", 0, "100:00:00.000000"},
+        {"838:59:59", 0, "838:59:59.000000"},
+        {"838:59:59.000", 3, "838:59:59.000000"},
+        {"838:59:59.5", -1, NULL},
+        {"839:00:00", -1, NULL},
+        {"1000:00:00", -1, NULL},
+        {"12:60:00", -1, NULL},
+        {"12:00:60", -1, NULL},
+        {"12", -1, NULL},
+        {"12:3", -1, NULL},
+        {"12:30:", -1, NULL},
+        {"12:30:00.", -1, NULL},
+        {"-01:00:00", -1, NULL},
+        {" 12:30", -1, NULL},
+        {"12:30 ", -1, NULL},
+        {"12:30:00Z", -1, NULL},
+        {"", -1, NULL},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[64] = "";
+        int rc = codec_parse_time((const unsigned char *)cases[i].text,
+                                  strlen(cases[i].text), out, sizeof out);
+        if (rc != cases[i].rc ||
+            (rc >= 0 && strcmp(out, cases[i].want) != 0))
+            fail_msg("\"%s\": expected %d \"%s\", got %d \"%s\"",
+                     cases[i].text, cases[i].rc,
+                     cases[i].want ? cases[i].want : "", rc, out);
+    }
+}
+
 static void datetime_invalid_calendar_dates_are_refused(void **state)
 {
     static const struct dt_case cases[] = {
@@ -507,9 +550,17 @@ static const struct conv_case conv_cases[] = {
     {"date from text", C_DATE, TXT("2024-02-29"), TXT("2024-02-29"), NULL},
     {"date refuses an integer", C_DATE, INT(20240229), NUL,
      "value 20240229 is not a date/time DATE can hold"},
-    {"time from text", C_TIME, TXT("12:34:56"), TXT("12:34:56"), NULL},
+    {"time from text", C_TIME, TXT("12:34:56"), TXT("12:34:56.000000"),
+     NULL},
+    {"time without seconds", C_TIME, TXT("9:05"), TXT("09:05:00.000000"),
+     NULL},
+    {"time refuses sub-microsecond digits", C_TIME, TXT("12:00:00.1234567"),
+     NUL, "value '12:00:00.1234567' has more than microsecond precision; "
+     "TIME(6) would round it"},
     {"time refuses an integer", C_TIME, INT(5), NUL,
-     "integer value 5 cannot be stored in TIME(6)"},
+     "value 5 is not a time TIME(6) can hold"},
+    {"time refuses a date", C_TIME, TXT("2024-01-02"), NUL,
+     "value '2024-01-02' is not a time TIME(6) can hold"},
     {"text from int", C_TEXT, INT(42), TXT("42"), NULL},
     {"text from real", C_TEXT, REAL(0.1), TXT("0.1"), NULL},
     {"text keeps valid UTF-8", C_TEXT, TXT("h\xc3\xa9llo"),
@@ -670,6 +721,8 @@ static void canon_equal_values_encode_equal(void **state)
         {"'1.5' and '1.50' (decimal)", &C_DEC, TXT("1.5"), TXT("1.50"), 1},
         {"T/Z and canonical datetime", &C_DT, TXT("2024-01-02T03:04:05Z"),
          TXT("2024-01-02 03:04:05.000000"), 1},
+        {"short and canonical time", &C_TIME, TXT("9:30"),
+         TXT("09:30:00.000000"), 1},
         {"same text", &C_TEXT, TXT("abc"), TXT("abc"), 1},
         {"null and null", &C_TEXT, NUL, NUL, 1},
     };
@@ -686,6 +739,8 @@ static void canon_different_values_encode_different(void **state)
         {"'1.50' and '1.51' (decimal)", &C_DEC, TXT("1.50"), TXT("1.51"), 0},
         {"datetimes 1 us apart", &C_DT, TXT("2024-01-02 03:04:05"),
          TXT("2024-01-02 03:04:05.000001"), 0},
+        {"times 1 us apart", &C_TIME, TXT("12:00:00"),
+         TXT("12:00:00.000001"), 0},
         {"text differing in case", &C_TEXT, TXT("abc"), TXT("ABC"), 0},
         {"blob with and without a trailing NUL", &C_BLOB, BLOB("ab"),
          BLOB("ab\0"), 0},
@@ -741,6 +796,7 @@ static const struct CMUnitTest fixed_tests[] = {
     T(datetime_separators_and_utc_suffixes),
     T(datetime_fraction_is_padded_to_microseconds),
     T(datetime_nine_digit_fraction_reports_nine),
+    T(time_forms_and_limits),
     T(datetime_invalid_calendar_dates_are_refused),
     T(datetime_year_below_1000_is_refused),
     T(datetime_malformed_text_is_refused),
