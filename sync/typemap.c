@@ -323,6 +323,18 @@ static void decimal_type(struct ctx *x, int ci, const struct col_census *c,
     note(x, ci, MAP_WARNING, "%s", m->reason);
 }
 
+/* Values finer than a microsecond: MySQL's (6) types would round them. */
+static void submicrosecond_note(struct ctx *x, int ci,
+                                const struct dt_census *d, enum ltype lt)
+{
+    note(x, ci, MAP_BLOCKING, "%lld values have more than 6 fraction digits: "
+         "%s would round them; override the column to %s to keep them as "
+         "text", (long long)d->fraction_long,
+         lt == LT_TIME ? "TIME(6)" : "DATETIME(6)",
+         lt == LT_TIME ? "VARCHAR(20)" : "VARCHAR(40)");
+    note_rows(x, RF_SUBMICROSECOND, lt == LT_TIME);
+}
+
 static void datetime_type(struct ctx *x, int ci, const struct col_census *c,
                           enum decl_kind dk)
 {
@@ -352,11 +364,7 @@ static void datetime_type(struct ctx *x, int ci, const struct col_census *c,
     if (c->texts == values && d->fraction_long > 0 && d->not_datetime == 0) {
         snprintf(m->type, sizeof m->type, "DATETIME(6)");
         set(m, LT_DATETIME, "ISO text with sub-microsecond fractions");
-        note(x, ci, MAP_BLOCKING, "%lld values have more than 6 fraction "
-             "digits: DATETIME(6) would round them; override the column to "
-             "VARCHAR(40) to keep them as text",
-             (long long)d->fraction_long);
-        note_rows(x, RF_SUBMICROSECOND, 0);
+        submicrosecond_note(x, ci, d, LT_DATETIME);
         return;
     }
     if (c->ints == values) {
@@ -403,13 +411,8 @@ static void time_type(struct ctx *x, int ci, const struct col_census *c,
         snprintf(m->type, sizeof m->type, "TIME(6)");
         set(m, LT_TIME, "times of day as text%s → TIME(6)",
             d->fraction ? " with fractions" : "");
-        if (d->fraction_long) {
-            note(x, ci, MAP_BLOCKING, "%lld values have more than 6 fraction "
-                 "digits: TIME(6) would round them; override the column to "
-                 "VARCHAR(20) to keep them as text",
-                 (long long)d->fraction_long);
-            note_rows(x, RF_SUBMICROSECOND, 1);
-        }
+        if (d->fraction_long)
+            submicrosecond_note(x, ci, d, LT_TIME);
         return;
     }
     text_type(x, ci, c, 0, in_key, in_unique);
