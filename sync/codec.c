@@ -415,7 +415,7 @@ int codec_parse_datetime(const unsigned char *p, size_t n, enum ltype lt,
     if (lt == LT_DATE) {
         if (h || mi || s || fdig)
             return -1;
-        put_datetime(out, y, mo, d, 0, 0, 0, NULL, 0);
+        put_datetime(out, y, mo, d, 0, 0, 0, frac, 0);
         return 0;
     }
     for (int k = fdig; k < 6; k++)
