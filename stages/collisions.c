@@ -152,16 +152,6 @@ static int check_constraint(const struct runbook *rb,
     return 0;
 }
 
-static int same_as_key(const struct table *t, const struct index *ix)
-{
-    if (ix->ncols != t->nkey)
-        return 0;
-    for (int i = 0; i < ix->ncols; i++)
-        if (ix->cols[i] != t->key[i])
-            return 0;
-    return 1;
-}
-
 int collisions_check(const struct runbook *rb, const struct source_ops *sops,
                      struct source *src, const struct target_ops *tops,
                      struct target *tgt, struct plan *p,
@@ -179,7 +169,7 @@ int collisions_check(const struct runbook *rb, const struct source_ops *sops,
     for (int i = 0; i < t->nidx; i++) {
         const struct index *ix = &t->idx[i];
         if (!ix->unique || ix->partial || ix->expr || ix->ncols > 64 ||
-            same_as_key(t, ix) || !worth_checking(rb, t, ix->cols, ix->ncols,
+            schema_index_is_key(t, ix) || !worth_checking(rb, t, ix->cols, ix->ncols,
                                                  census))
             continue;
         snprintf(what, sizeof what, "unique index %s", ix->name);

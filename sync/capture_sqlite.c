@@ -70,23 +70,13 @@ static void log_insert_head(struct sbuf *b, const struct table *t)
     sbuf_adds(b, ", at) ");
 }
 
-static int is_key_index(const struct table *t, const struct index *ix)
-{
-    if (ix->ncols != t->nkey)
-        return 0;
-    for (int i = 0; i < ix->ncols; i++)
-        if (ix->cols[i] != t->key[i])
-            return 0;
-    return 1;
-}
-
 /* Log the keys of rows that would conflict with NEW on a unique index. */
 static void conflict_logging(struct sbuf *b, const struct table *t,
                              int is_update)
 {
     for (int i = 0; i < t->nidx; i++) {
         const struct index *ix = &t->idx[i];
-        if (!ix->unique || ix->expr || is_key_index(t, ix))
+        if (!ix->unique || ix->expr || schema_index_is_key(t, ix))
             continue;
         log_insert_head(b, t);
         sbuf_adds(b, "SELECT ");
@@ -124,7 +114,7 @@ static void conflict_logging(struct sbuf *b, const struct table *t,
 static int has_secondary_unique(const struct table *t)
 {
     for (int i = 0; i < t->nidx; i++)
-        if (t->idx[i].unique && !t->idx[i].expr && !is_key_index(t, &t->idx[i]))
+        if (t->idx[i].unique && !t->idx[i].expr && !schema_index_is_key(t, &t->idx[i]))
             return 1;
     return 0;
 }

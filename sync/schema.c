@@ -110,3 +110,13 @@ void schema_free(struct schema *s)
     free(s->journal_mode);
     memset(s, 0, sizeof *s);
 }
+
+int schema_index_is_key(const struct table *t, const struct index *ix)
+{
+    if (ix->ncols != t->nkey)
+        return 0;
+    for (int i = 0; i < ix->ncols; i++)
+        if (ix->cols[i] != t->key[i])
+            return 0;
+    return 1;
+}
