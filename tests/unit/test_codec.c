@@ -19,14 +19,7 @@
 #include "orchestrator/runbook.h"
 #include "sync/codec.h"
 #include "tests/unit/unit_util.h"
-
-#define TXT(s) {.type = V_TEXT, .p = (const unsigned char *)(s), \
-                .n = sizeof(s) - 1}
-#define INT(x) {.type = V_INT, .i = (x)}
-#define REAL(x) {.type = V_REAL, .r = (x)}
-#define BLOB(s) {.type = V_BLOB, .p = (const unsigned char *)(s), \
-                 .n = sizeof(s) - 1}
-#define NUL {.type = V_NULL}
+#include "tests/unit/value_literals.h"
 
 static void show(const struct value *v, char *buf, size_t cap)
 {
