@@ -39,11 +39,7 @@ echo "rows whose new total SQLite stores with binary noise: $noisy"
 acked=$(echo "$WRITER_SUMMARY" | json_get 'd["acknowledged"]')
 [ "$acked" -gt 1000 ] || fail "the writer made only $acked writes"
 # the applier drains what is left
-for i in $(seq 1 100); do
-    [ "$(status 'd["sync"]["backlog_rows"]')" = 0 ] && break
-    sleep 0.1
-done
-sleep 1.5
+wait_drained
 compare "$T/shop.sqlite3" shop
 writer_check --sqlite "$T/shop.sqlite3"
 

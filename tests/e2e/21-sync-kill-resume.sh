@@ -29,11 +29,7 @@ done
 RUN=$!
 wait_state 240 cutover
 writer_stop
-for i in $(seq 1 100); do
-    [ "$(status 'd["sync"]["backlog_rows"]')" = 0 ] && break
-    sleep 0.1
-done
-sleep 1.5
+wait_drained
 compare "$T/shop.sqlite3" shop
 writer_check --sqlite "$T/shop.sqlite3"
 kill "$RUN"; wait "$RUN" 2>/dev/null || true

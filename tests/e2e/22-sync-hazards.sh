@@ -43,11 +43,7 @@ run_case() {
         || fail "the test's own writes failed"
     rm "$T/paused"
     wait_state 120 cutover
-    for i in $(seq 1 50); do
-        [ "$(status 'd["sync"]["backlog_rows"]')" = 0 ] && break
-        sleep 0.1
-    done
-    sleep 1.5
+    wait_drained
     compare "$T/shop.sqlite3" "$name"
     kill "$RUN"
     wait "$RUN" 2>/dev/null || true

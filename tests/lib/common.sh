@@ -142,6 +142,17 @@ status() {
     "$CUTOVER" status "$T/runbook.json" --json 2>/dev/null | json_get "$1"
 }
 
+# wait_drained: until status shows an empty change log (at most 10 s), then
+# a moment more, for the applier to commit the batch it has taken.
+wait_drained() {
+    local i
+    for i in $(seq 1 100); do
+        [ "$(status 'd["sync"]["backlog_rows"]')" = 0 ] && break
+        sleep 0.1
+    done
+    sleep 1.5
+}
+
 # wait_state SECONDS STATE...: until the migration is in one of STATE
 # (fails early on failed/aborted unless asked for).
 wait_state() {
