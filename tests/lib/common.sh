@@ -61,6 +61,13 @@ assert_exit() {
     [ "$got" = "$want" ] || { echo "$OUT" >&2; fail "$* exited $got, expected $want"; }
 }
 
+# attack_refused WHAT: a security test tried an attack and it was refused.
+# The summary of `make test` counts these lines (fault_summary.py); call it
+# only after the assertion that shows the refusal.
+attack_refused() {
+    echo "attack refused: $*"
+}
+
 # free_port: a TCP port nobody listens on right now.
 free_port() {
     $PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

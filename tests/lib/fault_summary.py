@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """fault_summary.py — what the fault suite did, from the e2e logs of one
 `make test`: crash points covered per stage, faults injected and survived,
-and the data differences every independent comparison found.
+the data differences every independent comparison found, and the attacks
+the security tests tried and saw refused.
 
 usage: fault_summary.py E2E_LOG_DIR E2E_SUMMARY_LOG
 Prints a few lines for the summary of `make test`; exits 1 when any
@@ -41,6 +42,12 @@ faults = [("kill -9 at a named crash point", sum(len(p) for p in crash.values())
           ("source busy storm", int("42-faults-busy-storm" in passed)),
           ("state dir disk full", int("43-faults-disk-full" in passed))]
 
+attacks = collections.Counter()
+for name in sorted(passed):
+    for line in lines(name):
+        if line.startswith("attack refused: "):
+            attacks[name] += 1
+
 rows = differences = compares = writes = lost = 0
 for name in sorted(passed):
     for line in lines(name):
@@ -65,4 +72,6 @@ print("faults injected and survived: " +
 print("data differences after all of it: %d (%d comparisons, %d rows); "
       "acknowledged writes lost or wrong: %d (of %d checked)" %
       (differences, compares, rows, lost, writes))
+print("attacks tried and refused: %d (in %d tests)" %
+      (sum(attacks.values()), len(attacks)))
 sys.exit(1 if differences or lost else 0)
