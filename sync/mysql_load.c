@@ -1,9 +1,11 @@
 /*
- * tmy_load.c — getting rows into the target.
+ * mysql_load.c — getting rows into the target.
  *
  * Bulk load: LOAD DATA LOCAL INFILE ... REPLACE fed by the client library's
  * local-infile callbacks, which pull rows from the source cursor and encode
  * them on the fly: no temp file, memory bounded by one 64 KiB buffer. The
+ * callbacks never open a file: they answer only a request for our stream
+ * name while our own LOAD DATA runs (see tmy_infile_guard). The
  * whole chunk is one transaction; the server's warnings are checked before
  * commit (with LOCAL, the server downgrades data errors to warnings, so
  * this check is what keeps strict mode strict). When the server refuses
@@ -20,6 +22,8 @@
 #include "sync/mysql_priv.h"
 
 #define INFILE_CHUNK 65536
+/* The name our LOAD DATA asks for; the only file request answered. */
+#define LOAD_STREAM_NAME "cutover-stream"
 #define STATEMENT_MAX (1 << 20)
 
 /* ---- LOAD DATA encoding -------------------------------------------------- */
@@ -89,13 +93,6 @@ struct infile {
     int64_t bytes;
 };
 
-static int infile_init(void **ptr, const char *filename, void *userdata)
-{
-    (void)filename;
-    *ptr = userdata;
-    return 0;
-}
-
 static int infile_fill(struct infile *f)
 {
     sbuf_reset(&f->buf);
@@ -126,11 +123,40 @@ static int infile_fill(struct infile *f)
     return 0;
 }
 
+/* The client library's file-request callbacks. Their user data is the
+ * connection (it lives as long as the MYSQL handle), never a stack frame:
+ * a request that arrives after our LOAD DATA finds t->infile NULL. */
+static int infile_init(void **ptr, const char *filename, void *userdata)
+{
+    struct target *t = userdata;
+
+    *ptr = t;
+    if (!t->infile || strcmp(filename, LOAD_STREAM_NAME) != 0) {
+        char shown[128];
+        size_t i;
+        /* The name comes from the server: printable ASCII only. */
+        for (i = 0; filename[i] && i < sizeof shown - 1; i++)
+            shown[i] = filename[i] >= 0x20 && filename[i] < 0x7f ? filename[i]
+                                                                 : '?';
+        shown[i] = '\0';
+        snprintf(t->infile_refused, sizeof t->infile_refused,
+                 "the server asked for the local file \"%s\"%s; cutover "
+                 "sends only its own row stream, during its own LOAD DATA",
+                 shown, t->infile ? "" : " outside a load");
+        return 1;
+    }
+    t->infile_refused[0] = '\0';
+    return 0;
+}
+
 static int infile_read(void *ptr, char *buf, unsigned int len)
 {
-    struct infile *f = ptr;
+    struct target *t = ptr;
+    struct infile *f = t->infile;
     size_t out = 0;
 
+    if (!f)
+        return -1;
     while (out < len) {
         size_t n;
         if (f->off == f->buf.len) {
@@ -156,9 +182,34 @@ static void infile_end(void *ptr) { (void)ptr; }
 
 static int infile_error(void *ptr, char *msg, unsigned int len)
 {
-    struct infile *f = ptr;
-    snprintf(msg, len, "%s", f->err ? f->err->msg : "row source failed");
+    struct target *t = ptr;
+
+    if (t && t->infile_refused[0])
+        snprintf(msg, len, "%s", t->infile_refused);
+    else
+        snprintf(msg, len, "%s", t && t->infile && t->infile->err
+                                     ? t->infile->err->msg
+                                     : "row source failed");
     return 2000;
+}
+
+/* MYSQL_OPT_LOCAL_INFILE on the client side: checked by the library when a
+ * file request arrives, whatever was negotiated at connect. */
+static void infile_allow(struct target *t, unsigned int on)
+{
+    mysql_options(t->my, MYSQL_OPT_LOCAL_INFILE, &on);
+}
+
+void tmy_infile_guard(struct target *t)
+{
+    mysql_set_local_infile_handler(t->my, infile_init, infile_read,
+                                   infile_end, infile_error, t);
+    infile_allow(t, 1);       /* advertised at connect, for LOAD DATA LOCAL */
+}
+
+void tmy_infile_close(struct target *t)
+{
+    infile_allow(t, 0);
 }
 
 static int server_allows_local_infile(struct target *t)
@@ -215,15 +266,17 @@ static int load_data(struct target *t, const struct table *tb,
 
     sbuf_init(&f.buf);
     sbuf_init(&sql);
-    sbuf_adds(&sql, "LOAD DATA LOCAL INFILE 'cutover-stream' REPLACE INTO "
-                    "TABLE ");
+    sbuf_adds(&sql, "LOAD DATA LOCAL INFILE '" LOAD_STREAM_NAME "' REPLACE "
+                    "INTO TABLE ");
     sbuf_ident(&sql, tb->name, '`');
     sbuf_adds(&sql, " CHARACTER SET binary FIELDS TERMINATED BY '\\t' "
                     "ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ");
     column_list(&sql, tb);
-    mysql_set_local_infile_handler(t->my, infile_init, infile_read,
-                                   infile_end, infile_error, &f);
+    t->infile = &f;
+    infile_allow(t, 1);
     rc = mysql_query(t->my, sbuf_str(&sql));
+    infile_allow(t, 0);
+    t->infile = NULL;
     sbuf_free(&sql);
     sbuf_free(&f.buf);
     res->rows = f.rows;

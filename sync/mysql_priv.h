@@ -2,7 +2,7 @@
  * mysql_priv.h — internals shared by the MySQL target driver's files:
  *   target_mysql.c   connection, session, reads, health
  *   mysql_schema.c   CREATE TABLE / indexes / foreign keys
- *   tmy_load.c     LOAD DATA streaming, INSERT fallback, batched writes
+ *   mysql_load.c     LOAD DATA streaming, INSERT fallback, batched writes
  *   mysql_capture.c  reverse capture and the rollback fence
  * Only the portable MySQL C API (mysql.h) is used, so the driver builds with
  * MariaDB Connector/C and Oracle's libmysqlclient alike.
@@ -21,6 +21,10 @@ struct target {
     char *database;
     char *label;               /* "socket/db" or "host:port/db" for messages */
     int local_infile_ok;       /* -1 unknown, 0 off on the server, 1 on */
+    /* The LOAD DATA in progress on this connection, NULL outside one: the
+     * only time a file request from the server is answered (mysql_load.c) */
+    struct infile *infile;
+    char infile_refused[320];  /* why the last file request was refused */
     /* batched writes */
     int in_txn;
     const struct table *batch_table;
@@ -72,11 +76,19 @@ int my_index_prefix(const struct column *c, int ncols);
 /* Is the column's target type a text type (gets the collation)? */
 int my_type_is_text(const char *type);
 
+/* LOCAL INFILE is advertised to the server (LOAD DATA LOCAL needs it) but
+ * answered only inside our own LOAD DATA, and only with our own stream:
+ * any other file request (a rogue server, a man in the middle) is refused.
+ * tmy_infile_guard() installs the handler before mysql_real_connect();
+ * tmy_infile_close() turns the client side off once connected. */
+void tmy_infile_guard(struct target *t);
+void tmy_infile_close(struct target *t);
+
 /* Convert a fetched MySQL row into values. */
 void my_row_values(MYSQL_RES *res, MYSQL_ROW r, unsigned long *lens,
                    struct value *out, int n);
 
-/* Defined in mysql_schema.c / tmy_load.c / mysql_capture.c */
+/* Defined in mysql_schema.c / mysql_load.c / mysql_capture.c */
 int tmy_table_state(struct target *, const struct table *, int *,
                       int64_t *, struct co_err *);
 int tmy_create_table(struct target *, const struct runbook *,

@@ -342,7 +342,7 @@ static int connect_conn(const struct runbook *rb, const struct rb_conn *c,
     struct target *t = calloc(1, sizeof *t);
     unsigned int timeout = (unsigned int)c->connect_timeout_s;
     unsigned int rw_timeout = 3600;
-    int on = 1, rc;
+    int rc;
     char label[512];
 
     if (!t)
@@ -367,7 +367,7 @@ static int connect_conn(const struct runbook *rb, const struct rb_conn *c,
     mysql_options(t->my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
     mysql_options(t->my, MYSQL_OPT_READ_TIMEOUT, &rw_timeout);
     mysql_options(t->my, MYSQL_OPT_WRITE_TIMEOUT, &rw_timeout);
-    mysql_options(t->my, MYSQL_OPT_LOCAL_INFILE, &on);
+    tmy_infile_guard(t);
     mysql_options(t->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
     set_tls(t, c, err);
     if (!mysql_real_connect(t->my, c->socket ? "localhost" : c->host, c->user,
@@ -397,6 +397,7 @@ static int connect_conn(const struct runbook *rb, const struct rb_conn *c,
         free(t);
         return rc;
     }
+    tmy_infile_close(t);
     snprintf(t->server_info, sizeof t->server_info, "%s",
              mysql_get_server_info(t->my));
     *out = t;
