@@ -1,4 +1,6 @@
-/* actions.c — exec and http actions. */
+/* actions.c — exec and http actions. An exec action's process gets
+ * stdin, stdout and stderr only, and our environment without the
+ * variables that hold secrets. */
 #include "orchestrator/actions.h"
 
 #include <curl/curl.h>
@@ -35,6 +37,8 @@ void action_env_free(struct action_env *e)
     e->vars[0] = NULL;
 }
 
+/* Our environment minus the variables that hold secrets (the passwords,
+ * the backup key), plus the CUTOVER_* variables. */
 static char **build_env(const struct action_env *extra)
 {
     int n = 0, k = 0;
@@ -43,8 +47,11 @@ static char **build_env(const struct action_env *extra)
     while (environ[n])
         n++;
     env = calloc((size_t)n + (extra ? (size_t)extra->n : 0) + 1, sizeof *env);
+    if (!env)
+        return NULL;
     for (int i = 0; i < n; i++)
-        env[k++] = environ[i];
+        if (!secret_env_entry(environ[i]))
+            env[k++] = environ[i];
     for (int i = 0; extra && i < extra->n; i++)
         env[k++] = (char *)extra->vars[i];
     return env;
@@ -60,10 +67,15 @@ static int run_exec(const struct rb_action *a, const char *what,
     int status = 0, rc;
     double deadline = mono_s() + a->timeout_ms / 1000.0;
 
+    if (!env)
+        return co_errf(err, CO_ENOMEM, "%s: out of memory", what);
     posix_spawn_file_actions_init(&fa);
     /* Keep our stdout clean for --json output: the action's goes to
      * stderr. */
     posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
+    /* Nothing else of ours: no database connection, no state dir lock,
+     * no progress socket (whatever the libraries' close-on-exec habits). */
+    posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
     posix_spawnattr_init(&attr);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID |
                                         POSIX_SPAWN_SETSIGMASK);
@@ -109,7 +121,8 @@ static size_t discard(char *p, size_t size, size_t n, void *arg)
     return size * n;
 }
 
-static int perform(const char *url, const char *method,
+/* One request. Messages show `shown`, the URL without its secrets. */
+static int perform(const char *url, const char *shown, const char *method,
                    const struct rb_header *headers, int nheaders,
                    const char *body, int timeout_ms, long *status, double *ms,
                    const char *what, struct co_err *err)
@@ -158,7 +171,7 @@ static int perform(const char *url, const char *method,
     if (rc != CURLE_OK)
         return co_errf(err, rc == CURLE_OPERATION_TIMEDOUT ? CO_ETIMEOUT
                                                            : CO_EACTION,
-                       "%s: %s %s: %s", what, method, url,
+                       "%s: %s %s: %s", what, method, shown,
                        errbuf[0] ? errbuf : curl_easy_strerror(rc));
     return 0;
 }
@@ -166,11 +179,12 @@ static int perform(const char *url, const char *method,
 int http_request(const struct rb_action *a, const char *what, long *status,
                  double *ms, struct co_err *err)
 {
-    int rc = perform(a->url, a->method ? a->method : "GET", a->headers,
-                     a->nheaders, a->body, a->timeout_ms, status, ms, what,
-                     err);
-    int ok = 0;
+    char shown[512];
+    int rc, ok = 0;
 
+    url_for_message(a->url, 0, shown, sizeof shown);
+    rc = perform(a->url, shown, a->method ? a->method : "GET", a->headers,
+                 a->nheaders, a->body, a->timeout_ms, status, ms, what, err);
     if (rc < 0)
         return rc;
     if (a->nexpect == 0)
@@ -179,7 +193,7 @@ int http_request(const struct rb_action *a, const char *what, long *status,
         ok |= a->expect_status[i] == *status;
     if (!ok)
         return co_errf(err, CO_EACTION, "%s: %s %s answered %ld", what,
-                       a->method ? a->method : "GET", a->url, *status);
+                       a->method ? a->method : "GET", shown, *status);
     return 0;
 }
 
@@ -188,13 +202,15 @@ int http_post_json(const char *url, const struct rb_header *headers,
                    long *status, struct co_err *err)
 {
     struct rb_header all[nheaders + 1];
+    char shown[512];
 
     all[0].name = "Content-Type";
     all[0].value = "application/json";
     for (int i = 0; i < nheaders; i++)
         all[i + 1] = headers[i];
-    return perform(url, "POST", all, nheaders + 1, body, timeout_ms, status,
-                   NULL, "webhook", err);
+    url_for_message(url, URL_HIDE_PATH, shown, sizeof shown);
+    return perform(url, shown, "POST", all, nheaders + 1, body, timeout_ms,
+                   status, NULL, "webhook", err);
 }
 
 int action_run(const struct rb_action *a, const char *what,

@@ -140,14 +140,13 @@ json_t *events_emit_get(const char *type, json_t *fields)
     json_object_set_new(ev, "seq", json_integer(++bus_seq));
     json_object_set_new(ev, "ts", json_string(ts));
     json_object_set_new(ev, "type", json_string(type));
+    redact_json(ev);
     line = json_dumps(ev, JSON_COMPACT | JSON_REAL_PRECISION(10));
     if (line) {
         len = strlen(line);
         char *out = realloc(line, len + 2);
         if (out) {
             line = out;
-            redact(line, len + 1);
-            len = strlen(line);
             line[len++] = '\n';
             line[len] = '\0';
             if (write(bus_fd, line, len) < 0)

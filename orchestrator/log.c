@@ -1,4 +1,4 @@
-/* log.c — stderr diagnostics, the log event mirror and secret redaction. */
+/* log.c — stderr diagnostics and the log event mirror. */
 #include "orchestrator/log.h"
 
 #include <errno.h>
@@ -8,15 +8,11 @@
 #include <string.h>
 #include <time.h>
 
-#define MAX_SECRETS 16
-
 static const char *log_progname = "cutover";
 static enum log_level log_min = LOG_INFO;
 static int log_quiet;
 static log_sink_fn log_sink;
 static pthread_mutex_t log_mutex = PTHREAD_MUTEX_INITIALIZER;
-static char *secrets[MAX_SECRETS];
-static int nsecrets;
 
 void log_init(const char *progname, enum log_level min_level)
 {
@@ -31,48 +27,6 @@ void log_set_sink(log_sink_fn sink) { log_sink = sink; }
 
 static __thread int thread_quiet_sink;
 void log_thread_quiet_sink(int quiet) { thread_quiet_sink = quiet; }
-
-void secret_add(const char *secret)
-{
-    /* Too short a secret would redact ordinary words; such passwords are
-     * rejected by no one, so redact them only inside longer matches. */
-    if (!secret || strlen(secret) < 3)
-        return;
-    pthread_mutex_lock(&log_mutex);
-    if (nsecrets < MAX_SECRETS)
-        secrets[nsecrets++] = strdup(secret);
-    pthread_mutex_unlock(&log_mutex);
-}
-
-void secret_clear(void)
-{
-    pthread_mutex_lock(&log_mutex);
-    while (nsecrets > 0)
-        free(secrets[--nsecrets]);
-    pthread_mutex_unlock(&log_mutex);
-}
-
-static void redact_one(char *buf, size_t cap, const char *s)
-{
-    size_t slen = strlen(s);
-    char *p;
-
-    while ((p = strstr(buf, s)) != NULL) {
-        size_t tail = strlen(p + slen);
-        memcpy(p, "***", 3);
-        memmove(p + 3, p + slen, tail + 1);
-        if (strlen(buf) >= cap)
-            buf[cap - 1] = '\0';
-    }
-}
-
-void redact(char *buf, size_t cap)
-{
-    pthread_mutex_lock(&log_mutex);
-    for (int i = 0; i < nsecrets; i++)
-        redact_one(buf, cap, secrets[i]);
-    pthread_mutex_unlock(&log_mutex);
-}
 
 static void log_emit(enum log_level level, int with_errno, const char *fmt,
                      va_list ap)

@@ -12,6 +12,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+#include "orchestrator/secrets.h"   /* redact(), used on every line */
+
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 void log_init(const char *progname, enum log_level min_level);
@@ -31,11 +33,5 @@ void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fatalx(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
-
-/* Secrets: strings that must never be printed. redact() rewrites every
- * occurrence in buf (NUL-terminated, in place) as "***". */
-void secret_add(const char *secret);
-void secret_clear(void);
-void redact(char *buf, size_t cap);
 
 #endif

@@ -104,13 +104,16 @@ static void deliver_webhook(struct notifier *n, struct job *j)
     double backoff = 0.5;
     long status;
 
+    char shown[512];
+
+    url_for_message(w->url, URL_HIDE_PATH, shown, sizeof shown);
     for (int attempt = 0; attempt <= w->retries; attempt++) {
         int rc = http_post_json(w->url, w->headers, w->nheaders, j->body,
                                 w->timeout_ms, &status, &err);
         if (rc == 0 && status >= 200 && status < 300)
             return;
         if (rc == 0)
-            co_errf(&err, CO_EACTION, "webhook %s answered %ld", w->url,
+            co_errf(&err, CO_EACTION, "webhook %s answered %ld", shown,
                     status);
         log_warnx("%s (attempt %d of %d)", co_err_text(&err), attempt + 1,
                   w->retries + 1);

@@ -490,23 +490,32 @@ static int read_backup(struct jread *r, json_t *o, struct runbook *rb)
     return 0;
 }
 
+/* A variable the runbook names as holding a secret: its value is
+ * redacted, and children never inherit the variable. */
+static void register_secret_env(const char *env)
+{
+    if (!env)
+        return;
+    secret_env_add(env);
+    if (getenv(env))
+        secret_add(getenv(env));
+}
+
 /* Passwords must be secrets before anything can quote them: a bad value
  * anywhere in the runbook (read before the target) could be the password.
  * So their variables are looked up first, straight from the JSON. */
 static void register_secrets(json_t *root)
 {
     json_t *target = json_object_get(root, "target"), *rep;
-    const char *env = json_string_value(json_object_get(target,
-                                                        "password_env"));
     size_t i;
 
-    if (env && getenv(env))
-        secret_add(getenv(env));
-    json_array_foreach(json_object_get(target, "replicas"), i, rep) {
-        env = json_string_value(json_object_get(rep, "password_env"));
-        if (env && getenv(env))
-            secret_add(getenv(env));
-    }
+    register_secret_env(json_string_value(json_object_get(target,
+                                                          "password_env")));
+    json_array_foreach(json_object_get(target, "replicas"), i, rep)
+        register_secret_env(json_string_value(json_object_get(rep,
+                                                              "password_env")));
+    register_secret_env(json_string_value(json_object_get(
+        json_object_get(root, "backup"), "encrypt_key_env")));
 }
 
 static void set_defaults(struct runbook *rb)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "orchestrator/fsm.h"
+#include "orchestrator/secrets.h"
 
 #define TRY(expr)                                                            \
     do {                                                                    \
@@ -90,6 +91,7 @@ static int read_http(struct jread *r, json_t *o, struct rb_action *a)
     TRY(jr_str(r, o, "url", &a->url));
     if (!url_valid(a->url))
         return jr_fail(r, "url", "expected an http:// or https:// URL");
+    secret_add_url(a->url);
     TRY(jr_enum(r, o, "method", methods, &m));
     a->method = strdup(methods[m]);
     TRY(read_headers(r, o, "headers", &a->headers, &a->nheaders));
@@ -374,6 +376,7 @@ static int read_webhook(struct jread *r, json_t *o, struct rb_webhook *w)
     TRY(jr_str(r, o, "url", &w->url));
     if (!url_valid(w->url))
         return jr_fail(r, "url", "expected an http:// or https:// URL");
+    secret_add_url(w->url);
     TRY(jr_strv(r, o, "events", 0, &w->events, &w->nevents));
     for (int i = 0; i < w->nevents; i++) {
         int known = 0;

@@ -189,14 +189,13 @@ static void queue_write(struct client *c, const char *p, size_t n)
 
 static void client_send_json(struct client *c, json_t *j)
 {
-    char *text = json_dumps(j, JSON_COMPACT);
+    char *text;
 
-    if (text) {
+    redact_json(j);
+    if ((text = json_dumps(j, JSON_COMPACT))) {
         size_t n = strlen(text);
         char *line = realloc(text, n + 2);
         if (line) {
-            redact(line, n + 1);
-            n = strlen(line);
             line[n++] = '\n';
             client_send(c, line, n);
             free(line);
