@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 
 #include "orchestrator/runbook.h"
+#include "orchestrator/secrets.h"
 #include "tests/unit/unit_util.h"
 
 #define BASE_DIR "/base/runbooks"
@@ -553,6 +554,33 @@ static void password_is_redacted_from_an_error_quoting_it(void **state)
     assert_not_contains(msg, CANARY);
 }
 
+/* Children (actions, hooks) never inherit a variable that holds a
+ * secret: every password_env and the backup key's variable is registered
+ * by name, set or not. */
+static void secret_variables_are_registered_by_name(void **state)
+{
+    struct runbook *rb;
+
+    (void)state;
+    secret_clear();
+    setenv(PW_VAR, CANARY, 1);
+    setenv("CUTOVER_UNIT_KEY",
+           "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+           1);
+    setenv("CUTOVER_UNIT_REPLICA_PW", "r3plica", 1);
+    rb = parse_ok("{\"target\":{\"password_env\":\"" PW_VAR "\","
+                  "\"replicas\":[{\"socket\":\"/r.sock\","
+                  "\"password_env\":\"CUTOVER_UNIT_REPLICA_PW\"}]},"
+                  "\"backup\":{\"encrypt_key_env\":\"CUTOVER_UNIT_KEY\"}}");
+    assert_true(secret_env_entry(PW_VAR "=x"));
+    assert_true(secret_env_entry("CUTOVER_UNIT_REPLICA_PW=x"));
+    assert_true(secret_env_entry("CUTOVER_UNIT_KEY=x"));
+    assert_false(secret_env_entry("PATH=/bin"));
+    runbook_free(rb);
+    unsetenv("CUTOVER_UNIT_KEY");
+    unsetenv("CUTOVER_UNIT_REPLICA_PW");
+}
+
 /* ---- table selection and overrides -------------------------------------- */
 
 static void table_selection_applies_include_then_exclude_globs(void **state)
@@ -700,6 +728,7 @@ static const struct CMUnitTest fixed_tests[] = {
     T(password_is_read_from_the_named_env_variable),
     T(password_never_appears_in_a_later_error),
     T(password_is_redacted_from_an_error_quoting_it),
+    T(secret_variables_are_registered_by_name),
     T(table_selection_applies_include_then_exclude_globs),
     T(own_and_sqlite_internal_tables_are_never_selected),
     T(override_lookup_matches_table_and_column_exactly),
