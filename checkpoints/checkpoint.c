@@ -1,117 +1,13 @@
 /* checkpoint.c — atomic, self-checking checkpoint files. */
 #include "checkpoints/checkpoint.h"
 
-#include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
-
-#include "orchestrator/faults.h"
-#include "orchestrator/log.h"
-
-/* System calls go through these wrappers so tests can make any of them
- * fail (CUTOVER_FAULT_IO) the way a full disk or a dying device would. */
-static ssize_t io_write(int fd, const void *p, size_t n)
-{
-    int e = fault_io("write");
-    if (e) {
-        errno = e;
-        return -1;
-    }
-    return write(fd, p, n);
-}
-
-static int io_fsync(int fd)
-{
-    int e = fault_io("fsync");
-    if (e) {
-        errno = e;
-        return -1;
-    }
-    return fsync(fd);
-}
-
-static int io_rename(const char *from, const char *to)
-{
-    int e = fault_io("rename");
-    if (e) {
-        errno = e;
-        return -1;
-    }
-    return rename(from, to);
-}
-
-static int fsync_dir_of(const char *path)
-{
-    char buf[PATH_MAX];
-    int fd, rc;
-
-    snprintf(buf, sizeof buf, "%s", path);
-    fd = open(dirname(buf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    rc = io_fsync(fd);
-    close(fd);
-    return rc;
-}
-
-int atomic_write_file(const char *path, const void *data, size_t len,
-                      struct co_err *err)
-{
-    char tmp[PATH_MAX];
-    const char *p = data;
-    int fd;
-
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    if (unlink(tmp) < 0 && errno != ENOENT)
-        return co_errf(err, CO_EIO, "%s: cannot remove stale temp file: %s",
-                       tmp, strerror(errno));
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return co_errf(err, CO_EIO, "%s: %s", tmp, strerror(errno));
-    while (len > 0) {
-        ssize_t n = io_write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int e = errno;
-            close(fd);
-            unlink(tmp);
-            return co_errf(err, CO_EIO, "writing %s: %s (the previous file "
-                           "is intact)", tmp, strerror(e));
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    if (io_fsync(fd) < 0) {
-        int e = errno;
-        close(fd);
-        unlink(tmp);
-        return co_errf(err, CO_EIO, "fsync %s: %s (the previous file is "
-                       "intact)", tmp, strerror(e));
-    }
-    close(fd);
-    fault_point("checkpoint", "before_rename");
-    if (io_rename(tmp, path) < 0) {
-        int e = errno;
-        unlink(tmp);
-        return co_errf(err, CO_EIO, "rename %s: %s (the previous file is "
-                       "intact)", tmp, strerror(e));
-    }
-    /* The rename already made the new file the current one; failing here
-     * would make the caller believe the old one still is. A directory that
-     * cannot be synced only weakens durability across a power loss. */
-    if (fsync_dir_of(path) < 0)
-        log_warn("fsync of the directory of %s (the file is written; it may "
-                 "not survive a power loss)", path);
-    return 0;
-}
 
 /* SHA-256 of the canonical compact dump of body without "sha256". */
 static int body_hash(json_t *body, char hex[65])
@@ -136,7 +32,7 @@ static int body_hash(json_t *body, char hex[65])
 
 int checkpoint_write(const char *state_dir, json_t *body, struct co_err *err)
 {
-    char path[PATH_MAX], hex[65];
+    char hex[65];
     char *text;
     int rc;
 
@@ -149,7 +45,6 @@ int checkpoint_write(const char *state_dir, json_t *body, struct co_err *err)
     json_object_del(body, "sha256");
     if (!text)
         return co_errf(err, CO_ENOMEM, "cannot serialize the checkpoint");
-    snprintf(path, sizeof path, "%s/%s", state_dir, CHECKPOINT_FILE);
     size_t len = strlen(text);
     text[len] = '\0';
     char *withnl = realloc(text, len + 2);
@@ -159,7 +54,7 @@ int checkpoint_write(const char *state_dir, json_t *body, struct co_err *err)
     }
     withnl[len] = '\n';
     withnl[len + 1] = '\0';
-    rc = atomic_write_file(path, withnl, len + 1, err);
+    rc = state_file_write(state_dir, CHECKPOINT_FILE, withnl, len + 1, err);
     free(withnl);
     if (rc < 0)
         co_err_prefix(err, "checkpoint");
@@ -223,14 +118,20 @@ int checkpoint_read(const char *state_dir, json_t **body, struct co_err *err)
     FILE *f;
     char *text = NULL;
     size_t len = 0, cap = 0, n;
-    int rc;
+    struct co_err why = {0};
+    int rc, dfd, fd;
 
     *body = NULL;
     snprintf(path, sizeof path, "%s/%s", state_dir, CHECKPOINT_FILE);
-    f = fopen(path, "rb");
-    if (!f)
-        return co_errf(err, CO_ECHECKPOINT, "checkpoint %s: %s", path,
-                       strerror(errno));
+    if ((dfd = state_dir_open(state_dir, &why)) < 0)
+        return co_errf(err, CO_ECHECKPOINT, "checkpoint: %s", why.msg);
+    fd = state_file_openat(dfd, state_dir, CHECKPOINT_FILE, O_RDONLY, &why);
+    close(dfd);
+    if (fd < 0 || !(f = fdopen(fd, "rb"))) {
+        if (fd >= 0)
+            close(fd);
+        return co_errf(err, CO_ECHECKPOINT, "checkpoint %s", why.msg);
+    }
     do {
         if (len == cap) {
             char *grown = realloc(text, cap + 65536);
@@ -255,28 +156,5 @@ int checkpoint_read(const char *state_dir, json_t **body, struct co_err *err)
 
 int checkpoint_exists(const char *state_dir)
 {
-    char path[PATH_MAX];
-    struct stat st;
-
-    snprintf(path, sizeof path, "%s/%s", state_dir, CHECKPOINT_FILE);
-    return stat(path, &st) == 0;
-}
-
-int state_dir_create(const char *state_dir, struct co_err *err)
-{
-    char buf[PATH_MAX];
-
-    snprintf(buf, sizeof buf, "%s", state_dir);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-            return co_errf(err, CO_EIO, "state dir %s: %s", buf,
-                           strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-        return co_errf(err, CO_EIO, "state dir %s: %s", buf, strerror(errno));
-    return 0;
+    return state_file_exists(state_dir, CHECKPOINT_FILE);
 }

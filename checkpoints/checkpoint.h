@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "checkpoints/state_dir.h"
 #include "orchestrator/errors.h"
 
 #define CHECKPOINT_FORMAT 1
@@ -38,17 +39,5 @@ int checkpoint_parse(const char *text, size_t len, const char *what,
 
 /* Is there a checkpoint file at all (valid or not)? */
 int checkpoint_exists(const char *state_dir);
-
-/* Create the state dir (and parents) mode 0700; 0 or CO_EIO. */
-int state_dir_create(const char *state_dir, struct co_err *err);
-
-/* Write a whole file atomically with the same protocol (verify.json,
- * backups' sidecars). */
-int atomic_write_file(const char *path, const void *data, size_t len,
-                      struct co_err *err);
-
-/* The state dir lock: flock on state_dir/lock, held for the process's
- * life. Returns the fd, or CO_ELOCKED naming the holder's pid. */
-int state_dir_lock(const char *state_dir, struct co_err *err);
 
 #endif

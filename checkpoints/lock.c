@@ -7,7 +7,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "checkpoints/checkpoint.h"
+#include "checkpoints/state_dir.h"
 
 int state_dir_lock(const char *state_dir, struct co_err *err)
 {
@@ -16,10 +16,9 @@ int state_dir_lock(const char *state_dir, struct co_err *err)
     ssize_t n;
 
     snprintf(path, sizeof path, "%s/lock", state_dir);
-    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    fd = state_file_open(state_dir, "lock", O_RDWR | O_CREAT, err);
     if (fd < 0)
-        return co_errf(err, CO_EIO, "lock file %s: %s", path,
-                       strerror(errno));
+        return co_err_prefix(err, "lock file");
     if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
         int e = errno;
         n = pread(fd, pid, sizeof pid - 1, 0);

@@ -16,6 +16,7 @@
 
 #include "orchestrator/events.h"
 #include "orchestrator/log.h"
+#include "orchestrator/umask.h"
 
 extern char **environ;
 
@@ -82,7 +83,11 @@ static int run_exec(const struct rb_action *a, const char *what,
     sigset_t none;
     sigemptyset(&none);
     posix_spawnattr_setsigmask(&attr, &none);
+    /* The child starts with the caller's umask: files an action writes
+     * (a flag file, a .env) are the application's, not ours. */
+    mode_t ours = umask_enter(umask_caller());
     rc = posix_spawnp(&pid, a->argv[0], &fa, &attr, a->argv, env);
+    umask_leave(ours);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
     free(env);

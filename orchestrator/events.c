@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "checkpoints/state_dir.h"
 #include "orchestrator/log.h"
 
 #define MAX_LISTENERS 8
@@ -87,14 +88,14 @@ static int64_t scan_last_seq(int fd)
 
 int events_open(const char *state_dir, struct co_err *err)
 {
-    char path[PATH_MAX];
     int fd;
 
-    snprintf(path, sizeof path, "%s/events.ndjson", state_dir);
-    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    fd = state_file_open(state_dir, "events.ndjson",
+                         O_WRONLY | O_APPEND | O_CREAT, err);
     if (fd < 0)
-        return co_errf(err, CO_EIO, "%s: %s", path, strerror(errno));
-    int rfd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
+        return fd;
+    int rfd = state_file_open(state_dir, "events.ndjson", O_RDWR | O_APPEND,
+                              NULL);
     int64_t last = rfd >= 0 ? scan_last_seq(rfd) : 0;
     if (rfd >= 0)
         close(rfd);

@@ -5,6 +5,7 @@
 
 #include "orchestrator/cli.h"
 #include "orchestrator/log.h"
+#include "orchestrator/umask.h"
 
 static int usage(FILE *f)
 {
@@ -32,6 +33,7 @@ int main(int argc, char **argv)
     const char *cmd, *rb;
     int json = 0, rc;
 
+    umask_private();
     log_init("cutover", LOG_INFO);
     if (argc >= 2 && (strcmp(argv[1], "-h") == 0 ||
                       strcmp(argv[1], "--help") == 0 ||

@@ -116,7 +116,6 @@ int sampler_write_prom(struct orch *o)
 {
     struct migration *m = o->m;
     struct sbuf b;
-    char path[PATH_MAX];
     const char *key;
     json_t *snap = metrics_snapshot(), *v;
     struct co_err err = {0};
@@ -152,8 +151,8 @@ int sampler_write_prom(struct orch *o)
         sbuf_addf(&b, "} %.17g\n", json_number_value(v));
     }
     json_decref(snap);
-    snprintf(path, sizeof path, "%s/metrics.prom", o->rb->state_dir);
-    rc = b.oom ? -1 : atomic_write_file(path, b.p, b.len, &err);
+    rc = b.oom ? -1 : state_file_write(o->rb->state_dir, "metrics.prom", b.p,
+                                       b.len, &err);
     if (rc < 0)
         log_debug("metrics.prom: %s", co_err_text(&err));
     sbuf_free(&b);

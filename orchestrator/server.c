@@ -23,6 +23,7 @@
 #include "orchestrator/log.h"
 #include "orchestrator/protocol.h"
 #include "orchestrator/triggers.h"
+#include "orchestrator/umask.h"
 
 #define CLIENT_MAX_PENDING (1 << 20)   /* bytes queued to one client */
 #define DROP_GRACE_MS 5000             /* a dropped client still not reading */
@@ -441,16 +442,17 @@ struct progress_server *server_start(struct orch *o, struct co_err *err)
         goto fail;
     uv_pipe_init(&o->loop, &srv->listener, 0);
     srv->listener.data = srv;
-    /* Born private, then opened up to progress.mode: never wider. */
-    mode_t old_umask = umask(0177);
+    /* Born with progress.mode: the umask at bind gives it, so nothing
+     * touches the path afterwards (a chmod would follow a link put in
+     * its place). */
+    mode_t ours = umask_enter(0777 & ~(mode_t)o->rb->progress.mode);
     rc = uv_pipe_bind(&srv->listener, path);
-    umask(old_umask);
+    umask_leave(ours);
     if (rc < 0) {
         co_errf(err, CO_EIO, "progress.socket %s: %s", path, uv_strerror(rc));
         uv_close((uv_handle_t *)&srv->listener, NULL);
         goto fail;
     }
-    chmod(path, (mode_t)o->rb->progress.mode);
     if ((rc = uv_listen((uv_stream_t *)&srv->listener, 128,
                         on_connection)) < 0) {
         co_errf(err, CO_EIO, "progress.socket %s: %s", path, uv_strerror(rc));

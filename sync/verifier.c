@@ -1,11 +1,13 @@
 /* verifier.c — chunk hashing, narrowing and rechecks. */
 #include "sync/verifier.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "checkpoints/checkpoint.h"
 #include "orchestrator/events.h"
@@ -799,7 +801,6 @@ int64_t verifier_keys(struct verifier *v, struct table_state *ts,
 
 int verifier_write_report(struct verifier *v, struct co_err *err)
 {
-    char path[PATH_MAX];
     int64_t total = 0;
     char *text;
     int rc;
@@ -813,19 +814,20 @@ int verifier_write_report(struct verifier *v, struct co_err *err)
     text = json_dumps(v->report, JSON_INDENT(1) | JSON_SORT_KEYS);
     if (!text)
         return co_errf(err, CO_ENOMEM, "out of memory");
-    snprintf(path, sizeof path, "%s/%s", v->m->rb->state_dir, v->report_name);
-    rc = atomic_write_file(path, text, strlen(text), err);
+    rc = state_file_write(v->m->rb->state_dir, v->report_name, text,
+                          strlen(text), err);
     free(text);
     return rc;
 }
 
 void verifier_load_report(struct verifier *v)
 {
-    char path[PATH_MAX];
-    json_t *old;
+    int fd = state_file_open(v->m->rb->state_dir, "verify.json", O_RDONLY,
+                             NULL);
+    json_t *old = fd >= 0 ? json_loadfd(fd, 0, NULL) : NULL;
 
-    snprintf(path, sizeof path, "%s/verify.json", v->m->rb->state_dir);
-    old = json_load_file(path, 0, NULL);
+    if (fd >= 0)
+        close(fd);
     if (json_is_object(json_object_get(old, "tables"))) {
         json_decref(v->report);
         v->report = old;
