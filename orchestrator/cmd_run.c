@@ -59,9 +59,11 @@ static void log_to_events(enum log_level level, const char *line)
     inside = 0;
 }
 
-/* Lock the state dir and open the event log: what every owner does. */
-static int own_state_dir(const struct runbook *rb, int *lock_fd,
-                         struct co_err *err)
+/* Own the state dir: create it if needed and take its lock. Everything
+ * that looks at what is in it comes after the lock, so two commands never
+ * both find it free of a migration. */
+static int lock_state_dir(const struct runbook *rb, int *lock_fd,
+                          struct co_err *err)
 {
     int rc;
 
@@ -70,12 +72,17 @@ static int own_state_dir(const struct runbook *rb, int *lock_fd,
     if ((rc = state_dir_lock(rb->state_dir, err)) < 0)
         return rc;
     *lock_fd = rc;
-    if ((rc = events_open(rb->state_dir, err)) < 0) {
-        close(*lock_fd);
-        return rc;
-    }
-    log_set_sink(log_to_events);
     return 0;
+}
+
+/* Open the event log, once the state dir is ours. */
+static int open_events(const struct runbook *rb, struct co_err *err)
+{
+    int rc = events_open(rb->state_dir, err);
+
+    if (rc == 0)
+        log_set_sink(log_to_events);
+    return rc;
 }
 
 static void release_state_dir(int lock_fd)
@@ -125,6 +132,11 @@ int cmd_run(const char *path)
 
     if (!(rb = cli_load_runbook(path, &code)))
         return code;
+    if (lock_state_dir(rb, &lock_fd, &err) < 0) {
+        fprintf(stderr, "cutover: %s\n", co_err_text(&err));
+        runbook_free(rb);
+        return EXIT_ERROR;
+    }
     if (checkpoint_exists(rb->state_dir)) {
         const char *st = "unknown: the checkpoint does not read";
         if (migration_peek(rb->state_dir, &cp, &err) == 0)
@@ -133,11 +145,14 @@ int cmd_run(const char *path)
                 "%s); use `cutover resume`, or move the state dir away to "
                 "start over\n", rb->state_dir, st);
         json_decref(cp);
+        release_state_dir(lock_fd);
         runbook_free(rb);
         return EXIT_ERROR;
     }
-    if (own_state_dir(rb, &lock_fd, &err) < 0) {
+    backup_remove_leftovers(rb->state_dir, NULL);
+    if (open_events(rb, &err) < 0) {
         fprintf(stderr, "cutover: %s\n", co_err_text(&err));
+        release_state_dir(lock_fd);
         runbook_free(rb);
         return EXIT_ERROR;
     }
@@ -193,13 +208,20 @@ int cmd_resume(const char *path)
 
     if (!(rb = cli_load_runbook(path, &code)))
         return code;
-    if (!checkpoint_exists(rb->state_dir)) {
-        fprintf(stderr, "cutover: no migration in %s (no checkpoint.json); "
-                "start one with `cutover run`\n", rb->state_dir);
+    if (access(rb->state_dir, F_OK) == 0 &&
+        (rc = lock_state_dir(rb, &lock_fd, &err)) < 0) {
+        fprintf(stderr, "cutover: cannot resume: %s\n", co_err_text(&err));
         runbook_free(rb);
         return EXIT_ERROR;
     }
-    if ((rc = own_state_dir(rb, &lock_fd, &err)) < 0 ||
+    if (lock_fd < 0 || !checkpoint_exists(rb->state_dir)) {
+        fprintf(stderr, "cutover: no migration in %s (no checkpoint.json); "
+                "start one with `cutover run`\n", rb->state_dir);
+        release_state_dir(lock_fd);
+        runbook_free(rb);
+        return EXIT_ERROR;
+    }
+    if ((rc = open_events(rb, &err)) < 0 ||
         (rc = migration_peek(rb->state_dir, &cp, &err)) < 0 ||
         (rc = cli_load_model(rb, cp, &m, &err)) < 0) {
         fprintf(stderr, "cutover: cannot resume: %s\n", co_err_text(&err));
@@ -210,6 +232,8 @@ int cmd_resume(const char *path)
         return EXIT_ERROR;
     }
     json_decref(cp);
+    backup_remove_leftovers(rb->state_dir, m->backup_file[0] ? m->backup_file
+                                                            : NULL);
     if (fsm_state_is_terminal(m->state)) {
         printf("cutover %s: already %s; nothing to resume\n", rb->name,
                fsm_state_name(m->state));

@@ -1,7 +1,7 @@
 /*
  * backup.h — the online backup of the source taken before anything is
- * changed (DESIGN §5 pre_validate), optionally AES-256-GCM encrypted, and
- * its restore (`cutover restore-backup`).
+ * changed (DESIGN §5 pre_validate), optionally AES-256-GCM encrypted page
+ * by page, and its restore (`cutover restore-backup`).
  */
 #ifndef CO_BACKUP_H
 #define CO_BACKUP_H
@@ -10,16 +10,24 @@
 #include "orchestrator/migration.h"
 #include "sync/source.h"
 
+#define BACKUP_PLAIN "source-backup.sqlite3"
+#define BACKUP_SEALED "source-backup.sqlite3.enc"
+
 /* Back up into state_dir and record file name and SHA-256 in m. */
 int backup_take(const struct runbook *rb, const struct source_ops *sops,
                 struct source *src, struct migration *m, struct co_err *err);
 
 /* Restore the backup recorded in the checkpoint cp into dest (decrypting
- * and checking its SHA-256). */
+ * and checking its SHA-256); dest is created 0600 and never replaced. */
 int backup_restore(const struct runbook *rb, json_t *cp, const char *dest,
                    struct co_err *err);
 
-/* SHA-256 of a file as hex. */
-int file_sha256(const char *path, char hex[65], struct co_err *err);
+/* Remove backup files an interrupted run left in the state dir (partial
+ * ones, and any but `keep`, the one the checkpoint records; may be NULL).
+ * Called by the owner of the state dir when it starts. */
+void backup_remove_leftovers(const char *state_dir, const char *keep);
+
+/* Is `name` one of the file names a backup has in the state dir? */
+int backup_name_valid(const char *name);
 
 #endif

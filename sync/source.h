@@ -173,8 +173,12 @@ struct source_ops {
     int (*next_autoinc)(struct source *s, const struct table *t,
                         int64_t *out, struct co_err *err);
 
-    /* Online backup to `path` (consistent while the app writes). */
-    int (*backup)(struct source *s, const char *path, struct co_err *err);
+    /* Online backup into the file at `path` (consistent while the app
+     * writes; an existing empty file is used as it is, a link is refused).
+     * With a key (32 bytes) every page is sealed before it is written
+     * (sync/backup_seal.h): no plain page reaches the disk. */
+    int (*backup)(struct source *s, const char *path,
+                  const unsigned char *key, struct co_err *err);
 
     /* Count rows matching f and return up to max example keys. */
     int (*find_rows)(struct source *s, const struct table *t,

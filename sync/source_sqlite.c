@@ -525,25 +525,28 @@ static int is_wal(struct source *s)
 }
 
 static int sqlite_backup(struct source *s, const char *path,
-                         struct co_err *err)
+                         const unsigned char *key, struct co_err *err)
 {
+    const char *vfs = NULL;
     sqlite3 *dst = NULL;
-    sqlite3_backup *bk;
+    sqlite3_backup *bk = NULL;
     int rc;
 
-    unlink(path);
+    if (key && !(vfs = sqlite_sealed_register(key)))
+        return co_errf(err, CO_ECRYPTO, "backup %s: cannot set up the "
+                       "encrypting file layer", path);
     rc = sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE |
-                         SQLITE_OPEN_CREATE, NULL);
+                         SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW, vfs);
+    /* A sealed file takes no journal: it would hold plain pages. */
+    if (rc == SQLITE_OK && key)
+        rc = sqlite3_exec(dst, "PRAGMA journal_mode = OFF", NULL, NULL, NULL);
+    if (rc == SQLITE_OK && !(bk = sqlite3_backup_init(dst, "main", s->db,
+                                                     "main")))
+        rc = sqlite3_errcode(dst);
     if (rc != SQLITE_OK) {
-        rc = co_errf(err, CO_EIO, "backup %s: %s", path, sqlite3_errstr(rc));
-        sqlite3_close(dst);
-        return rc;
-    }
-    bk = sqlite3_backup_init(dst, "main", s->db, "main");
-    if (!bk) {
-        rc = co_errf(err, CO_EIO, "backup %s: %s", path, sqlite3_errmsg(dst));
-        sqlite3_close(dst);
-        return rc;
+        rc = co_errf(err, CO_EIO, "backup %s: %s", path,
+                     dst ? sqlite3_errmsg(dst) : sqlite3_errstr(rc));
+        goto out;
     }
     /* In WAL mode one step copies every page from one snapshot while the
      * application keeps writing (writers never wait for readers). Page
@@ -558,14 +561,14 @@ static int sqlite_backup(struct source *s, const char *path,
             sqlite3_sleep(20);
     } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
     sqlite3_backup_finish(bk);
-    if (rc != SQLITE_DONE) {
-        rc = co_errf(err, CO_EIO, "backup %s: %s", path, sqlite3_errstr(rc));
-        sqlite3_close(dst);
-        return rc;
-    }
-    rc = sqlite3_close(dst);
-    return rc == SQLITE_OK ? 0 : co_errf(err, CO_EIO, "backup %s: closing: %s",
-                                         path, sqlite3_errstr(rc));
+    rc = rc == SQLITE_DONE ? 0 : co_errf(err, CO_EIO, "backup %s: %s", path,
+                                         sqlite3_errstr(rc));
+out:
+    if (sqlite3_close(dst) != SQLITE_OK && rc == 0)
+        rc = co_errf(err, CO_EIO, "backup %s: closing: %s", path,
+                     sqlite3_errmsg(dst));
+    sqlite_sealed_unregister(vfs);
+    return rc;
 }
 
 static int sqlite_query(struct source *s, const char *sql,

@@ -1,7 +1,9 @@
 /*
  * sqlite_priv.h — internals shared by the SQLite source driver's files
  * (source_sqlite.c: connection and reads; schema_sqlite.c: the schema;
- * capture_sqlite.c: change capture, fence and rollback writes). Nothing outside sync/ includes this.
+ * capture_sqlite.c: change capture, fence and rollback writes;
+ * sqlite_sealed.c: the VFS of encrypted backups). Nothing outside sync/
+ * includes this.
  */
 #ifndef CO_SQLITE_PRIV_H
 #define CO_SQLITE_PRIV_H
@@ -70,6 +72,12 @@ void sq_key_list(struct sbuf *b, const struct table *t, const char *prefix);
 void sq_key_compare(struct sbuf *b, const struct table *t, const char *prefix,
                     const char *op);
 void sq_key_equal(struct sbuf *b, const struct table *t, const char *prefix);
+/* sqlite_sealed.c: a VFS whose database files are sealed page by page
+ * with `key` (encrypted backups). Returns its name, valid until
+ * unregistered, or NULL. */
+const char *sqlite_sealed_register(const unsigned char key[32]);
+void sqlite_sealed_unregister(const char *name);
+
 /* Register cutover_* SQL functions used by the census. */
 void sq_register_functions(sqlite3 *db);
 
