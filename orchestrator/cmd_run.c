@@ -266,8 +266,10 @@ int cmd_check_checkpoint(const char *path)
 
     if (!(rb = cli_load_runbook(path, &code)))
         return code;
-    if (migration_peek(rb->state_dir, &cp, &err) < 0) {
+    if (migration_peek(rb->state_dir, &cp, &err) < 0 ||
+        migration_check(rb, NULL, cp, &err) < 0) {
         fprintf(stderr, "cutover: %s\n", co_err_text(&err));
+        json_decref(cp);
         runbook_free(rb);
         return EXIT_ERROR;
     }
@@ -294,8 +296,10 @@ int cmd_restore_backup(const char *path, const char *dest)
     if (!(rb = cli_load_runbook(path, &code)))
         return code;
     if (migration_peek(rb->state_dir, &cp, &err) < 0 ||
+        migration_check(rb, NULL, cp, &err) < 0 ||
         backup_restore(rb, cp, dest, &err) < 0) {
         fprintf(stderr, "cutover: %s\n", co_err_text(&err));
+        json_decref(cp);
         runbook_free(rb);
         return EXIT_ERROR;
     }

@@ -11,6 +11,7 @@
 #include "checkpoints/checkpoint.h"
 #include "orchestrator/events.h"
 #include "orchestrator/log.h"
+#include "stages/backup.h"
 
 static const char *const cutover_step_names[] = {
 #define X(id, name) name,
@@ -352,6 +353,220 @@ static int table_from_json(struct table_state *ts, json_t *j,
     return 0;
 }
 
+/* ---- range checks ------------------------------------------------------------
+ *
+ * Everything read back from a checkpoint is checked before it is used: a
+ * damaged or forged file (its hash only proves it is what someone wrote)
+ * must not index arrays, loop for ever, name files outside the state dir
+ * or stall a sleep. A missing field keeps its default (older checkpoints);
+ * a present one must have the right type and range. Each check returns 0
+ * or CO_ECHECKPOINT naming the field.
+ */
+
+#define TIME_MAX 1e11           /* seconds since 1970: year 5138 */
+
+static int want_int(json_t *o, const char *where, const char *key,
+                    json_int_t lo, json_int_t hi, struct co_err *err)
+{
+    json_t *v = json_object_get(o, key);
+
+    if (!v)
+        return 0;
+    if (!json_is_integer(v))
+        return BAD("checkpoint: %s%s is not an integer", where, key);
+    if (json_integer_value(v) < lo || json_integer_value(v) > hi)
+        return BAD("checkpoint: %s%s is %lld; it must be from %lld to %lld",
+                   where, key, (long long)json_integer_value(v),
+                   (long long)lo, (long long)hi);
+    return 0;
+}
+
+static int want_num(json_t *o, const char *where, const char *key, double lo,
+                    double hi, struct co_err *err)
+{
+    json_t *v = json_object_get(o, key);
+
+    if (!v)
+        return 0;
+    if (!json_is_number(v))
+        return BAD("checkpoint: %s%s is not a number", where, key);
+    if (!(json_number_value(v) >= lo && json_number_value(v) <= hi))
+        return BAD("checkpoint: %s%s is %g; it must be from %g to %g", where,
+                   key, json_number_value(v), lo, hi);
+    return 0;
+}
+
+static int want_type(json_t *o, const char *where, const char *key,
+                     json_type type, const char *what, struct co_err *err)
+{
+    json_t *v = json_object_get(o, key);
+
+    if (v && json_typeof(v) != type &&
+        !(type == JSON_TRUE && json_is_boolean(v)))
+        return BAD("checkpoint: %s%s is not %s", where, key, what);
+    return 0;
+}
+
+#define WANT_BOOL(o, w, k) want_type(o, w, k, JSON_TRUE, "true or false", err)
+#define WANT_STR(o, w, k) want_type(o, w, k, JSON_STRING, "a string", err)
+#define WANT_OBJ(o, w, k) want_type(o, w, k, JSON_OBJECT, "an object", err)
+#define WANT_ARR(o, w, k) want_type(o, w, k, JSON_ARRAY, "an array", err)
+#define TRY(expr)                                                            \
+    do {                                                                    \
+        int rc_ = (expr);                                                   \
+        if (rc_ < 0)                                                        \
+            return rc_;                                                     \
+    } while (0)
+
+/* null, or a key of the table's arity */
+static int want_key(json_t *o, const char *where, const char *key, int nkey,
+                    struct co_err *err)
+{
+    json_t *v = json_object_get(o, key);
+
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_array(v) || json_array_size(v) == 0)
+        return BAD("checkpoint: %s%s is not null or a key", where, key);
+    if (nkey >= 0 && (int)json_array_size(v) != nkey)
+        return BAD("checkpoint: %s%s is not null or a key of %d value%s",
+                   where, key, nkey, nkey == 1 ? "" : "s");
+    return 0;
+}
+
+static int valid_hex64(const char *s)
+{
+    return strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
+}
+
+/* nkey: the table's key arity, or -1 when the source was not read (a key
+ * of any arity then passes). */
+static int check_table_fields(const char *name, int nkey, json_t *j,
+                              struct co_err *err)
+{
+    char where[128];
+    json_t *r, *c, *v;
+    size_t i;
+
+    snprintf(where, sizeof where, "table %.64s: ", name);
+    TRY(want_int(j, where, "rows_total", 0, INT64_MAX, err));
+    TRY(want_int(j, where, "applied_seq", 0, INT64_MAX, err));
+    TRY(WANT_BOOL(j, where, "created"));
+    TRY(WANT_BOOL(j, where, "owned"));
+    TRY(WANT_BOOL(j, where, "copy_done"));
+    TRY(WANT_BOOL(j, where, "indexes_done"));
+    if (json_array_size(json_object_get(j, "ranges")) > MAX_COPY_RANGES)
+        return BAD("checkpoint: %sranges has %zu ranges; a copy has at most "
+                   "%d", where, json_array_size(json_object_get(j, "ranges")),
+                   MAX_COPY_RANGES);
+    json_array_foreach(json_object_get(j, "ranges"), i, r) {
+        snprintf(where, sizeof where, "table %.64s: range %zu: ", name, i);
+        if (!json_is_object(r))
+            return BAD("checkpoint: %sis not an object", where);
+        TRY(want_key(r, where, "lo", nkey, err));
+        TRY(want_key(r, where, "hi", nkey, err));
+        TRY(want_key(r, where, "frontier", nkey, err));
+        TRY(want_int(r, where, "rows", 0, INT64_MAX, err));
+        TRY(WANT_BOOL(r, where, "done"));
+    }
+    json_array_foreach(json_object_get(j, "columns"), i, c) {
+        snprintf(where, sizeof where, "table %.64s: column %zu: ", name, i);
+        TRY(want_int(c, where, "precision", 0, 65, err));
+        TRY(want_int(c, where, "scale", 0, 30, err));
+        TRY(WANT_BOOL(c, where, "autoinc"));
+        if (json_integer_value(json_object_get(c, "scale")) >
+            json_integer_value(json_object_get(c, "precision")))
+            return BAD("checkpoint: %sscale is larger than precision", where);
+    }
+    snprintf(where, sizeof where, "table %.64s: ", name);
+    TRY(WANT_OBJ(j, where, "verify"));
+    v = json_object_get(j, "verify");
+    snprintf(where, sizeof where, "table %.64s: verify.", name);
+    TRY(want_key(v, where, "frontier", nkey, err));
+    TRY(want_int(v, where, "rows", 0, INT64_MAX, err));
+    TRY(want_int(v, where, "chunks", 0, INT64_MAX, err));
+    TRY(want_int(v, where, "mismatches", 0, INT64_MAX, err));
+    TRY(want_int(v, where, "seq", 0, INT64_MAX, err));
+    return WANT_BOOL(v, where, "done");
+}
+
+static int check_trigger_states(json_t *tr, struct co_err *err)
+{
+    const char *name;
+    json_t *s;
+    char where[160];
+
+    json_object_foreach(tr, name, s) {
+        if (strcmp(name, "_paused_by_rule") == 0) {
+            if (!json_is_boolean(s))
+                return BAD("checkpoint: triggers._paused_by_rule is not true "
+                           "or false");
+            continue;
+        }
+        snprintf(where, sizeof where, "triggers.%.100s.", name);
+        if (!json_is_object(s))
+            return BAD("checkpoint: triggers.%.100s is not an object", name);
+        TRY(want_num(s, where, "since", 0, TIME_MAX, err));
+        TRY(want_int(s, where, "firings", 0, INT32_MAX, err));
+        TRY(WANT_BOOL(s, where, "fired"));
+    }
+    return 0;
+}
+
+int migration_check(const struct runbook *rb, struct migration *m,
+                    json_t *cp, struct co_err *err)
+{
+    json_t *b, *cut, *t, *e;
+    const char *s;
+    size_t i;
+
+    TRY(WANT_BOOL(cp, "", "switched"));
+    TRY(want_num(cp, "", "started_at", 0, TIME_MAX, err));
+    TRY(want_int(cp, "", "source_schema_version", INT32_MIN, INT32_MAX, err));
+    TRY(WANT_OBJ(cp, "", "backup"));
+    b = json_object_get(cp, "backup");
+    TRY(WANT_STR(b, "backup.", "file"));
+    TRY(WANT_STR(b, "backup.", "sha256"));
+    s = json_string_value(json_object_get(b, "file"));
+    if (s && *s && !backup_name_valid(s))
+        return BAD("checkpoint: backup.file \"%.100s\" is not a backup "
+                   "cutover writes (a file name in the state dir)", s);
+    s = json_string_value(json_object_get(b, "sha256"));
+    if (s && *s && !valid_hex64(s))
+        return BAD("checkpoint: backup.sha256 is not a SHA-256 in hex");
+    TRY(WANT_ARR(cp, "", "tables"));
+    json_array_foreach(json_object_get(cp, "tables"), i, t) {
+        const char *name = json_string_value(json_object_get(t, "name"));
+        struct table_state *ts = m && name ? migration_table(m, name) : NULL;
+        if (!json_is_object(t) || !name)
+            return BAD("checkpoint: table %zu has no name", i);
+        TRY(check_table_fields(name, ts ? ts->t->nkey : -1, t, err));
+    }
+    TRY(WANT_OBJ(cp, "", "cutover"));
+    cut = json_object_get(cp, "cutover");
+    TRY(want_int(cut, "cutover.", "attempt", 0, 1000000, err));
+    TRY(want_int(cut, "cutover.", "switch_done", 0, rb->cutover.nswitch,
+                 err));
+    TRY(WANT_BOOL(cut, "cutover.", "go"));
+    TRY(want_num(cut, "cutover.", "last_pause_ms", 0, 1e9, err));
+    TRY(want_num(cut, "cutover.", "next_attempt_at", 0, TIME_MAX, err));
+    TRY(WANT_OBJ(cp, "", "post_validate"));
+    TRY(want_num(json_object_get(cp, "post_validate"), "post_validate.",
+                 "started_at", 0, TIME_MAX, err));
+    TRY(WANT_ARR(cp, "", "history"));
+    TRY(WANT_OBJ(cp, "", "triggers"));
+    TRY(check_trigger_states(json_object_get(cp, "triggers"), err));
+    TRY(WANT_OBJ(cp, "", "last_error"));
+    e = json_object_get(cp, "last_error");
+    TRY(WANT_STR(e, "last_error.", "code"));
+    TRY(WANT_STR(e, "last_error.", "message"));
+    s = json_string_value(json_object_get(e, "code"));
+    if (s && *s && !co_err_by_name(s))
+        return BAD("checkpoint: last_error.code \"%.40s\" is not an error "
+                   "cutover knows", s);
+    return 0;
+}
+
 /* Runbook changes that make the recorded state meaningless. */
 static int check_identity(struct migration *m, json_t *id, struct co_err *err)
 {
@@ -431,6 +646,8 @@ int migration_from_json(struct migration *m, json_t *cp, struct co_err *err)
         return BAD("checkpoint has no \"tables\" array");
     if (json_array_size(tables) > 0 &&
         (rc = check_tables(m, tables, err)) < 0)
+        return rc;
+    if ((rc = migration_check(m->rb, m, cp, err)) < 0)
         return rc;
     json_array_foreach(tables, i, t) {
         struct table_state *ts =

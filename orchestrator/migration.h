@@ -36,7 +36,9 @@
 #include "sync/schema.h"
 #include "sync/value.h"
 
-/* A key range of one table copied by one worker: keys in (lo, hi]. */
+/* A key range of one table copied by one worker: keys in (lo, hi]. A
+ * table has at most MAX_COPY_RANGES of them (64 workers' split points). */
+#define MAX_COPY_RANGES 65
 struct copy_range {
     struct tuple lo, hi;        /* n == 0: open bound */
     struct tuple frontier;      /* last key copied; n == 0: none yet */
@@ -170,6 +172,12 @@ int migration_save(struct migration *m, struct co_err *err);
  * (CO_ECHECKPOINT). */
 json_t *migration_to_json(struct migration *m);
 int migration_from_json(struct migration *m, json_t *cp, struct co_err *err);
+
+/* Check every field of checkpoint cp for its type and range; with m
+ * (whose schema was read), keys for the arity of the tables' keys too.
+ * 0, or CO_ECHECKPOINT naming the field. from_json does this itself. */
+int migration_check(const struct runbook *rb, struct migration *m,
+                    json_t *cp, struct co_err *err);
 
 /* Load a checkpoint without a source (status, check-checkpoint). */
 int migration_peek(const char *state_dir, json_t **cp, struct co_err *err);

@@ -12,6 +12,8 @@
 
 #define MIN_CHUNK 200
 #define MAX_CHUNK 2000000
+#define PACE_IN_CHUNK_S 0.25   /* longest throttle sleep inside a chunk */
+#define PACE_STEP_S 1.0        /* longest one between chunks */
 
 struct pull {
     const struct source_ops *sops;
@@ -24,6 +26,7 @@ struct pull {
     int64_t rows;
     double share;           /* this worker's share of the throttle */
     struct copy_pace *pace;
+    int cut_short;          /* the throttle ended the chunk early */
 };
 
 /* Keep the last key without an allocation per row for integer keys. */
@@ -42,14 +45,18 @@ static int remember_key(struct tuple *last, const struct table *t,
     return table_row_key(t, row, last);
 }
 
-static void throttle(struct pull *p, int64_t rows)
+/* How far ahead of copy.max_rows_per_s (this worker's share) the copy is,
+ * in seconds, after `rows` more rows; 0 when unthrottled or behind. A rate
+ * so small that the answer is huge (or infinite) is fine: callers sleep
+ * in bounded steps. */
+static double pace_ahead(struct migration *m, struct copy_pace *pace,
+                         double share, int64_t rows)
 {
-    struct copy_pace *pace = p->pace;
     double limit, ahead;
 
-    pthread_mutex_lock(&p->m->mu);
-    limit = p->m->max_rows_per_s * p->share;
-    pthread_mutex_unlock(&p->m->mu);
+    pthread_mutex_lock(&m->mu);
+    limit = m->max_rows_per_s * share;
+    pthread_mutex_unlock(&m->mu);
     if (limit != pace->limit) {
         pace->limit = limit;
         pace->since = mono_s();
@@ -57,22 +64,55 @@ static void throttle(struct pull *p, int64_t rows)
     }
     pace->rows += rows;
     if (limit <= 0)
-        return;
+        return 0;
     ahead = (double)pace->rows / limit - (mono_s() - pace->since);
-    if (ahead > 0.0005) {
-        usleep((useconds_t)(ahead * 1e6));
-        pace->slept += ahead;
-    }
+    return ahead > 0 ? ahead : 0;
+}
+
+static void pace_sleep(struct copy_pace *pace, double s)
+{
+    usleep((useconds_t)(s * 1e6));
+    pace->slept += s;
+}
+
+/* Inside a chunk the source's read transaction and the target's load are
+ * open: sleep there only briefly. A longer wait ends the chunk early
+ * (returns 1); the rest is waited between chunks (pace_wait). */
+static int throttle(struct pull *p, int64_t rows)
+{
+    double ahead = pace_ahead(p->m, p->pace, p->share, rows);
+
+    if (ahead > PACE_IN_CHUNK_S)
+        return 1;
+    if (ahead > 0.0005)
+        pace_sleep(p->pace, ahead);
+    return 0;
+}
+
+/* Before a chunk, nothing open: wait at most PACE_STEP_S. Returns 1 when
+ * the copy is still ahead of its rate (the caller comes back, after
+ * looking at its stop flags). */
+static int pace_wait(struct migration *m, struct copy_pace *pace,
+                     double share)
+{
+    double ahead = pace_ahead(m, pace, share, 0);
+
+    if (ahead <= 0.0005)
+        return 0;
+    pace_sleep(pace, ahead < PACE_STEP_S ? ahead : PACE_STEP_S);
+    return ahead > PACE_STEP_S;
 }
 
 static int pull_row(void *arg, const struct value **row, struct co_err *err)
 {
     struct pull *p = arg;
     const struct value *src;
-    int rc = p->sops->cursor_next(p->cur, &src, err);
     char shown[256];
+    int rc;
 
-    if (rc <= 0)
+    if (p->cut_short)
+        return 0;
+    if ((rc = p->sops->cursor_next(p->cur, &src, err)) <= 0)
         return rc;
     if (remember_key(&p->last, p->t, src) < 0)
         return co_errf(err, CO_ENOMEM, "out of memory");
@@ -84,9 +124,10 @@ static int pull_row(void *arg, const struct value **row, struct co_err *err)
     p->rows++;
     if (p->rows == 1)
         fault_point("bulk_copy", "chunk_read");
-    if ((p->rows & 31) == 0)
-        throttle(p, 32);
     *row = p->conv;
+    /* this row is the chunk's last when the rate says wait */
+    if ((p->rows & 31) == 0 && throttle(p, 32))
+        p->cut_short = 1;
     return 1;
 }
 
@@ -149,6 +190,8 @@ int copy_chunk(struct migration *m, struct table_state *ts, int r,
     int rc, workers = m->rb->copy.workers;
 
     memset(st, 0, sizeof *st);
+    if (pace_wait(m, pace, 1.0 / (workers > 0 ? workers : 1)))
+        return 0;                     /* not yet: nothing read, not done */
     pthread_mutex_lock(&cr->lock);
     if (cr->done) {
         pthread_mutex_unlock(&cr->lock);
@@ -179,7 +222,7 @@ int copy_chunk(struct migration *m, struct table_state *ts, int r,
         key_of_row(sops, src, ts->t, &kr, res.bad_row, key, sizeof key);
         co_err_prefix(err, "key %s", key);
     }
-    if (rc == 0)
+    if (rc == 0 && !p.cut_short)
         throttle(&p, p.rows & 31);      /* the rows since the last check */
     st->seconds = mono_s() - started - pace->slept;
     if (rc == 0) {
@@ -189,7 +232,7 @@ int copy_chunk(struct migration *m, struct table_state *ts, int r,
             tuple_copy(&cr->frontier, &p.last);
             cr->rows += res.rows;
         }
-        if (res.rows < *chunk_rows)
+        if (res.rows < *chunk_rows && !p.cut_short)
             cr->done = 1;
         st->range_done = cr->done;
         pthread_mutex_unlock(&m->mu);

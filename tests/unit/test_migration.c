@@ -41,7 +41,9 @@ static struct runbook *runbook_for(const char *state_dir, const char *source)
         "{\"version\":1,\"name\":\"t\",\"state_dir\":\"%s\","
         "\"source\":{\"type\":\"sqlite\",\"path\":\"%s\"},"
         "\"target\":{\"type\":\"mysql\",\"socket\":\"/tmp/x.sock\","
-        "\"database\":\"d\"}}", state_dir, source) > 0);
+        "\"database\":\"d\"},"
+        "\"cutover\":{\"switch\":[{\"exec\":[\"true\"]}]}}", state_dir,
+        source) > 0);
     if (runbook_parse(text, strlen(text), "/base", &rb, &err) != 0)
         fail_msg("runbook: %s", err.msg);
     free(text);
@@ -122,7 +124,8 @@ static void fill_model(struct migration *m)
     m->switched = 0;
     m->started_at = 1700000000.25;
     m->source_schema_version = 12;
-    snprintf(m->backup_file, sizeof m->backup_file, "backup.sqlite3");
+    snprintf(m->backup_file, sizeof m->backup_file,
+             "source-backup.sqlite3.enc");
     snprintf(m->backup_sha256, sizeof m->backup_sha256, "%064d", 7);
     m->cut.step = CUT_DRAIN;
     m->cut.attempt = 2;
@@ -359,7 +362,7 @@ static void model_survives_to_json_from_json(void **state)
     assert_int_equal(m2->switched, 0);
     assert_true(m2->started_at == 1700000000.25);
     assert_int_equal(m2->source_schema_version, 12);
-    assert_string_equal(m2->backup_file, "backup.sqlite3");
+    assert_string_equal(m2->backup_file, "source-backup.sqlite3.enc");
     assert_string_equal(m2->backup_sha256, f->m->backup_sha256);
 
     a = &f->m->tables[0];
@@ -511,10 +514,140 @@ static void changed_source_path_is_reported_as_changed(void **state)
     runbook_free(rb2);
 }
 
+/* ---- range checks of a checkpoint's fields ------------------------------- */
+
+/* One field of a valid checkpoint set to a bad value: where (a path of
+ * object keys and array indexes, "tables.0.ranges.0.rows"), the value as
+ * JSON, and what the error must say. */
+struct bad_field {
+    const char *path;
+    const char *value;
+    const char *message;
+};
+
+static const struct bad_field bad_fields[] = {
+    {"cutover.switch_done", "-1",
+     "cutover.switch_done is -1; it must be from 0 to 1"},
+    {"cutover.switch_done", "2147483647",
+     "cutover.switch_done is 2147483647; it must be from 0 to 1"},
+    {"cutover.switch_done", "\"1\"", "cutover.switch_done is not an integer"},
+    {"cutover.attempt", "-3", "cutover.attempt is -3"},
+    {"cutover.last_pause_ms", "-1", "cutover.last_pause_ms is -1"},
+    {"cutover.next_attempt_at", "1e300", "cutover.next_attempt_at is 1e+300"},
+    {"cutover.go", "1", "cutover.go is not true or false"},
+    {"backup.file", "\"../../../etc/shadow\"",
+     "backup.file \"../../../etc/shadow\" is not a backup cutover writes"},
+    {"backup.file", "\"/etc/passwd\"", "backup.file \"/etc/passwd\""},
+    {"backup.sha256", "\"e3b0\"", "backup.sha256 is not a SHA-256 in hex"},
+    {"started_at", "-5", "started_at is -5"},
+    {"switched", "\"yes\"", "switched is not true or false"},
+    {"source_schema_version", "1e3", "source_schema_version is not an integer"},
+    {"tables.0.rows_total", "-1", "table orders: rows_total is -1"},
+    {"tables.0.applied_seq", "-7", "table orders: applied_seq is -7"},
+    {"tables.0.ranges.0.rows", "-20", "table orders: range 0: rows is -20"},
+    {"tables.0.ranges.0.frontier", "[1, 2]",
+     "table orders: range 0: frontier is not null or a key of 1 value"},
+    {"tables.0.ranges.1.lo", "7", "table orders: range 1: lo is not null"},
+    {"tables.0.columns.1.scale", "-2", "table orders: column 1: scale is -2"},
+    {"tables.0.columns.1.scale", "40", "table orders: column 1: scale is 40"},
+    {"tables.0.columns.1.precision", "1000",
+     "table orders: column 1: precision is 1000"},
+    {"tables.0.columns.1.precision", "1",
+     "table orders: column 1: scale is larger than precision"},
+    {"tables.0.verify.mismatches", "-1",
+     "table orders: verify.mismatches is -1"},
+    {"tables.0.verify.frontier", "\"x\"",
+     "table orders: verify.frontier is not null or a key"},
+    {"triggers.lag.since", "\"soon\"", "triggers.lag.since is not a number"},
+    {"triggers.lag.firings", "-1", "triggers.lag.firings is -1"},
+    {"last_error.code", "\"NOPE\"",
+     "last_error.code \"NOPE\" is not an error cutover knows"},
+};
+
+/* The container of path's last element and that element. */
+static json_t *walk(json_t *j, const char *path, char *last, size_t cap)
+{
+    char buf[256], *save = NULL, *part, *next;
+
+    snprintf(buf, sizeof buf, "%s", path);
+    part = strtok_r(buf, ".", &save);
+    while ((next = strtok_r(NULL, ".", &save))) {
+        j = json_is_array(j) ? json_array_get(j, strtoul(part, NULL, 10))
+                             : json_object_get(j, part);
+        part = next;
+    }
+    snprintf(last, cap, "%s", part);
+    return j;
+}
+
+static void run_bad_field(void **state)
+{
+    const struct bad_field *bf = (const struct bad_field *)*state;
+    struct fixture f;
+    struct migration *m2;
+    struct co_err err = {0};
+    json_t *cp, *parent, *value;
+    char last[64];
+    void *fs = &f;
+
+    assert_int_equal(setup(&fs), 0);
+    f = *(struct fixture *)fs;
+    set_schema(f.m, "total", 1);
+    fill_model(f.m);
+    json_object_set_new(f.m->trigger_states, "lag",
+                        json_pack("{sf sb si}", "since", 1700000050.0,
+                                  "fired", 0, "firings", 0));
+    cp = migration_to_json(f.m);
+    /* the checkpoint as it is reads back */
+    m2 = migration_new(f.rb);
+    set_schema(m2, "total", 0);
+    if (migration_from_json(m2, cp, &err) != 0)
+        fail_msg("the unchanged checkpoint: %s", err.msg);
+    migration_free(m2);
+
+    parent = walk(cp, bf->path, last, sizeof last);
+    assert_non_null(parent);
+    value = json_loads(bf->value, JSON_DECODE_ANY, NULL);
+    assert_non_null(value);
+    if (json_is_array(parent))
+        json_array_set_new(parent, strtoul(last, NULL, 10), value);
+    else
+        json_object_set_new(parent, last, value);
+    m2 = migration_new(f.rb);
+    set_schema(m2, "total", 0);
+    assert_int_equal(migration_from_json(m2, cp, &err), CO_ECHECKPOINT);
+    assert_contains(err.msg, bf->message);
+    json_decref(cp);
+    migration_free(m2);
+    teardown(&fs);
+}
+
+static void too_many_copy_ranges_are_refused(void **state)
+{
+    struct fixture *f = *state;
+    struct migration *m2 = migration_new(f->rb);
+    struct co_err err = {0};
+    json_t *cp, *ranges;
+
+    set_schema(f->m, "total", 1);
+    fill_model(f->m);
+    cp = migration_to_json(f->m);
+    ranges = json_object_get(json_array_get(json_object_get(cp, "tables"), 0),
+                             "ranges");
+    while (json_array_size(ranges) <= MAX_COPY_RANGES)
+        json_array_append(ranges, json_array_get(ranges, 1));
+    set_schema(m2, "total", 0);
+    assert_int_equal(migration_from_json(m2, cp, &err), CO_ECHECKPOINT);
+    assert_contains(err.msg, "table orders: ranges has 66 ranges; a copy has "
+                             "at most 65");
+    json_decref(cp);
+    migration_free(m2);
+}
+
 int main(void)
 {
 #define TF(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-    const struct CMUnitTest tests[] = {
+    const struct CMUnitTest fixed[] = {
         TF(start_writes_checkpoint_and_appends_stage_event),
         TF(illegal_transition_changes_nothing),
         TF(pause_records_and_resume_returns_to_the_stage_left),
@@ -525,8 +658,22 @@ int main(void)
         TF(long_utf8_error_keeps_the_model_saveable),
         TF(duplicated_table_in_a_checkpoint_is_malformed),
         TF(changed_source_path_is_reported_as_changed),
+        TF(too_many_copy_ranges_are_refused),
     };
+    enum { NFIXED = sizeof fixed / sizeof fixed[0],
+           NBAD = sizeof bad_fields / sizeof bad_fields[0] };
+    struct CMUnitTest tests[NFIXED + NBAD];
+    char names[NBAD][160];
+
+    memcpy(tests, fixed, sizeof fixed);
+    for (size_t i = 0; i < NBAD; i++) {
+        snprintf(names[i], sizeof names[i], "refuses %s = %s",
+                 bad_fields[i].path, bad_fields[i].value);
+        tests[NFIXED + i] = (struct CMUnitTest){
+            names[i], run_bad_field, NULL, NULL, (void *)&bad_fields[i]};
+    }
     unsetenv("CUTOVER_FAULT_IO");
     log_set_quiet(1);              /* no "a → b" info lines in test output */
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return _cmocka_run_group_tests("migration", tests, NFIXED + NBAD, NULL,
+                                   NULL);
 }
