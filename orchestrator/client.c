@@ -14,6 +14,8 @@ int client_open(const char *path, struct client_conn *c, json_t **hello,
                 struct co_err *err)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    const char *type;
+    int rc;
 
     memset(c, 0, sizeof *c);
     snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
@@ -27,7 +29,23 @@ int client_open(const char *path, struct client_conn *c, json_t **hello,
         return co_errf(err, CO_EIO, "progress socket %s: %s", path,
                        strerror(e));
     }
-    return client_next(c, 10000, hello, err);
+    if ((rc = client_next(c, 10000, hello, err)) < 0) {
+        client_close_conn(c);
+        return rc;
+    }
+    /* A full server answers with one error line instead of the hello. */
+    type = json_string_value(json_object_get(*hello, "type"));
+    if (!type || strcmp(type, "hello") != 0) {
+        rc = co_errf(err, CO_EIO, "progress socket %s: %s", path,
+                     json_string_value(json_object_get(*hello, "error"))
+                         ? json_string_value(json_object_get(*hello, "error"))
+                         : "no hello from the orchestrator");
+        json_decref(*hello);
+        *hello = NULL;
+        client_close_conn(c);
+        return rc;
+    }
+    return 0;
 }
 
 void client_close_conn(struct client_conn *c)

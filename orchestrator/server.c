@@ -7,6 +7,15 @@
  * is sent a last `dropped` line and disconnected — the migration never
  * waits for a watcher. Bad input gets an error reply; the connection
  * survives.
+ *
+ * Descriptors are bounded too, so that watchers can never lock the owner
+ * out (no fd left for a checkpoint write or for `ctl`): at most
+ * WATCHER_SLOTS clients of other users, RESERVED_SLOTS more that only our
+ * own uid and root may take, RLIMIT_NOFILE raised to fit both beside what
+ * the migration itself opens. A connection beyond its limit gets one
+ * error line and is closed. A watcher whose output has not moved for
+ * STALLED_OUT_S, or any client that has left half a command line for
+ * STALLED_LINE_S, is dropped.
  */
 #include "orchestrator/server.h"
 
@@ -14,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -26,6 +36,12 @@
 #include "orchestrator/umask.h"
 
 #define CLIENT_MAX_PENDING (1 << 20)   /* bytes queued to one client */
+#define WATCHER_SLOTS 512              /* clients of other users */
+#define RESERVED_SLOTS 16              /* more, for our uid and root only */
+#define OWN_FDS 512                    /* what the migration itself opens */
+#define STALLED_OUT_S 60.0             /* a watcher's output not moving */
+#define STALLED_LINE_S 30.0            /* a command line left unfinished */
+#define SWEEP_MS 2000
 #define DROP_GRACE_MS 5000             /* a dropped client still not reading */
 #define STOP_GRACE_S 5.0               /* flushing clients at the end */
 
@@ -46,6 +62,8 @@ struct client {
     char *in;
     size_t inlen, incap;
     int discarding;
+    double out_since;          /* output pending and not moving since */
+    double line_since;         /* the unfinished command line began */
     int closed;
     int closing;               /* shutting down: send nothing more */
     int refs;
@@ -56,12 +74,16 @@ struct progress_server {
     struct orch *o;
     uv_pipe_t listener;
     uv_async_t async;
+    uv_timer_t sweep;          /* drops stalled clients */
     pthread_mutex_t mu;
     struct line *head, *tail;
     struct client *clients;
     int listen_id;
     char *path;
     int nclients;
+    int nwatchers;             /* clients without control */
+    int watcher_slots;         /* WATCHER_SLOTS, or fewer if fds are short */
+    double refused_logged;     /* last "refused" warning (mono) */
 };
 
 struct write_req {
@@ -93,6 +115,7 @@ static void client_close(struct client *c)
             break;
         }
     c->srv->nclients--;
+    c->srv->nwatchers -= !c->control;
     uv_timer_stop(&c->grace);
     c->refs++;
     uv_close((uv_handle_t *)&c->grace, on_client_closed);
@@ -139,6 +162,7 @@ static void on_written(uv_write_t *req, int status)
     struct write_req *w = (struct write_req *)req;
 
     w->c->pending -= w->n;
+    w->c->out_since = w->c->pending ? mono_s() : 0;
     if (status < 0 && !w->c->closed)
         client_close(w->c);
     client_unref(w->c);
@@ -177,6 +201,8 @@ static void queue_write(struct client *c, const char *p, size_t n)
     memcpy(w->data, p, n);
     w->c = c;
     w->n = n;
+    if (!c->pending)
+        c->out_since = mono_s();
     c->pending += n;
     c->refs++;
     buf = uv_buf_init(w->data, (unsigned int)n);
@@ -295,7 +321,10 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     }
     for (ssize_t i = 0; i < nread; i++) {
         char ch = buf->base[i];
+        if (!c->line_since)
+            c->line_since = mono_s();
         if (ch == '\n') {
+            c->line_since = 0;
             if (c->discarding)
                 reply(c, 0, "line too long (limit 65536 bytes); ignored",
                       NULL);
@@ -318,6 +347,28 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         c->in[c->inlen++] = ch;
     }
     free(buf->base);
+}
+
+/* No slot for this client: one line saying so, then close. */
+static void refuse(struct client *c, const char *why)
+{
+    struct progress_server *srv = c->srv;
+    char line[256];
+    uv_buf_t buf;
+
+    snprintf(line, sizeof line, "{\"type\":\"error\",\"error\":\"%s\"}\n",
+             why);
+    buf = uv_buf_init(line, (unsigned int)strlen(line));
+    uv_try_write((uv_stream_t *)&c->pipe, &buf, 1);
+    if (mono_s() - srv->refused_logged > 10) {
+        srv->refused_logged = mono_s();
+        log_warnx("progress socket: refused a client of uid %d: %s",
+                  (int)c->uid, why);
+    }
+    c->closed = c->closing = 1;
+    c->refs++;
+    uv_close((uv_handle_t *)&c->grace, on_client_closed);
+    uv_close((uv_handle_t *)&c->pipe, on_client_closed);
 }
 
 static void on_connection(uv_stream_t *l, int status)
@@ -349,12 +400,71 @@ static void on_connection(uv_stream_t *l, int status)
         getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
         c->uid = cred.uid;
     c->control = c->uid == getuid() || c->uid == 0;
+    if (!c->control && srv->nwatchers >= srv->watcher_slots) {
+        refuse(c, "too many watchers are connected; try again later");
+        return;
+    }
+    if (srv->nclients >= srv->watcher_slots + RESERVED_SLOTS) {
+        refuse(c, "too many clients are connected; try again later");
+        return;
+    }
     c->next = srv->clients;
     srv->clients = c;
     srv->nclients++;
+    srv->nwatchers += !c->control;
     client_send_json(c, json_pack("{ss si so}", "type", "hello", "version", 1,
                                   "status", orch_status(srv->o)));
     uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+}
+
+/* Every SWEEP_MS: drop watchers whose output has not moved, and clients
+ * whose half command line has not been finished, for too long. (Our own
+ * uid's and root's clients may read late: they are few and trusted.) */
+static void on_sweep(uv_timer_t *t)
+{
+    struct progress_server *srv = t->data;
+    double now = mono_s();
+
+    for (struct client *c = srv->clients, *next; c; c = next) {
+        next = c->next;
+        int out = !c->control && c->pending &&
+                  now - c->out_since > STALLED_OUT_S;
+        int in = c->line_since && now - c->line_since > STALLED_LINE_S;
+        if (c->closing || !(out || in))
+            continue;
+        log_warnx("progress socket: dropped a client of uid %d that %s for "
+                  "%.0f s", (int)c->uid, out ? "read nothing"
+                                             : "left a command unfinished",
+                  out ? STALLED_OUT_S : STALLED_LINE_S);
+        client_close(c);
+    }
+}
+
+/* Room for every slot beside what the migration opens: raise the soft
+ * limit on descriptors as far as needed, or take fewer watchers. */
+static int fit_descriptors(void)
+{
+    rlim_t need = OWN_FDS + WATCHER_SLOTS + RESERVED_SLOTS;
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return WATCHER_SLOTS;
+    if (rl.rlim_cur < need) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need
+                          ? need : rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur >= need)
+        return WATCHER_SLOTS;
+    /* A hard limit below what we want: fewer watchers, never fewer
+     * descriptors for the migration or the owner. */
+    if (rl.rlim_cur <= OWN_FDS + RESERVED_SLOTS + 8)
+        return 8;
+    log_warnx("progress socket: the descriptor limit is %llu (ulimit -n); "
+              "watchers are limited to %llu", (unsigned long long)rl.rlim_cur,
+              (unsigned long long)(rl.rlim_cur - OWN_FDS - RESERVED_SLOTS));
+    return (int)(rl.rlim_cur - OWN_FDS - RESERVED_SLOTS);
 }
 
 /* Any thread: queue an event line for the loop. */
@@ -437,6 +547,7 @@ struct progress_server *server_start(struct orch *o, struct co_err *err)
 
     srv->o = o;
     srv->path = strdup(path);
+    srv->watcher_slots = fit_descriptors();
     pthread_mutex_init(&srv->mu, NULL);
     if (clear_stale(path, err) < 0)
         goto fail;
@@ -462,6 +573,9 @@ struct progress_server *server_start(struct orch *o, struct co_err *err)
     }
     uv_async_init(&o->loop, &srv->async, on_async);
     srv->async.data = srv;
+    uv_timer_init(&o->loop, &srv->sweep);
+    srv->sweep.data = srv;
+    uv_timer_start(&srv->sweep, on_sweep, SWEEP_MS, SWEEP_MS);
     srv->listen_id = events_listen(on_event, srv);
     return srv;
 fail:
@@ -497,6 +611,8 @@ void server_stop(struct progress_server *srv)
         uv_close((uv_handle_t *)&srv->listener, NULL);
     if (!uv_is_closing((uv_handle_t *)&srv->async))
         uv_close((uv_handle_t *)&srv->async, NULL);
+    if (!uv_is_closing((uv_handle_t *)&srv->sweep))
+        uv_close((uv_handle_t *)&srv->sweep, NULL);
     uv_run(&srv->o->loop, UV_RUN_NOWAIT);
     unlink(srv->path);
     while ((l = srv->head)) {
