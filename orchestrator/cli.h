@@ -26,8 +26,9 @@ int cmd_verify(const char *runbook, int json);
 int cmd_check_checkpoint(const char *runbook);
 int cmd_restore_backup(const char *runbook, const char *dest);
 
-/* Load a runbook, reporting errors; exit code in *code on failure. */
-struct runbook *cli_load_runbook(const char *path, int *code);
+/* Load a runbook for a command needing `secrets` (enum rb_secrets),
+ * reporting errors; exit code in *code on failure. */
+struct runbook *cli_load_runbook(const char *path, int secrets, int *code);
 /* The migration model from a checkpoint (source schema re-read). */
 struct migration;
 #include <jansson.h>

@@ -10,8 +10,28 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-int client_open(const char *path, struct client_conn *c, json_t **hello,
-                struct co_err *err)
+/* Is the process at the other end of fd one we believe: our own user,
+ * root, or the owner of the state dir (the orchestrator's user)? */
+static int peer_trusted(int fd, const char *path, long owner,
+                        struct co_err *err)
+{
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+        return co_errf(err, CO_EPROTOCOL, "progress socket %s: cannot tell "
+                       "who serves it: %s", path, strerror(errno));
+    if (cred.uid == getuid() || cred.uid == geteuid() || cred.uid == 0 ||
+        (owner >= 0 && cred.uid == (uid_t)owner))
+        return 0;
+    return co_errf(err, CO_EPROTOCOL, "progress socket %s is served by uid %d "
+                   "(pid %d), not by the owner of the state dir or root: not "
+                   "believing it, nothing was sent", path, (int)cred.uid,
+                   (int)cred.pid);
+}
+
+int client_open(const char *path, long owner, struct client_conn *c,
+                json_t **hello, struct co_err *err)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     const char *type;
@@ -29,7 +49,8 @@ int client_open(const char *path, struct client_conn *c, json_t **hello,
         return co_errf(err, CO_EIO, "progress socket %s: %s", path,
                        strerror(e));
     }
-    if ((rc = client_next(c, 10000, hello, err)) < 0) {
+    if ((rc = peer_trusted(c->fd, path, owner, err)) < 0 ||
+        (rc = client_next(c, 10000, hello, err)) < 0) {
         client_close_conn(c);
         return rc;
     }

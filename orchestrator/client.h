@@ -16,10 +16,12 @@ struct client_conn {
     size_t len, cap;
 };
 
-/* Connect and read the hello. CO_EIO when nothing listens (no
- * orchestrator running). */
-int client_open(const char *path, struct client_conn *c, json_t **hello,
-                struct co_err *err);
+/* Connect and read the hello. The server must run as our own user, root
+ * or `owner` (the state dir's owner, -1 if unknown): a socket served by
+ * anyone else is neither believed nor sent anything (CO_EPROTOCOL). CO_EIO
+ * when nothing listens (no orchestrator running) or it refuses us. */
+int client_open(const char *path, long owner, struct client_conn *c,
+                json_t **hello, struct co_err *err);
 void client_close_conn(struct client_conn *c);
 /* Next line as JSON (timeout_ms < 0: wait forever). 0 ok, CO_ETIMEOUT,
  * CO_EIO at end of stream. */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "orchestrator/cli.h"
@@ -16,6 +17,31 @@
 #include "orchestrator/migration.h"
 #include "orchestrator/runbook.h"
 #include "orchestrator/watch_view.h"
+
+/* The state dir's owner: the user the orchestrator runs as. */
+static long state_dir_owner(const struct runbook *rb)
+{
+    struct stat st;
+
+    return lstat(rb->state_dir, &st) == 0 ? (long)st.st_uid : -1;
+}
+
+/* Connect to the orchestrator and read its hello; on failure say why on
+ * stderr (hint: what to do when none runs). */
+static int open_socket(const struct runbook *rb, struct client_conn *c,
+                       json_t **hello, const char *hint)
+{
+    struct co_err err = {0};
+    int rc = client_open(rb->progress.socket, state_dir_owner(rb), c, hello,
+                         &err);
+
+    if (rc == CO_EPROTOCOL)
+        fprintf(stderr, "cutover: %s\n", co_err_text(&err));
+    else if (rc < 0)
+        fprintf(stderr, "cutover: no orchestrator is running for %s (%s)%s\n",
+                rb->name, co_err_text(&err), hint);
+    return rc;
+}
 
 static const char *str(json_t *o, const char *k)
 {
@@ -73,15 +99,21 @@ int cmd_status(const char *path, int json)
     struct client_conn c;
     struct co_err err = {0};
     json_t *hello = NULL, *st, *cp = NULL;
-    int code;
+    int code, rc;
 
     log_set_quiet(1);
-    if (!(rb = cli_load_runbook(path, &code)))
+    if (!(rb = cli_load_runbook(path, RB_SECRETS_NONE, &code)))
         return code;
-    if (client_open(rb->progress.socket, &c, &hello, &err) == 0) {
+    rc = client_open(rb->progress.socket, state_dir_owner(rb), &c, &hello,
+                     &err);
+    if (rc == 0) {
         st = json_incref(json_object_get(hello, "status"));
         client_close_conn(&c);
         json_decref(hello);
+    } else if (rc == CO_EPROTOCOL) {
+        fprintf(stderr, "cutover: %s\n", co_err_text(&err));
+        runbook_free(rb);
+        return EXIT_ERROR;
     } else if (migration_peek(rb->state_dir, &cp, &err) == 0) {
         st = migration_status_from_checkpoint(cp);
         json_decref(cp);
@@ -155,14 +187,11 @@ int cmd_ctl(const char *path, const char *cmd, const char *arg,
         fprintf(stderr, "cutover: %s\n", error);
         return EXIT_USAGE;
     }
-    if (!(rb = cli_load_runbook(path, &code))) {
+    if (!(rb = cli_load_runbook(path, RB_SECRETS_NONE, &code))) {
         json_decref(req);
         return code;
     }
-    if (client_open(rb->progress.socket, &c, &hello, &err) < 0) {
-        fprintf(stderr, "cutover: no orchestrator is running for %s (%s); "
-                "start one with `cutover resume`\n", rb->name,
-                co_err_text(&err));
+    if (open_socket(rb, &c, &hello, "; start one with `cutover resume`") < 0) {
         json_decref(req);
         runbook_free(rb);
         return EXIT_ERROR;
@@ -191,16 +220,13 @@ int cmd_watch(const char *path)
 {
     struct runbook *rb;
     struct client_conn c;
-    struct co_err err = {0};
     json_t *hello;
     int code;
 
     log_set_quiet(1);
-    if (!(rb = cli_load_runbook(path, &code)))
+    if (!(rb = cli_load_runbook(path, RB_SECRETS_NONE, &code)))
         return code;
-    if (client_open(rb->progress.socket, &c, &hello, &err) < 0) {
-        fprintf(stderr, "cutover: no orchestrator is running for %s (%s)\n",
-                rb->name, co_err_text(&err));
+    if (open_socket(rb, &c, &hello, "") < 0) {
         runbook_free(rb);
         return EXIT_ERROR;
     }

@@ -38,7 +38,7 @@ int cmd_plan(const char *path, int json)
     int code;
 
     log_set_quiet(1);
-    if (!(rb = cli_load_runbook(path, &code)))
+    if (!(rb = cli_load_runbook(path, RB_SECRETS_ALL, &code)))
         return code;
     if (connect_both(rb, &src, &tgt, &err) < 0 ||
         pre_validate_analyze(rb, &source_sqlite_ops, src, &target_mysql_ops,
@@ -91,7 +91,7 @@ int cmd_verify(const char *path, int json)
     int code, rc;
 
     log_set_quiet(1);
-    if (!(rb = cli_load_runbook(path, &code)))
+    if (!(rb = cli_load_runbook(path, RB_PASSWORDS, &code)))
         return code;
     if ((rc = migration_peek(rb->state_dir, &cp, &err)) < 0 ||
         (rc = cli_load_model(rb, cp, &m, &err)) < 0 ||

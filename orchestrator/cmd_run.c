@@ -32,11 +32,11 @@ int cli_exit_code(int err)
     }
 }
 
-struct runbook *cli_load_runbook(const char *path, int *code)
+struct runbook *cli_load_runbook(const char *path, int secrets, int *code)
 {
     struct runbook *rb;
     struct co_err err = {0};
-    int rc = runbook_load(path, &rb, &err);
+    int rc = runbook_load_needing(path, secrets, &rb, &err);
 
     if (rc < 0) {
         fprintf(stderr, "cutover: %s\n", co_err_text(&err));
@@ -130,7 +130,7 @@ int cmd_run(const char *path)
     json_t *cp = NULL;
     int code, lock_fd = -1;
 
-    if (!(rb = cli_load_runbook(path, &code)))
+    if (!(rb = cli_load_runbook(path, RB_SECRETS_ALL, &code)))
         return code;
     if (lock_state_dir(rb, &lock_fd, &err) < 0) {
         fprintf(stderr, "cutover: %s\n", co_err_text(&err));
@@ -206,7 +206,7 @@ int cmd_resume(const char *path)
     json_t *cp = NULL;
     int code, lock_fd = -1, rc;
 
-    if (!(rb = cli_load_runbook(path, &code)))
+    if (!(rb = cli_load_runbook(path, RB_SECRETS_ALL, &code)))
         return code;
     if (access(rb->state_dir, F_OK) == 0 &&
         (rc = lock_state_dir(rb, &lock_fd, &err)) < 0) {
@@ -264,7 +264,7 @@ int cmd_check_checkpoint(const char *path)
     json_t *cp;
     int code;
 
-    if (!(rb = cli_load_runbook(path, &code)))
+    if (!(rb = cli_load_runbook(path, RB_SECRETS_NONE, &code)))
         return code;
     if (migration_peek(rb->state_dir, &cp, &err) < 0 ||
         migration_check(rb, NULL, cp, &err) < 0) {
@@ -293,7 +293,7 @@ int cmd_restore_backup(const char *path, const char *dest)
     json_t *cp;
     int code;
 
-    if (!(rb = cli_load_runbook(path, &code)))
+    if (!(rb = cli_load_runbook(path, RB_BACKUP_KEY, &code)))
         return code;
     if (migration_peek(rb->state_dir, &cp, &err) < 0 ||
         migration_check(rb, NULL, cp, &err) < 0 ||

@@ -69,13 +69,16 @@ static int read_path(struct jread *r, json_t *o, const char *key,
     return *out ? 0 : CO_ENOMEM;
 }
 
-static int read_password(struct jread *r, struct rb_conn *c)
+static int read_password(struct jread *r, const struct runbook *rb,
+                         struct rb_conn *c)
 {
     const char *pw;
 
     if (!c->password_env)
         return 0;
     pw = getenv(c->password_env);
+    if (!pw && !(rb->secrets_needed & RB_PASSWORDS))
+        return 0;            /* this command never connects */
     if (!pw)
         return jr_fail(r, "password_env",
                        "environment variable %s is not set (export it before "
@@ -112,9 +115,10 @@ static int read_tls(struct jread *r, json_t *o, const char *dir,
     return 0;
 }
 
-static int read_conn(struct jread *r, json_t *o, const char *dir,
+static int read_conn(struct jread *r, json_t *o, const struct runbook *rb,
                      int is_replica, struct rb_conn *c)
 {
+    const char *dir = rb->dir;
     static const char *const target_keys[] = {
         "type", "socket", "host", "port", "user", "password_env", "database",
         "tls", "replicas", "connect_timeout_s", NULL};
@@ -150,12 +154,11 @@ static int read_conn(struct jread *r, json_t *o, const char *dir,
         c->user = strdup("root");
     if ((tls = json_object_get(o, "tls")))
         WITH_KEY(r, "tls", read_tls(r, tls, dir, &c->tls));
-    TRY(read_password(r, c));
+    TRY(read_password(r, rb, c));
     return 0;
 }
 
-static int read_replicas(struct jread *r, json_t *arr, const char *dir,
-                         struct runbook *rb)
+static int read_replicas(struct jread *r, json_t *arr, struct runbook *rb)
 {
     size_t i;
     json_t *item;
@@ -166,7 +169,7 @@ static int read_replicas(struct jread *r, json_t *arr, const char *dir,
     json_array_foreach(arr, i, item) {
         struct rb_conn *c = &rb->replicas[i];
         size_t mark = jr_push_index(r, i);
-        int rc = read_conn(r, item, dir, 1, c);
+        int rc = read_conn(r, item, rb, 1, c);
         jr_pop(r, mark);
         rb->nreplicas = (int)i + 1;
         if (rc < 0)
@@ -206,9 +209,9 @@ static int read_target(struct jread *r, json_t *o, struct runbook *rb)
 {
     json_t *reps;
 
-    TRY(read_conn(r, o, rb->dir, 0, &rb->target));
+    TRY(read_conn(r, o, rb, 0, &rb->target));
     if ((reps = json_object_get(o, "replicas")))
-        WITH_KEY(r, "replicas", read_replicas(r, reps, rb->dir, rb));
+        WITH_KEY(r, "replicas", read_replicas(r, reps, rb));
     return 0;
 }
 
@@ -477,6 +480,8 @@ static int read_backup(struct jread *r, json_t *o, struct runbook *rb)
     TRY(jr_str(r, o, "encrypt_key_env", &rb->backup.encrypt_key_env));
     if (rb->backup.encrypt_key_env) {
         key = getenv(rb->backup.encrypt_key_env);
+        if (!key && !(rb->secrets_needed & RB_BACKUP_KEY))
+            return 0;        /* this command never reads the backup */
         if (!key)
             return jr_fail(r, "encrypt_key_env",
                            "environment variable %s is not set",
@@ -609,6 +614,13 @@ static int read_all(struct jread *r, json_t *root, struct runbook *rb)
 int runbook_parse(const char *text, size_t len, const char *dir,
                   struct runbook **out, struct co_err *err)
 {
+    return runbook_parse_needing(text, len, dir, RB_SECRETS_ALL, out, err);
+}
+
+int runbook_parse_needing(const char *text, size_t len, const char *dir,
+                          int secrets, struct runbook **out,
+                          struct co_err *err)
+{
     struct runbook *rb;
     struct jread r;
     json_error_t jerr;
@@ -626,6 +638,7 @@ int runbook_parse(const char *text, size_t len, const char *dir,
         return co_errf(err, CO_ENOMEM, "out of memory");
     }
     rb->dir = strdup(dir);
+    rb->secrets_needed = secrets;
     set_defaults(rb);
     register_secrets(root);
     jr_init(&r, err, CO_ERUNBOOK);
@@ -643,6 +656,12 @@ int runbook_parse(const char *text, size_t len, const char *dir,
 }
 
 int runbook_load(const char *path, struct runbook **out, struct co_err *err)
+{
+    return runbook_load_needing(path, RB_SECRETS_ALL, out, err);
+}
+
+int runbook_load_needing(const char *path, int secrets, struct runbook **out,
+                         struct co_err *err)
 {
     char real[PATH_MAX], dirbuf[PATH_MAX];
     FILE *f;
@@ -673,7 +692,7 @@ int runbook_load(const char *path, struct runbook **out, struct co_err *err)
     } while (n > 0 && len < (16u << 20));
     fclose(f);
     snprintf(dirbuf, sizeof dirbuf, "%s", real);
-    rc = runbook_parse(text, len, dirname(dirbuf), out, err);
+    rc = runbook_parse_needing(text, len, dirname(dirbuf), secrets, out, err);
     if (rc == 0) {
         (*out)->path = strdup(real);
         EVP_Digest(text, len, (*out)->sha256, &mdlen, EVP_sha256(), NULL);

@@ -123,6 +123,7 @@ struct rb_webhook {
 
 struct runbook {
     char *path;              /* absolute path of the runbook file */
+    int secrets_needed;      /* enum rb_secrets it was loaded with */
     char *dir;               /* its directory */
     uint8_t sha256[32];      /* of the file's bytes */
     char sha256_hex[65];
@@ -226,9 +227,25 @@ struct runbook {
  * cannot be read, CO_ERUNBOOK with the JSON path in err otherwise. */
 int runbook_load(const char *path, struct runbook **out, struct co_err *err);
 
+/* The secrets a command needs from the environment: a variable the
+ * runbook names but the command does not need may be unset (then the
+ * secret is NULL); one that is set is read and checked all the same.
+ * runbook_load() needs them all. */
+enum rb_secrets {
+    RB_SECRETS_NONE = 0,       /* status, watch, ctl, check-checkpoint */
+    RB_PASSWORDS = 1,          /* commands that connect to the target */
+    RB_BACKUP_KEY = 2,         /* commands that write or read the backup */
+    RB_SECRETS_ALL = 3
+};
+int runbook_load_needing(const char *path, int secrets, struct runbook **out,
+                         struct co_err *err);
+
 /* Parse from memory (fuzzing, tests); `dir` resolves relative paths. */
 int runbook_parse(const char *text, size_t len, const char *dir,
                   struct runbook **out, struct co_err *err);
+int runbook_parse_needing(const char *text, size_t len, const char *dir,
+                          int secrets, struct runbook **out,
+                          struct co_err *err);
 
 void runbook_free(struct runbook *rb);
 
