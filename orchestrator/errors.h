@@ -78,4 +78,13 @@ size_t utf8_whole_chars(const char *s, size_t n);
 /* Message of err, or the generic message when none was recorded. */
 const char *co_err_text(const struct co_err *err);
 
+/* Return from the calling function when expr (0 or a negative CO_E*)
+ * fails: for validators that check one thing after another. */
+#define TRY(expr)                                                            \
+    do {                                                                    \
+        int rc_ = (expr);                                                   \
+        if (rc_ < 0)                                                        \
+            return rc_;                                                     \
+    } while (0)
+
 #endif

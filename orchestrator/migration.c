@@ -411,13 +411,6 @@ static int want_type(json_t *o, const char *where, const char *key,
 #define WANT_STR(o, w, k) want_type(o, w, k, JSON_STRING, "a string", err)
 #define WANT_OBJ(o, w, k) want_type(o, w, k, JSON_OBJECT, "an object", err)
 #define WANT_ARR(o, w, k) want_type(o, w, k, JSON_ARRAY, "an array", err)
-#define TRY(expr)                                                            \
-    do {                                                                    \
-        int rc_ = (expr);                                                   \
-        if (rc_ < 0)                                                        \
-            return rc_;                                                     \
-    } while (0)
-
 /* null, or a key of the table's arity */
 static int want_key(json_t *o, const char *where, const char *key, int nkey,
                     struct co_err *err)
@@ -434,9 +427,32 @@ static int want_key(json_t *o, const char *where, const char *key, int nkey,
     return 0;
 }
 
+/* A string that, when not empty, passes `valid` (is `what`). */
+static int want_named(json_t *o, const char *where, const char *key,
+                      int (*valid)(const char *), const char *what,
+                      struct co_err *err)
+{
+    json_t *v = json_object_get(o, key);
+    const char *s = json_string_value(v);
+
+    if (!v)
+        return 0;
+    if (!s)
+        return BAD("checkpoint: %s%s is not a string", where, key);
+    if (*s && !valid(s))
+        return BAD("checkpoint: %s%s \"%.100s\" is not %s", where, key, s,
+                   what);
+    return 0;
+}
+
 static int valid_hex64(const char *s)
 {
     return strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
+}
+
+static int known_error(const char *name)
+{
+    return co_err_by_name(name) != 0;
 }
 
 /* nkey: the table's key arity, or -1 when the source was not read (a key
@@ -517,7 +533,6 @@ int migration_check(const struct runbook *rb, struct migration *m,
                     json_t *cp, struct co_err *err)
 {
     json_t *b, *cut, *t, *e;
-    const char *s;
     size_t i;
 
     TRY(WANT_BOOL(cp, "", "switched"));
@@ -525,15 +540,10 @@ int migration_check(const struct runbook *rb, struct migration *m,
     TRY(want_int(cp, "", "source_schema_version", INT32_MIN, INT32_MAX, err));
     TRY(WANT_OBJ(cp, "", "backup"));
     b = json_object_get(cp, "backup");
-    TRY(WANT_STR(b, "backup.", "file"));
-    TRY(WANT_STR(b, "backup.", "sha256"));
-    s = json_string_value(json_object_get(b, "file"));
-    if (s && *s && !backup_name_valid(s))
-        return BAD("checkpoint: backup.file \"%.100s\" is not a backup "
-                   "cutover writes (a file name in the state dir)", s);
-    s = json_string_value(json_object_get(b, "sha256"));
-    if (s && *s && !valid_hex64(s))
-        return BAD("checkpoint: backup.sha256 is not a SHA-256 in hex");
+    TRY(want_named(b, "backup.", "file", backup_name_valid, "a backup cutover "
+                   "writes (a file name in the state dir)", err));
+    TRY(want_named(b, "backup.", "sha256", valid_hex64, "a SHA-256 in hex",
+                   err));
     TRY(WANT_ARR(cp, "", "tables"));
     json_array_foreach(json_object_get(cp, "tables"), i, t) {
         const char *name = json_string_value(json_object_get(t, "name"));
@@ -558,13 +568,9 @@ int migration_check(const struct runbook *rb, struct migration *m,
     TRY(check_trigger_states(json_object_get(cp, "triggers"), err));
     TRY(WANT_OBJ(cp, "", "last_error"));
     e = json_object_get(cp, "last_error");
-    TRY(WANT_STR(e, "last_error.", "code"));
-    TRY(WANT_STR(e, "last_error.", "message"));
-    s = json_string_value(json_object_get(e, "code"));
-    if (s && *s && !co_err_by_name(s))
-        return BAD("checkpoint: last_error.code \"%.40s\" is not an error "
-                   "cutover knows", s);
-    return 0;
+    TRY(want_named(e, "last_error.", "code", known_error, "an error cutover "
+                   "knows", err));
+    return WANT_STR(e, "last_error.", "message");
 }
 
 /* Runbook changes that make the recorded state meaningless. */

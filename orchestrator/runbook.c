@@ -23,13 +23,6 @@
 #include "orchestrator/jsonread.h"
 #include "orchestrator/log.h"
 
-#define TRY(expr)                                                            \
-    do {                                                                    \
-        int rc_ = (expr);                                                   \
-        if (rc_ < 0)                                                        \
-            return rc_;                                                     \
-    } while (0)
-
 /* Enter key `k` of `parent` (if present) for the duration of `body`. */
 #define WITH_KEY(r, k, body)                                                 \
     do {                                                                    \

@@ -8,13 +8,6 @@
 #include "orchestrator/fsm.h"
 #include "orchestrator/secrets.h"
 
-#define TRY(expr)                                                            \
-    do {                                                                    \
-        int rc_ = (expr);                                                   \
-        if (rc_ < 0)                                                        \
-            return rc_;                                                     \
-    } while (0)
-
 /* The event types a webhook may subscribe to (DESIGN §7). */
 static const char *const event_types[] = {
     "stage", "progress", "sync", "verify", "trigger", "alert", "cutover",

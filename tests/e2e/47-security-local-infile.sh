@@ -96,31 +96,32 @@ done
 nothing_sent replica "plan and run with a fake read replica"
 attack_refused "a fake read replica asks for a local canary file"
 
+# mitm_run NAME MODE: a run through a man in the middle (fake_mysql.py
+# --mode MODE) in front of the real server, into database shop_NAME; it
+# must stop (exit 1) when a file request is refused. Its output in
+# $T/NAME.out.
+mitm_run() {
+    local code
+    fake_start "$1" "$CANARY" --upstream "$SOCK" --mode "$2"
+    runbook "$T/$1.json" "{'state_dir': 'state-$1', 'target': {'socket': '$T/$1.sock',
+      'database': 'shop_$1'}, 'copy': {'workers': 1, 'method': 'load_data'}}"
+    set +e
+    timeout 120 "$CUTOVER" run "$T/$1.json" >"$T/$1.out" 2>&1 </dev/null
+    code=$?
+    set -e
+    cat "$T/$1.out"
+    [ "$code" = 1 ] || fail "run through a man in the middle ($2) exited $code, expected 1 (a refused request stops the copy)"
+}
+
 # ---- 2. a man in the middle, after our own LOAD DATA -----------------------
-fake_start mitm "$CANARY" --upstream "$SOCK" --mode after-load
-runbook "$T/mitm.json" "{'state_dir': 'state-mitm', 'target': {'socket': '$T/mitm.sock',
-  'database': 'shop_mitm'}, 'copy': {'workers': 1, 'method': 'load_data'}}"
-set +e
-timeout 120 "$CUTOVER" run "$T/mitm.json" >"$T/mitm.out" 2>&1 </dev/null
-code=$?
-set -e
-cat "$T/mitm.out"
-[ "$code" = 1 ] || fail "run through the man in the middle exited $code, expected 1 (a refused request stops the copy)"
+mitm_run mitm after-load
 n=$(sql -e "SELECT COUNT(*) FROM shop_mitm.auth_user" 2>/dev/null || echo 0)
 [ "$n" -gt 0 ] || fail "no LOAD DATA went through the proxy before the injection (test setup)"
 nothing_sent mitm "a file request after our LOAD DATA finished"
 attack_refused "a man in the middle asks for a file once our LOAD DATA is over"
 
 # ---- 3. a man in the middle renames our own stream -------------------------
-fake_start rename "$CANARY" --upstream "$SOCK" --mode rename
-runbook "$T/rename.json" "{'state_dir': 'state-rename', 'target': {'socket': '$T/rename.sock',
-  'database': 'shop_rename'}, 'copy': {'workers': 1, 'method': 'load_data'}}"
-set +e
-timeout 120 "$CUTOVER" run "$T/rename.json" >"$T/rename.out" 2>&1 </dev/null
-code=$?
-set -e
-cat "$T/rename.out"
-[ "$code" = 1 ] || fail "run with a renamed file request exited $code, expected 1"
+mitm_run rename rename
 grep -q "asked for the local file" "$T/rename.out" \
     || fail "the error does not say which file request was refused"
 nothing_sent rename "our LOAD DATA's request renamed to another file"
