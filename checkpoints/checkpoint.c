@@ -1,6 +1,7 @@
 /* checkpoint.c — atomic, self-checking checkpoint files. */
 #include "checkpoints/checkpoint.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <openssl/evp.h>
@@ -123,7 +124,11 @@ int checkpoint_read(const char *state_dir, json_t **body, struct co_err *err)
 
     *body = NULL;
     snprintf(path, sizeof path, "%s/%s", state_dir, CHECKPOINT_FILE);
-    if ((dfd = state_dir_open(state_dir, &why)) < 0)
+    if ((dfd = state_dir_open(state_dir, &why)) < 0 &&
+        access(state_dir, F_OK) < 0)     /* no state dir: no checkpoint */
+        return co_errf(err, CO_ECHECKPOINT, "checkpoint %s: %s", path,
+                       strerror(ENOENT));
+    if (dfd < 0)
         return co_errf(err, CO_ECHECKPOINT, "checkpoint: %s", why.msg);
     fd = state_file_openat(dfd, state_dir, CHECKPOINT_FILE, O_RDONLY, &why);
     close(dfd);
