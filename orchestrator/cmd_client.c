@@ -114,10 +114,12 @@ int cmd_status(const char *path, int json)
         fprintf(stderr, "cutover: %s\n", co_err_text(&err));
         runbook_free(rb);
         return EXIT_ERROR;
-    } else if (migration_peek(rb->state_dir, &cp, &err) == 0) {
+    } else if (migration_peek(rb->state_dir, &cp, &err) == 0 &&
+               migration_check(rb, NULL, cp, &err) == 0) {
         st = migration_status_from_checkpoint(cp);
         json_decref(cp);
     } else {
+        json_decref(cp);
         fprintf(stderr, "cutover: no orchestrator is running and %s\n",
                 co_err_text(&err));
         runbook_free(rb);

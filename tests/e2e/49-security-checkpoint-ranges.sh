@@ -4,7 +4,8 @@
 #  1. A migration killed at its first switch action; its checkpoint is
 #     edited (with a matching SHA-256, tests/lib/checkpoint_edit.py) to
 #     say cutover.switch_done is -1, then 2000000000: `resume` refuses
-#     with the field named, exit 1, and runs no switch action; with the
+#     with the field named, exit 1, and runs no switch action (so do
+#     `check-checkpoint` and `status`); with the
 #     true value back, `resume` completes and the action runs.
 #  2. backup.file set to a path outside the state dir (with that file's
 #     SHA-256): `restore-backup` and `check-checkpoint` refuse, nothing
@@ -37,8 +38,10 @@ for bad in -1 2000000000; do
     assert_exit 1 "$CUTOVER" resume "$T/runbook.json"
     assert_contains "$OUT" "cutover.switch_done is $bad; it must be from 0 to 1" "resume with switch_done $bad"
     [ ! -e "$T/switched" ] || fail "a switch action ran with switch_done $bad"
-    assert_exit 1 "$CUTOVER" check-checkpoint "$T/runbook.json"
-    assert_contains "$OUT" "cutover.switch_done" "check-checkpoint with switch_done $bad"
+    for cmd in check-checkpoint status; do
+        assert_exit 1 "$CUTOVER" $cmd "$T/runbook.json"
+        assert_contains "$OUT" "cutover.switch_done" "$cmd with switch_done $bad"
+    done
     echo "switch_done $bad: refused: $OUT"
     attack_refused "a checkpoint whose cutover.switch_done is $bad"
 done
