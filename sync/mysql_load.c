@@ -5,8 +5,8 @@
  * local-infile callbacks, which pull rows from the source cursor and encode
  * them on the fly: no temp file, memory bounded by one 64 KiB buffer. The
  * callbacks never open a file: they answer only a request for our stream
- * name while our own LOAD DATA runs (see tmy_infile_guard). The
- * whole chunk is one transaction; the server's warnings are checked before
+ * name while our own LOAD DATA runs (see tmy_infile_guard). The whole
+ * chunk is one transaction; the server's warnings are checked before
  * commit (with LOCAL, the server downgrades data errors to warnings, so
  * this check is what keeps strict mode strict). When the server refuses
  * local infile, multi-row REPLACE statements carry the same rows.
