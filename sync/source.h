@@ -71,8 +71,13 @@ enum row_filter_kind {
     RF_LONGER_THAN,       /* text of `col` longer than arg characters */
     RF_NULL,              /* `col` is NULL */
     RF_NONFINITE,         /* real of `col` that is +-Infinity */
+    RF_STORED_AS_OTHER,   /* value of `col` stored in none of the storage
+                             classes of mask arg (STORED_*) */
     RF_ORPHAN             /* foreign key `fk` points at no row */
 };
+
+/* Storage classes, for RF_STORED_AS_OTHER. */
+enum { STORED_INTEGER = 1, STORED_REAL = 2, STORED_TEXT = 4, STORED_BLOB = 8 };
 
 struct row_filter {
     enum row_filter_kind kind;
