@@ -20,6 +20,9 @@ struct target {
     const struct runbook *rb;
     char *database;
     char *label;               /* "socket/db" or "host:port/db" for messages */
+    int database_missing;      /* the database did not exist at connect:
+                                  no current database (plan's questions
+                                  name it where they must) */
     int local_infile_ok;       /* -1 unknown, 0 off on the server, 1 on */
     /* batched writes */
     int in_txn;
@@ -59,6 +62,10 @@ void my_warnings(struct target *t, char *buf, size_t cap, long *first_row);
  * (long names get a hash suffix so they stay unique). */
 void my_object_name(char *out, size_t cap, const char *prefix,
                     const char *table);
+/* A table of the runbook's database: `name`, or `db`.`name` while the
+ * connection has no current database (plan's scratch tables when the
+ * database does not exist yet). */
+void my_table_name(struct target *t, struct sbuf *b, const char *name);
 /* Quote a value as an SQL literal for t's connection. */
 void my_literal(struct target *t, struct sbuf *b, const struct value *v);
 /* WHERE condition matching `key` exactly (binary comparison for text). */
@@ -86,6 +93,9 @@ int tmy_create_indexes(struct target *, const struct runbook *,
 int tmy_create_foreign_keys(struct target *, const struct schema *,
                               const struct table *, struct co_err *);
 int tmy_drop_table(struct target *, const struct table *, struct co_err *);
+int tmy_database_exists(struct target *, int *, struct co_err *);
+int tmy_create_database(struct target *, const struct runbook *,
+                        struct co_err *);
 int tmy_load(struct target *, const struct table *, row_pull_fn, void *,
              int, struct load_result *, struct co_err *);
 int tmy_begin(struct target *, struct co_err *);

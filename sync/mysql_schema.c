@@ -16,6 +16,47 @@
 
 #define INDEX_MAX_BYTES 3072
 
+int tmy_database_exists(struct target *t, int *exists, struct co_err *err)
+{
+    struct sbuf sql;
+    char buf[32];
+    int rc;
+
+    sbuf_init(&sql);
+    sbuf_adds(&sql, "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE "
+                    "SCHEMA_NAME = ");
+    my_literal(t, &sql, &(struct value){.type = V_TEXT,
+                                        .p = (const unsigned char *)t->database,
+                                        .n = strlen(t->database)});
+    rc = my_query_first(t, sbuf_str(&sql), buf, sizeof buf, err,
+                        "looking up the database");
+    sbuf_free(&sql);
+    *exists = rc == 1 && atoi(buf) > 0;
+    return rc < 0 ? rc : 0;
+}
+
+int tmy_create_database(struct target *t, const struct runbook *rb,
+                        struct co_err *err)
+{
+    struct sbuf sql;
+    int rc;
+
+    sbuf_init(&sql);
+    sbuf_adds(&sql, "CREATE DATABASE IF NOT EXISTS ");
+    sbuf_ident(&sql, t->database, '`');
+    sbuf_addf(&sql, " CHARACTER SET utf8mb4 COLLATE %s", rb->schema.collation);
+    rc = my_exec_allow_warnings(t, sbuf_str(&sql), err,
+                                "creating the database");
+    sbuf_reset(&sql);
+    sbuf_adds(&sql, "USE ");
+    sbuf_ident(&sql, t->database, '`');
+    if (rc == 0 && (rc = my_exec(t, sbuf_str(&sql), err,
+                                 "using the database")) == 0)
+        t->database_missing = 0;
+    sbuf_free(&sql);
+    return rc;
+}
+
 int tmy_table_state(struct target *t, const struct table *tb, int *exists,
                       int64_t *rows, struct co_err *err)
 {

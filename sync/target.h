@@ -69,11 +69,20 @@ struct replica_status {
 struct target_ops {
     const char *name;
 
+    /* Connect and set up the session. Opening writes nothing: a database
+     * that does not exist is not an error here (database_exists says so,
+     * for plan), and `run` makes it with create_database. */
     int (*open)(const struct runbook *rb, const struct rb_conn *conn,
                 struct target **out, struct co_err *err);
     void (*close)(struct target *t);
     /* Server identity for the plan ("MariaDB 10.11.6"). */
     const char *(*server_info)(struct target *t);
+
+    /* The runbook's database: does it exist now, and make it (with the
+     * runbook's collation) and use it. */
+    int (*database_exists)(struct target *t, int *exists, struct co_err *err);
+    int (*create_database)(struct target *t, const struct runbook *rb,
+                           struct co_err *err);
 
     /* Schema. create_table makes the table with its primary key only;
      * indexes and foreign keys come after the copy. */

@@ -135,6 +135,15 @@ void my_object_name(char *out, size_t cap, const char *prefix,
              md[0], md[1], md[2], md[3]);
 }
 
+void my_table_name(struct target *t, struct sbuf *b, const char *name)
+{
+    if (t->database_missing) {
+        sbuf_ident(b, t->database, '`');
+        sbuf_addc(b, '.');
+    }
+    sbuf_ident(b, name, '`');
+}
+
 const char *my_colname(const struct table *tb, int i)
 {
     return tb->cols[i].name;
@@ -299,8 +308,11 @@ static int set_tls(struct target *t, const struct rb_conn *c, struct co_err *err
     return 0;
 }
 
-static int session_setup(struct target *t, const struct runbook *rb,
-                         int create_db, struct co_err *err)
+/* The session of every connection, in the runbook's database. A database
+ * that does not exist yet is no error here: plan reports it and `run`
+ * creates it before the first table (tmy_create_database); a replica has
+ * it once the primary's CREATE has replicated. Nothing here writes. */
+static int session_setup(struct target *t, struct co_err *err)
 {
     struct sbuf sql;
     int rc;
@@ -313,25 +325,14 @@ static int session_setup(struct target *t, const struct runbook *rb,
     if (rc < 0)
         return rc;
     sbuf_init(&sql);
-    if (create_db && rb->schema.mode == SCHEMA_CREATE) {
-        sbuf_adds(&sql, "CREATE DATABASE IF NOT EXISTS ");
-        sbuf_ident(&sql, t->database, '`');
-        sbuf_addf(&sql, " CHARACTER SET utf8mb4 COLLATE %s",
-                  rb->schema.collation);
-        rc = my_exec_allow_warnings(t, sbuf_str(&sql), err,
-                                    "creating the database");
-        sbuf_reset(&sql);
-    }
-    if (rc == 0) {
-        sbuf_adds(&sql, "USE ");
-        sbuf_ident(&sql, t->database, '`');
-        /* A replica has the database once the primary's CREATE has
-         * replicated; until then its server-level questions still work. */
-        if (mysql_query(t->my, sbuf_str(&sql)) != 0 &&
-            (create_db || mysql_errno(t->my) != 1049 /* ER_BAD_DB_ERROR */))
-            rc = my_error(t, err, "using database %s (create it, or set "
-                          "schema.mode to \"create\")", t->database);
-    }
+    sbuf_adds(&sql, "USE ");
+    sbuf_ident(&sql, t->database, '`');
+    if (mysql_query(t->my, sbuf_str(&sql)) == 0)
+        t->database_missing = 0;
+    else if (mysql_errno(t->my) == 1049 /* ER_BAD_DB_ERROR */)
+        t->database_missing = 1;
+    else
+        rc = my_error(t, err, "using database %s", t->database);
     sbuf_free(&sql);
     return rc;
 }
@@ -424,8 +425,7 @@ static int tmy_open_target(const struct runbook *rb, const struct rb_conn *c,
 
     if (rc < 0)
         return rc;
-    /* Replicas are read-only: never create anything there. */
-    rc = session_setup(*out, rb, c == &rb->target, err);
+    rc = session_setup(*out, err);
     if (rc < 0) {
         tmy_close_target(*out);
         *out = NULL;
@@ -711,6 +711,8 @@ const struct target_ops target_mysql_ops = {
     .create_indexes = tmy_create_indexes,
     .create_foreign_keys = tmy_create_foreign_keys,
     .drop_table = tmy_drop_table,
+    .database_exists = tmy_database_exists,
+    .create_database = tmy_create_database,
     .load = tmy_load,
     .begin = tmy_begin,
     .put_row = tmy_put_row,
