@@ -271,6 +271,15 @@ static void check_target(const struct runbook *rb,
                      "drop it if its definition differs",
                      "the target table already exists (empty); it is used "
                      "as it is");
+        else if (exists && rows > 0 &&
+                 tops->count_rows(tgt, t, &rows, err) == 0)
+            plan_add(p, SEV_WARNING, "target_not_empty", t->name, NULL,
+                     "make sure nothing on the target is newer than the "
+                     "source (did an earlier migration switch the "
+                     "application to it?), or empty the table",
+                     "the target table already holds %lld rows; the copy "
+                     "overwrites every one whose key the source also has",
+                     (long long)rows);
         else if (!exists && rb->schema.mode == SCHEMA_EXISTING)
             plan_add(p, SEV_BLOCKING, "target_missing", t->name, NULL,
                      "create it, or set schema.mode to \"create\"",

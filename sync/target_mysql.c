@@ -116,23 +116,24 @@ int my_exec_allow_warnings(struct target *t, const char *sql,
 /* ---- names and literals --------------------------------------------------- */
 
 void my_object_name(char *out, size_t cap, const char *prefix,
-                    const char *table)
+                    const char *base, int hash_bytes)
 {
     unsigned char md[32];
     unsigned int mdlen;
-    size_t plen = strlen(prefix), tlen = strlen(table);
+    size_t plen = strlen(prefix), blen = strlen(base), o;
 
-    if (plen + tlen <= 64) {
-        snprintf(out, cap, "%s%s", prefix, table);
+    if (plen + blen <= MY_NAME_MAX) {
+        snprintf(out, cap, "%s%s", prefix, base);
         return;
     }
-    EVP_Digest(table, tlen, md, &mdlen, EVP_sha256(), NULL);
+    EVP_Digest(base, blen, md, &mdlen, EVP_sha256(), NULL);
     /* Cut on a UTF-8 boundary so the name stays valid text. */
-    size_t keep = 64 - plen - 9;
-    while (keep > 0 && ((unsigned char)table[keep] & 0xC0) == 0x80)
+    size_t keep = MY_NAME_MAX - plen - 1 - 2 * (size_t)hash_bytes;
+    while (keep > 0 && ((unsigned char)base[keep] & 0xC0) == 0x80)
         keep--;
-    snprintf(out, cap, "%s%.*s_%02x%02x%02x%02x", prefix, (int)keep, table,
-             md[0], md[1], md[2], md[3]);
+    o = (size_t)snprintf(out, cap, "%s%.*s_", prefix, (int)keep, base);
+    for (int i = 0; i < hash_bytes && o + 2 < cap; i++, o += 2)
+        snprintf(out + o, cap - o, "%02x", md[i]);
 }
 
 void my_table_name(struct target *t, struct sbuf *b, const char *name)
@@ -157,6 +158,14 @@ int my_type_is_text(const char *type)
            strncasecmp(type, "TEXT", 4) == 0 ||
            strncasecmp(type, "MEDIUMTEXT", 10) == 0 ||
            strncasecmp(type, "LONGTEXT", 8) == 0;
+}
+
+void my_string(struct target *t, struct sbuf *b, const char *s)
+{
+    struct value v = {.type = V_TEXT, .p = (const unsigned char *)s,
+                      .n = strlen(s)};
+
+    my_literal(t, b, &v);
 }
 
 void my_literal(struct target *t, struct sbuf *b, const struct value *v)
@@ -725,6 +734,9 @@ const struct target_ops target_mysql_ops = {
     .fetch = tmy_fetch,
     .count_rows = tmy_count_rows,
     .set_auto_increment = tmy_set_auto_increment,
+    .set_owner = tmy_set_owner,
+    .foreign_objects = tmy_foreign_objects,
+    .generated_names = tmy_generated_names,
     .rcapture_install = tmy_rcapture_install,
     .rcapture_remove = tmy_rcapture_remove,
     .rlog_read = tmy_rlog_read,
