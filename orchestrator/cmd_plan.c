@@ -28,6 +28,26 @@ static int connect_both(struct runbook *rb, struct source **src,
     return rc;
 }
 
+/* The migration whose objects plan may find without a finding: the one in
+ * the state dir, if any (sync/owner.h); nobody's before `run`. */
+static void set_owner_from_state(const struct runbook *rb, struct source *src,
+                                 struct target *tgt)
+{
+    struct co_err err = {0};
+    json_t *cp = NULL;
+    const char *id = NULL;
+
+    if (checkpoint_exists(rb->state_dir) &&
+        migration_peek(rb->state_dir, &cp, &err) == 0) {
+        json_t *v = json_object_get(cp, "migration_id");
+        id = json_is_string(v) && owner_id_valid(json_string_value(v))
+                 ? json_string_value(v) : v ? NULL : "";
+    }
+    source_sqlite_ops.set_owner(src, id);
+    target_mysql_ops.set_owner(tgt, id);
+    json_decref(cp);
+}
+
 int cmd_plan(const char *path, int json)
 {
     struct runbook *rb;
@@ -35,14 +55,17 @@ int cmd_plan(const char *path, int json)
     struct target *tgt = NULL;
     struct co_err err = {0};
     struct plan p;
-    int code;
+    int code, rc;
 
     log_set_quiet(1);
     if (!(rb = cli_load_runbook(path, RB_SECRETS_ALL, &code)))
         return code;
-    if (connect_both(rb, &src, &tgt, &err) < 0 ||
-        pre_validate_analyze(rb, &source_sqlite_ops, src, &target_mysql_ops,
-                             tgt, &p, &err) < 0) {
+    if ((rc = connect_both(rb, &src, &tgt, &err)) == 0) {
+        set_owner_from_state(rb, src, tgt);
+        rc = pre_validate_analyze(rb, &source_sqlite_ops, src,
+                                  &target_mysql_ops, tgt, &p, &err);
+    }
+    if (rc < 0) {
         fprintf(stderr, "cutover: plan: %s\n", co_err_text(&err));
         source_sqlite_ops.close(src);
         target_mysql_ops.close(tgt);

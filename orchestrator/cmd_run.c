@@ -158,7 +158,10 @@ int cmd_run(const char *path)
     }
     m = migration_new(rb);
     m->started_at = now_s();
-    if (migration_save(m, &err) < 0) {
+    /* The id marks everything this migration will make (sync/owner.h). */
+    if ((owner_new_id(m->id) < 0
+             ? co_errf(&err, CO_EIO, "no random bytes for a migration id")
+             : migration_save(m, &err)) < 0) {
         fprintf(stderr, "cutover: %s\n", co_err_text(&err));
         code = EXIT_ERROR;
     } else {
@@ -262,6 +265,7 @@ int cmd_check_checkpoint(const char *path)
     struct runbook *rb;
     struct co_err err = {0};
     json_t *cp;
+    const char *id;
     int code;
 
     if (!(rb = cli_load_runbook(path, RB_SECRETS_NONE, &code)))
@@ -273,14 +277,17 @@ int cmd_check_checkpoint(const char *path)
         runbook_free(rb);
         return EXIT_ERROR;
     }
+    id = json_string_value(json_object_get(cp, "migration_id"));
     printf("checkpoint %s/%s: OK (format %d, SHA-256 verified)\n"
-           "  state %s, resumes into %s, %zu tables, %s\n", rb->state_dir,
+           "  state %s, resumes into %s, %zu tables, %s\n"
+           "  migration %s\n", rb->state_dir,
            CHECKPOINT_FILE, CHECKPOINT_FORMAT,
            json_string_value(json_object_get(cp, "state")),
            json_string_value(json_object_get(cp, "resume_state")),
            json_array_size(json_object_get(cp, "tables")),
            json_is_true(json_object_get(cp, "switched"))
-               ? "traffic switched to the target" : "traffic on the source");
+               ? "traffic switched to the target" : "traffic on the source",
+           id && *id ? id : "without an id (started by an older cutover)");
     json_decref(cp);
     runbook_free(rb);
     return EXIT_OK;

@@ -200,9 +200,10 @@ json_t *migration_to_json(struct migration *m)
     for (int i = 0; i < m->ntables; i++)
         json_array_append_new(tables, table_json(&m->tables[i]));
     return json_pack(
-        "{so ss ss sb sf sI s{ss ss} so s{ss si si sb sf sf} s{sf} sO sO "
+        "{so ss ss ss sb sf sI s{ss ss} so s{ss si si sb sf sf} s{sf} sO sO "
         "s{ss ss}}",
-        "runbook", runbook_identity(m->rb), "state", fsm_state_name(m->state),
+        "runbook", runbook_identity(m->rb), "migration_id", m->id,
+        "state", fsm_state_name(m->state),
         "resume_state", fsm_state_name(m->resume_state), "switched",
         m->switched, "started_at", m->started_at, "source_schema_version",
         (json_int_t)m->source_schema_version, "backup", "file",
@@ -440,6 +441,13 @@ int migration_from_json(struct migration *m, json_t *cp, struct co_err *err)
         if ((rc = table_from_json(ts, t, err)) < 0)
             return rc;
     }
+    /* A checkpoint without an id is from a cutover that gave none: its
+     * objects carry no mark (sync/owner.h). */
+    v = json_object_get(cp, "migration_id");
+    if (v && (!json_is_string(v) || !owner_id_valid(json_string_value(v))))
+        return BAD("checkpoint: \"migration_id\" is not %d hex digits",
+                   OWNER_ID_LEN);
+    snprintf(m->id, sizeof m->id, "%s", v ? json_string_value(v) : "");
     m->state = (enum fsm_state)fsm_state_by_name(state);
     m->resume_state = (enum fsm_state)fsm_state_by_name(resume);
     m->switched = json_is_true(json_object_get(cp, "switched"));

@@ -33,6 +33,7 @@
 #include "orchestrator/errors.h"
 #include "orchestrator/fsm.h"
 #include "orchestrator/runbook.h"
+#include "sync/owner.h"
 #include "sync/schema.h"
 #include "sync/value.h"
 
@@ -121,6 +122,9 @@ struct migration {
     pthread_mutex_t mu;
     struct runbook *rb;
     struct schema schema;
+    /* Marks every object the migration makes on either side (sync/owner.h);
+     * "" for a migration started by a cutover without ids. */
+    char id[OWNER_ID_LEN + 1];
 
     enum fsm_state state;
     enum fsm_state resume_state;

@@ -245,6 +245,24 @@ static int prepare_target(struct stage_ctx *ctx, struct table_state *ts,
     return 0;
 }
 
+/* The target database, made here (schema.mode "create") rather than by
+ * plan or pre_validate, which change nothing. */
+static int prepare_database(struct stage_ctx *ctx, struct co_err *err)
+{
+    int exists, rc;
+
+    if ((rc = ctx->tops->database_exists(ctx->tgt, &exists, err)) < 0)
+        return rc;
+    if (exists)
+        return 0;
+    if (ctx->rb->schema.mode == SCHEMA_EXISTING)
+        return co_errf(err, CO_ETARGET, "target database %s does not exist; "
+                       "schema.mode \"existing\" needs the application's "
+                       "tables there (create them, or correct "
+                       "target.database)", ctx->rb->target.database);
+    return ctx->tops->create_database(ctx->tgt, ctx->rb, err);
+}
+
 static int install_capture(struct stage_ctx *ctx, struct co_err *err)
 {
     struct migration *m = ctx->m;
@@ -279,6 +297,8 @@ static int bc_enter(struct stage_ctx *ctx, struct co_err *err)
     int rc;
 
     if ((rc = stage_connect(ctx, err)) < 0)
+        return rc;
+    if ((rc = prepare_database(ctx, err)) < 0)
         return rc;
     if ((rc = install_capture(ctx, err)) < 0)
         return rc;

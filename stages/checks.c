@@ -226,6 +226,32 @@ static void check_defaults(const struct target_ops *tops, struct plan *p)
     }
 }
 
+/* A missing database is reported, never made here: `run` makes it. */
+static int check_target_database(const struct runbook *rb,
+                                 const struct target_ops *tops,
+                                 struct target *tgt, struct plan *p,
+                                 struct co_err *err)
+{
+    int exists, rc;
+
+    if ((rc = tops->database_exists(tgt, &exists, err)) < 0)
+        return rc;
+    if (exists)
+        return 0;
+    if (rb->schema.mode == SCHEMA_CREATE)
+        plan_add(p, SEV_INFO, "target_database", NULL, NULL, NULL,
+                 "the target database %s does not exist yet; `cutover run` "
+                 "creates it (utf8mb4, %s) before the first table",
+                 rb->target.database, rb->schema.collation);
+    else
+        plan_add(p, SEV_BLOCKING, "target_database", NULL, NULL,
+                 "create it with the application's tables, or correct "
+                 "target.database",
+                 "schema.mode is \"existing\" but the target database %s "
+                 "does not exist", rb->target.database);
+    return 0;
+}
+
 static void check_target(const struct runbook *rb,
                          const struct target_ops *tops, struct target *tgt,
                          struct plan *p, struct co_err *err)
@@ -245,6 +271,15 @@ static void check_target(const struct runbook *rb,
                      "drop it if its definition differs",
                      "the target table already exists (empty); it is used "
                      "as it is");
+        else if (exists && rows > 0 &&
+                 tops->count_rows(tgt, t, &rows, err) == 0)
+            plan_add(p, SEV_WARNING, "target_not_empty", t->name, NULL,
+                     "make sure nothing on the target is newer than the "
+                     "source (did an earlier migration switch the "
+                     "application to it?), or empty the table",
+                     "the target table already holds %lld rows; the copy "
+                     "overwrites every one whose key the source also has",
+                     (long long)rows);
         else if (!exists && rb->schema.mode == SCHEMA_EXISTING)
             plan_add(p, SEV_BLOCKING, "target_missing", t->name, NULL,
                      "create it, or set schema.mode to \"create\"",
@@ -258,6 +293,7 @@ int checks_database(const struct runbook *rb, const struct source_ops *sops,
                     struct target *tgt, struct plan *p, struct co_err *err)
 {
     const struct schema *s = &p->schema;
+    int rc;
 
     (void)sops;
     (void)src;
@@ -286,6 +322,8 @@ int checks_database(const struct runbook *rb, const struct source_ops *sops,
                  rb->source.app_busy_timeout_ms,
                  rb->cutover.max_write_pause_ms);
     check_defaults(tops, p);
+    if ((rc = check_target_database(rb, tops, tgt, p, err)) < 0)
+        return rc;
     check_target(rb, tops, tgt, p, err);
     return 0;
 }

@@ -27,6 +27,15 @@ int checks_database(const struct runbook *rb, const struct source_ops *sops,
  * in schema.overrides, tables.keys or tables.include) are blocking. */
 void checks_runbook_names(const struct runbook *rb, struct plan *p);
 
+/* cutover's objects that this migration did not make, on either side
+ * (blocking, named), and names of ours that two target objects would
+ * share (object_checks.c). */
+int checks_foreign_objects(const struct source_ops *sops, struct source *src,
+                           const struct target_ops *tops, struct target *tgt,
+                           struct plan *p, struct co_err *err);
+int checks_generated_names(const struct target_ops *tops, struct target *tgt,
+                           struct plan *p, struct co_err *err);
+
 /* target.replicas: reachable, replicating from the primary, read-only;
  * the primary logging GTIDs. */
 int checks_replicas(const struct runbook *rb, const struct target_ops *tops,

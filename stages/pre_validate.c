@@ -152,7 +152,9 @@ int pre_validate_analyze(const struct runbook *rb,
             return rc;
     }
     checks_runbook_names(rb, p);
-    if ((rc = checks_database(rb, sops, src, tops, tgt, p, err)) < 0 ||
+    if ((rc = checks_foreign_objects(sops, src, tops, tgt, p, err)) < 0 ||
+        (rc = checks_generated_names(tops, tgt, p, err)) < 0 ||
+        (rc = checks_database(rb, sops, src, tops, tgt, p, err)) < 0 ||
         (rc = checks_replicas(rb, tops, tgt, p, err)) < 0)
         return rc;
     p->seconds = mono_s() - t0;

@@ -37,7 +37,9 @@ struct plan {
     double seconds;
 };
 
-/* Analyse without changing anything on either side. */
+/* Analyse without changing anything on either side. The connections'
+ * owner (set_owner) says which of cutover's objects are this migration's;
+ * every other one is a blocking finding. */
 int pre_validate_analyze(const struct runbook *rb,
                          const struct source_ops *sops, struct source *src,
                          const struct target_ops *tops, struct target *tgt,

@@ -26,11 +26,17 @@ int stage_connect(struct stage_ctx *ctx, struct co_err *err)
 {
     int rc;
 
-    if (!ctx->src && (rc = ctx->sops->open(ctx->rb, &ctx->src, err)) < 0)
-        return rc;
-    if (!ctx->tgt &&
-        (rc = ctx->tops->open(ctx->rb, &ctx->rb->target, &ctx->tgt, err)) < 0)
-        return rc;
+    if (!ctx->src) {
+        if ((rc = ctx->sops->open(ctx->rb, &ctx->src, err)) < 0)
+            return rc;
+        ctx->sops->set_owner(ctx->src, ctx->m->id);
+    }
+    if (!ctx->tgt) {
+        if ((rc = ctx->tops->open(ctx->rb, &ctx->rb->target, &ctx->tgt,
+                                  err)) < 0)
+            return rc;
+        ctx->tops->set_owner(ctx->tgt, ctx->m->id);
+    }
     return 0;
 }
 

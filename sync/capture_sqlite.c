@@ -16,22 +16,52 @@
  *
  * The fence (_cutover_fence_{i,u,d}_T) replaces the capture triggers in the
  * cutover transaction and refuses every write.
+ *
+ * Every object carries the id of the migration that made it (sync/owner.h,
+ * a comment SQLite keeps in sqlite_master). A name taken by another
+ * migration's object is never reused, and only our own objects are
+ * dropped: a fence a finished migration left protects writes its target
+ * has taken since.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sync/sqlite_priv.h"
 
 #define FENCE_MESSAGE "cutover: writes moved to target"
+#define LOG_PREFIX "_cutover_log_"
+#define FENCE_PREFIX "_cutover_fence_"
+
+static const char *const capture_triggers[] = {
+    "_cutover_ai_", "_cutover_au_", "_cutover_ad_", "_cutover_bi_",
+    "_cutover_bu_", NULL};
+static const char *const log_table[] = {LOG_PREFIX, NULL};
+static const char *const fence_triggers[] = {
+    FENCE_PREFIX "i_", FENCE_PREFIX "u_", FENCE_PREFIX "d_", NULL};
+
+static void name_of(char *out, size_t cap, const char *prefix,
+                    const struct table *t)
+{
+    snprintf(out, cap, "%s%s", prefix, t->name);
+}
 
 static void object_name(struct sbuf *b, const char *prefix,
                         const struct table *t)
 {
     char name[1024];
 
-    snprintf(name, sizeof name, "%s%s", prefix, t->name);
+    name_of(name, sizeof name, prefix, t);
     sbuf_ident(b, name, '"');
+}
+
+/* The owner's id as a comment inside a definition (none for a migration
+ * from before ids, whose objects carry none). */
+static void mark(struct sbuf *b, const struct source *s)
+{
+    if (sq_owner(s) && *sq_owner(s))
+        sbuf_addf(b, "/* " OWNER_MARK "%s */ ", sq_owner(s));
 }
 
 /* The key column as seen from a trigger: NEW."k" / OLD.rowid, or the bare
@@ -63,7 +93,7 @@ static void row_keys(struct sbuf *b, const struct table *t, const char *row)
 static void log_insert_head(struct sbuf *b, const struct table *t)
 {
     sbuf_adds(b, "INSERT INTO ");
-    object_name(b, "_cutover_log_", t);
+    object_name(b, LOG_PREFIX, t);
     sbuf_addc(b, '(');
     for (int k = 0; k < t->nkey; k++)
         sbuf_addf(b, "%sk%d", k ? ", " : "", k + 1);
@@ -119,11 +149,14 @@ static int has_secondary_unique(const struct table *t)
     return 0;
 }
 
-static void build_capture(struct sbuf *b, const struct table *t)
+static void build_capture(struct sbuf *b, const struct source *s,
+                          const struct table *t)
 {
     sbuf_adds(b, "CREATE TABLE IF NOT EXISTS ");
-    object_name(b, "_cutover_log_", t);
-    sbuf_adds(b, "(seq INTEGER PRIMARY KEY AUTOINCREMENT");
+    object_name(b, LOG_PREFIX, t);
+    sbuf_addc(b, '(');
+    mark(b, s);
+    sbuf_adds(b, "seq INTEGER PRIMARY KEY AUTOINCREMENT");
     for (int k = 0; k < t->nkey; k++) {
         const struct column *c = &t->cols[t->key[k]];
         sbuf_addf(b, ", k%d COLLATE ", k + 1);
@@ -136,6 +169,7 @@ static void build_capture(struct sbuf *b, const struct table *t)
     sbuf_adds(b, " AFTER INSERT ON ");
     sbuf_ident(b, t->name, '"');
     sbuf_adds(b, " BEGIN ");
+    mark(b, s);
     log_insert_head(b, t);
     sbuf_adds(b, "VALUES (");
     row_keys(b, t, "NEW");
@@ -146,6 +180,7 @@ static void build_capture(struct sbuf *b, const struct table *t)
     sbuf_adds(b, " AFTER UPDATE ON ");
     sbuf_ident(b, t->name, '"');
     sbuf_adds(b, " BEGIN ");
+    mark(b, s);
     log_insert_head(b, t);
     sbuf_adds(b, "VALUES (");
     row_keys(b, t, "NEW");
@@ -171,6 +206,7 @@ static void build_capture(struct sbuf *b, const struct table *t)
     sbuf_adds(b, " AFTER DELETE ON ");
     sbuf_ident(b, t->name, '"');
     sbuf_adds(b, " BEGIN ");
+    mark(b, s);
     log_insert_head(b, t);
     sbuf_adds(b, "VALUES (");
     row_keys(b, t, "OLD");
@@ -183,68 +219,150 @@ static void build_capture(struct sbuf *b, const struct table *t)
         object_name(b, upd ? "_cutover_bu_" : "_cutover_bi_", t);
         sbuf_adds(b, upd ? " BEFORE UPDATE ON " : " BEFORE INSERT ON ");
         sbuf_ident(b, t->name, '"');
-        sbuf_adds(b, " BEGIN\n");
+        sbuf_adds(b, " BEGIN ");
+        mark(b, s);
+        sbuf_addc(b, '\n');
         conflict_logging(b, t, upd);
         sbuf_adds(b, "END;\n");
     }
 }
 
-static void build_drop_capture_triggers(struct sbuf *b, const struct table *t)
-{
-    static const char *const prefixes[] = {"_cutover_ai_", "_cutover_au_",
-                                           "_cutover_ad_", "_cutover_bi_",
-                                           "_cutover_bu_"};
-    for (size_t i = 0; i < 5; i++) {
-        sbuf_adds(b, "DROP TRIGGER IF EXISTS ");
-        object_name(b, prefixes[i], t);
-        sbuf_adds(b, ";\n");
-    }
-}
-
-static void build_fence(struct sbuf *b, const struct table *t)
+static void build_fence(struct sbuf *b, const struct source *s,
+                        const struct table *t)
 {
     static const char *const ops[] = {"INSERT", "UPDATE", "DELETE"};
-    static const char *const names[] = {"_cutover_fence_i_", "_cutover_fence_u_",
-                                        "_cutover_fence_d_"};
-    for (int i = 0; i < 3; i++) {
+
+    for (int i = 0; fence_triggers[i]; i++) {
         sbuf_adds(b, "CREATE TRIGGER IF NOT EXISTS ");
-        object_name(b, names[i], t);
+        object_name(b, fence_triggers[i], t);
         sbuf_addf(b, " BEFORE %s ON ", ops[i]);
         sbuf_ident(b, t->name, '"');
-        sbuf_adds(b, " BEGIN SELECT RAISE(ABORT, '" FENCE_MESSAGE "'); END;\n");
+        sbuf_adds(b, " BEGIN ");
+        mark(b, s);
+        sbuf_adds(b, "SELECT RAISE(ABORT, '" FENCE_MESSAGE "'); END;\n");
     }
 }
 
-static void build_drop_fence(struct sbuf *b, const struct table *t)
-{
-    static const char *const names[] = {"_cutover_fence_i_", "_cutover_fence_u_",
-                                        "_cutover_fence_d_"};
-    for (int i = 0; i < 3; i++) {
-        sbuf_adds(b, "DROP TRIGGER IF EXISTS ");
-        object_name(b, names[i], t);
-        sbuf_adds(b, ";\n");
-    }
-}
+/* ---- creating and dropping our objects ----------------------------------- */
 
-/* Run the SQL that `build` makes for every table, in the current
- * transaction. */
-static int for_tables(struct source *s, const struct schema *sc,
-                      void (*build)(struct sbuf *, const struct table *),
-                      struct co_err *err, const char *what)
-{
+/* DDL on the tables of a migration, with cutover's objects in the file as
+ * they were when it began: what stands under a name, and whose it is,
+ * decides whether we may create it (free, or ours) and drop it (ours). */
+struct ddl {
+    struct source *s;
+    struct owned_objects have;
     struct sbuf sql;
-    int rc = 0;
+};
 
-    sbuf_init(&sql);
+typedef int (*table_ddl_fn)(struct ddl *d, const struct table *t,
+                            struct co_err *err);
+
+static const struct owned_object *existing(const struct ddl *d,
+                                           const char *prefix,
+                                           const struct table *t)
+{
+    char name[1024];
+
+    name_of(name, sizeof name, prefix, t);
+    return owned_objects_find(&d->have, name);
+}
+
+/* The names we are about to create must be free or ours already. */
+static int names_free(const struct ddl *d, const char *const *prefixes,
+                      int n, const struct table *t, struct co_err *err)
+{
+    for (int i = 0; i < n && prefixes[i]; i++) {
+        const struct owned_object *o = existing(d, prefixes[i], t);
+        if (!o || owned_by(o, sq_owner(d->s)))
+            continue;
+        return co_errf(err, CO_ESOURCE, "the source already has %s %s, %s%s; "
+                       "cutover never reuses or drops objects another "
+                       "migration made (`cutover plan` lists them)",
+                       o->kind, o->name, o->owner[0] ? "made by migration " :
+                       "which carries no migration id", o->owner);
+    }
+    return 0;
+}
+
+static void drop_ours(struct ddl *d, const char *kind, const char *prefix,
+                      const struct table *t)
+{
+    const struct owned_object *o = existing(d, prefix, t);
+
+    if (!o || !owned_by(o, sq_owner(d->s)))
+        return;
+    sbuf_addf(&d->sql, "DROP %s ", kind);
+    sbuf_ident(&d->sql, o->name, '"');
+    sbuf_adds(&d->sql, ";\n");
+}
+
+static void drop_capture_triggers(struct ddl *d, const struct table *t)
+{
+    for (int i = 0; capture_triggers[i]; i++)
+        drop_ours(d, "TRIGGER", capture_triggers[i], t);
+}
+
+static int capture_ddl(struct ddl *d, const struct table *t,
+                       struct co_err *err)
+{
+    int rc = names_free(d, log_table, 1, t, err);
+
+    if (rc == 0)
+        rc = names_free(d, capture_triggers, has_secondary_unique(t) ? 5 : 3,
+                        t, err);
+    if (rc == 0)
+        build_capture(&d->sql, d->s, t);
+    return rc;
+}
+
+static int remove_capture_ddl(struct ddl *d, const struct table *t,
+                              struct co_err *err)
+{
+    (void)err;
+    drop_capture_triggers(d, t);
+    drop_ours(d, "TABLE", LOG_PREFIX, t);
+    return 0;
+}
+
+static int fence_ddl(struct ddl *d, const struct table *t, struct co_err *err)
+{
+    int rc = names_free(d, fence_triggers, 3, t, err);
+
+    if (rc < 0)
+        return rc;
+    drop_capture_triggers(d, t);
+    build_fence(&d->sql, d->s, t);
+    return 0;
+}
+
+static int remove_fence_ddl(struct ddl *d, const struct table *t,
+                            struct co_err *err)
+{
+    (void)err;
+    for (int i = 0; fence_triggers[i]; i++)
+        drop_ours(d, "TRIGGER", fence_triggers[i], t);
+    return 0;
+}
+
+/* Run `fn`'s DDL for every table, in the current transaction. */
+static int for_tables(struct source *s, const struct schema *sc,
+                      table_ddl_fn fn, struct co_err *err, const char *what)
+{
+    struct ddl d = {.s = s};
+    int rc = sq_cutover_objects(s, &d.have, err);
+
+    sbuf_init(&d.sql);
     for (int i = 0; i < sc->ntables && rc == 0; i++) {
-        sbuf_reset(&sql);
-        build(&sql, &sc->tables[i]);
-        if (sql.oom)
+        sbuf_reset(&d.sql);
+        if ((rc = fn(&d, &sc->tables[i], err)) == 0 && d.sql.oom)
             rc = co_errf(err, CO_ENOMEM, "out of memory");
-        else if ((rc = sq_exec(s, sbuf_str(&sql), err, what)) < 0)
+        else if (rc == 0 && d.sql.len > 0)
+            rc = sq_exec(s, sbuf_str(&d.sql), err, what);
+        if (rc < 0)
             co_err_prefix(err, "table %s", sc->tables[i].name);
     }
-    sbuf_free(&sql);
+    sbuf_free(&d.sql);
+    owned_objects_free(&d.have);
     return rc;
 }
 
@@ -268,7 +386,7 @@ static int in_immediate(struct source *s, struct co_err *err,
 static int install_body(struct source *s, const struct schema *sc,
                         struct co_err *err)
 {
-    return for_tables(s, sc, build_capture, err, "installing change capture");
+    return for_tables(s, sc, capture_ddl, err, "installing change capture");
 }
 
 int sqlite_capture_install(struct source *s, const struct schema *sc,
@@ -277,31 +395,17 @@ int sqlite_capture_install(struct source *s, const struct schema *sc,
     return in_immediate(s, err, install_body, sc);
 }
 
-static void build_remove_capture(struct sbuf *b, const struct table *t)
-{
-    build_drop_capture_triggers(b, t);
-    sbuf_adds(b, "DROP TABLE IF EXISTS ");
-    object_name(b, "_cutover_log_", t);
-    sbuf_adds(b, ";\n");
-}
-
 static int remove_body(struct source *s, const struct schema *sc,
                        struct co_err *err)
 {
-    int rc = for_tables(s, sc, build_remove_capture, err,
-                        "removing change capture");
-    if (rc < 0)
-        return rc;
-    /* AUTOINCREMENT left a counter row per log table. */
-    sqlite3_exec(s->db, "DELETE FROM sqlite_sequence WHERE name LIKE "
-                        "'\\_cutover\\_%' ESCAPE '\\'", NULL, NULL, NULL);
-    return 0;
+    return for_tables(s, sc, remove_capture_ddl, err,
+                      "removing change capture");
 }
 
 static int remove_with_fence_body(struct source *s, const struct schema *sc,
                                   struct co_err *err)
 {
-    int rc = for_tables(s, sc, build_drop_fence, err,
+    int rc = for_tables(s, sc, remove_fence_ddl, err,
                         "removing the write fence");
     return rc < 0 ? rc : remove_body(s, sc, err);
 }
@@ -313,46 +417,30 @@ int sqlite_capture_remove(struct source *s, const struct schema *sc,
                                            : remove_with_fence_body, sc);
 }
 
-static int count_objects(struct source *s, const char *type,
-                         const char *like, int *out, struct co_err *err)
+/* Is one of our objects named prefix+table (or, without a table, any of
+ * ours whose name starts with prefix) there? */
+static int have_ours(struct source *s, const char *prefix,
+                     const struct table *t, int *out, struct co_err *err)
 {
-    sqlite3_stmt *st;
-    int rc = sq_prepare(s, "SELECT count(*) FROM sqlite_master WHERE type = ?1"
-                           " AND name LIKE ?2 ESCAPE '\\'", &st, err,
-                        "reading the schema");
-    if (rc < 0)
-        return rc;
-    sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, like, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(st);
-    *out = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? 0 : sq_error(s, rc, err, "reading the schema");
-}
+    struct owned_objects have;
+    char name[1024];
+    int rc = sq_cutover_objects(s, &have, err);
 
-/* LIKE pattern matching exactly prefix+name ('_' and '%' escaped). */
-static void like_exact(char *out, size_t cap, const char *prefix,
-                       const char *name)
-{
-    size_t o = 0;
-    char full[1024];
-
-    snprintf(full, sizeof full, "%s%s", prefix, name);
-    for (const char *p = full; *p && o + 3 < cap; p++) {
-        if (*p == '_' || *p == '%' || *p == '\\')
-            out[o++] = '\\';
-        out[o++] = *p;
-    }
-    out[o] = '\0';
+    *out = 0;
+    if (t)
+        name_of(name, sizeof name, prefix, t);
+    for (int i = 0; rc == 0 && i < have.n && !*out; i++)
+        *out = owned_by(&have.v[i], sq_owner(s)) &&
+               (t ? strcasecmp(have.v[i].name, name) == 0
+                  : strncasecmp(have.v[i].name, prefix, strlen(prefix)) == 0);
+    owned_objects_free(&have);
+    return rc;
 }
 
 int sqlite_capture_installed(struct source *s, const struct table *t,
                              int *out, struct co_err *err)
 {
-    char like[1100];
-
-    like_exact(like, sizeof like, "_cutover_ai_", t->name);
-    return count_objects(s, "trigger", like, out, err);
+    return have_ours(s, "_cutover_ai_", t, out, err);
 }
 
 /* ---- reading and trimming the log --------------------------------------- */
@@ -433,7 +521,7 @@ int sqlite_log_read(struct source *s, const struct table *t,
     /* How far this batch reaches, whether or not its keys apply. */
     sbuf_init(&sql);
     sbuf_adds(&sql, "SELECT max(seq), count(*) FROM (SELECT seq FROM ");
-    object_name(&sql, "_cutover_log_", t);
+    object_name(&sql, LOG_PREFIX, t);
     sbuf_adds(&sql, " WHERE seq > ?1 ORDER BY seq LIMIT ?2)");
     rc = sq_prepare(s, sbuf_str(&sql), &st, err, "reading the change log");
     if (rc < 0 && log_gone(s))
@@ -459,7 +547,7 @@ int sqlite_log_read(struct source *s, const struct table *t,
     sbuf_adds(&sql, "SELECT DISTINCT ");
     sq_key_list(&sql, t, "");
     sbuf_adds(&sql, " FROM ");
-    object_name(&sql, "_cutover_log_", t);
+    object_name(&sql, LOG_PREFIX, t);
     sbuf_adds(&sql, " WHERE seq > ? AND seq <= ?");
     scope_filter(&sql, t, scope, &any);
     if (!any)
@@ -511,9 +599,9 @@ int sqlite_log_stats(struct source *s, const struct table *t,
     /* Seqs are dense above the applied seq (trimming only removes applied
      * ones), so the backlog is a subtraction, not a count. */
     sbuf_adds(&sql, "SELECT (SELECT max(seq) FROM ");
-    object_name(&sql, "_cutover_log_", t);
+    object_name(&sql, LOG_PREFIX, t);
     sbuf_adds(&sql, "), (SELECT (at - 2440587.5) * 86400.0 FROM ");
-    object_name(&sql, "_cutover_log_", t);
+    object_name(&sql, LOG_PREFIX, t);
     sbuf_adds(&sql, " WHERE seq > ?1 ORDER BY seq LIMIT 1)");
     rc = sq_prepare(s, sbuf_str(&sql), &st, err, "reading the change log");
     sbuf_free(&sql);
@@ -544,9 +632,9 @@ int sqlite_log_trim(struct source *s, const struct table *t, int64_t upto_seq,
 
     sbuf_init(&sql);
     sbuf_adds(&sql, "DELETE FROM ");
-    object_name(&sql, "_cutover_log_", t);
+    object_name(&sql, LOG_PREFIX, t);
     sbuf_adds(&sql, " WHERE seq IN (SELECT seq FROM ");
-    object_name(&sql, "_cutover_log_", t);
+    object_name(&sql, LOG_PREFIX, t);
     sbuf_adds(&sql, " WHERE seq <= ?1 ORDER BY seq LIMIT ?2)");
     rc = sq_prepare(s, sbuf_str(&sql), &st, err, "trimming the change log");
     sbuf_free(&sql);
@@ -599,25 +687,22 @@ int sqlite_write_rollback(struct source *s)
 int sqlite_fence_install(struct source *s, const struct schema *sc,
                          struct co_err *err)
 {
-    int rc = for_tables(s, sc, build_drop_capture_triggers, err,
-                        "removing capture triggers");
-    return rc < 0 ? rc : for_tables(s, sc, build_fence, err,
-                                    "installing the write fence");
+    return for_tables(s, sc, fence_ddl, err, "installing the write fence");
 }
 
 int sqlite_fence_remove(struct source *s, const struct schema *sc,
                         int restore_capture, struct co_err *err)
 {
-    int rc = for_tables(s, sc, build_drop_fence, err,
+    int rc = for_tables(s, sc, remove_fence_ddl, err,
                         "removing the write fence");
     if (rc < 0 || !restore_capture)
         return rc;
-    return for_tables(s, sc, build_capture, err, "restoring change capture");
+    return for_tables(s, sc, capture_ddl, err, "restoring change capture");
 }
 
 int sqlite_fence_installed(struct source *s, int *out, struct co_err *err)
 {
-    return count_objects(s, "trigger", "\\_cutover\\_fence\\_%", out, err);
+    return have_ours(s, FENCE_PREFIX, NULL, out, err);
 }
 
 static void build_put(struct sbuf *b, const struct table *t)

@@ -71,6 +71,16 @@ static void filter_sql(struct sbuf *b, const struct table *t,
         sbuf_addf(b, "typeof(%s) = 'real' AND abs(%s) > 1.7976931348623157e308",
                   c.p, c.p);
         break;
+    case RF_STORED_AS_OTHER: {
+        static const char *const classes[] = {"integer", "real", "text",
+                                              "blob"};
+        sbuf_addf(b, "%s IS NOT NULL AND typeof(%s) NOT IN (''", c.p, c.p);
+        for (int i = 0; i < 4; i++)
+            if (f->arg & (1L << i))
+                sbuf_addf(b, ", '%s'", classes[i]);
+        sbuf_adds(b, ")");
+        break;
+    }
     case RF_ORPHAN: {
         const struct fkey *fk = &t->fk[f->fk];
         sbuf_adds(b, "(");

@@ -3,7 +3,8 @@
  * values would collide under the target's collation (case, accents,
  * PAD SPACE). The target itself decides, by loading the values into a
  * temporary table with the real column types and collation and grouping
- * them: no emulation of collation rules can drift from the server's.
+ * them: no emulation of collation rules can drift from the server's. A
+ * temporary table lives in the session only: plan leaves nothing behind.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,7 @@ int tmy_find_collisions(struct target *t, const struct runbook *rb,
     *groups = json_array();
     sbuf_init(&sql);
     sbuf_adds(&sql, "CREATE TEMPORARY TABLE ");
-    sbuf_ident(&sql, cols->name, '`');
+    my_table_name(t, &sql, cols->name);
     sbuf_adds(&sql, " (");
     for (int i = 0; i < cols->ncols; i++) {
         const struct column *c = &cols->cols[i];
@@ -56,7 +57,7 @@ int tmy_find_collisions(struct target *t, const struct runbook *rb,
     sbuf_adds(&sql, "), CONCAT('[', GROUP_CONCAT(");
     sbuf_ident(&sql, cols->cols[nvals].name, '`');
     sbuf_adds(&sql, " SEPARATOR ','), ']') FROM ");
-    sbuf_ident(&sql, cols->name, '`');
+    my_table_name(t, &sql, cols->name);
     /* Grouped the way the index compares: on the prefix it will have. */
     sbuf_adds(&sql, " GROUP BY ");
     for (int i = 0; i < nvals; i++) {
@@ -89,7 +90,7 @@ int tmy_find_collisions(struct target *t, const struct runbook *rb,
 drop:
     sbuf_reset(&sql);
     sbuf_adds(&sql, "DROP TEMPORARY TABLE IF EXISTS ");
-    sbuf_ident(&sql, cols->name, '`');
+    my_table_name(t, &sql, cols->name);
     mysql_query(t->my, sbuf_str(&sql));
 out:
     sbuf_free(&sql);

@@ -268,7 +268,7 @@ static int load_data(struct target *t, const struct table *tb,
     sbuf_init(&sql);
     sbuf_adds(&sql, "LOAD DATA LOCAL INFILE '" LOAD_STREAM_NAME "' REPLACE "
                     "INTO TABLE ");
-    sbuf_ident(&sql, tb->name, '`');
+    my_table_name(t, &sql, tb->name);
     sbuf_adds(&sql, " CHARACTER SET binary FIELDS TERMINATED BY '\\t' "
                     "ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ");
     column_list(&sql, tb);
@@ -300,10 +300,11 @@ static int flush_statement(struct target *t, const struct table *tb,
     return check_warnings(t, tb, res, err);
 }
 
-static void replace_head(struct sbuf *b, const struct table *tb)
+static void replace_head(struct target *t, struct sbuf *b,
+                         const struct table *tb)
 {
     sbuf_adds(b, "REPLACE INTO ");
-    sbuf_ident(b, tb->name, '`');
+    my_table_name(t, b, tb->name);
     sbuf_addc(b, ' ');
     column_list(b, tb);
     sbuf_adds(b, " VALUES ");
@@ -332,7 +333,7 @@ static int load_insert(struct target *t, const struct table *tb,
     sbuf_init(&sql);
     while ((r = pull(arg, &row, err)) > 0) {
         if (!pending)
-            replace_head(&sql, tb);
+            replace_head(t, &sql, tb);
         else
             sbuf_addc(&sql, ',');
         row_tuple(t, &sql, tb, row);
@@ -420,7 +421,7 @@ int tmy_put_row(struct target *t, const struct table *tb,
         t->batch_table = tb;
     }
     if (!t->batch_rows)
-        replace_head(&t->batch, tb);
+        replace_head(t, &t->batch, tb);
     else
         sbuf_addc(&t->batch, ',');
     row_tuple(t, &t->batch, tb, row);

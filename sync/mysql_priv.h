@@ -4,6 +4,7 @@
  *   mysql_schema.c   CREATE TABLE / indexes / foreign keys
  *   mysql_load.c     LOAD DATA streaming, INSERT fallback, batched writes
  *   mysql_capture.c  reverse capture and the rollback fence
+ *   mysql_owner.c    whose cutover's objects on the target are
  * Only the portable MySQL C API (mysql.h) is used, so the driver builds with
  * MariaDB Connector/C and Oracle's libmysqlclient alike.
  */
@@ -12,6 +13,7 @@
 
 #include <mysql.h>
 
+#include "sync/owner.h"
 #include "sync/sbuf.h"
 #include "sync/target.h"
 
@@ -20,6 +22,11 @@ struct target {
     const struct runbook *rb;
     char *database;
     char *label;               /* "socket/db" or "host:port/db" for messages */
+    int has_owner;             /* set_owner was called (sync/owner.h) */
+    char owner[OWNER_ID_LEN + 1];
+    int database_missing;      /* the database did not exist at connect:
+                                  no current database (plan's questions
+                                  name it where they must) */
     int local_infile_ok;       /* -1 unknown, 0 off on the server, 1 on */
     /* The LOAD DATA in progress on this connection, NULL outside one: the
      * only time a file request from the server is answered (mysql_load.c) */
@@ -59,12 +66,44 @@ int my_query_first(struct target *t, const char *sql, char *buf, size_t cap,
 /* Describe the server's warnings for the last statement (up to cap). */
 void my_warnings(struct target *t, char *buf, size_t cap, long *first_row);
 
-/* A MySQL object name derived from prefix + table, at most 64 characters
- * (long names get a hash suffix so they stay unique). */
+/* A MySQL object name derived from prefix + base, at most 64 characters:
+ * a longer one keeps the start of base and ends in the first hash_bytes
+ * bytes of base's SHA-256, in hex. Migrations started before ownership
+ * ids used LEGACY_NAME_HASH_BYTES; their objects keep those names. */
+#define NAME_HASH_BYTES 8
+#define LEGACY_NAME_HASH_BYTES 4
 void my_object_name(char *out, size_t cap, const char *prefix,
-                    const char *table);
+                    const char *base, int hash_bytes);
+/* Names of table tb's index i and foreign key i on the target. */
+void my_index_name(char *out, size_t cap, const struct table *tb, int i,
+                   int hash_bytes);
+void my_fk_name(char *out, size_t cap, const struct table *tb, int i,
+                int hash_bytes);
+
+/* mysql_owner.c: ownership (sync/owner.h). The owner's name for its
+ * object prefix+table (reverse logs and triggers), and what stands under
+ * a name on the target: cutover's triggers and tables there, each with
+ * the table it serves and its owner's id (all of them for NULL). */
+#define MY_NAME_MAX 64
+void my_capture_name(struct target *t, char *out, size_t cap,
+                     const char *prefix, const char *table);
+int my_objects(struct target *t, const char *name, struct owned_objects *out,
+               struct co_err *err);
+/* The mark of the owner, for a trigger body or a table comment ("" for a
+ * migration from before ids). */
+void my_mark(struct target *t, char *out, size_t cap);
+int my_is_ours(struct target *t, const struct owned_object *o);
+/* " COMMENT = '...'" for the reverse log of `table` (nothing for a
+ * migration from before ids). */
+void my_rlog_comment(struct target *t, struct sbuf *b, const char *table);
+/* A table of the runbook's database: `name`, or `db`.`name` while the
+ * connection has no current database (plan's scratch tables when the
+ * database does not exist yet). */
+void my_table_name(struct target *t, struct sbuf *b, const char *name);
 /* Quote a value as an SQL literal for t's connection. */
 void my_literal(struct target *t, struct sbuf *b, const struct value *v);
+/* The same for a C string. */
+void my_string(struct target *t, struct sbuf *b, const char *s);
 /* WHERE condition matching `key` exactly (binary comparison for text). */
 void my_key_match(struct target *t, struct sbuf *b, const struct table *tb,
                   const struct tuple *key);
@@ -98,6 +137,9 @@ int tmy_create_indexes(struct target *, const struct runbook *,
 int tmy_create_foreign_keys(struct target *, const struct schema *,
                               const struct table *, struct co_err *);
 int tmy_drop_table(struct target *, const struct table *, struct co_err *);
+int tmy_database_exists(struct target *, int *, struct co_err *);
+int tmy_create_database(struct target *, const struct runbook *,
+                        struct co_err *);
 int tmy_load(struct target *, const struct table *, row_pull_fn, void *,
              int, struct load_result *, struct co_err *);
 int tmy_begin(struct target *, struct co_err *);
@@ -127,6 +169,11 @@ int tmy_fence_install(struct target *, const struct schema *,
                         struct co_err *);
 int tmy_fence_remove(struct target *, const struct schema *,
                        struct co_err *);
+void tmy_set_owner(struct target *, const char *);
+int tmy_foreign_objects(struct target *, struct owned_objects *,
+                        struct co_err *);
+int tmy_generated_names(struct target *, const struct schema *, name_fn,
+                        void *);
 int tmy_find_collisions(struct target *, const struct runbook *,
                         const struct table *, row_pull_fn, void *, int,
                         json_t **, struct co_err *);

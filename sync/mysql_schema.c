@@ -16,6 +16,45 @@
 
 #define INDEX_MAX_BYTES 3072
 
+int tmy_database_exists(struct target *t, int *exists, struct co_err *err)
+{
+    struct sbuf sql;
+    char buf[32];
+    int rc;
+
+    sbuf_init(&sql);
+    sbuf_adds(&sql, "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE "
+                    "SCHEMA_NAME = ");
+    my_string(t, &sql, t->database);
+    rc = my_query_first(t, sbuf_str(&sql), buf, sizeof buf, err,
+                        "looking up the database");
+    sbuf_free(&sql);
+    *exists = rc == 1 && atoi(buf) > 0;
+    return rc < 0 ? rc : 0;
+}
+
+int tmy_create_database(struct target *t, const struct runbook *rb,
+                        struct co_err *err)
+{
+    struct sbuf sql;
+    int rc;
+
+    sbuf_init(&sql);
+    sbuf_adds(&sql, "CREATE DATABASE IF NOT EXISTS ");
+    sbuf_ident(&sql, t->database, '`');
+    sbuf_addf(&sql, " CHARACTER SET utf8mb4 COLLATE %s", rb->schema.collation);
+    rc = my_exec_allow_warnings(t, sbuf_str(&sql), err,
+                                "creating the database");
+    sbuf_reset(&sql);
+    sbuf_adds(&sql, "USE ");
+    sbuf_ident(&sql, t->database, '`');
+    if (rc == 0 && (rc = my_exec(t, sbuf_str(&sql), err,
+                                 "using the database")) == 0)
+        t->database_missing = 0;
+    sbuf_free(&sql);
+    return rc;
+}
+
 int tmy_table_state(struct target *t, const struct table *tb, int *exists,
                       int64_t *rows, struct co_err *err)
 {
@@ -28,9 +67,7 @@ int tmy_table_state(struct target *t, const struct table *tb, int *exists,
     sbuf_init(&sql);
     sbuf_adds(&sql, "SELECT COUNT(*) FROM information_schema.TABLES WHERE "
                     "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ");
-    my_literal(t, &sql, &(struct value){.type = V_TEXT,
-                                        .p = (const unsigned char *)tb->name,
-                                        .n = strlen(tb->name)});
+    my_string(t, &sql, tb->name);
     if (mysql_query(t->my, sbuf_str(&sql)) != 0 ||
         !(res = mysql_store_result(t->my))) {
         sbuf_free(&sql);
@@ -205,9 +242,7 @@ static int existing_names(struct target *t, const struct table *tb,
         sbuf_adds(&sql, "SELECT DISTINCT INDEX_NAME FROM information_schema."
                         "STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND "
                         "TABLE_NAME = ");
-    my_literal(t, &sql, &(struct value){.type = V_TEXT,
-                                        .p = (const unsigned char *)tb->name,
-                                        .n = strlen(tb->name)});
+    my_string(t, &sql, tb->name);
     if (mysql_query(t->my, sbuf_str(&sql)) != 0 ||
         !(res = mysql_store_result(t->my))) {
         sbuf_free(&sql);
@@ -278,16 +313,14 @@ int tmy_create_indexes(struct target *t, const struct runbook *rb,
     sbuf_ident(&sql, tb->name, '`');
     for (int i = 0; i < tb->nidx; i++) {
         const struct index *ix = &tb->idx[i];
-        char name[80];
+        char name[80], legacy[80];
         int prefix;
 
         if (ix->unique == 2 || ix->expr || ix->partial)
             continue;     /* the primary key, or not representable */
-        if (strncmp(ix->name, "sqlite_autoindex_", 17) == 0)
-            snprintf(name, sizeof name, "uniq_%d", i);
-        else
-            my_object_name(name, sizeof name, "", ix->name);
-        if (name_in(have, nhave, name))
+        my_index_name(name, sizeof name, tb, i, NAME_HASH_BYTES);
+        my_index_name(legacy, sizeof legacy, tb, i, LEGACY_NAME_HASH_BYTES);
+        if (name_in(have, nhave, name) || name_in(have, nhave, legacy))
             continue;
         sbuf_adds(&sql, added++ ? ",\n  ADD " : "\n  ADD ");
         sbuf_adds(&sql, ix->unique ? "UNIQUE INDEX " : "INDEX ");
@@ -309,6 +342,28 @@ int tmy_create_indexes(struct target *t, const struct runbook *rb,
     rc = added ? my_exec(t, sbuf_str(&sql), err, "creating indexes") : 0;
     sbuf_free(&sql);
     return rc < 0 ? co_err_prefix(err, "table %s", tb->name) : 0;
+}
+
+/* An index keeps its SQLite name (SQLite's automatic ones, which MySQL
+ * would not take, become uniq_N); a foreign key is named after its table
+ * and position. Names found on the target under either hash length count
+ * as made, so a migration started before the longer hash resumes. */
+void my_index_name(char *out, size_t cap, const struct table *tb, int i,
+                   int hash_bytes)
+{
+    if (strncmp(tb->idx[i].name, "sqlite_autoindex_", 17) == 0)
+        snprintf(out, cap, "uniq_%d", i);
+    else
+        my_object_name(out, cap, "", tb->idx[i].name, hash_bytes);
+}
+
+void my_fk_name(char *out, size_t cap, const struct table *tb, int i,
+                int hash_bytes)
+{
+    char base[1100];
+
+    snprintf(base, sizeof base, "%s_%d", tb->name, i + 1);
+    my_object_name(out, cap, "fk_", base, hash_bytes);
 }
 
 static const char *fk_action(const char *a)
@@ -336,8 +391,9 @@ int tmy_create_foreign_keys(struct target *t, const struct schema *sc,
     for (int i = 0; i < tb->nfk && rc == 0; i++) {
         const struct fkey *fk = &tb->fk[i];
         const struct table *ref = NULL;
-        char name[80], base[1100];
+        char name[80];
         const char *a;
+        char legacy[80];
 
         for (int k = 0; k < sc->ntables; k++)
             if (strcmp(sc->tables[k].name, fk->ref_table) == 0)
@@ -347,9 +403,9 @@ int tmy_create_foreign_keys(struct target *t, const struct schema *sc,
                       "the migration", tb->name, fk->ref_table, fk->ref_table);
             continue;
         }
-        snprintf(base, sizeof base, "%s_%d", tb->name, i + 1);
-        my_object_name(name, sizeof name, "fk_", base);
-        if (name_in(have, nhave, name))
+        my_fk_name(name, sizeof name, tb, i, NAME_HASH_BYTES);
+        my_fk_name(legacy, sizeof legacy, tb, i, LEGACY_NAME_HASH_BYTES);
+        if (name_in(have, nhave, name) || name_in(have, nhave, legacy))
             continue;
         sbuf_reset(&sql);
         sbuf_adds(&sql, "ALTER TABLE ");

@@ -18,6 +18,7 @@
 
 #include "orchestrator/errors.h"
 #include "sync/census.h"
+#include "sync/owner.h"
 #include "sync/schema.h"
 #include "sync/value.h"
 
@@ -71,8 +72,13 @@ enum row_filter_kind {
     RF_LONGER_THAN,       /* text of `col` longer than arg characters */
     RF_NULL,              /* `col` is NULL */
     RF_NONFINITE,         /* real of `col` that is +-Infinity */
+    RF_STORED_AS_OTHER,   /* value of `col` stored in none of the storage
+                             classes of mask arg (STORED_*) */
     RF_ORPHAN             /* foreign key `fk` points at no row */
 };
+
+/* Storage classes, for RF_STORED_AS_OTHER. */
+enum { STORED_INTEGER = 1, STORED_REAL = 2, STORED_TEXT = 4, STORED_BLOB = 8 };
 
 struct row_filter {
     enum row_filter_kind kind;
@@ -122,13 +128,23 @@ struct source_ops {
     int (*read_begin)(struct source *s, struct co_err *err);
     int (*read_end)(struct source *s);
 
+    /* Whose objects this connection creates, drops and asks about below
+     * (sync/owner.h): NULL none, "" a migration from before ids, or the
+     * migration's id. */
+    void (*set_owner)(struct source *s, const char *owner);
+    /* cutover's objects in the database that are not the owner's: another
+     * migration's fence, capture or logs (plan reports them). */
+    int (*foreign_objects)(struct source *s, struct owned_objects *out,
+                           struct co_err *err);
+
     /* Change capture (DESIGN §5): log tables and triggers for every table,
-     * installed in one transaction; idempotent. */
+     * installed in one transaction; idempotent. A name another migration's
+     * object holds is an error, never reused. */
     int (*capture_install)(struct source *s, const struct schema *sc,
                            struct co_err *err);
-    /* Remove capture triggers and log tables, and the fence unless
-     * keep_fence (a completed migration keeps the old database refusing
-     * writes), in one transaction. */
+    /* Remove the owner's capture triggers and log tables, and its fence
+     * unless keep_fence (a completed migration keeps the old database
+     * refusing writes), in one transaction. Other objects stay. */
     int (*capture_remove)(struct source *s, const struct schema *sc,
                           int keep_fence, struct co_err *err);
     int (*capture_installed)(struct source *s, const struct table *t,

@@ -598,7 +598,8 @@ static int sqlite_query(struct source *s, const char *sql,
     return 0;
 }
 
-/* Defined in capture_sqlite.c, census_sqlite.c and inspect_sqlite.c. */
+/* Defined in capture_sqlite.c, census_sqlite.c, inspect_sqlite.c and
+ * owner_sqlite.c. */
 int sqlite_find_rows(struct source *, const struct table *,
                      const struct row_filter *, int, struct tuple *, int *,
                      int64_t *, struct co_err *);
@@ -631,6 +632,9 @@ int sqlite_fence_installed(struct source *, int *, struct co_err *);
 int sqlite_put_row(struct source *, const struct table *,
                    const struct tuple *, const struct value *,
                    struct co_err *);
+void sqlite_set_owner(struct source *, const char *);
+int sqlite_foreign_objects(struct source *, struct owned_objects *,
+                           struct co_err *);
 
 const struct source_ops source_sqlite_ops = {
     .name = "sqlite",
@@ -647,6 +651,8 @@ const struct source_ops source_sqlite_ops = {
     .fetch = sqlite_fetch,
     .read_begin = sqlite_read_begin,
     .read_end = sqlite_read_end,
+    .set_owner = sqlite_set_owner,
+    .foreign_objects = sqlite_foreign_objects,
     .capture_install = sqlite_capture_install,
     .capture_remove = sqlite_capture_remove,
     .capture_installed = sqlite_capture_installed,

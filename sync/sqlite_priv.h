@@ -2,14 +2,15 @@
  * sqlite_priv.h — internals shared by the SQLite source driver's files
  * (source_sqlite.c: connection and reads; schema_sqlite.c: the schema;
  * capture_sqlite.c: change capture, fence and rollback writes;
- * sqlite_sealed.c: the VFS of encrypted backups). Nothing outside sync/
- * includes this.
+ * sqlite_sealed.c: the VFS of encrypted backups; owner_sqlite.c: whose
+ * our objects are). Nothing outside sync/ includes this.
  */
 #ifndef CO_SQLITE_PRIV_H
 #define CO_SQLITE_PRIV_H
 
 #include <sqlite3.h>
 
+#include "sync/owner.h"
 #include "sync/sbuf.h"
 #include "sync/source.h"
 
@@ -32,6 +33,8 @@ struct source {
     unsigned char *bytes;      /* its text and blob bytes */
     size_t bytescap;
     int in_write;              /* inside write_lock */
+    int has_owner;             /* set_owner was called (owner.h) */
+    char owner[OWNER_ID_LEN + 1];
 };
 
 struct source_cursor {
@@ -64,6 +67,12 @@ int sqlite_read_schema(struct source *s, const struct runbook *rb,
                        struct schema *out, struct co_err *err);
 int sqlite_schema_version(struct source *s, int64_t *out,
                           struct co_err *err);
+
+/* owner_sqlite.c: the owner this connection works for (NULL: none), and
+ * cutover's objects in the file, whoever made them. */
+const char *sq_owner(const struct source *s);
+int sq_cutover_objects(struct source *s, struct owned_objects *out,
+                       struct co_err *err);
 
 /* SQL fragments. */
 void sq_select_list(struct sbuf *b, const struct table *t);

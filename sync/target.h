@@ -66,14 +66,29 @@ struct replica_status {
     double seconds_behind;   /* the server's own figure; -1 unknown */
 };
 
+/* A name the driver gives an object on the target: `space` is where it
+ * must be unique ("tables", "triggers", "constraints", "indexes of T"),
+ * `what` what it names, for `table`. */
+typedef void (*name_fn)(void *arg, const char *space, const char *name,
+                        const char *what, const char *table);
+
 struct target_ops {
     const char *name;
 
+    /* Connect and set up the session. Opening writes nothing: a database
+     * that does not exist is not an error here (database_exists says so,
+     * for plan), and `run` makes it with create_database. */
     int (*open)(const struct runbook *rb, const struct rb_conn *conn,
                 struct target **out, struct co_err *err);
     void (*close)(struct target *t);
     /* Server identity for the plan ("MariaDB 10.11.6"). */
     const char *(*server_info)(struct target *t);
+
+    /* The runbook's database: does it exist now, and make it (with the
+     * runbook's collation) and use it. */
+    int (*database_exists)(struct target *t, int *exists, struct co_err *err);
+    int (*create_database)(struct target *t, const struct runbook *rb,
+                           struct co_err *err);
 
     /* Schema. create_table makes the table with its primary key only;
      * indexes and foreign keys come after the copy. */
@@ -123,8 +138,20 @@ struct target_ops {
     int (*set_auto_increment)(struct target *t, const struct table *tb,
                               int64_t next, struct co_err *err);
 
+    /* Whose objects this connection creates, drops and asks about below
+     * (sync/owner.h), and cutover's objects on the target that are not
+     * the owner's (plan reports them). */
+    void (*set_owner)(struct target *t, const char *owner);
+    int (*foreign_objects)(struct target *t, struct owned_objects *out,
+                           struct co_err *err);
+    /* Every name the driver would give the schema's objects here. */
+    int (*generated_names)(struct target *t, const struct schema *sc,
+                           name_fn emit, void *arg);
+
     /* Reverse capture: triggers logging keys changed by anyone but us.
-     * rcapture_remove leaves the fence alone. */
+     * rcapture_remove leaves the fence alone. A name held by an object
+     * that is not ours for that table is an error, never dropped; removal
+     * drops only the owner's objects. */
     int (*rcapture_install)(struct target *t, const struct schema *sc,
                             struct co_err *err);
     int (*rcapture_remove)(struct target *t, const struct schema *sc,

@@ -116,23 +116,33 @@ int my_exec_allow_warnings(struct target *t, const char *sql,
 /* ---- names and literals --------------------------------------------------- */
 
 void my_object_name(char *out, size_t cap, const char *prefix,
-                    const char *table)
+                    const char *base, int hash_bytes)
 {
     unsigned char md[32];
     unsigned int mdlen;
-    size_t plen = strlen(prefix), tlen = strlen(table);
+    size_t plen = strlen(prefix), blen = strlen(base), o;
 
-    if (plen + tlen <= 64) {
-        snprintf(out, cap, "%s%s", prefix, table);
+    if (plen + blen <= MY_NAME_MAX) {
+        snprintf(out, cap, "%s%s", prefix, base);
         return;
     }
-    EVP_Digest(table, tlen, md, &mdlen, EVP_sha256(), NULL);
+    EVP_Digest(base, blen, md, &mdlen, EVP_sha256(), NULL);
     /* Cut on a UTF-8 boundary so the name stays valid text. */
-    size_t keep = 64 - plen - 9;
-    while (keep > 0 && ((unsigned char)table[keep] & 0xC0) == 0x80)
+    size_t keep = MY_NAME_MAX - plen - 1 - 2 * (size_t)hash_bytes;
+    while (keep > 0 && ((unsigned char)base[keep] & 0xC0) == 0x80)
         keep--;
-    snprintf(out, cap, "%s%.*s_%02x%02x%02x%02x", prefix, (int)keep, table,
-             md[0], md[1], md[2], md[3]);
+    o = (size_t)snprintf(out, cap, "%s%.*s_", prefix, (int)keep, base);
+    for (int i = 0; i < hash_bytes && o + 2 < cap; i++, o += 2)
+        snprintf(out + o, cap - o, "%02x", md[i]);
+}
+
+void my_table_name(struct target *t, struct sbuf *b, const char *name)
+{
+    if (t->database_missing) {
+        sbuf_ident(b, t->database, '`');
+        sbuf_addc(b, '.');
+    }
+    sbuf_ident(b, name, '`');
 }
 
 const char *my_colname(const struct table *tb, int i)
@@ -148,6 +158,14 @@ int my_type_is_text(const char *type)
            strncasecmp(type, "TEXT", 4) == 0 ||
            strncasecmp(type, "MEDIUMTEXT", 10) == 0 ||
            strncasecmp(type, "LONGTEXT", 8) == 0;
+}
+
+void my_string(struct target *t, struct sbuf *b, const char *s)
+{
+    struct value v = {.type = V_TEXT, .p = (const unsigned char *)s,
+                      .n = strlen(s)};
+
+    my_literal(t, b, &v);
 }
 
 void my_literal(struct target *t, struct sbuf *b, const struct value *v)
@@ -299,8 +317,11 @@ static int set_tls(struct target *t, const struct rb_conn *c, struct co_err *err
     return 0;
 }
 
-static int session_setup(struct target *t, const struct runbook *rb,
-                         int create_db, struct co_err *err)
+/* The session of every connection, in the runbook's database. A database
+ * that does not exist yet is no error here: plan reports it and `run`
+ * creates it before the first table (tmy_create_database); a replica has
+ * it once the primary's CREATE has replicated. Nothing here writes. */
+static int session_setup(struct target *t, struct co_err *err)
 {
     struct sbuf sql;
     int rc;
@@ -313,25 +334,14 @@ static int session_setup(struct target *t, const struct runbook *rb,
     if (rc < 0)
         return rc;
     sbuf_init(&sql);
-    if (create_db && rb->schema.mode == SCHEMA_CREATE) {
-        sbuf_adds(&sql, "CREATE DATABASE IF NOT EXISTS ");
-        sbuf_ident(&sql, t->database, '`');
-        sbuf_addf(&sql, " CHARACTER SET utf8mb4 COLLATE %s",
-                  rb->schema.collation);
-        rc = my_exec_allow_warnings(t, sbuf_str(&sql), err,
-                                    "creating the database");
-        sbuf_reset(&sql);
-    }
-    if (rc == 0) {
-        sbuf_adds(&sql, "USE ");
-        sbuf_ident(&sql, t->database, '`');
-        /* A replica has the database once the primary's CREATE has
-         * replicated; until then its server-level questions still work. */
-        if (mysql_query(t->my, sbuf_str(&sql)) != 0 &&
-            (create_db || mysql_errno(t->my) != 1049 /* ER_BAD_DB_ERROR */))
-            rc = my_error(t, err, "using database %s (create it, or set "
-                          "schema.mode to \"create\")", t->database);
-    }
+    sbuf_adds(&sql, "USE ");
+    sbuf_ident(&sql, t->database, '`');
+    if (mysql_query(t->my, sbuf_str(&sql)) == 0)
+        t->database_missing = 0;
+    else if (mysql_errno(t->my) == 1049 /* ER_BAD_DB_ERROR */)
+        t->database_missing = 1;
+    else
+        rc = my_error(t, err, "using database %s", t->database);
     sbuf_free(&sql);
     return rc;
 }
@@ -425,8 +435,7 @@ static int tmy_open_target(const struct runbook *rb, const struct rb_conn *c,
 
     if (rc < 0)
         return rc;
-    /* Replicas are read-only: never create anything there. */
-    rc = session_setup(*out, rb, c == &rb->target, err);
+    rc = session_setup(*out, err);
     if (rc < 0) {
         tmy_close_target(*out);
         *out = NULL;
@@ -712,6 +721,8 @@ const struct target_ops target_mysql_ops = {
     .create_indexes = tmy_create_indexes,
     .create_foreign_keys = tmy_create_foreign_keys,
     .drop_table = tmy_drop_table,
+    .database_exists = tmy_database_exists,
+    .create_database = tmy_create_database,
     .load = tmy_load,
     .begin = tmy_begin,
     .put_row = tmy_put_row,
@@ -724,6 +735,9 @@ const struct target_ops target_mysql_ops = {
     .fetch = tmy_fetch,
     .count_rows = tmy_count_rows,
     .set_auto_increment = tmy_set_auto_increment,
+    .set_owner = tmy_set_owner,
+    .foreign_objects = tmy_foreign_objects,
+    .generated_names = tmy_generated_names,
     .rcapture_install = tmy_rcapture_install,
     .rcapture_remove = tmy_rcapture_remove,
     .rlog_read = tmy_rlog_read,

@@ -676,6 +676,101 @@ static void decide_column(struct ctx *x, int ci, const struct col_census *c)
              "as 0", (long long)c->neg_zero);
 }
 
+/* ---- the declared type's family ------------------------------------------ */
+
+/* What a declared type promises the application's model: integers,
+ * numbers, dates and times, text, bytes — or nothing (no declared type,
+ * ANY, a word SQLite reads as NUMERIC without naming a number). */
+enum family { FAM_ANY, FAM_INTEGER, FAM_NUMBER, FAM_TEMPORAL, FAM_TEXT,
+              FAM_BYTES };
+
+static enum family declared_family(const struct column *col)
+{
+    int len, p, s;
+
+    switch (typemap_decl_kind(col->decl, &len, &p, &s)) {
+    case DK_INT: case DK_BOOL: return FAM_INTEGER;
+    case DK_REAL: case DK_DECIMAL: return FAM_NUMBER;
+    case DK_NUMERIC: return decimal_word(col->decl) ? FAM_NUMBER : FAM_ANY;
+    case DK_DATETIME: case DK_DATE: case DK_TIME: return FAM_TEMPORAL;
+    case DK_TEXT: case DK_VARCHAR: return FAM_TEXT;
+    case DK_BLOB: return FAM_BYTES;
+    default: return FAM_ANY;
+    }
+}
+
+static enum family decided_family(enum ltype lt)
+{
+    switch (lt) {
+    case LT_INT: case LT_BOOL: return FAM_INTEGER;
+    case LT_DECIMAL: case LT_DOUBLE: return FAM_NUMBER;
+    case LT_DATETIME: case LT_DATE: case LT_TIME: return FAM_TEMPORAL;
+    case LT_TEXT: return FAM_TEXT;
+    default: return FAM_BYTES;
+    }
+}
+
+static int stays_in_family(enum family declared, enum family decided)
+{
+    return declared == FAM_ANY || declared == decided ||
+           (declared == FAM_NUMBER && decided == FAM_INTEGER) ||
+           /* schema.invalid_utf8 "as_blob" is the runbook's own choice */
+           (declared == FAM_TEXT && decided == FAM_BYTES);
+}
+
+/* How the plan finds the rows whose values left the family. */
+static void outside_rows(struct ctx *x, int ci, enum family fam)
+{
+    int len, p, s;
+    enum decl_kind dk = typemap_decl_kind(x->t->cols[ci].decl, &len, &p, &s);
+
+    switch (fam) {
+    case FAM_INTEGER:
+        note_rows(x, RF_STORED_AS_OTHER, STORED_INTEGER);
+        break;
+    case FAM_NUMBER:
+        note_rows(x, RF_NOT_NUMERIC, 0);
+        break;
+    case FAM_TEMPORAL:
+        note_rows(x, RF_NOT_DATETIME, dk == DK_TIME);
+        break;
+    default:
+        note_rows(x, RF_STORED_AS_OTHER, STORED_BLOB);
+        break;
+    }
+}
+
+/* A decision that leaves the declared type's family changes what the
+ * application's model reads (an integer field reading strings): it blocks
+ * until schema.overrides says what the column becomes. The warnings that
+ * explained the decision (notes from `first` on) give way to that. */
+static void check_family(struct ctx *x, int ci, int first)
+{
+    static const char *const reads[] = {"", "integers", "numbers",
+                                        "dates and times", "text", "bytes"};
+    const struct column *col = &x->t->cols[ci];
+    enum family declared = declared_family(col);
+    enum family decided = decided_family(col->map.lt);
+    int kept = first;
+
+    if (runbook_override(x->rb, x->t->name, col->name) ||
+        stays_in_family(declared, decided))
+        return;
+    for (int i = first; i < x->nnotes; i++) {
+        if (x->notes[i].column == ci && x->notes[i].severity == MAP_BLOCKING)
+            return;        /* already blocking, with its own advice */
+        if (x->notes[i].column != ci || x->notes[i].severity != MAP_WARNING)
+            x->notes[kept++] = x->notes[i];
+    }
+    x->nnotes = kept;
+    note(x, ci, MAP_BLOCKING, "%s: the application reads %s from this column "
+         "today and would read %s from the target; set its type in "
+         "schema.overrides (\"%s.%s\": \"%s\" keeps the values as they are) "
+         "or fix the rows", col->map.reason, reads[declared], reads[decided],
+         x->t->name, col->name, col->map.type);
+    outside_rows(x, ci, declared);
+}
+
 int typemap_decide(const struct runbook *rb, struct table *t,
                    const struct col_census *census, struct map_note *notes,
                    int max_notes)
@@ -684,7 +779,9 @@ int typemap_decide(const struct runbook *rb, struct table *t,
     int key_bytes = 0;
 
     for (int i = 0; i < t->ncols; i++) {
+        int first = x.nnotes;
         decide_column(&x, i, &census[i]);
+        check_family(&x, i, first);
         check_nonfinite(&x, i, &census[i]);
     }
     for (int k = 0; k < t->nkey; k++) {

@@ -5,7 +5,11 @@
  * The rule: no value may be truncated, rounded, clamped or reinterpreted.
  * Where the declared type would do that, the type is widened and the reason
  * says so; where nothing can hold the values as they are, the column is
- * marked blocking with what to do (an override, a runbook policy).
+ * marked blocking with what to do (an override, a runbook policy). Widening
+ * stays within the declared type's family: a decision that would leave it
+ * (an INTEGER column becoming text or DOUBLE, a DATETIME becoming text)
+ * blocks until an override says what the column becomes, because the
+ * application's model would read another kind of value.
  */
 #ifndef CO_TYPEMAP_H
 #define CO_TYPEMAP_H
@@ -30,7 +34,7 @@ enum map_severity { MAP_OK, MAP_INFO, MAP_WARNING, MAP_BLOCKING };
 
 struct map_note {
     enum map_severity severity;
-    char message[320];
+    char message[640];
     int column;
     int filter;             /* enum row_filter_kind finding example rows, or
                                -1 */

@@ -10,7 +10,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 
 start_db
-$PY - "$T/shop.sqlite3" <<'PY'
+$PY - "$T/base.sqlite3" <<'PY'
 import sqlite3, sys, random
 db = sqlite3.connect(sys.argv[1])
 db.executescript('''
@@ -35,8 +35,11 @@ db.execute("CREATE TABLE bad (id INTEGER PRIMARY KEY, s TEXT)")
 db.execute("INSERT INTO bad VALUES (1, CAST(x'ff00fe5c09' AS TEXT)), (2, 'ok'), (3, CAST(x'c3' AS TEXT))")
 db.commit()
 PY
+# each migration starts from the untouched database: a finished one leaves
+# its fence, which a new migration of the same file refuses
 for method in load_data insert; do
     rm -rf "$STATE"
+    cp "$T/base.sqlite3" "$T/shop.sqlite3"
     runbook "$T/runbook.json" "{'target': {'database': 'via_$method'},
         'copy': {'method': '$method'},
         'schema': {'invalid_utf8': 'as_blob'}}"
@@ -53,6 +56,7 @@ assert_eq FF00FE5C09 "$c" "invalid UTF-8 kept byte-exact"
 # is an error, not a silent fallback to INSERT
 sql -e "SET GLOBAL local_infile = 0"
 rm -rf "$STATE"
+cp "$T/base.sqlite3" "$T/shop.sqlite3"
 runbook "$T/runbook.json" "{'target': {'database': 'via_strict'},
     'copy': {'method': 'load_data'}, 'schema': {'invalid_utf8': 'as_blob'}}"
 assert_exit 1 "$CUTOVER" run "$T/runbook.json"

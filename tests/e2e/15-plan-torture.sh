@@ -6,7 +6,8 @@
 # accent-insensitive one, and with the runbook knobs that resolve every
 # blocking finding (tables.keys rowid, schema.overrides,
 # schema.invalid_utf8 as_blob, utf8mb4_nopad_bin, tables.exclude for what
-# cannot move). Views and user triggers are listed, not migrated. Then
+# cannot move; a TIME column holding other text keeps it as LONGTEXT only by
+# override). Views and user triggers are listed, not migrated. Then
 # `cutover run` completes, every migrated table is compared row by row with
 # the independent compare.py, the AUTOINCREMENT counter and the foreign key
 # are on the target, and `cutover verify` reports 0 mismatches (and does see
@@ -28,7 +29,8 @@ RUN_KNOBS="$BASE,
   'schema': {'collation': 'utf8mb4_nopad_bin', 'invalid_utf8': 'as_blob',
              'overrides': {'t_datetime_ns.at': 'VARCHAR(40)',
                            't_time_unique_dup.slot': 'VARCHAR(20)',
-                           't_real_infinity.r': 'VARCHAR(40)'}}"
+                           't_real_infinity.r': 'VARCHAR(40)',
+                           't_time_not_times.at': 'LONGTEXT'}}"
 
 # check_plan PHASE PLAN.json EXIT: the table-driven checker. Prints every
 # difference (missing or unexpected findings, wrong types) and fails if any.
@@ -135,8 +137,10 @@ E = {
     't_datetime_ns': ({'id': BIG, 'at': 'DATETIME(6)'},
                       [F('blocking', 'type', 'at', [[2], [3]])]),
     't_time': ({'id': BIG, 'opens': 'TIME(6)', 'closes': 'TIME(6)'}, []),
+    # a TIME column the application reads times from would hand it text:
+    # blocking until an override says so (RUN_KNOBS: LONGTEXT)
     't_time_not_times': ({'id': BIG, 'at': TEXT},
-                         [F('warning', 'type', 'at', [[2], [4]])]),
+                         [F('blocking', 'type', 'at', [[2], [4]])]),
     't_time_unique_dup': ({'id': BIG, 'slot': 'TIME(6)'},
                           [F('blocking', 'collision', 'slot',
                              collision([[1], [2]], {'12:30:00.000000'}))]),
@@ -170,7 +174,8 @@ E = {
 OTHER = {   # not tables: listed, not migrated; the database itself
     'v_user_report': [F('warning', 'view')],
     'tr_user_count_changes': [F('warning', 'trigger')],
-    None: [F('warning', 'journal_mode'), F('warning', 'busy_timeout')],
+    None: [F('warning', 'journal_mode'), F('warning', 'busy_timeout'),
+           F('info', 'target_database')],     # `run` creates it, not plan
 }
 
 if phase == 'ci':           # schema.collation utf8mb4_unicode_ci
@@ -192,6 +197,7 @@ elif phase == 'run':        # the knobs of RUN_KNOBS
     E['t_datetime_ns'] = ({'id': BIG, 'at': 'VARCHAR(40)'}, [])
     E['t_time_unique_dup'] = ({'id': BIG, 'slot': 'VARCHAR(20)'}, [])
     E['t_real_infinity'] = ({'id': BIG, 'r': 'VARCHAR(40)'}, [])
+    E['t_time_not_times'] = ({'id': BIG, 'at': TEXT}, [])
     E['t_collide_trailing_space'] = (E['t_collide_trailing_space'][0], [])
 else:
     assert phase == 'bin', phase

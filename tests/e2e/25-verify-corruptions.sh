@@ -4,8 +4,8 @@
 # datetime off by one microsecond, one changed byte in a blob, a case change
 # in a text key — and `cutover verify` finds each with the right table,
 # key, kind and column (exit 3); count mode sees the row-count difference.
-# Then the verify stage of a migration finds them and the default rule
-# aborts before anything is switched.
+# Then (the first migration aborted) the verify stage of a new migration
+# finds them and the default rule aborts before anything is switched.
 # timeout: 300
 . "$(dirname "$0")/../lib/common.sh"
 
@@ -67,6 +67,14 @@ PY
 runbook "$T/runbook.json" "{'cutover': {'mode': 'manual'}, 'verify': {'mode': 'count'}}"
 assert_exit 3 "$CUTOVER" verify "$T/runbook.json"
 assert_contains "$OUT" "DIFFERENT" "count mode"
+
+# the first migration ends with an abort: its capture leaves the source,
+# which a new migration of it requires
+"$CUTOVER" resume "$T/runbook.json" >"$T/resume.out" 2>&1 &
+RUN=$!
+wait_for 60 "$CUTOVER" ctl "$T/runbook.json" abort
+set +e; wait "$RUN"; code=$?; set -e
+assert_eq 4 "$code" "the first migration aborted"
 
 # a migration whose verify stage meets the corrupted target: the default
 # rule aborts, nothing is switched, the source is left as it was

@@ -119,6 +119,7 @@ static void fill_model(struct migration *m)
     ts->verify_done = 0;
     ts->verify_seq = 17;
 
+    snprintf(m->id, sizeof m->id, "0123456789abcdef");
     m->state = ST_CUTOVER;
     m->resume_state = ST_CUTOVER;
     m->switched = 0;
@@ -357,6 +358,7 @@ static void model_survives_to_json_from_json(void **state)
     if (migration_from_json(m2, cp, &err) != 0)
         fail_msg("from_json: %s", err.msg);
 
+    assert_string_equal(m2->id, "0123456789abcdef");
     assert_int_equal(m2->state, ST_CUTOVER);
     assert_int_equal(m2->resume_state, ST_CUTOVER);
     assert_int_equal(m2->switched, 0);
@@ -645,6 +647,53 @@ static void too_many_copy_ranges_are_refused(void **state)
     migration_free(m2);
 }
 
+/* Read back the filled model's checkpoint with "migration_id" set to id
+ * (NULL: without one); returns from_json's result. */
+static int from_json_with_id(struct fixture *f, const char *id,
+                             struct migration **out, struct co_err *err)
+{
+    json_t *cp;
+    int rc;
+
+    set_schema(f->m, "total", 1);
+    fill_model(f->m);
+    cp = migration_to_json(f->m);
+    if (id)
+        json_object_set_new(cp, "migration_id", json_string(id));
+    else
+        json_object_del(cp, "migration_id");
+    *out = migration_new(f->rb);
+    set_schema(*out, "total", 0);
+    rc = migration_from_json(*out, cp, err);
+    json_decref(cp);
+    return rc;
+}
+
+/* A checkpoint written before migration ids: the migration's objects
+ * carry no mark, and it resumes as one without an id. */
+static void checkpoint_without_an_id_is_a_migration_from_before_ids(
+    void **state)
+{
+    struct migration *m2;
+    struct co_err err = {0};
+
+    if (from_json_with_id(*state, NULL, &m2, &err) != 0)
+        fail_msg("from_json: %s", err.msg);
+    assert_string_equal(m2->id, "");
+    migration_free(m2);
+}
+
+static void malformed_id_is_refused(void **state)
+{
+    struct migration *m2;
+    struct co_err err = {0};
+
+    assert_int_equal(from_json_with_id(*state, "*/ DROP TABLE x", &m2, &err),
+                     CO_ECHECKPOINT);
+    assert_contains(err.msg, "migration_id");
+    migration_free(m2);
+}
+
 int main(void)
 {
 #define TF(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -660,6 +709,8 @@ int main(void)
         TF(duplicated_table_in_a_checkpoint_is_malformed),
         TF(changed_source_path_is_reported_as_changed),
         TF(too_many_copy_ranges_are_refused),
+        TF(checkpoint_without_an_id_is_a_migration_from_before_ids),
+        TF(malformed_id_is_refused),
     };
     enum { NFIXED = sizeof fixed / sizeof fixed[0],
            NBAD = sizeof bad_fields / sizeof bad_fields[0] };
