@@ -71,6 +71,11 @@ const char *my_colname(const struct table *tb, int i);
 int my_index_prefix(const struct column *c, int ncols);
 /* Is the column's target type a text type (gets the collation)? */
 int my_type_is_text(const char *type);
+/* The clause giving a column of the scratch and log tables we make the
+ * collation `c` says (its own in existing mode, else `fallback`), or
+ * nothing when the type has none. */
+void my_collate_clause(struct sbuf *b, const struct column *c,
+                       const char *fallback);
 
 /* Convert a fetched MySQL row into values. */
 void my_row_values(MYSQL_RES *res, MYSQL_ROW r, unsigned long *lens,
@@ -116,7 +121,9 @@ int tmy_fence_install(struct target *, const struct schema *,
 int tmy_fence_remove(struct target *, const struct schema *,
                        struct co_err *);
 int tmy_find_collisions(struct target *, const struct runbook *,
-                        const struct table *, row_pull_fn, void *, int,
-                        json_t **, struct co_err *);
+                        const struct table *, const int *, row_pull_fn,
+                        void *, int, json_t **, struct co_err *);
+int tmy_describe_table(struct target *, const char *, struct ttable *,
+                       struct co_err *);
 
 #endif

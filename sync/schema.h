@@ -40,6 +40,9 @@ struct colmap {
     enum dt_repr dt;        /* LT_DATETIME / LT_DATE */
     int invalid_utf8;       /* runbook policy for this column */
     int autoinc;            /* AUTO_INCREMENT on the target */
+    char collation[64];     /* schema.mode "existing": the target column's
+                               own collation, for pre-validation ("" when
+                               none, or schema.collation applies) */
     char reason[240];       /* why this type, for the plan report */
 };
 

@@ -72,5 +72,7 @@ void sq_key_compare(struct sbuf *b, const struct table *t, const char *prefix,
 void sq_key_equal(struct sbuf *b, const struct table *t, const char *prefix);
 /* Register cutover_* SQL functions used by the census. */
 void sq_register_functions(sqlite3 *db);
+/* ... and those that find rows an existing target column refuses. */
+void sq_register_fit(sqlite3 *db);
 
 #endif

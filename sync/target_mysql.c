@@ -150,6 +150,19 @@ int my_type_is_text(const char *type)
            strncasecmp(type, "LONGTEXT", 8) == 0;
 }
 
+void my_collate_clause(struct sbuf *b, const struct column *c,
+                       const char *fallback)
+{
+    const char *ty = c->map.type;
+
+    if (c->map.collation[0] &&
+        (my_type_is_text(ty) || strncasecmp(ty, "enum(", 5) == 0 ||
+         strncasecmp(ty, "set(", 4) == 0))
+        sbuf_addf(b, " COLLATE %s", c->map.collation);
+    else if (my_type_is_text(ty))
+        sbuf_addf(b, " CHARACTER SET utf8mb4 COLLATE %s", fallback);
+}
+
 void my_literal(struct target *t, struct sbuf *b, const struct value *v)
 {
     char num[64];
@@ -730,6 +743,7 @@ const struct target_ops target_mysql_ops = {
     .fence_install = tmy_fence_install,
     .fence_remove = tmy_fence_remove,
     .find_collisions = tmy_find_collisions,
+    .describe_table = tmy_describe_table,
     .column_default = tmy_column_default,
     .probe = tmy_probe,
     .status_number = tmy_status_number,
