@@ -17,6 +17,7 @@
 #include "orchestrator/log.h"
 #include "orchestrator/runbook.h"
 #include "stages/backup.h"
+#include "stages/bookkeeping.h"
 #include "stages/checks.h"
 #include "stages/collisions.h"
 #include "stages/existing.h"
@@ -68,6 +69,7 @@ void plan_free(struct plan *p)
         json_decref(p->findings[i].values);
     }
     free(p->findings);
+    json_decref(p->kept);
     schema_free(&p->schema);
     memset(p, 0, sizeof *p);
 }
@@ -152,10 +154,13 @@ int pre_validate_analyze(const struct runbook *rb,
     int rc;
 
     memset(p, 0, sizeof *p);
+    p->kept = json_array();
     if ((rc = sops->read_schema(src, rb, &p->schema, err)) < 0)
         return rc;
     snprintf(p->target_info, sizeof p->target_info, "%s",
              tops->server_info(tgt));
+    if ((rc = bookkeeping_check(rb, sops, src, tops, tgt, p, err)) < 0)
+        return rc;
     if (p->schema.ntables == 0)
         plan_add(p, SEV_BLOCKING, "no_tables", NULL, NULL,
                  "check tables.include/exclude and source.path",
@@ -238,6 +243,7 @@ static int pv_step(struct stage_ctx *ctx, struct co_err *err)
     fault_point("pre_validate", "backup");
     pthread_mutex_lock(&m->mu);
     rc = migration_set_schema(m, &p.schema);
+    migration_set_kept(m, p.kept);
     pthread_mutex_unlock(&m->mu);
     plan_free(&p);
     if (rc < 0)

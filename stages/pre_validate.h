@@ -35,6 +35,8 @@ struct plan {
     struct finding *findings;
     int nfindings;
     int blocking;
+    json_t *kept;           /* names of tables left out because the target
+                               already holds the same (bookkeeping.c) */
     char target_info[128];
     double seconds;
 };

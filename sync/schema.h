@@ -111,6 +111,8 @@ struct schema {
 
 void schema_free(struct schema *s);
 struct table *schema_table(struct schema *s, const char *name);
+/* Leave a table out of the schema (freed; a name not there: nothing). */
+void schema_drop_table(struct schema *s, const char *name);
 /* The index has exactly the table's key columns, in key order. */
 int schema_index_is_key(const struct table *t, const struct index *ix);
 int table_column(const struct table *t, const char *name);
