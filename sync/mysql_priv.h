@@ -26,6 +26,9 @@ struct target {
     const struct table *batch_table;
     struct sbuf batch;
     int batch_rows;
+    struct tuple *batch_keys;  /* the key of each row in `batch`, to name
+                                  the one the server refuses */
+    int batch_keycap;
     /* fetch results */
     MYSQL_RES *res;
     struct value *row;
@@ -93,6 +96,8 @@ int tmy_create_foreign_keys(struct target *, const struct schema *,
 int tmy_drop_table(struct target *, const struct table *, struct co_err *);
 int tmy_load(struct target *, const struct table *, row_pull_fn, void *,
              int, struct load_result *, struct co_err *);
+int tmy_probe_rows(struct target *, const struct table *, row_pull_fn,
+                   void *, struct load_result *, struct co_err *);
 int tmy_begin(struct target *, struct co_err *);
 int tmy_put_row(struct target *, const struct table *, const struct value *,
                   struct co_err *);

@@ -38,8 +38,11 @@ struct load_result {
     int64_t rows;
     int64_t bytes;
     int used_load_data;      /* 0: fell back to INSERT */
-    long bad_row;            /* CO_EDATA: 1-based row of the chunk the
-                                server warned about (0 unknown) */
+    int refused;             /* CO_EDATA came from the server refusing a
+                                value (not from the rows pulled) */
+    long bad_row;            /* ... in the 1-based row of the chunk (0
+                                unknown) */
+    char bad_column[65];     /* ... and the column it named ("" unknown) */
 };
 
 /* A reverse-capture batch (after the switch: keys changed on the target). */
@@ -100,6 +103,12 @@ struct target_ops {
     int (*load)(struct target *t, const struct table *tb, row_pull_fn pull,
                 void *arg, int load_data, struct load_result *res,
                 struct co_err *err);
+    /* For a refusal that named no row (a CHECK constraint): write the rows
+     * one statement each in a transaction that is rolled back, up to the
+     * first the target refuses: CO_EDATA, res->bad_row its position. */
+    int (*probe_rows)(struct target *t, const struct table *tb,
+                      row_pull_fn pull, void *arg, struct load_result *res,
+                      struct co_err *err);
 
     /* Batched writes in one transaction: begin, put/delete ..., commit. */
     int (*begin)(struct target *t, struct co_err *err);

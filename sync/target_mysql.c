@@ -424,6 +424,9 @@ static void tmy_close_target(struct target *t)
         mysql_free_result(t->res);
     mysql_close(t->my);
     sbuf_free(&t->batch);
+    for (int i = 0; i < t->batch_keycap; i++)
+        tuple_free(&t->batch_keys[i]);
+    free(t->batch_keys);
     free(t->row);
     free(t->label);
     free(t->database);
@@ -725,6 +728,7 @@ const struct target_ops target_mysql_ops = {
     .create_foreign_keys = tmy_create_foreign_keys,
     .drop_table = tmy_drop_table,
     .load = tmy_load,
+    .probe_rows = tmy_probe_rows,
     .begin = tmy_begin,
     .put_row = tmy_put_row,
     .delete_key = tmy_delete_key,
