@@ -273,6 +273,18 @@ int existing_analyze_table(const struct runbook *rb,
         goto out;
     check_target_only(p, t, &tt);
     check_key_match(p, t, &tt);
+    if (tt.nchecks) {
+        struct sbuf names;
+        sbuf_init(&names);
+        for (int i = 0; i < tt.nchecks; i++)
+            sbuf_addf(&names, "%s%s", i ? ", " : "", tt.checks[i]);
+        plan_add(p, SEV_INFO, "check_constraint", t->name, NULL, NULL,
+                 "CHECK constraints on the target (%s) are not evaluated "
+                 "here: the server checks every row as it arrives, and a "
+                 "row it refuses stops the copy with its key named",
+                 sbuf_str(&names));
+        sbuf_free(&names);
+    }
     rc = check_unique_keys(rb, sops, src, tops, tgt, p, t, &tt, census, err);
 out:
     free(notes);

@@ -102,7 +102,8 @@ int plan_add_notes(struct plan *p, const struct source_ops *sops,
                      : nt->severity == MAP_BLOCKING
                          ? "override the column type in schema.overrides or "
                            "fix the data" : NULL,
-                     rows ? "%s (%d rows)" : "%s", nt->message, rows);
+                     rows ? "%s (%d row%s)" : "%s", nt->message, rows,
+                     rows == 1 ? "" : "s");
         if (nt->only_if_rows) {
             f->examples = probe.examples;
             f->values = probe.values;

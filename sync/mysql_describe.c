@@ -239,6 +239,31 @@ static int read_keys(struct target *t, const char *table, struct ttable *out,
     return 0;
 }
 
+/* CHECK constraints: named, not evaluated (the server does, when rows
+ * arrive). A server without them has none to name. */
+static void read_checks(struct target *t, const char *table,
+                        struct ttable *out)
+{
+    struct sbuf sql;
+    MYSQL_RES *res;
+    MYSQL_ROW r;
+
+    sbuf_init(&sql);
+    sbuf_adds(&sql, "SELECT CONSTRAINT_NAME FROM information_schema."
+                    "TABLE_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() "
+                    "AND CONSTRAINT_TYPE = 'CHECK' AND TABLE_NAME = ");
+    select_literal(t, &sql, table);
+    sbuf_adds(&sql, " ORDER BY CONSTRAINT_NAME");
+    if (mysql_query(t->my, sbuf_str(&sql)) == 0 &&
+        (res = mysql_store_result(t->my))) {
+        out->checks = calloc(mysql_num_rows(res) + 1, sizeof *out->checks);
+        while ((r = mysql_fetch_row(res)))
+            out->checks[out->nchecks++] = strdup(r[0] ? r[0] : "");
+        mysql_free_result(res);
+    }
+    sbuf_free(&sql);
+}
+
 int tmy_describe_table(struct target *t, const char *table,
                        struct ttable *out, struct co_err *err)
 {
@@ -251,5 +276,6 @@ int tmy_describe_table(struct target *t, const char *table,
         ttable_free(out);
         return rc;
     }
+    read_checks(t, table, out);
     return 1;
 }

@@ -226,7 +226,8 @@ static long cut_row_numbers(char *msg)
 }
 
 /* The column the server names: 'c', `db`.`t`.`c`, or the column of a
- * CHECK constraint `t.c`; "" when it names none. */
+ * column's CHECK constraint `t.c`; "" when it names none (a table's CHECK
+ * constraint has a name of its own). */
 static void column_named(const char *msg, char *out, size_t cap)
 {
     const char *p, *end, *dot;
@@ -247,7 +248,9 @@ static void column_named(const char *msg, char *out, size_t cap)
     if (!end)
         return;
     p++;
-    if (constraint && (dot = memchr(p, '.', (size_t)(end - p))))
+    if (constraint && !(dot = memchr(p, '.', (size_t)(end - p))))
+        return;
+    if (constraint)
         p = dot + 1;
     snprintf(out, cap, "%.*s", (int)(end - p), p);
 }

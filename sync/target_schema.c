@@ -25,11 +25,15 @@ void ttable_free(struct ttable *t)
         free(t->keys[k].prefix);
     }
     free(t->keys);
+    for (int i = 0; i < t->nchecks; i++)
+        free(t->checks[i]);
+    free(t->checks);
     free(t->name);
     t->cols = NULL;
     t->keys = NULL;
+    t->checks = NULL;
     t->name = NULL;
-    t->ncols = t->nkeys = 0;
+    t->ncols = t->nkeys = t->nchecks = 0;
 }
 
 int ttable_column(const struct ttable *t, const char *name)

@@ -74,6 +74,8 @@ struct ttable {
     struct tcolumn *cols;
     int nkeys;
     struct tkey *keys;        /* the primary key first, when there is one */
+    int nchecks;
+    char **checks;            /* names of its CHECK constraints */
 };
 
 void ttable_free(struct ttable *t);
