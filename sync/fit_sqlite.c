@@ -76,9 +76,10 @@ static int dt_canonical(sqlite3_value *v, int repr, char *out, size_t cap,
     }
 }
 
-/* cutover_dt_text(x, repr): the canonical date/time, NULL when x is not
- * one. */
-static void fn_dt_text(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+/* cutover_dt_text(x, repr): the canonical date/time; cutover_dt_fd(x,
+ * repr): the fraction digits x was written with (an epoch real with a
+ * fraction counts 6). NULL when x is not a date/time. */
+static void fn_dt(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     char out[40];
     int fd;
@@ -87,23 +88,10 @@ static void fn_dt_text(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     if (dt_canonical(argv[0], sqlite3_value_int(argv[1]), out, sizeof out,
                      &fd) < 0)
         sqlite3_result_null(ctx);
+    else if (sqlite3_user_data(ctx))
+        sqlite3_result_int(ctx, fd);
     else
         sqlite3_result_text(ctx, out, -1, SQLITE_TRANSIENT);
-}
-
-/* cutover_dt_fd(x, repr): fraction digits x was written with (an epoch
- * real with a fraction counts 6), NULL when x is not a date/time. */
-static void fn_dt_fd(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    char out[40];
-    int fd;
-
-    (void)argc;
-    if (dt_canonical(argv[0], sqlite3_value_int(argv[1]), out, sizeof out,
-                     &fd) < 0)
-        sqlite3_result_null(ctx);
-    else
-        sqlite3_result_int(ctx, fd);
 }
 
 /* cutover_set_ok(x, 'a,b,c'): 1 when text x is a SET value the server
@@ -167,9 +155,9 @@ void sq_register_fit(sqlite3 *db)
 
     sqlite3_create_function(db, "cutover_mb4", 1, flags, NULL, fn_mb4, NULL,
                             NULL);
-    sqlite3_create_function(db, "cutover_dt_text", 2, flags, NULL, fn_dt_text,
+    sqlite3_create_function(db, "cutover_dt_text", 2, flags, NULL, fn_dt,
                             NULL, NULL);
-    sqlite3_create_function(db, "cutover_dt_fd", 2, flags, NULL, fn_dt_fd,
+    sqlite3_create_function(db, "cutover_dt_fd", 2, flags, (void *)1, fn_dt,
                             NULL, NULL);
     sqlite3_create_function(db, "cutover_set_ok", 2, flags, NULL, fn_set_ok,
                             NULL, NULL);

@@ -18,21 +18,13 @@ manage() { (cd "$DJ" && $PY manage.py "$@"); }
 # in the background ("manage_bg ... &"): $! is then Django's own process
 manage_bg() { cd "$DJ" && exec $PY manage.py "$@"; }
 
-schema_of() {
-    local t
-    for t in $(sql shop -e "SHOW TABLES"); do
-        sql shop -e "SHOW CREATE TABLE \`$t\`" | cut -f2- |
-            sed 's/\\n/\n/g; s/ AUTO_INCREMENT=[0-9]*//'
-    done
-}
-
 start_db
 # MariaDB's own default for utf8mb4: case-insensitive, as most servers are
 sql -e "CREATE DATABASE shop CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci"
 export DJSHOP_MYSQL_SOCKET=$SOCK DJSHOP_MYSQL_DB=shop DJSHOP_SQLITE=$T/shop.sqlite3
 DJSHOP_DB=mysql manage migrate -v0
 DJSHOP_DB=sqlite manage migrate -v0
-schema_of >"$T/schema-before.sql"
+show_create shop >"$T/schema-before.sql"
 echo "Django made $(sql shop -e 'SHOW TABLES' | wc -l) tables on MariaDB"
 
 # the shop's data, written the way Django writes it to SQLite
@@ -151,7 +143,7 @@ PY
 # run refuses the same way, and has touched nothing
 assert_exit 3 "$CUTOVER" run "$T/runbook.json"
 assert_contains "$OUT" "blocking findings" "run with planted rows"
-schema_of >"$T/schema-refused.sql"
+show_create shop >"$T/schema-refused.sql"
 diff -u "$T/schema-before.sql" "$T/schema-refused.sql" || fail "run changed the schema"
 rm -rf "$STATE"
 
@@ -213,7 +205,7 @@ cat "$T/at-switch.txt"
 assert_contains "$(tail -1 "$T/at-switch.txt")" ": 0 differences" "rows at the switch"
 
 # the application's schema is as Django made it; nothing of ours is left
-schema_of >"$T/schema-after.sql"
+show_create shop >"$T/schema-after.sql"
 echo "SHOW CREATE TABLE of $(grep -c '^CREATE TABLE' "$T/schema-after.sql") tables, before and after (AUTO_INCREMENT aside):"
 diff -u "$T/schema-before.sql" "$T/schema-after.sql" && echo "identical" ||
     fail "the migration changed the application's schema"

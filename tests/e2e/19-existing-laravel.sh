@@ -15,14 +15,6 @@
 # timeout: 300
 . "$(dirname "$0")/../lib/common.sh"
 
-schema_of() {
-    local t
-    for t in $(sql dixis -e "SHOW TABLES"); do
-        sql dixis -e "SHOW CREATE TABLE \`$t\`" | cut -f2- |
-            sed 's/\\n/\n/g; s/ AUTO_INCREMENT=[0-9]*//'
-    done
-}
-
 # plan_findings FILE CODE:TABLE:COLUMN:KEY:VALUE...: each blocking finding
 # is there (KEY a JSON example key, VALUE text of its value excerpt; empty
 # parts are not checked) and there is no other.
@@ -59,7 +51,7 @@ PY
 start_db
 sql -e "CREATE DATABASE dixis CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
 sql dixis <"$ROOT/tests/e2e/fixtures/laravel-app-mysql.sql"
-schema_of >"$T/schema-before.sql"
+show_create dixis >"$T/schema-before.sql"
 sql dixis -e "SELECT id, migration, batch FROM migrations" >"$T/migrations-before.txt"
 
 sqlite3 "$T/shop.sqlite3" <"$ROOT/tests/e2e/fixtures/laravel-app.sql" >/dev/null
@@ -161,7 +153,7 @@ echo "$OUT" | json_get '[f["message"] for f in d["findings"] if f["code"] in ("b
 # but does not evaluate it; the copy meets a price it refuses, and the
 # error names the row by its key (the server's error names no row).
 sql dixis -e "ALTER TABLE products ADD CONSTRAINT products_price_positive CHECK (price >= 0)"
-schema_of >"$T/schema-before.sql"
+show_create dixis >"$T/schema-before.sql"
 sqlite3 "$T/shop.sqlite3" "UPDATE products SET price = -9.9 WHERE id = 2"
 assert_exit 1 "$CUTOVER" run "$T/runbook.json"
 echo "$OUT" | tail -2
@@ -189,7 +181,7 @@ sqlite3 "$T/shop.sqlite3" "UPDATE users SET name = 'Ωμέγα' WHERE id = 20"
 assert_exit 0 "$CUTOVER" resume "$T/runbook.json"
 assert_contains "$OUT" "completed" "resume"
 
-schema_of >"$T/schema-after.sql"
+show_create dixis >"$T/schema-after.sql"
 diff -u "$T/schema-before.sql" "$T/schema-after.sql" ||
     fail "the migration changed the application's schema"
 sql dixis -e "SELECT id, migration, batch FROM migrations" >"$T/migrations-after.txt"
