@@ -71,17 +71,22 @@ static void check_names(struct plan *p, const struct table *t)
     }
 }
 
-static int check_key(const struct source_ops *sops, struct source *src,
+static int check_key(const struct runbook *rb,
+                     const struct source_ops *sops, struct source *src,
                      struct plan *p, const struct table *t,
                      const struct col_census *census, struct co_err *err)
 {
-    if (t->rowid_key)
+    int create = rb->schema.mode == SCHEMA_CREATE;
+
+    /* what the target's key will be (an existing one's is its own:
+     * existing.c checks it) */
+    if (create && t->rowid_key)
         plan_add(p, SEV_WARNING, "rowid_key", t->name, NULL,
                  "do not VACUUM the source during the migration",
                  "keyed by SQLite's rowid (tables.keys): the target gets a "
                  "%s column; VACUUM can renumber rowids of such tables",
                  ROWID_COLUMN);
-    else if (t->key_from_unique)
+    else if (create && t->key_from_unique)
         plan_add(p, SEV_INFO, "unique_key", t->name, NULL, NULL,
                  "no primary key: rows are matched by a unique NOT NULL key "
                  "(it becomes the target's primary key)");
@@ -206,7 +211,7 @@ int checks_table(const struct runbook *rb, const struct source_ops *sops,
     int rc;
 
     check_names(p, t);
-    if ((rc = check_key(sops, src, p, t, census, err)) < 0)
+    if ((rc = check_key(rb, sops, src, p, t, census, err)) < 0)
         return rc;
     /* An existing target has its own collations, indexes and foreign
      * keys: nothing of the source's is made there. */
