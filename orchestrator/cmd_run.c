@@ -185,10 +185,13 @@ int cli_load_model(struct runbook *rb, json_t *cp, struct migration **out,
     struct schema sc;
     int rc = 0;
 
+    migration_kept_from_json(m, cp);
     if (json_array_size(json_object_get(cp, "tables")) > 0) {
         if ((rc = sops->open(rb, &src, err)) == 0 &&
-            (rc = sops->read_schema(src, rb, &sc, err)) == 0)
+            (rc = sops->read_schema(src, rb, &sc, err)) == 0) {
+            migration_drop_kept(m, &sc);
             rc = migration_set_schema(m, &sc);
+        }
         sops->close(src);
     }
     if (rc == 0)

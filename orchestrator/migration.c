@@ -73,6 +73,7 @@ void migration_free(struct migration *m)
     json_decref(m->history);
     json_decref(m->trigger_states);
     json_decref(m->cut.steps_ms);
+    json_decref(m->kept_tables);
     pthread_mutex_destroy(&m->mu);
     free(m);
 }
@@ -94,6 +95,27 @@ int migration_set_schema(struct migration *m, struct schema *sc)
     for (int i = 0; i < m->ntables; i++)
         ts[i].t = &m->schema.tables[i];
     return 0;
+}
+
+void migration_set_kept(struct migration *m, json_t *names)
+{
+    json_decref(m->kept_tables);
+    m->kept_tables = json_is_array(names) ? json_deep_copy(names) : NULL;
+}
+
+void migration_kept_from_json(struct migration *m, json_t *cp)
+{
+    migration_set_kept(m, json_object_get(cp, "kept_tables"));
+}
+
+void migration_drop_kept(const struct migration *m, struct schema *sc)
+{
+    size_t i;
+    json_t *name;
+
+    json_array_foreach(m->kept_tables, i, name)
+        if (json_is_string(name))
+            schema_drop_table(sc, json_string_value(name));
 }
 
 struct table_state *migration_table(struct migration *m, const char *name)
@@ -201,7 +223,7 @@ json_t *migration_to_json(struct migration *m)
         json_array_append_new(tables, table_json(&m->tables[i]));
     return json_pack(
         "{so ss ss ss sb sf sI s{ss ss} so s{ss si si sb sf sf} s{sf} sO sO "
-        "s{ss ss}}",
+        "s{ss ss} so}",
         "runbook", runbook_identity(m->rb), "migration_id", m->id,
         "state", fsm_state_name(m->state),
         "resume_state", fsm_state_name(m->resume_state), "switched",
@@ -215,7 +237,8 @@ json_t *migration_to_json(struct migration *m)
         m->post.started_at, "triggers", m->trigger_states, "history",
         m->history, "last_error", "code",
         m->last_error_code ? co_err_name(m->last_error_code) : "", "message",
-        m->last_error);
+        m->last_error, "kept_tables",
+        m->kept_tables ? json_incref(m->kept_tables) : json_array());
 }
 
 int migration_save(struct migration *m, struct co_err *err)

@@ -133,6 +133,10 @@ struct migration {
 
     int ntables;
     struct table_state *tables;
+    /* schema.mode "existing": framework bookkeeping tables (a JSON array
+     * of names) the target already had the same migrations in; plan left
+     * them out, and every later reading of the source schema does too */
+    json_t *kept_tables;
 
     struct cutover_state cut;
     struct post_validate_state post;
@@ -157,6 +161,11 @@ void migration_free(struct migration *m);
 
 /* Take the schema (moved into m) and create table states for it. */
 int migration_set_schema(struct migration *m, struct schema *sc);
+/* Record the tables plan kept out (a JSON array of names, borrowed), or
+ * take them from a checkpoint; drop them from a schema just read. */
+void migration_set_kept(struct migration *m, json_t *names);
+void migration_kept_from_json(struct migration *m, json_t *cp);
+void migration_drop_kept(const struct migration *m, struct schema *sc);
 
 struct table_state *migration_table(struct migration *m, const char *name);
 

@@ -341,7 +341,12 @@ static int read_schema(struct jread *r, json_t *o, struct runbook *rb)
     rb->schema.mode = (enum schema_mode)mode;
     rb->schema.invalid_utf8 = (enum invalid_utf8_policy)pol;
     rb->schema.on_abort = (enum on_abort)ab;
-    if ((ov = json_object_get(o, "overrides")))
+    if ((ov = json_object_get(o, "overrides")) &&
+        rb->schema.mode == SCHEMA_EXISTING && json_object_size(ov) > 0)
+        return jr_fail(r, "overrides", "not used with schema.mode "
+                       "\"existing\": the target's columns are the types "
+                       "(change them with a migration of the application)");
+    if (ov)
         WITH_KEY(r, "overrides", read_overrides(r, ov, rb));
     return 0;
 }

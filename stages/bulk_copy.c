@@ -113,19 +113,25 @@ static int finalize_table(struct bulk_copy *bc, struct table_state *ts,
     int rc;
 
     fault_point("bulk_copy", "indexes");
-    /* Unique indexes need a target without the transient duplicates that
-     * live writes leave between apply batches (a row taking a name
-     * another row gave up later in the log): drain the table's log to the
-     * end and keep the applier off it while the index builds. */
-    applier_lock_table(ts);
-    rc = applier_drain_locked(m, ts, ctx->sops, src, ctx->tops, tgt, err);
-    if (rc == 0)
-        rc = ctx->tops->create_indexes(tgt, ctx->rb, ts->t, err);
-    applier_unlock_table(ts);
-    if (rc < 0)
-        return rc;
-    if ((rc = ctx->tops->create_foreign_keys(tgt, &m->schema, ts->t, err)) < 0)
-        return rc;
+    /* An existing table has the indexes and foreign keys its framework
+     * gave it: nothing is added. */
+    if (ctx->rb->schema.mode == SCHEMA_CREATE) {
+        /* Unique indexes need a target without the transient duplicates
+         * that live writes leave between apply batches (a row taking a
+         * name another row gave up later in the log): drain the table's
+         * log to the end and keep the applier off it while the index
+         * builds. */
+        applier_lock_table(ts);
+        rc = applier_drain_locked(m, ts, ctx->sops, src, ctx->tops, tgt, err);
+        if (rc == 0)
+            rc = ctx->tops->create_indexes(tgt, ctx->rb, ts->t, err);
+        applier_unlock_table(ts);
+        if (rc < 0)
+            return rc;
+        if ((rc = ctx->tops->create_foreign_keys(tgt, &m->schema, ts->t,
+                                                 err)) < 0)
+            return rc;
+    }
     pthread_mutex_lock(&m->mu);
     ts->copy_done = 1;
     ts->indexes_done = 1;
@@ -233,6 +239,11 @@ static int prepare_target(struct stage_ctx *ctx, struct table_state *ts,
         return co_errf(err, CO_ETARGET, "target table %s already exists and "
                        "holds rows; drop it or choose another database",
                        ts->t->name);
+    /* The application's schema is not ours to make (or change). */
+    if (!exists && ctx->rb->schema.mode == SCHEMA_EXISTING)
+        return co_errf(err, CO_ETARGET, "target table %s does not exist and "
+                       "schema.mode is \"existing\": run the application's "
+                       "migrations on the target first", ts->t->name);
     if (!exists && (rc = ctx->tops->create_table(ctx->tgt, ctx->rb, ts->t,
                                                  err)) < 0)
         return rc;

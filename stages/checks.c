@@ -17,19 +17,28 @@ int checks_examples(const struct source_ops *sops, struct source *src,
                     const struct table *t, const struct row_filter *f,
                     struct finding *fd, struct co_err *err)
 {
-    struct tuple keys[EXAMPLES];
+    struct tuple keys[EXAMPLES], values[EXAMPLES];
+    char excerpt[160];
     int64_t count;
     int n, rc;
 
     memset(keys, 0, sizeof keys);
-    if ((rc = sops->find_rows(src, t, f, EXAMPLES, keys, &n, &count,
+    memset(values, 0, sizeof values);
+    if ((rc = sops->find_rows(src, t, f, EXAMPLES, keys, values, &n, &count,
                               err)) < 0)
         return rc;
     if (n > 0) {
         fd->examples = json_array();
+        if (f->kind != RF_ORPHAN && f->kind != RF_NULL)
+            fd->values = json_array();
         for (int i = 0; i < n; i++) {
             json_array_append_new(fd->examples, tuple_to_json(&keys[i]));
+            if (fd->values && values[i].n == 1) {
+                value_excerpt(&values[i].v[0], excerpt, sizeof excerpt);
+                json_array_append_new(fd->values, json_string(excerpt));
+            }
             tuple_free(&keys[i]);
+            tuple_free(&values[i]);
         }
     }
     return (int)(count > INT32_MAX ? INT32_MAX : count);
@@ -62,17 +71,22 @@ static void check_names(struct plan *p, const struct table *t)
     }
 }
 
-static int check_key(const struct source_ops *sops, struct source *src,
+static int check_key(const struct runbook *rb,
+                     const struct source_ops *sops, struct source *src,
                      struct plan *p, const struct table *t,
                      const struct col_census *census, struct co_err *err)
 {
-    if (t->rowid_key)
+    int create = rb->schema.mode == SCHEMA_CREATE;
+
+    /* what the target's key will be (an existing one's is its own:
+     * existing.c checks it) */
+    if (create && t->rowid_key)
         plan_add(p, SEV_WARNING, "rowid_key", t->name, NULL,
                  "do not VACUUM the source during the migration",
                  "keyed by SQLite's rowid (tables.keys): the target gets a "
                  "%s column; VACUUM can renumber rowids of such tables",
                  ROWID_COLUMN);
-    else if (t->key_from_unique)
+    else if (create && t->key_from_unique)
         plan_add(p, SEV_INFO, "unique_key", t->name, NULL, NULL,
                  "no primary key: rows are matched by a unique NOT NULL key "
                  "(it becomes the target's primary key)");
@@ -197,11 +211,15 @@ int checks_table(const struct runbook *rb, const struct source_ops *sops,
     int rc;
 
     check_names(p, t);
-    if ((rc = check_key(sops, src, p, t, census, err)) < 0)
+    if ((rc = check_key(rb, sops, src, p, t, census, err)) < 0)
         return rc;
-    check_columns(rb, p, t);
-    check_indexes(p, t);
-    check_foreign_keys(rb, p, t);
+    /* An existing target has its own collations, indexes and foreign
+     * keys: nothing of the source's is made there. */
+    if (rb->schema.mode == SCHEMA_CREATE) {
+        check_columns(rb, p, t);
+        check_indexes(p, t);
+        check_foreign_keys(rb, p, t);
+    }
     return check_orphans(rb, sops, src, p, t, err);
 }
 
@@ -321,7 +339,8 @@ int checks_database(const struct runbook *rb, const struct source_ops *sops,
                  "would fail with SQLITE_BUSY instead of waiting",
                  rb->source.app_busy_timeout_ms,
                  rb->cutover.max_write_pause_ms);
-    check_defaults(tops, p);
+    if (rb->schema.mode == SCHEMA_CREATE)
+        check_defaults(tops, p);
     if ((rc = check_target_database(rb, tops, tgt, p, err)) < 0)
         return rc;
     check_target(rb, tops, tgt, p, err);

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "orchestrator/runbook.h"
 #include "sync/codec.h"
@@ -68,21 +69,30 @@ static int is_date_or_time(const struct colmap *m)
  * LONGBLOB in a unique index is indexed by its first characters only)
  * can; under other collations any text can. Dates and times written
  * differently in SQLite ("12:30", "12:30:00") are one value on the target. */
+static const char *collation_of(const struct runbook *rb,
+                                const struct colmap *m)
+{
+    return m->collation[0] ? m->collation : rb->schema.collation;
+}
+
 static int worth_checking(const struct runbook *rb, const struct table *t,
                           const int *cols, int ncols,
                           const struct col_census *census)
 {
-    size_t n = strlen(rb->schema.collation);
-    int binary = n > 4 && strcmp(rb->schema.collation + n - 4, "_bin") == 0;
-
     for (int i = 0; i < ncols; i++) {
         const struct colmap *m = &t->cols[cols[i]].map;
-        if (strstr(m->type, "TEXT") || strstr(m->type, "BLOB"))
+        const char *coll = collation_of(rb, m);
+        size_t n = strlen(coll);
+        int binary = n > 4 && strcmp(coll + n - 4, "_bin") == 0;
+        if (strcasestr(m->type, "TEXT") || strcasestr(m->type, "BLOB"))
             return 1;
         if (is_date_or_time(m) && census[cols[i]].texts > 0)
             return 1;
         if (m->lt != LT_TEXT)
             continue;
+        if (strncasecmp(m->type, "enum(", 5) == 0 ||
+            strncasecmp(m->type, "set(", 4) == 0)
+            return 1;
         if (!binary || census[cols[i]].leading_trailing_space > 0)
             return 1;
     }
@@ -93,9 +103,10 @@ static int check_constraint(const struct runbook *rb,
                             const struct source_ops *sops, struct source *src,
                             const struct target_ops *tops, struct target *tgt,
                             struct plan *p, const struct table *t,
-                            const int *cols, int ncols, const char *what,
-                            struct co_err *err)
+                            const int *cols, int ncols, const int *prefix,
+                            const char *what, struct co_err *err)
 {
+    const char *coll = rb->schema.collation;
     struct table scratch = {0};
     struct column sc[65];
     struct collide_pull pull = {0};
@@ -106,6 +117,8 @@ static int check_constraint(const struct runbook *rb,
     for (int i = 0; i < ncols; i++) {
         sc[i] = t->cols[cols[i]];
         sc[i].map.autoinc = 0;
+        if (sc[i].map.collation[0] && sc[i].map.lt == LT_TEXT)
+            coll = sc[i].map.collation;
     }
     sc[ncols].name = "source_key";
     sc[ncols].map.lt = LT_TEXT;
@@ -120,8 +133,8 @@ static int check_constraint(const struct runbook *rb,
         pull.colp[i] = &t->cols[cols[i]];
     if ((rc = sops->scan_columns(src, t, cols, ncols, &pull.cur, err)) < 0)
         return rc;
-    rc = tops->find_collisions(tgt, rb, &scratch, pull_values, &pull,
-                               MAX_GROUPS, &groups, err);
+    rc = tops->find_collisions(tgt, rb, &scratch, prefix, pull_values,
+                               &pull, MAX_GROUPS, &groups, err);
     sops->cursor_close(pull.cur);
     scratch_free(&pull.s);
     free(pull.keytext);
@@ -135,14 +148,18 @@ static int check_constraint(const struct runbook *rb,
         struct finding *f = plan_add(
             p, SEV_BLOCKING, "collision", t->name,
             t->cols[cols[0]].name,
-            dated ? "make the values distinct in SQLite, or override the "
-                    "date/time column to VARCHAR to keep it as text"
-                  : "choose a binary collation (schema.collation "
-                    "\"utf8mb4_bin\", or \"utf8mb4_nopad_bin\" for trailing "
-                    "spaces), or make the values distinct in SQLite",
+            rb->schema.mode == SCHEMA_EXISTING
+                ? "make the values distinct in SQLite: the target's unique "
+                  "key would refuse or merge them"
+            : dated ? "make the values distinct in SQLite, or override the "
+                      "date/time column to VARCHAR to keep it as text"
+                    : "choose a binary collation (schema.collation "
+                      "\"utf8mb4_bin\", or \"utf8mb4_nopad_bin\" for "
+                      "trailing spaces), or make the values distinct in "
+                      "SQLite",
             "%s: values distinct in SQLite are equal %sunder %s on the "
             "target (%s%s)", what, dated ? "as dates/times or " : "",
-            rb->schema.collation, first,
+            coll, first,
             json_array_size(groups) > 1 ? ", and more" : "");
         f->examples = groups;
         free(first);
@@ -164,7 +181,7 @@ int collisions_check(const struct runbook *rb, const struct source_ops *sops,
     if (t->nkey > 0 && t->nkey <= 64 &&
         worth_checking(rb, t, t->key, t->nkey, census) &&
         (rc = check_constraint(rb, sops, src, tops, tgt, p, t, t->key,
-                               t->nkey, "the key", err)) < 0)
+                               t->nkey, NULL, "the key", err)) < 0)
         return rc;
     for (int i = 0; i < t->nidx; i++) {
         const struct index *ix = &t->idx[i];
@@ -174,8 +191,22 @@ int collisions_check(const struct runbook *rb, const struct source_ops *sops,
             continue;
         snprintf(what, sizeof what, "unique index %s", ix->name);
         if ((rc = check_constraint(rb, sops, src, tops, tgt, p, t, ix->cols,
-                                   ix->ncols, what, err)) < 0)
+                                   ix->ncols, NULL, what, err)) < 0)
             return rc;
     }
     return 0;
+}
+
+int collisions_check_key(const struct runbook *rb,
+                         const struct source_ops *sops, struct source *src,
+                         const struct target_ops *tops, struct target *tgt,
+                         struct plan *p, const struct table *t,
+                         const struct col_census *census, const int *cols,
+                         const int *prefix, int ncols, const char *what,
+                         struct co_err *err)
+{
+    if (ncols < 1 || ncols > 64 || !worth_checking(rb, t, cols, ncols, census))
+        return 0;
+    return check_constraint(rb, sops, src, tops, tgt, p, t, cols, ncols,
+                            prefix, what, err);
 }

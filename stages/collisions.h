@@ -18,4 +18,16 @@ int collisions_check(const struct runbook *rb, const struct source_ops *sops,
                      const struct table *t, const struct col_census *census,
                      struct co_err *err);
 
+/* schema.mode "existing": one of the target's unique keys, over the
+ * source columns `cols` (prefix[i]: characters the target indexes, 0 for
+ * all), compared by the server under the target columns' own types and
+ * collations. `what` names the key in the finding. */
+int collisions_check_key(const struct runbook *rb,
+                         const struct source_ops *sops, struct source *src,
+                         const struct target_ops *tops, struct target *tgt,
+                         struct plan *p, const struct table *t,
+                         const struct col_census *census, const int *cols,
+                         const int *prefix, int ncols, const char *what,
+                         struct co_err *err);
+
 #endif

@@ -351,13 +351,27 @@ fail:
     return rc;
 }
 
+/* A table with an AUTO_INCREMENT column on the target continues the
+ * source's counter (an existing table without one keeps its definition
+ * untouched). */
+static int has_counter(const struct table *t)
+{
+    for (int c = 0; c < t->ncols; c++)
+        if (t->cols[c].map.autoinc)
+            return 1;
+    return 0;
+}
+
 static int set_counters(struct stage_ctx *ctx, struct co_err *err)
 {
     struct migration *m = ctx->m;
 
     for (int i = 0; i < m->ntables; i++) {
         int64_t next;
-        int rc = ctx->sops->next_autoinc(ctx->src, m->tables[i].t, &next, err);
+        int rc;
+        if (!has_counter(m->tables[i].t))
+            continue;
+        rc = ctx->sops->next_autoinc(ctx->src, m->tables[i].t, &next, err);
         if (rc < 0)
             return rc;
         if (next > 0 && (rc = ctx->tops->set_auto_increment(

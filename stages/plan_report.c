@@ -40,6 +40,8 @@ json_t *plan_to_json(const struct plan *p, const struct runbook *rb)
             json_object_set_new(o, "hint", json_string(f->hint));
         if (f->examples)
             json_object_set(o, "examples", f->examples);
+        if (f->values)
+            json_object_set(o, "values", f->values);
         json_array_append_new(findings, o);
     }
     rules = json_array();
@@ -91,6 +93,11 @@ void plan_print(const struct plan *p, const struct runbook *rb, FILE *f)
             if (x->examples) {
                 char *ex = json_dumps(x->examples, JSON_COMPACT);
                 fprintf(f, "           examples: %s\n", ex);
+                free(ex);
+            }
+            if (x->values) {
+                char *ex = json_dumps(x->values, JSON_COMPACT);
+                fprintf(f, "           values: %s\n", ex);
                 free(ex);
             }
             if (x->hint)

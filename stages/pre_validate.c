@@ -17,8 +17,10 @@
 #include "orchestrator/log.h"
 #include "orchestrator/runbook.h"
 #include "stages/backup.h"
+#include "stages/bookkeeping.h"
 #include "stages/checks.h"
 #include "stages/collisions.h"
+#include "stages/existing.h"
 #include "orchestrator/faults.h"
 #include "stages/stage.h"
 #include "sync/census.h"
@@ -64,8 +66,10 @@ void plan_free(struct plan *p)
         free(p->findings[i].message);
         free(p->findings[i].hint);
         json_decref(p->findings[i].examples);
+        json_decref(p->findings[i].values);
     }
     free(p->findings);
+    json_decref(p->kept);
     schema_free(&p->schema);
     memset(p, 0, sizeof *p);
 }
@@ -76,16 +80,54 @@ static enum severity from_map(enum map_severity s)
            : s == MAP_WARNING ? SEV_WARNING : SEV_INFO;
 }
 
+int plan_add_notes(struct plan *p, const struct source_ops *sops,
+                   struct source *src, const struct table *t,
+                   const struct map_note *notes, int n, struct co_err *err)
+{
+    for (int i = 0; i < n; i++) {
+        const struct map_note *nt = &notes[i];
+        struct finding probe = {0}, *f;
+        int rows = 0;
+        /* what the census cannot count: a finding only if rows match */
+        if (nt->only_if_rows) {
+            if ((rows = checks_examples(sops, src, t, &nt->rows, &probe,
+                                        err)) < 0)
+                return rows;
+            if (rows == 0)
+                continue;
+        }
+        f = plan_add(p, from_map(nt->severity), nt->code ? nt->code : "type",
+                     t->name, t->cols[nt->column].name,
+                     nt->hint ? nt->hint
+                     : nt->severity == MAP_BLOCKING
+                         ? "override the column type in schema.overrides or "
+                           "fix the data" : NULL,
+                     rows ? "%s (%d row%s)" : "%s", nt->message, rows,
+                     rows == 1 ? "" : "s");
+        if (nt->only_if_rows) {
+            f->examples = probe.examples;
+            f->values = probe.values;
+        } else if (nt->has_rows &&
+                   (rows = checks_examples(sops, src, t, &nt->rows, f,
+                                           err)) < 0) {
+            return rows;
+        }
+    }
+    return 0;
+}
+
 static int analyze_table(const struct runbook *rb,
                          const struct source_ops *sops, struct source *src,
                          const struct target_ops *tops, struct target *tgt,
                          struct plan *p, struct table *t, struct co_err *err)
 {
-    struct col_census *census = calloc((size_t)t->ncols + 1, sizeof *census);
+    struct col_census *census;
     struct map_note notes[64];
     int n, rc;
 
-    if (!census)
+    if (rb->schema.mode == SCHEMA_EXISTING)
+        return existing_analyze_table(rb, sops, src, tops, tgt, p, t, err);
+    if (!(census = calloc((size_t)t->ncols + 1, sizeof *census)))
         return co_errf(err, CO_ENOMEM, "out of memory");
     for (int c = 0; c < t->ncols; c++)
         t->cols[c].override = runbook_override(rb, t->name, t->cols[c].name);
@@ -95,24 +137,7 @@ static int analyze_table(const struct runbook *rb,
     }
     t->rows_estimate = census[0].rows;
     n = typemap_decide(rb, t, census, notes, 64);
-    for (int i = 0; i < n; i++) {
-        struct finding *f = plan_add(
-            p, from_map(notes[i].severity), "type", t->name,
-            t->cols[notes[i].column].name,
-            notes[i].severity == MAP_BLOCKING
-                ? "override the column type in schema.overrides or fix the "
-                  "data" : NULL,
-            "%s", notes[i].message);
-        if (notes[i].filter >= 0) {
-            struct row_filter rf = {.kind = (enum row_filter_kind)
-                                    notes[i].filter,
-                                    .col = notes[i].column,
-                                    .arg = notes[i].filter_arg};
-            if ((rc = checks_examples(sops, src, t, &rf, f, err)) < 0)
-                break;
-            rc = 0;
-        }
-    }
+    rc = plan_add_notes(p, sops, src, t, notes, n, err);
     if (rc == 0)
         rc = checks_table(rb, sops, src, p, t, census, err);
     if (rc == 0)
@@ -130,10 +155,13 @@ int pre_validate_analyze(const struct runbook *rb,
     int rc;
 
     memset(p, 0, sizeof *p);
+    p->kept = json_array();
     if ((rc = sops->read_schema(src, rb, &p->schema, err)) < 0)
         return rc;
     snprintf(p->target_info, sizeof p->target_info, "%s",
              tops->server_info(tgt));
+    if ((rc = bookkeeping_check(rb, sops, src, tops, tgt, p, err)) < 0)
+        return rc;
     if (p->schema.ntables == 0)
         plan_add(p, SEV_BLOCKING, "no_tables", NULL, NULL,
                  "check tables.include/exclude and source.path",
@@ -218,6 +246,7 @@ static int pv_step(struct stage_ctx *ctx, struct co_err *err)
     fault_point("pre_validate", "backup");
     pthread_mutex_lock(&m->mu);
     rc = migration_set_schema(m, &p.schema);
+    migration_set_kept(m, p.kept);
     pthread_mutex_unlock(&m->mu);
     plan_free(&p);
     if (rc < 0)

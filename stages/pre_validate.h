@@ -26,6 +26,8 @@ struct finding {
     char *message;          /* what is wrong */
     char *hint;             /* what to do (NULL when nothing to do) */
     json_t *examples;       /* example keys, or NULL */
+    json_t *values;         /* excerpts of the column's value in each
+                               example, or NULL */
 };
 
 struct plan {
@@ -33,6 +35,8 @@ struct plan {
     struct finding *findings;
     int nfindings;
     int blocking;
+    json_t *kept;           /* names of tables left out because the target
+                               already holds the same (bookkeeping.c) */
     char target_info[128];
     double seconds;
 };
@@ -50,6 +54,13 @@ json_t *plan_to_json(const struct plan *p, const struct runbook *rb);
 void plan_print(const struct plan *p, const struct runbook *rb, FILE *f);
 
 const char *severity_name(enum severity s);
+
+/* Findings from the type decisions' notes, with example rows (a note the
+ * census could not count stands only when rows match). */
+struct map_note;
+int plan_add_notes(struct plan *p, const struct source_ops *sops,
+                   struct source *src, const struct table *t,
+                   const struct map_note *notes, int n, struct co_err *err);
 
 /* Record a finding (checks.c and pre_validate.c). */
 struct finding *plan_add(struct plan *p, enum severity sev, const char *code,

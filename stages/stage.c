@@ -79,6 +79,7 @@ int stage_check_schema(struct stage_ctx *ctx, struct co_err *err)
         return 0;
     if ((rc = ctx->sops->read_schema(ctx->src, ctx->rb, &now, err)) < 0)
         return rc;
+    migration_drop_kept(m, &now);
     for (int i = 0; i < m->ntables && !why[0]; i++) {
         struct table *is = schema_table(&now, m->tables[i].t->name);
         if (!is)

@@ -74,7 +74,7 @@ static int apply_key(struct table_state *ts, const struct source_ops *sops,
     const struct value *row;
     struct tuple rowkey = {0}, tkey = {0};
     char shown[256];
-    int rc, found;
+    int rc, found, written = 0;
 
     found = sops->fetch(src, t, key, &row, err);
     if (found < 0)
@@ -87,17 +87,22 @@ static int apply_key(struct table_state *ts, const struct source_ops *sops,
         int same = tuple_equal(&rowkey, key);
         tuple_free(&rowkey);
         rc = codec_row_to_target(t, row, conv, s, err);
-        if (rc == 0)
+        if (rc == 0) {
+            written = 1;
             rc = tops->put_row(tgt, t, conv, err);
+        }
         if (rc == 0 && !same && (rc = key_to_target(t, key, &tkey, s, err)) == 0)
             rc = tops->delete_key(tgt, t, &tkey, err);
     } else {
         rc = key_to_target(t, key, &tkey, s, err);
+        written = rc == 0;
         if (rc == 0)
             rc = tops->delete_key(tgt, t, &tkey, err);
     }
     tuple_free(&tkey);
-    if (rc < 0) {
+    /* A value the target refused may be an earlier row's of the batch: the
+     * driver names that row itself. */
+    if (rc < 0 && !(written && rc == CO_EDATA)) {
         tuple_format(key, table_key_names(t), shown, sizeof shown);
         co_err_prefix(err, "applying table %s, key %s", t->name, shown);
     }

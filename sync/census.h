@@ -20,6 +20,10 @@ struct dt_census {
     int64_t not_datetime;   /* text that is not one of the above (in TIME
                                columns: not a time) */
     int max_fraction_digits;
+    int64_t nonzero_time;   /* date/time text with a time of day other than
+                               midnight */
+    char min[32], max[32];  /* earliest and latest date/time text, in
+                               codec's canonical form ("" when none) */
 };
 
 struct col_census {
@@ -38,6 +42,11 @@ struct col_census {
     int64_t neg_zero;                 /* -0.0 reals */
     int64_t nonfinite;                /* +-Infinity reals */
     int64_t leading_trailing_space;   /* text with trailing spaces */
+    int64_t mb4_texts;                /* text with characters beyond the
+                                         Basic Multilingual Plane (4 bytes
+                                         in UTF-8: emoji, rare CJK) */
+    int64_t reals_not_float;          /* reals a single-precision FLOAT
+                                         would change */
     struct dt_census dt;
 };
 

@@ -164,6 +164,7 @@ void sq_register_functions(sqlite3 *db)
     int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
 
     sq_register_census(db);
+    sq_register_fit(db);
 
     sqlite3_create_function(db, "cutover_dt", 1, flags, NULL, fn_dt, NULL, NULL);
     sqlite3_create_function(db, "cutover_time", 1, flags, NULL, fn_time, NULL,
@@ -215,10 +216,35 @@ static int real_fraction_digits(double d, int *intd)
     return fr;
 }
 
+/* Characters of UTF-8 text, and whether any takes 4 bytes, in one pass. */
+static int64_t chars_and_mb4(const unsigned char *p, int n, int *mb4)
+{
+    int64_t chars = 0;
+
+    *mb4 = 0;
+    for (int i = 0; i < n; i++) {
+        chars += (p[i] & 0xC0) != 0x80;
+        *mb4 |= p[i] >= 0xF0;
+    }
+    return chars;
+}
+
+/* Earliest and latest canonical date/time text (fixed width: strcmp
+ * orders it). */
+static void dt_range(struct dt_census *d, const char *canon)
+{
+    if (!d->min[0] || strcmp(canon, d->min) < 0)
+        snprintf(d->min, sizeof d->min, "%.26s", canon);
+    if (!d->max[0] || strcmp(canon, d->max) > 0)
+        snprintf(d->max, sizeof d->max, "%.26s", canon);
+}
+
 static void step_text(struct col_census *c, const unsigned char *p, int n,
                       int flags)
 {
     char out[40];
+    int64_t chars;
+    int mb4;
 
     c->texts++;
     if ((int64_t)n > c->max_bytes)
@@ -227,8 +253,10 @@ static void step_text(struct col_census *c, const unsigned char *p, int n,
         c->empty++;
     if (!utf8_valid(p, (size_t)n))
         c->invalid_utf8++;
-    if ((int64_t)utf8_chars(p, (size_t)n) > c->max_chars)
-        c->max_chars = (int64_t)utf8_chars(p, (size_t)n);
+    chars = chars_and_mb4(p, n, &mb4);
+    if (chars > c->max_chars)
+        c->max_chars = chars;
+    c->mb4_texts += mb4;
     if (memchr(p, 0, (size_t)n))
         c->nul_bytes++;
     if (n > 0 && p[n - 1] == ' ')
@@ -256,6 +284,10 @@ static void step_text(struct col_census *c, const unsigned char *p, int n,
         if (fd < 0) {
             c->dt.not_datetime++;
             return;
+        }
+        if (!(flags & CF_TIMES)) {
+            dt_range(&c->dt, out);
+            c->dt.nonzero_time += strcmp(out + 11, "00:00:00.000000") != 0;
         }
         if (flags & CF_TIMES)
             c->dt.time_of_day++;
@@ -314,6 +346,8 @@ static void census_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
             c->neg_zero++;
         if (!isfinite(d))
             c->nonfinite++;
+        if ((double)(float)d != d)
+            c->reals_not_float++;
         if (flags & CF_NUMBERS) {
             int intd = 0, fracd = real_fraction_digits(d, &intd);
             if (intd > c->max_int_digits)

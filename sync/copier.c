@@ -131,25 +131,60 @@ static int pull_row(void *arg, const struct value **row, struct co_err *err)
     return 1;
 }
 
-/* The key of the n-th row (1-based) after `after`, for error messages. */
-static void key_of_row(const struct source_ops *sops, struct source *src,
-                       const struct table *t, const struct key_range *kr,
-                       long n, char *out, size_t cap)
+/* "key (id)=(11), column quantity = 70000": the n-th row (1-based) of the
+ * chunk, for the message about a value the target refused. */
+static void describe_row(const struct source_ops *sops, struct source *src,
+                         const struct table *t, const struct key_range *kr,
+                         long n, const char *column, char *out, size_t cap)
 {
     struct source_cursor *cur;
     const struct value *row;
     struct tuple key = {0};
     struct co_err err = {0};
+    char shown[256] = "(unknown)", value[200] = "";
+    int col = column[0] ? table_column(t, column) : -1;
 
-    snprintf(out, cap, "(unknown)");
-    if (n <= 0 || sops->scan(src, t, kr, n, &cur, &err) < 0)
-        return;
-    while (sops->cursor_next(cur, &row, &err) > 0)
-        table_row_key(t, row, &key);
-    sops->cursor_close(cur);
+    if (n > 0 && sops->scan(src, t, kr, n, &cur, &err) == 0) {
+        for (long i = 1; sops->cursor_next(cur, &row, &err) > 0; i++) {
+            if (i < n)
+                continue;
+            table_row_key(t, row, &key);
+            if (col >= 0)
+                value_excerpt(&row[col], value, sizeof value);
+        }
+        sops->cursor_close(cur);
+    }
     if (key.n)
-        tuple_format(&key, table_key_names(t), out, cap);
+        tuple_format(&key, table_key_names(t), shown, sizeof shown);
     tuple_free(&key);
+    snprintf(out, cap, "key %s%s%s%s%s", shown, column[0] ? ", column " : "",
+             column, value[0] ? " = " : "", value);
+}
+
+/* Which row of the chunk the target refused, when its error named none:
+ * the rows again, one statement each, rolled back. */
+static void find_refused_row(struct pull *p, const struct key_range *kr,
+                             int64_t rows, struct source *src,
+                             const struct target_ops *tops,
+                             struct target *tgt, struct load_result *res)
+{
+    struct pull again = *p;
+    struct load_result probe;
+    struct co_err err = {0};
+
+    again.s = (struct scratch){0};
+    memset(&again.last, 0, sizeof again.last);
+    again.pace = &(struct copy_pace){.since = mono_s()};
+    if (p->sops->scan(src, p->t, kr, rows, &again.cur, &err) < 0)
+        return;
+    if (tops->probe_rows(tgt, p->t, pull_row, &again, &probe, &err) ==
+        CO_EDATA && probe.refused) {
+        res->bad_row = probe.bad_row;
+        memcpy(res->bad_column, probe.bad_column, sizeof res->bad_column);
+    }
+    p->sops->cursor_close(again.cur);
+    scratch_free(&again.s);
+    tuple_free(&again.last);
 }
 
 static void report(struct migration *m, struct table_state *ts, int r,
@@ -217,10 +252,15 @@ int copy_chunk(struct migration *m, struct table_state *ts, int r,
                         : LOAD_IF_ALLOWED, &res, err);
         sops->cursor_close(p.cur);
     }
-    if (rc == CO_EDATA && res.bad_row > 0) {
-        char key[256];
-        key_of_row(sops, src, ts->t, &kr, res.bad_row, key, sizeof key);
-        co_err_prefix(err, "key %s", key);
+    /* A value the target refused: name its row by key, not by its
+     * position in our chunk. */
+    if (rc == CO_EDATA && res.refused && res.bad_row == 0)
+        find_refused_row(&p, &kr, *chunk_rows, src, tops, tgt, &res);
+    if (rc == CO_EDATA && res.refused) {
+        char where[600];
+        describe_row(sops, src, ts->t, &kr, res.bad_row, res.bad_column,
+                     where, sizeof where);
+        co_err_prefix(err, "table %s, %s", ts->t->name, where);
     }
     if (rc == 0 && !p.cut_short)
         throttle(&p, p.rows & 31);      /* the rows since the last check */

@@ -20,6 +20,43 @@ static void column_ref(struct sbuf *b, const struct table *t, int col,
         sbuf_ident(b, t->cols[col].name, '"');
 }
 
+/* An SQL text literal. */
+static void text_literal(struct sbuf *b, const char *s)
+{
+    sbuf_addc(b, '\'');
+    for (; *s; s++) {
+        if (*s == '\'')
+            sbuf_addc(b, '\'');
+        sbuf_addc(b, *s);
+    }
+    sbuf_addc(b, '\'');
+}
+
+/* The member list of an ENUM ("('a', 'b')") or a SET ('a,b'). */
+static void members_sql(struct sbuf *b, const struct row_filter *f)
+{
+    struct sbuf list;
+
+    if (f->arg) {
+        sbuf_init(&list);
+        for (int i = 0; i < f->nmembers; i++) {
+            if (i)
+                sbuf_addc(&list, ',');
+            sbuf_adds(&list, f->members[i]);
+        }
+        text_literal(b, sbuf_str(&list));
+        sbuf_free(&list);
+        return;
+    }
+    sbuf_addc(b, '(');
+    for (int i = 0; i < f->nmembers; i++) {
+        if (i)
+            sbuf_adds(b, ", ");
+        text_literal(b, f->members[i]);
+    }
+    sbuf_addc(b, ')');
+}
+
 /* WHERE condition for the filter, on table alias "t". */
 static void filter_sql(struct sbuf *b, const struct table *t,
                        const struct row_filter *f)
@@ -81,6 +118,63 @@ static void filter_sql(struct sbuf *b, const struct table *t,
         sbuf_adds(b, ")");
         break;
     }
+    case RF_NOT_INTEGER:
+        sbuf_addf(b, "typeof(%s) NOT IN ('integer', 'null') AND NOT "
+                  "(typeof(%s) = 'real' AND %s = CAST(%s AS INTEGER))",
+                  c.p, c.p, c.p, c.p);
+        break;
+    case RF_INT_OUTSIDE:
+        sbuf_addf(b, "typeof(%s) IN ('integer', 'real') AND (%s < %lld OR "
+                  "%s > %lld)", c.p, c.p, (long long)f->lo, c.p,
+                  (long long)f->hi);
+        break;
+    case RF_NEGATIVE:
+        sbuf_addf(b, "typeof(%s) IN ('integer', 'real') AND %s < 0", c.p,
+                  c.p);
+        break;
+    case RF_NOT_FLOAT:
+        sbuf_addf(b, "cutover_float_exact(%s) = 0", c.p);
+        break;
+    case RF_BYTES_OVER:
+        sbuf_addf(b, "typeof(%s) IN ('text', 'blob') AND length(CAST(%s AS "
+                  "BLOB)) > %ld", c.p, c.p, f->arg);
+        break;
+    case RF_MB4:
+        sbuf_addf(b, "cutover_mb4(%s) = 1", c.p);
+        break;
+    case RF_TRAILING_SPACE:
+        sbuf_addf(b, "typeof(%s) = 'text' AND substr(%s, -1) = ' '", c.p,
+                  c.p);
+        break;
+    case RF_NOT_MEMBER:
+        if (f->arg) {
+            sbuf_addf(b, "%s IS NOT NULL AND cutover_set_ok(%s, ", c.p, c.p);
+            members_sql(b, f);
+            sbuf_adds(b, ") = 0");
+        } else {
+            sbuf_addf(b, "%s IS NOT NULL AND (typeof(%s) <> 'text' OR %s "
+                      "COLLATE BINARY NOT IN ", c.p, c.p, c.p);
+            members_sql(b, f);
+            sbuf_adds(b, ")");
+        }
+        break;
+    case RF_DT_OUTSIDE:
+        sbuf_addf(b, "cutover_dt_text(%s, %ld) NOT BETWEEN ", c.p, f->arg);
+        text_literal(b, f->text);
+        sbuf_adds(b, " AND ");
+        text_literal(b, f->text2);
+        break;
+    case RF_DT_FRACTION_OVER:
+        if (f->arg < 0)
+            sbuf_addf(b, "cutover_time(%s) > %lld", c.p, (long long)f->lo);
+        else
+            sbuf_addf(b, "cutover_dt_fd(%s, %ld) > %lld", c.p, f->arg,
+                      (long long)f->lo);
+        break;
+    case RF_DATE_WITH_TIME:
+        sbuf_addf(b, "substr(cutover_dt_text(%s, %ld), 12) <> "
+                  "'00:00:00.000000'", c.p, f->arg);
+        break;
     case RF_ORPHAN: {
         const struct fkey *fk = &t->fk[f->fk];
         sbuf_adds(b, "(");
@@ -110,8 +204,10 @@ static void filter_sql(struct sbuf *b, const struct table *t,
 
 int sqlite_find_rows(struct source *s, const struct table *t,
                      const struct row_filter *f, int max, struct tuple *keys,
-                     int *nkeys, int64_t *count, struct co_err *err)
+                     struct tuple *values, int *nkeys, int64_t *count,
+                     struct co_err *err)
 {
+    int with_value = values && f->kind != RF_ORPHAN;
     struct sbuf where, sql;
     sqlite3_stmt *st;
     int rc;
@@ -138,16 +234,27 @@ int sqlite_find_rows(struct source *s, const struct table *t,
                 sbuf_adds(&sql, ", ");
             column_ref(&sql, t, t->key[k], "t");
         }
+        if (with_value) {
+            sbuf_adds(&sql, ", ");
+            column_ref(&sql, t, f->col, "t");
+        }
         sbuf_adds(&sql, " FROM ");
         sbuf_ident(&sql, t->name, '"');
         sbuf_addf(&sql, " t WHERE %s LIMIT %d", sbuf_str(&where), max);
         rc = sq_prepare(s, sbuf_str(&sql), &st, err, "looking for problem "
                         "rows");
         while (rc == 0 && sqlite3_step(st) == SQLITE_ROW && *nkeys < max) {
-            struct value v[64];
+            struct value v[65];
             for (int k = 0; k < t->nkey; k++)
                 sq_column_value(st, k, &v[k]);
             memset(&keys[*nkeys], 0, sizeof keys[0]);
+            if (values) {
+                memset(&values[*nkeys], 0, sizeof values[0]);
+                if (with_value) {
+                    sq_column_value(st, t->nkey, &v[t->nkey]);
+                    tuple_set(&values[*nkeys], &v[t->nkey], 1);
+                }
+            }
             tuple_set(&keys[(*nkeys)++], v, t->nkey);
         }
         if (rc == 0)

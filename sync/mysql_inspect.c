@@ -14,8 +14,9 @@
 #include "sync/mysql_priv.h"
 
 int tmy_find_collisions(struct target *t, const struct runbook *rb,
-                        const struct table *cols, row_pull_fn pull, void *arg,
-                        int max_groups, json_t **groups, struct co_err *err)
+                        const struct table *cols, const int *prefixes,
+                        row_pull_fn pull, void *arg, int max_groups,
+                        json_t **groups, struct co_err *err)
 {
     struct sbuf sql;
     struct load_result res;
@@ -34,9 +35,8 @@ int tmy_find_collisions(struct target *t, const struct runbook *rb,
             sbuf_adds(&sql, ", ");
         sbuf_ident(&sql, c->name, '`');
         sbuf_addf(&sql, " %s", c->map.type);
-        if (my_type_is_text(c->map.type))
-            sbuf_addf(&sql, " CHARACTER SET utf8mb4 COLLATE %s",
-                      i < nvals ? rb->schema.collation : "utf8mb4_bin");
+        my_collate_clause(&sql, c, i < nvals ? rb->schema.collation
+                                             : "utf8mb4_bin");
     }
     sbuf_adds(&sql, ") ENGINE=InnoDB");
     rc = my_exec(t, sbuf_str(&sql), err, "creating a scratch table");
@@ -61,7 +61,8 @@ int tmy_find_collisions(struct target *t, const struct runbook *rb,
     /* Grouped the way the index compares: on the prefix it will have. */
     sbuf_adds(&sql, " GROUP BY ");
     for (int i = 0; i < nvals; i++) {
-        int prefix = my_index_prefix(&cols->cols[i], nvals);
+        int prefix = prefixes ? prefixes[i]
+                              : my_index_prefix(&cols->cols[i], nvals);
         if (i)
             sbuf_adds(&sql, ", ");
         if (prefix)

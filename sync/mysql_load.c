@@ -240,20 +240,105 @@ static void column_list(struct sbuf *b, const struct table *tb)
     sbuf_addc(b, ')');
 }
 
-/* Warnings after a write are errors: name the first one and its row. */
+/* Errors that are about a value, not the statement or the server. */
+static int value_refused(unsigned int e)
+{
+    static const unsigned int codes[] = {
+        1048 /* cannot be null */, 1264 /* out of range */,
+        1265 /* data truncated */, 1292 /* incorrect date/time */,
+        1366 /* incorrect value or string */, 1367 /* illegal value */,
+        1406 /* too long */, 1690 /* out of range */,
+        3140 /* invalid JSON */, 3819 /* MySQL: CHECK failed */,
+        4025 /* MariaDB: CHECK failed */};
+
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+        if (e == codes[i])
+            return 1;
+    return 0;
+}
+
+/* Cut every " at row N" out of the server's words (it counts rows of our
+ * statement, which means nothing to the operator); the first N. */
+static long cut_row_numbers(char *msg)
+{
+    long first = 0;
+    char *at;
+
+    while ((at = strstr(msg, " at row "))) {
+        char *end;
+        long n = strtol(at + 8, &end, 10);
+        if (end == at + 8)
+            break;
+        if (!first)
+            first = n;
+        memmove(at, end, strlen(end) + 1);
+    }
+    return first;
+}
+
+/* The column the server names: 'c', `db`.`t`.`c`, or the column of a
+ * column's CHECK constraint `t.c`; "" when it names none (a table's CHECK
+ * constraint has a name of its own). */
+static void column_named(const char *msg, char *out, size_t cap)
+{
+    const char *p, *end, *dot;
+    int constraint = 0;
+
+    out[0] = '\0';
+    if ((p = strstr(msg, "column ")) || (p = strstr(msg, "Column ")))
+        p += 7;
+    else if ((p = strstr(msg, "CONSTRAINT ")))
+        p += 11, constraint = 1;
+    else
+        return;
+    if (*p != '\'' && *p != '`')
+        return;
+    /* `db`.`t`.`c`: the last part */
+    while ((end = strchr(p + 1, *p)) && end[1] == '.' && end[2] == *p)
+        p = end + 2;
+    if (!end)
+        return;
+    p++;
+    if (constraint && !(dot = memchr(p, '.', (size_t)(end - p))))
+        return;
+    if (constraint)
+        p = dot + 1;
+    snprintf(out, cap, "%.*s", (int)(end - p), p);
+}
+
+/* A write failed or warned: a value the server refused (or would have
+ * changed) is CO_EDATA, with the row of the statement and the column the
+ * server named in res; anything else is the server's error as it is. */
+static int refused(struct target *t, const struct table *tb, int failed,
+                   struct load_result *res, struct co_err *err)
+{
+    char msg[700], column[65];
+    long row;
+
+    if (failed && !value_refused(mysql_errno(t->my)))
+        return my_error(t, err, "writing rows into %s", tb->name);
+    if (failed)
+        snprintf(msg, sizeof msg, "%s", mysql_error(t->my));
+    else
+        my_warnings(t, msg, sizeof msg, NULL);
+    row = cut_row_numbers(msg);
+    column_named(msg, column, sizeof column);
+    if (res) {
+        res->refused = 1;
+        res->bad_row = row;
+        snprintf(res->bad_column, sizeof res->bad_column, "%s", column);
+    }
+    return co_errf(err, CO_EDATA, "the target refuses the value (%s)", msg);
+}
+
+/* Warnings after a write are errors: a clamped or truncated value never
+ * passes. */
 static int check_warnings(struct target *t, const struct table *tb,
                           struct load_result *res, struct co_err *err)
 {
-    char w[700];
-    long row;
-
     if (mysql_warning_count(t->my) == 0)
         return 0;
-    my_warnings(t, w, sizeof w, &row);
-    if (res)
-        res->bad_row = row;
-    return co_errf(err, CO_EDATA, "table %s: the target would change the "
-                   "data (%s); nothing of this chunk was kept", tb->name, w);
+    return refused(t, tb, 0, res, err);
 }
 
 static int load_data(struct target *t, const struct table *tb,
@@ -285,7 +370,7 @@ static int load_data(struct target *t, const struct table *tb,
     if (f.rc < 0)
         return f.rc;          /* the row source failed: its error stands */
     if (rc != 0)
-        return my_error(t, err, "loading rows into %s", tb->name);
+        return refused(t, tb, 1, res, err);
     return check_warnings(t, tb, res, err);
 }
 
@@ -296,7 +381,7 @@ static int flush_statement(struct target *t, const struct table *tb,
     if (sql->oom)
         return co_errf(err, CO_ENOMEM, "out of memory");
     if (mysql_real_query(t->my, sql->p, (unsigned long)sql->len) != 0)
-        return my_error(t, err, "writing rows into %s", tb->name);
+        return refused(t, tb, 1, res, err);
     return check_warnings(t, tb, res, err);
 }
 
@@ -353,6 +438,9 @@ static int load_insert(struct target *t, const struct table *tb,
         res->bytes += (int64_t)sql.len;
         rc = flush_statement(t, tb, &sql, res, err);
     }
+    /* the statement's row → the chunk's row */
+    if (rc == CO_EDATA && res->bad_row > 0)
+        res->bad_row += (long)(res->rows - pending);
     sbuf_free(&sql);
     return rc;
 }
@@ -386,16 +474,59 @@ int tmy_load(struct target *t, const struct table *tb, row_pull_fn pull,
     return 0;
 }
 
+int tmy_probe_rows(struct target *t, const struct table *tb, row_pull_fn pull,
+                   void *arg, struct load_result *res, struct co_err *err)
+{
+    struct sbuf sql;
+    const struct value *row;
+    int r = 0, rc = 0;
+
+    memset(res, 0, sizeof *res);
+    if (mysql_query(t->my, "START TRANSACTION") != 0)
+        return my_error(t, err, "starting a transaction");
+    sbuf_init(&sql);
+    while (rc == 0 && (r = pull(arg, &row, err)) > 0) {
+        res->rows++;
+        sbuf_reset(&sql);
+        replace_head(t, &sql, tb);
+        row_tuple(t, &sql, tb, row);
+        if ((rc = flush_statement(t, tb, &sql, res, err)) == CO_EDATA)
+            res->bad_row = (long)res->rows;
+    }
+    if (r < 0 && rc == 0)
+        rc = r;
+    mysql_query(t->my, "ROLLBACK");
+    sbuf_free(&sql);
+    return rc;
+}
+
 /* ---- batched writes -------------------------------------------------------- */
 
+static void batch_clear(struct target *t)
+{
+    sbuf_reset(&t->batch);
+    t->batch_rows = 0;
+}
+
+/* Write the pending rows; a refused value names its row's key. */
 static int flush_batch(struct target *t, struct co_err *err)
 {
+    const struct table *tb = t->batch_table;
+    struct load_result res = {0};
+    char key[256];
     int rc = 0;
 
     if (t->batch_rows > 0)
-        rc = flush_statement(t, t->batch_table, &t->batch, NULL, err);
-    sbuf_reset(&t->batch);
-    t->batch_rows = 0;
+        rc = flush_statement(t, tb, &t->batch, &res, err);
+    if (rc == CO_EDATA && res.bad_row > 0 && res.bad_row <= t->batch_rows) {
+        tuple_format(&t->batch_keys[res.bad_row - 1], table_key_names(tb),
+                     key, sizeof key);
+        co_err_prefix(err, "table %s, key %s%s%s", tb->name, key,
+                      res.bad_column[0] ? ", column " : "", res.bad_column);
+    } else if (rc == CO_EDATA) {
+        co_err_prefix(err, "table %s", tb->name);
+    }
+    batch_clear(t);
     return rc;
 }
 
@@ -405,8 +536,7 @@ int tmy_begin(struct target *t, struct co_err *err)
         return my_error(t, err, "starting a transaction");
     t->in_txn = 1;
     t->batch_table = NULL;
-    sbuf_reset(&t->batch);
-    t->batch_rows = 0;
+    batch_clear(t);
     return 0;
 }
 
@@ -420,6 +550,18 @@ int tmy_put_row(struct target *t, const struct table *tb,
             return rc;
         t->batch_table = tb;
     }
+    if (t->batch_rows == t->batch_keycap) {
+        int cap = t->batch_keycap ? 2 * t->batch_keycap : 256;
+        struct tuple *k = realloc(t->batch_keys, sizeof *k * (size_t)cap);
+        if (!k)
+            return co_errf(err, CO_ENOMEM, "out of memory");
+        memset(k + t->batch_keycap, 0,
+               sizeof *k * (size_t)(cap - t->batch_keycap));
+        t->batch_keys = k;
+        t->batch_keycap = cap;
+    }
+    if (table_row_key(tb, row, &t->batch_keys[t->batch_rows]) < 0)
+        return co_errf(err, CO_ENOMEM, "out of memory");
     if (!t->batch_rows)
         replace_head(t, &t->batch, tb);
     else
@@ -465,8 +607,7 @@ int tmy_commit(struct target *t, struct co_err *err)
 
 void tmy_rollback(struct target *t)
 {
-    sbuf_reset(&t->batch);
-    t->batch_rows = 0;
+    batch_clear(t);
     t->batch_table = NULL;
     t->in_txn = 0;
     mysql_query(t->my, "ROLLBACK");

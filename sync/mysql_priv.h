@@ -37,6 +37,9 @@ struct target {
     const struct table *batch_table;
     struct sbuf batch;
     int batch_rows;
+    struct tuple *batch_keys;  /* the key of each row in `batch`, to name
+                                  the one the server refuses */
+    int batch_keycap;
     /* fetch results */
     MYSQL_RES *res;
     struct value *row;
@@ -114,6 +117,11 @@ const char *my_colname(const struct table *tb, int i);
 int my_index_prefix(const struct column *c, int ncols);
 /* Is the column's target type a text type (gets the collation)? */
 int my_type_is_text(const char *type);
+/* The clause giving a column of the scratch and log tables we make the
+ * collation `c` says (its own in existing mode, else `fallback`), or
+ * nothing when the type has none. */
+void my_collate_clause(struct sbuf *b, const struct column *c,
+                       const char *fallback);
 
 /* LOCAL INFILE is advertised to the server (LOAD DATA LOCAL needs it) but
  * answered only inside our own LOAD DATA, and only with our own stream:
@@ -142,6 +150,8 @@ int tmy_create_database(struct target *, const struct runbook *,
                         struct co_err *);
 int tmy_load(struct target *, const struct table *, row_pull_fn, void *,
              int, struct load_result *, struct co_err *);
+int tmy_probe_rows(struct target *, const struct table *, row_pull_fn,
+                   void *, struct load_result *, struct co_err *);
 int tmy_begin(struct target *, struct co_err *);
 int tmy_put_row(struct target *, const struct table *, const struct value *,
                   struct co_err *);
@@ -175,7 +185,9 @@ int tmy_foreign_objects(struct target *, struct owned_objects *,
 int tmy_generated_names(struct target *, const struct schema *, name_fn,
                         void *);
 int tmy_find_collisions(struct target *, const struct runbook *,
-                        const struct table *, row_pull_fn, void *, int,
-                        json_t **, struct co_err *);
+                        const struct table *, const int *, row_pull_fn,
+                        void *, int, json_t **, struct co_err *);
+int tmy_describe_table(struct target *, const char *, struct ttable *,
+                       struct co_err *);
 
 #endif

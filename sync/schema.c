@@ -111,6 +111,19 @@ void schema_free(struct schema *s)
     memset(s, 0, sizeof *s);
 }
 
+void schema_drop_table(struct schema *s, const char *name)
+{
+    for (int i = 0; i < s->ntables; i++) {
+        if (strcmp(s->tables[i].name, name) != 0)
+            continue;
+        table_free(&s->tables[i]);
+        memmove(&s->tables[i], &s->tables[i + 1],
+                sizeof s->tables[0] * (size_t)(s->ntables - i - 1));
+        s->ntables--;
+        return;
+    }
+}
+
 int schema_index_is_key(const struct table *t, const struct index *ix)
 {
     if (ix->ncols != t->nkey)

@@ -40,6 +40,9 @@ struct colmap {
     enum dt_repr dt;        /* LT_DATETIME / LT_DATE */
     int invalid_utf8;       /* runbook policy for this column */
     int autoinc;            /* AUTO_INCREMENT on the target */
+    char collation[64];     /* schema.mode "existing": the target column's
+                               own collation, for pre-validation ("" when
+                               none, or schema.collation applies) */
     char reason[240];       /* why this type, for the plan report */
 };
 
@@ -108,6 +111,8 @@ struct schema {
 
 void schema_free(struct schema *s);
 struct table *schema_table(struct schema *s, const char *name);
+/* Leave a table out of the schema (freed; a name not there: nothing). */
+void schema_drop_table(struct schema *s, const char *name);
 /* The index has exactly the table's key columns, in key order. */
 int schema_index_is_key(const struct table *t, const struct index *ix);
 int table_column(const struct table *t, const char *name);

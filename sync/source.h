@@ -74,7 +74,23 @@ enum row_filter_kind {
     RF_NONFINITE,         /* real of `col` that is +-Infinity */
     RF_STORED_AS_OTHER,   /* value of `col` stored in none of the storage
                              classes of mask arg (STORED_*) */
-    RF_ORPHAN             /* foreign key `fk` points at no row */
+    RF_ORPHAN,            /* foreign key `fk` points at no row */
+    /* the checks of an existing target column (schema.mode "existing") */
+    RF_NOT_INTEGER,       /* value of `col` that is not a whole number */
+    RF_INT_OUTSIDE,       /* number of `col` below lo or above hi */
+    RF_NEGATIVE,          /* number of `col` below zero */
+    RF_NOT_FLOAT,         /* real of `col` a single-precision FLOAT changes */
+    RF_BYTES_OVER,        /* text or blob of `col` longer than arg bytes */
+    RF_MB4,               /* text of `col` with a 4-byte UTF-8 character */
+    RF_TRAILING_SPACE,    /* text of `col` ending in a space */
+    RF_NOT_MEMBER,        /* text of `col` that is not exactly one of
+                             members (arg 1: a SET, members in order) */
+    RF_DT_OUTSIDE,        /* date/time of `col` (stored as arg, an enum
+                             dt_repr) before text or after text2 */
+    RF_DT_FRACTION_OVER,  /* date/time of `col` (arg: stored as, an enum
+                             dt_repr; -1 a time of day) with more than lo
+                             fraction digits */
+    RF_DATE_WITH_TIME     /* date of `col` with a time of day */
 };
 
 /* Storage classes, for RF_STORED_AS_OTHER. */
@@ -85,6 +101,10 @@ struct row_filter {
     int col;
     int fk;
     long arg;
+    int64_t lo, hi;
+    const char *text, *text2;
+    const char *const *members;
+    int nmembers;
 };
 
 struct source_ops {
@@ -196,10 +216,13 @@ struct source_ops {
     int (*backup)(struct source *s, const char *path,
                   const unsigned char *key, struct co_err *err);
 
-    /* Count rows matching f and return up to max example keys. */
+    /* Count rows matching f and return up to max example keys, and when
+     * `values` is not NULL the value of f's column in each (a tuple of one
+     * value; empty for RF_ORPHAN). */
     int (*find_rows)(struct source *s, const struct table *t,
                      const struct row_filter *f, int max, struct tuple *keys,
-                     int *nkeys, int64_t *count, struct co_err *err);
+                     struct tuple *values, int *nkeys, int64_t *count,
+                     struct co_err *err);
     /* Rows of the key columns and `cols` only (collision checks). */
     int (*scan_columns)(struct source *s, const struct table *t,
                         const int *cols, int ncols,

@@ -601,8 +601,8 @@ static int sqlite_query(struct source *s, const char *sql,
 /* Defined in capture_sqlite.c, census_sqlite.c, inspect_sqlite.c and
  * owner_sqlite.c. */
 int sqlite_find_rows(struct source *, const struct table *,
-                     const struct row_filter *, int, struct tuple *, int *,
-                     int64_t *, struct co_err *);
+                     const struct row_filter *, int, struct tuple *,
+                     struct tuple *, int *, int64_t *, struct co_err *);
 int sqlite_scan_columns(struct source *, const struct table *, const int *,
                         int, struct source_cursor **, struct co_err *);
 int sqlite_census(struct source *, const struct table *, struct col_census *,

@@ -89,5 +89,7 @@ void sqlite_sealed_unregister(const char *name);
 
 /* Register cutover_* SQL functions used by the census. */
 void sq_register_functions(sqlite3 *db);
+/* ... and those that find rows an existing target column refuses. */
+void sq_register_fit(sqlite3 *db);
 
 #endif

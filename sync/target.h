@@ -17,6 +17,7 @@
 #include "orchestrator/errors.h"
 #include "sync/schema.h"
 #include "sync/source.h"
+#include "sync/target_schema.h"
 #include "sync/value.h"
 
 struct runbook;
@@ -37,8 +38,11 @@ struct load_result {
     int64_t rows;
     int64_t bytes;
     int used_load_data;      /* 0: fell back to INSERT */
-    long bad_row;            /* CO_EDATA: 1-based row of the chunk the
-                                server warned about (0 unknown) */
+    int refused;             /* CO_EDATA came from the server refusing a
+                                value (not from the rows pulled) */
+    long bad_row;            /* ... in the 1-based row of the chunk (0
+                                unknown) */
+    char bad_column[65];     /* ... and the column it named ("" unknown) */
 };
 
 /* A reverse-capture batch (after the switch: keys changed on the target). */
@@ -102,6 +106,10 @@ struct target_ops {
                                const struct table *tb, struct co_err *err);
     int (*drop_table)(struct target *t, const struct table *tb,
                       struct co_err *err);
+    /* schema.mode "existing": the table as the target has it (columns,
+     * keys; target_schema.h). 1 when it exists, 0 when it does not. */
+    int (*describe_table)(struct target *t, const char *table,
+                          struct ttable *out, struct co_err *err);
 
     /* Stream rows into the table in one transaction: LOAD DATA LOCAL with
      * REPLACE, or multi-row REPLACE. `load_data`: LOAD_NEVER,
@@ -110,6 +118,12 @@ struct target_ops {
     int (*load)(struct target *t, const struct table *tb, row_pull_fn pull,
                 void *arg, int load_data, struct load_result *res,
                 struct co_err *err);
+    /* For a refusal that named no row (a CHECK constraint): write the rows
+     * one statement each in a transaction that is rolled back, up to the
+     * first the target refuses: CO_EDATA, res->bad_row its position. */
+    int (*probe_rows)(struct target *t, const struct table *tb,
+                      row_pull_fn pull, void *arg, struct load_result *res,
+                      struct co_err *err);
 
     /* Batched writes in one transaction: begin, put/delete ..., commit. */
     int (*begin)(struct target *t, struct co_err *err);
@@ -174,14 +188,16 @@ struct target_ops {
                           const char **why);
 
     /* Pre-validation: load (value columns..., key text) rows into a
-     * temporary table with `cols`' types under the runbook's collation and
-     * return the groups that compare equal there, as [{"values": [...],
-     * "keys": [...]}] (at most max_groups). cols' last column is the key
-     * text. */
+     * temporary table with `cols`' types under their collation (map's, or
+     * the runbook's) and return the groups that compare equal there, as
+     * [{"values": [...], "keys": [...]}] (at most max_groups), compared on
+     * the first prefix[i] characters of column i when prefix is given
+     * (0: all), else on what an index of cutover's would cover. cols' last
+     * column is the key text. */
     int (*find_collisions)(struct target *t, const struct runbook *rb,
-                           const struct table *cols, row_pull_fn pull,
-                           void *arg, int max_groups, json_t **groups,
-                           struct co_err *err);
+                           const struct table *cols, const int *prefix,
+                           row_pull_fn pull, void *arg, int max_groups,
+                           json_t **groups, struct co_err *err);
 
     /* Health and checks. */
     int (*probe)(struct target *t, double *ms, struct co_err *err);

@@ -168,6 +168,19 @@ void my_string(struct target *t, struct sbuf *b, const char *s)
     my_literal(t, b, &v);
 }
 
+void my_collate_clause(struct sbuf *b, const struct column *c,
+                       const char *fallback)
+{
+    const char *ty = c->map.type;
+
+    if (c->map.collation[0] &&
+        (my_type_is_text(ty) || strncasecmp(ty, "enum(", 5) == 0 ||
+         strncasecmp(ty, "set(", 4) == 0))
+        sbuf_addf(b, " COLLATE %s", c->map.collation);
+    else if (my_type_is_text(ty))
+        sbuf_addf(b, " CHARACTER SET utf8mb4 COLLATE %s", fallback);
+}
+
 void my_literal(struct target *t, struct sbuf *b, const struct value *v)
 {
     char num[64];
@@ -422,6 +435,9 @@ static void tmy_close_target(struct target *t)
         mysql_free_result(t->res);
     mysql_close(t->my);
     sbuf_free(&t->batch);
+    for (int i = 0; i < t->batch_keycap; i++)
+        tuple_free(&t->batch_keys[i]);
+    free(t->batch_keys);
     free(t->row);
     free(t->label);
     free(t->database);
@@ -724,6 +740,7 @@ const struct target_ops target_mysql_ops = {
     .database_exists = tmy_database_exists,
     .create_database = tmy_create_database,
     .load = tmy_load,
+    .probe_rows = tmy_probe_rows,
     .begin = tmy_begin,
     .put_row = tmy_put_row,
     .delete_key = tmy_delete_key,
@@ -745,6 +762,7 @@ const struct target_ops target_mysql_ops = {
     .fence_install = tmy_fence_install,
     .fence_remove = tmy_fence_remove,
     .find_collisions = tmy_find_collisions,
+    .describe_table = tmy_describe_table,
     .column_default = tmy_column_default,
     .probe = tmy_probe,
     .status_number = tmy_status_number,

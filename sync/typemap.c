@@ -13,58 +13,10 @@
 
 #include "orchestrator/runbook.h"
 #include "sync/source.h"
+#include "sync/typemap_priv.h"
 
 #define KEY_MAX_BYTES 3072
 #define VARCHAR_MAX 16383     /* utf8mb4 characters in a 64 KiB row */
-
-struct ctx {
-    const struct runbook *rb;
-    struct table *t;
-    struct map_note *notes;
-    int max_notes, nnotes;
-};
-
-static void note(struct ctx *x, int col, enum map_severity sev,
-                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void note(struct ctx *x, int col, enum map_severity sev,
-                 const char *fmt, ...)
-{
-    va_list ap;
-    struct map_note *n;
-
-    if (x->nnotes >= x->max_notes)
-        return;
-    n = &x->notes[x->nnotes++];
-    n->severity = sev;
-    n->column = col;
-    n->filter = -1;
-    va_start(ap, fmt);
-    vsnprintf(n->message, sizeof n->message, fmt, ap);
-    va_end(ap);
-}
-
-/* Which rows the last note is about, so the plan can show example keys. */
-static void note_rows(struct ctx *x, enum row_filter_kind kind, long arg)
-{
-    if (x->nnotes == 0)
-        return;
-    x->notes[x->nnotes - 1].filter = (int)kind;
-    x->notes[x->nnotes - 1].filter_arg = arg;
-}
-
-static void set(struct colmap *m, enum ltype lt, const char *reason_fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set(struct colmap *m, enum ltype lt, const char *reason_fmt, ...)
-{
-    va_list ap;
-
-    m->lt = lt;
-    va_start(ap, reason_fmt);
-    vsnprintf(m->reason, sizeof m->reason, reason_fmt, ap);
-    va_end(ap);
-}
 
 enum decl_kind typemap_decl_kind(const char *decl, int *len, int *p, int *s)
 {

@@ -16,6 +16,7 @@
 
 #include "sync/census.h"
 #include "sync/schema.h"
+#include "sync/source.h"
 
 struct runbook;
 
@@ -36,9 +37,12 @@ struct map_note {
     enum map_severity severity;
     char message[640];
     int column;
-    int filter;             /* enum row_filter_kind finding example rows, or
-                               -1 */
-    long filter_arg;
+    const char *code;       /* the finding's code; NULL: "type" */
+    const char *hint;       /* what to do; NULL: the usual advice */
+    int has_rows;           /* `rows` finds the rows it is about */
+    int only_if_rows;       /* ... and the note stands only if some match
+                               (what the census cannot count) */
+    struct row_filter rows;
 };
 
 /* Decide map for every column of t. Notes (at most max_notes) explain
@@ -47,5 +51,13 @@ struct map_note {
 int typemap_decide(const struct runbook *rb, struct table *t,
                    const struct col_census *census, struct map_note *notes,
                    int max_notes);
+
+/* schema.mode "existing": every column's map comes from the target
+ * column of the same name in `tt` (its type is the type), and the notes say
+ * which source values that column would refuse or change, each blocking. */
+struct ttable;
+int typemap_existing(const struct runbook *rb, struct table *t,
+                     const struct col_census *census, const struct ttable *tt,
+                     struct map_note *notes, int max_notes);
 
 #endif

@@ -347,3 +347,43 @@ size_t utf8_chars(const unsigned char *p, size_t n)
         chars += (p[i] & 0xC0) != 0x80;
     return chars;
 }
+
+void value_excerpt(const struct value *v, char *buf, size_t cap)
+{
+    enum { SHOWN_CHARS = 40 };
+    size_t o, i = 0, chars = 0;
+
+    if (v->type == V_REAL) {
+        /* the shortest form that reads back the same: what SQLite shows */
+        for (int digits = 15; digits <= 17; digits++) {
+            snprintf(buf, cap, "%.*g", digits, v->r);
+            if (strtod(buf, NULL) == v->r)
+                break;
+        }
+        return;
+    }
+    if (v->type != V_TEXT || !utf8_valid(v->p, v->n) || cap < 64) {
+        value_format(v, buf, cap < 72 ? cap : 72);
+        return;
+    }
+    buf[0] = '\'';
+    o = 1;
+    while (i < v->n && chars < SHOWN_CHARS && o + 8 < cap - 40) {
+        size_t len = 1;
+        while (i + len < v->n && (v->p[i + len] & 0xC0) == 0x80)
+            len++;
+        if (v->p[i] < 0x20) {
+            o += (size_t)snprintf(buf + o, cap - o, "\\x%02x", v->p[i]);
+        } else {
+            memcpy(buf + o, v->p + i, len);
+            o += len;
+        }
+        i += len;
+        chars++;
+    }
+    if (i < v->n)
+        snprintf(buf + o, cap - o, "...' (%zu characters, %zu bytes)",
+                 utf8_chars(v->p, v->n), v->n);
+    else
+        snprintf(buf + o, cap - o, "'");
+}

@@ -47,6 +47,10 @@ json_t *value_to_json(const struct value *v);
 
 /* Human form for messages: 42, 'abc', x'00ff', NULL — at most cap bytes. */
 void value_format(const struct value *v, char *buf, size_t cap);
+/* A short excerpt for reports: text up to 40 characters, then its length
+ * ("'Aaa...' (233 characters, 233 bytes)"); other values as value_format.
+ * Always valid UTF-8; cap at least 64. */
+void value_excerpt(const struct value *v, char *buf, size_t cap);
 /* "id=42" or "(a, b)=(1, 'x')" given the column names. */
 void tuple_format(const struct tuple *t, const char *const *names, char *buf,
                   size_t cap);

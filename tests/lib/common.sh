@@ -7,6 +7,7 @@
 #   runbook PATH [JSON]           a runbook for $T/shop.sqlite3 → $SOCK,
 #                                 with JSON merged on top (python dict)
 #   compare SQLITE DB             independent row-by-row comparison
+#   show_create DB                SHOW CREATE TABLE of every table
 #   events TYPE                   that type's events from the state dir
 #   fail MSG / assert_eq A B MSG / assert_exit CODE CMD...
 set -eu
@@ -108,6 +109,16 @@ for k, v in extra.items():
         rb[k] = v
 json.dump(rb, open(path, "w"), indent=1)
 PYEOF
+}
+
+# show_create DB: SHOW CREATE TABLE of every table of DB, one after the
+# other, AUTO_INCREMENT counters left out (they move with the data).
+show_create() {
+    local t
+    for t in $(sql "$1" -e "SHOW TABLES"); do
+        sql "$1" -e "SHOW CREATE TABLE \`$t\`" | cut -f2- |
+            sed 's/\\n/\n/g; s/ AUTO_INCREMENT=[0-9]*//'
+    done
 }
 
 compare() {

@@ -178,6 +178,10 @@ static const struct error_case error_cases[] = {
     {"schema override smuggling SQL",
      "{\"schema\":{\"overrides\":{\"orders.total\":\"INT; DROP TABLE x\"}}}",
      NULL, "schema.overrides.orders.total: expected a MySQL column type"},
+    {"schema overrides with schema.mode existing",
+     "{\"schema\":{\"mode\":\"existing\",\"overrides\":"
+     "{\"orders.total\":\"DECIMAL(12,2)\"}}}", NULL,
+     "schema.overrides: not used with schema.mode \"existing\""},
     {"schema override key without a dot",
      "{\"schema\":{\"overrides\":{\"total\":\"INT\"}}}", NULL,
      "schema.overrides.total: key must be \"table.column\""},

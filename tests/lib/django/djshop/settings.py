@@ -17,8 +17,8 @@ INSTALLED_APPS = [
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
-def _database():
-    engine = os.environ.get("DJSHOP_DB", "sqlite")
+def _database(engine=None):
+    engine = engine or os.environ.get("DJSHOP_DB", "sqlite")
     if engine == "sqlite":
         return {
             "ENGINE": "django.db.backends.sqlite3",
@@ -38,3 +38,11 @@ def _database():
 
 
 DATABASES = {"default": _database()}
+
+# DJSHOP_FLAG=PATH: the README's way of following the switch ("How the
+# application follows the switch", Django): both databases configured, and
+# a router (shop/cutover.py) sends every query to the one the flag file
+# names.
+if os.environ.get("DJSHOP_FLAG"):
+    DATABASES = {"default": _database("sqlite"), "mysql": _database("mysql")}
+    DATABASE_ROUTERS = ["shop.cutover.CutoverRouter"]

@@ -1,0 +1,75 @@
+/*
+ * typemap_priv.h — what typemap.c (create mode: types decided from the
+ * source) and typemap_existing.c (existing mode: the target's types) share:
+ * the decision context and the notes they write.
+ */
+#ifndef CO_TYPEMAP_PRIV_H
+#define CO_TYPEMAP_PRIV_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sync/typemap.h"
+
+struct ctx {
+    const struct runbook *rb;
+    struct table *t;
+    struct map_note *notes;
+    int max_notes, nnotes;
+};
+
+static inline void note(struct ctx *x, int col, enum map_severity sev,
+                        const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static inline void note(struct ctx *x, int col, enum map_severity sev,
+                        const char *fmt, ...)
+{
+    va_list ap;
+    struct map_note *n;
+
+    if (x->nnotes >= x->max_notes)
+        return;
+    n = &x->notes[x->nnotes++];
+    memset(n, 0, sizeof *n);
+    n->severity = sev;
+    n->column = col;
+    va_start(ap, fmt);
+    vsnprintf(n->message, sizeof n->message, fmt, ap);
+    va_end(ap);
+}
+
+/* Which rows the last note is about, so the plan can show example keys. */
+static inline struct row_filter *note_rows(struct ctx *x,
+                                           enum row_filter_kind kind,
+                                           long arg)
+{
+    struct map_note *n;
+
+    if (x->nnotes == 0)
+        return NULL;
+    n = &x->notes[x->nnotes - 1];
+    n->has_rows = 1;
+    n->rows.kind = kind;
+    n->rows.col = n->column;
+    n->rows.arg = arg;
+    return &n->rows;
+}
+
+static inline void set(struct colmap *m, enum ltype lt,
+                       const char *reason_fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static inline void set(struct colmap *m, enum ltype lt,
+                       const char *reason_fmt, ...)
+{
+    va_list ap;
+
+    m->lt = lt;
+    va_start(ap, reason_fmt);
+    vsnprintf(m->reason, sizeof m->reason, reason_fmt, ap);
+    va_end(ap);
+}
+
+#endif
