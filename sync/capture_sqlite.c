@@ -306,19 +306,12 @@ static int remove_with_fence_body(struct source *s, const struct schema *sc,
     return rc < 0 ? rc : remove_body(s, sc, err);
 }
 
-int sqlite_capture_remove(struct source *s, const struct schema *sc,
-                          int keep_fence, struct co_err *err)
-{
-    return in_immediate(s, err, keep_fence ? remove_body
-                                           : remove_with_fence_body, sc);
-}
-
 static int count_objects(struct source *s, const char *type,
                          const char *like, int *out, struct co_err *err)
 {
     sqlite3_stmt *st;
-    int rc = sq_prepare(s, "SELECT count(*) FROM sqlite_master WHERE type = ?1"
-                           " AND name LIKE ?2 ESCAPE '\\'", &st, err,
+    int rc = sq_prepare(s, "SELECT count(*) FROM sqlite_master WHERE type "
+                           "LIKE ?1 AND name LIKE ?2 ESCAPE '\\'", &st, err,
                         "reading the schema");
     if (rc < 0)
         return rc;
@@ -328,6 +321,24 @@ static int count_objects(struct source *s, const char *type,
     *out = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
     sqlite3_finalize(st);
     return rc == SQLITE_ROW ? 0 : sq_error(s, rc, err, "reading the schema");
+}
+
+int sqlite_capture_remove(struct source *s, const struct schema *sc,
+                          int keep_fence, struct co_err *err)
+{
+    int ours, fences = 0, rc;
+
+    /* Nothing left (a rollback dropped it with the fence): no write
+     * transaction on the application's database at all. */
+    if ((rc = count_objects(s, "%", "\\_cutover\\_%", &ours, err)) < 0 ||
+        (keep_fence && (rc = count_objects(s, "trigger",
+                                           "\\_cutover\\_fence\\_%",
+                                           &fences, err)) < 0))
+        return rc;
+    if (ours == fences)
+        return 0;
+    return in_immediate(s, err, keep_fence ? remove_body
+                                           : remove_with_fence_body, sc);
 }
 
 /* LIKE pattern matching exactly prefix+name ('_' and '%' escaped). */
@@ -536,29 +547,23 @@ int sqlite_log_stats(struct source *s, const struct table *t,
 }
 
 int sqlite_log_trim(struct source *s, const struct table *t, int64_t upto_seq,
-                    int limit, struct co_err *err)
+                    struct co_err *err)
 {
     struct sbuf sql;
     sqlite3_stmt *st;
-    int rc, changed;
+    int rc;
 
+    /* A range of the rowid: the quickest delete, so the shortest lock. */
     sbuf_init(&sql);
     sbuf_adds(&sql, "DELETE FROM ");
     object_name(&sql, "_cutover_log_", t);
-    sbuf_adds(&sql, " WHERE seq IN (SELECT seq FROM ");
-    object_name(&sql, "_cutover_log_", t);
-    sbuf_adds(&sql, " WHERE seq <= ?1 ORDER BY seq LIMIT ?2)");
+    sbuf_adds(&sql, " WHERE seq <= ?1");
     rc = sq_prepare(s, sbuf_str(&sql), &st, err, "trimming the change log");
     sbuf_free(&sql);
     if (rc < 0)
-        return rc;
-    do {
-        sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, upto_seq);
-        sqlite3_bind_int64(st, 2, limit);
-        rc = sqlite3_step(st);
-        changed = sqlite3_changes(s->db);
-    } while (rc == SQLITE_DONE && changed == limit);
+        return co_err_prefix(err, "table %s", t->name);
+    sqlite3_bind_int64(st, 1, upto_seq);
+    rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
         return co_err_prefix(err, "table %s", t->name),
@@ -610,9 +615,14 @@ int sqlite_fence_remove(struct source *s, const struct schema *sc,
 {
     int rc = for_tables(s, sc, build_drop_fence, err,
                         "removing the write fence");
-    if (rc < 0 || !restore_capture)
+    if (rc < 0)
         return rc;
-    return for_tables(s, sc, build_capture, err, "restoring change capture");
+    if (restore_capture)
+        return for_tables(s, sc, build_capture, err,
+                          "restoring change capture");
+    /* Ending: the logs go in this transaction too, before the application
+     * writes here again, rather than in one more commit afterwards. */
+    return remove_body(s, sc, err);
 }
 
 int sqlite_fence_installed(struct source *s, int *out, struct co_err *err)
