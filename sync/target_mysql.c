@@ -307,7 +307,7 @@ static int session_setup(struct target *t, const struct runbook *rb,
 
     rc = my_exec(t, "SET SESSION sql_mode = '" SESSION_SQL_MODE "', "
                     "time_zone = '+00:00', foreign_key_checks = 0, "
-                    "sql_notes = 1, lock_wait_timeout = 30, "
+                    "sql_notes = 1, lock_wait_timeout = " MY_LOCK_WAIT_S ", "
                     "@cutover_session = 1",
                  err, "setting up the session");
     if (rc < 0)
