@@ -1,7 +1,10 @@
 """Settings of the test Django app: Django 3.2 defaults (deferred SQLite
 transactions, OPTIONS.timeout for the busy timeout, ATOMIC_REQUESTS-style
 one transaction per unit of work left to the callers), the database chosen
-by the environment (see manage.py)."""
+by the environment (see manage.py). With DJSHOP_SWITCH_FILE both databases
+are configured and shop.cutover.CutoverRouter follows the switch file;
+DJSHOP_BEGIN=immediate makes SQLite transactions BEGIN IMMEDIATE
+(shop.sqlite_immediate)."""
 import os
 
 SECRET_KEY = "test-only"
@@ -17,11 +20,12 @@ INSTALLED_APPS = [
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
-def _database():
-    engine = os.environ.get("DJSHOP_DB", "sqlite")
+def _database(engine):
     if engine == "sqlite":
+        immediate = os.environ.get("DJSHOP_BEGIN", "deferred") == "immediate"
         return {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "shop.sqlite_immediate" if immediate
+            else "django.db.backends.sqlite3",
             "NAME": os.environ["DJSHOP_SQLITE"],
             "OPTIONS": {"timeout": float(os.environ.get("DJSHOP_TIMEOUT", "10"))},
         }
@@ -37,4 +41,8 @@ def _database():
     raise RuntimeError("DJSHOP_DB must be sqlite or mysql, not %r" % engine)
 
 
-DATABASES = {"default": _database()}
+if os.environ.get("DJSHOP_SWITCH_FILE"):
+    DATABASES = {"default": _database("sqlite"), "mysql": _database("mysql")}
+    DATABASE_ROUTERS = ["shop.cutover.CutoverRouter"]
+else:
+    DATABASES = {"default": _database(os.environ.get("DJSHOP_DB", "sqlite"))}
