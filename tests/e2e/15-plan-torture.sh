@@ -170,7 +170,8 @@ E = {
 OTHER = {   # not tables: listed, not migrated; the database itself
     'v_user_report': [F('warning', 'view')],
     'tr_user_count_changes': [F('warning', 'trigger')],
-    None: [F('warning', 'journal_mode'), F('warning', 'busy_timeout')],
+    None: [F('warning', 'journal_mode'), F('warning', 'busy_timeout'),
+           F('warning', 'app_transactions')],
 }
 
 if phase == 'ci':           # schema.collation utf8mb4_unicode_ci
