@@ -74,6 +74,21 @@ sleep 1
 # Migration 1: a throttled copy (2,561 rows), synced and held, switched,
 # rolled back.
 migration "$T/runbook.json" state manual 3600 "$COPY_RATE"
+# plan warns about deferred transactions and names the recipes, unless the
+# runbook says the application begins them IMMEDIATE
+assert_exit 0 "$CUTOVER" plan "$T/runbook.json"
+assert_contains "$OUT" "warning  app_transactions" "plan"
+assert_contains "$OUT" "sqlite_immediate backend" "plan names the Django recipe"
+assert_contains "$OUT" "ImmediatePDO" "plan names the Laravel recipe"
+$PY - "$T/runbook.json" "$T/immediate.json" <<'PYEOF'
+import json, sys
+rb = json.load(open(sys.argv[1]))
+rb["source"]["app_transactions"] = "immediate"
+json.dump(rb, open(sys.argv[2], "w"))
+PYEOF
+"$CUTOVER" plan "$T/immediate.json" --json | json_get \
+    '[f for f in d["findings"] if f["code"] == "app_transactions"]' \
+    | grep -qx '\[\]' || fail "app_transactions warned about with immediate"
 "$CUTOVER" run "$T/runbook.json" >"$T/run.out" 2>"$T/run.err" &
 RUN=$!
 wait_for 120 grep -q '"waiting_for"' "$STATE/events.ndjson"

@@ -15,18 +15,17 @@ seed: the shop's tables made by `manage.py migrate`, the database in WAL
 mode, customers and products.
 
 run: --workers processes, --rate requests per second in all, for
---duration seconds or until the stop file appears. A request is what a
-checkout view does under ATOMIC_REQUESTS: one transaction.atomic() that
-reads a customer and a product, takes from the product's stock and
-creates an order with one item. --begin immediate uses the BEGIN
-IMMEDIATE backend (shop/sqlite_immediate). The database is the one the switch file names (the router of
-shop/cutover.py). Errors are counted by kind, as a customer would get a
-500 for each:
+--duration seconds or until the stop file appears. Each request goes
+through Django's whole handler (django.test.Client): the checkout view of
+shop/views.py, in one transaction on the database the switch file names
+(shop/cutover.py). --begin immediate uses the BEGIN IMMEDIATE backend
+(shop/sqlite_immediate). Errors are counted by kind, as a customer would
+get a 500 for each:
   locked    "database is locked" (SQLite)
   deadlock  MySQL error 1213
-  fence     "cutover: writes moved ..." — not a 500: the request re-reads
-            the switch file until it names the other database and runs
-            again there (a 503 + retry, done by the worker itself)
+  fence     the 503 of a request that met a fence ("cutover: writes
+            moved ..."): not a 500, the worker re-reads the switch file
+            until it names the other database and sends it again there
   other     anything else (the first messages are kept)
 Every acknowledged order (database, id, total) is kept in the summary;
 each error with its time, so a test can tell when it happened.
@@ -95,9 +94,6 @@ def no_errors():
 
 
 def classify(exc):
-    from shop.cutover import is_fence
-    if is_fence(exc):
-        return "fence"
     if "database is locked" in str(exc):
         return "locked"
     if exc.args and exc.args[0] == 1213:    # MySQL's ER_LOCK_DEADLOCK
@@ -105,32 +101,19 @@ def classify(exc):
     return "other"
 
 
-def checkout(r, ncustomers, nproducts):
-    """One request: read, then write, in one transaction."""
-    from django.db import transaction
-    from django.db.models import F
-    from django.utils import timezone
-    from shop.cutover import current_alias
-    from shop.models import Customer, Order, OrderItem, Product
-
-    alias = current_alias()
-    with transaction.atomic(using=alias):
-        customer = Customer.objects.using(alias).get(
-            pk=r.randint(1, ncustomers))
-        product = Product.objects.using(alias).get(pk=r.randint(1, nproducts))
-        qty = r.randint(1, 3)
-        # The stock row is locked before the order's foreign keys are
-        # checked: two checkouts of one product queue on it rather than
-        # deadlocking on MySQL.
-        Product.objects.using(alias).filter(pk=product.pk).update(
-            stock=F("stock") - qty)
-        order = Order.objects.using(alias).create(
-            customer=customer, total=product.price * qty,
-            note="checkout", created_at=timezone.now())
-        OrderItem.objects.using(alias).create(
-            order=order, product=product, quantity=qty,
-            unit_price=product.price)
-    return alias, order.pk, str(order.total)
+def checkout(client, r, ncustomers, nproducts):
+    """One request to the checkout view (shop/views.py): read, then write,
+    in one transaction. Returns (database, order id, total), or None for
+    a 503 (a fence)."""
+    resp = client.post("/checkout", {"customer": r.randint(1, ncustomers),
+                                     "product": r.randint(1, nproducts),
+                                     "quantity": r.randint(1, 3)})
+    if resp.status_code == 503:
+        return None
+    if resp.status_code != 200:
+        raise RuntimeError("checkout answered %d" % resp.status_code)
+    d = resp.json()
+    return d["db"], d["order"], d["total"]
 
 
 def wait_for_other(alias, deadline):
@@ -142,6 +125,7 @@ def wait_for_other(alias, deadline):
 def worker(args, index, out_path):
     setup_django(args, True)
     from django.db import DatabaseError, connections
+    from django.test import Client
     from shop.models import Customer, Product
     from shop.cutover import current_alias
 
@@ -149,6 +133,7 @@ def worker(args, index, out_path):
     ncustomers = Customer.objects.count()
     nproducts = Product.objects.count()
     connections.close_all()
+    client = Client()       # the whole request: middleware, view, errors
     rate = args.rate / args.workers
     counts = no_errors()
     acked, errors, samples = [], [], []
@@ -168,24 +153,27 @@ def worker(args, index, out_path):
         while True:
             alias = current_alias()
             try:
-                acked.append(checkout(r, ncustomers, nproducts))
-                counts["ok"] += 1
-                break
-            except DatabaseError as e:
-                kind = classify(e)
-                counts[kind] += 1
-                cause = e.__cause__ or e
-                errors.append({"t": time.time(), "kind": kind, "db": alias,
-                               "code": getattr(cause, "sqlite_errorname",
-                                               None)})
+                done = checkout(client, r, ncustomers, nproducts)
+                kind, code = "fence", 503
+            except Exception as e:      # a 500: the view's exception
+                done = None
+                kind, cause = classify(e), e.__cause__ or e
+                code = getattr(cause, "sqlite_errorname", None)
                 if kind in ("other", "deadlock") and len(samples) < 5:
                     samples.append("%s: %s" % (alias, e))
-                if kind != "fence" or time.time() > retry_until:
-                    break
-                # The database moved: re-read the switch file until it
-                # names the other one, then run the request again there.
-                connections[alias].close()
-                wait_for_other(alias, retry_until)
+            if done:
+                acked.append(done)
+                counts["ok"] += 1
+                break
+            counts[kind] += 1
+            errors.append({"t": time.time(), "kind": kind, "db": alias,
+                           "code": code})
+            if kind != "fence" or time.time() > retry_until:
+                break
+            # A 503: the database moved. Re-read the switch file until it
+            # names the other one, then send the request again.
+            connections[alias].close()
+            wait_for_other(alias, retry_until)
     with open(out_path, "w") as f:
         json.dump({"counts": counts, "acked": acked, "errors": errors,
                    "samples": samples}, f)

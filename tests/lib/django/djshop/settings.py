@@ -2,7 +2,9 @@
 transactions, OPTIONS.timeout for the busy timeout, ATOMIC_REQUESTS-style
 one transaction per unit of work left to the callers), the database chosen
 by the environment (see manage.py). With DJSHOP_SWITCH_FILE both databases
-are configured and shop.cutover.CutoverRouter follows the switch file;
+are configured, shop.cutover.CutoverRouter follows the switch file and
+shop.cutover.CutoverMiddleware runs each request (the checkout view of
+djshop/urls.py) in one transaction;
 DJSHOP_BEGIN=immediate makes SQLite transactions BEGIN IMMEDIATE
 (shop.sqlite_immediate)."""
 import os
@@ -44,5 +46,8 @@ def _database(engine):
 if os.environ.get("DJSHOP_SWITCH_FILE"):
     DATABASES = {"default": _database("sqlite"), "mysql": _database("mysql")}
     DATABASE_ROUTERS = ["shop.cutover.CutoverRouter"]
+    MIDDLEWARE = ["shop.cutover.CutoverMiddleware"]
+    ROOT_URLCONF = "djshop.urls"
+    ALLOWED_HOSTS = ["testserver"]
 else:
     DATABASES = {"default": _database(os.environ.get("DJSHOP_DB", "sqlite"))}
