@@ -77,11 +77,7 @@ app_transaction rollback
 assert_exit 0 "$CUTOVER" ctl "$T/runbook.json" rollback
 wait_for 30 ddl_in_the_way "$STATE"
 app_write_ok rollback
-set +e
-wait "$RUN"
-code=$?
-set -e
-assert_eq 5 "$code" "exit code after rollback"
+wait_run 5 "exit code after rollback"
 completed_after "$STATE" rolled_back "$(echo "$result" | json_get 'd["committed_at"]')"
 stock=$(sqlite3 "$T/shop.sqlite3" "SELECT stock FROM shop_product WHERE id = 1")
 want=$(sql shop -e "SELECT stock FROM shop_product WHERE id = 1")
