@@ -276,8 +276,9 @@ static void trim_logs(struct applier *a, struct source *src, json_t *saved)
         rc = a->sops->write_commit(src, &err);
     else
         a->sops->write_rollback(src);
-    if (rc >= 0)
-        memcpy(a->trimmed, upto, sizeof upto[0] * (size_t)m->ntables);
+    for (int i = 0; i < m->ntables && rc >= 0; i++)
+        if (upto[i] > a->trimmed[i])
+            a->trimmed[i] = upto[i];
 out:
     if (rc < 0)     /* busy or gone: the next save tries again */
         log_debug("trimming the change logs: %s", co_err_text(&err));
