@@ -36,7 +36,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
              -fno-sanitize-recover=undefined
 
 .PHONY: all asan asan-unit test unit e2e bench bench-copy bench-sync bench-verify \
-        bench-cutover bench-watchers demo deps fuzz clean tools check-deps
+        bench-cutover bench-watchers bench-app-errors demo deps fuzz clean tools check-deps
 
 all: bin/cutover tools
 
@@ -93,9 +93,11 @@ test: check-deps
 	$(MAKE) all asan asan-unit $(UNIT_BIN)
 	tests/lib/run_tests.sh
 
-bench: bench-copy bench-sync bench-verify bench-cutover bench-watchers
+bench: bench-copy bench-sync bench-verify bench-cutover bench-watchers \
+       bench-app-errors
 
-bench-copy bench-sync bench-verify bench-cutover bench-watchers: check-deps all
+bench-copy bench-sync bench-verify bench-cutover bench-watchers \
+bench-app-errors: check-deps all
 	bench/$(@:bench-%=%).sh
 
 demo: check-deps all

@@ -181,9 +181,11 @@ static int read_replicas(struct jread *r, json_t *arr, struct runbook *rb)
 static int read_source(struct jread *r, json_t *o, struct runbook *rb)
 {
     static const char *const keys[] = {"type", "path", "busy_timeout_ms",
-                                       "app_busy_timeout_ms", NULL};
+                                       "app_busy_timeout_ms",
+                                       "app_transactions", NULL};
     static const char *const types[] = {"sqlite", NULL};
-    int type = 0;
+    static const char *const begins[] = {"deferred", "immediate", NULL};
+    int type = 0, begin = 0;
 
     TRY(jr_object(r, o, keys));
     TRY(jr_require(r, o, "type"));
@@ -195,6 +197,8 @@ static int read_source(struct jread *r, json_t *o, struct runbook *rb)
                &rb->source.busy_timeout_ms));
     TRY(jr_int(r, o, "app_busy_timeout_ms", 0, 3600000,
                &rb->source.app_busy_timeout_ms));
+    TRY(jr_enum(r, o, "app_transactions", begins, &begin));
+    rb->source.app_immediate = begin == 1;
     return 0;
 }
 

@@ -135,6 +135,8 @@ struct runbook {
         char *path;          /* absolute */
         int busy_timeout_ms;
         int app_busy_timeout_ms;   /* advisory, 0 = unknown */
+        int app_immediate;   /* advisory: the application's transactions
+                                begin with BEGIN IMMEDIATE */
     } source;
 
     struct rb_conn target;

@@ -313,7 +313,6 @@ int checks_database(const struct runbook *rb, const struct source_ops *sops,
     const struct schema *s = &p->schema;
     int rc;
 
-    (void)sops;
     (void)src;
     for (int i = 0; i < s->nviews; i++)
         plan_add(p, SEV_WARNING, "view", s->views[i], NULL,
@@ -339,6 +338,23 @@ int checks_database(const struct runbook *rb, const struct source_ops *sops,
                  "would fail with SQLITE_BUSY instead of waiting",
                  rb->source.app_busy_timeout_ms,
                  rb->cutover.max_write_pause_ms);
+    if (strcmp(sops->name, "sqlite") == 0 && !rb->source.app_immediate)
+        plan_add(p, SEV_WARNING, "app_transactions", NULL, NULL,
+                 "begin them with BEGIN IMMEDIATE, which waits on the busy "
+                 "timeout (Django 5.1+: OPTIONS \"transaction_mode\": "
+                 "\"IMMEDIATE\"; Django 3.2-5.0: the sqlite_immediate "
+                 "backend; Laravel 12.26+ on PHP 8.4: 'transaction_mode' => "
+                 "'IMMEDIATE', before that: the ImmediatePDO connector; see "
+                 "the README, \"How the application follows the switch\"), "
+                 "then set source.app_transactions to \"immediate\"",
+                 "the application's transactions begin deferred (BEGIN, the "
+                 "default of Django, Laravel and Python's sqlite3): one that "
+                 "reads and then writes fails at once with \"database is "
+                 "locked\", whatever its busy timeout, when another "
+                 "connection has committed since its read or holds the write "
+                 "lock. cutover does both when it installs change capture and "
+                 "at the switch, as the application's own workers do all the "
+                 "time");
     if (rb->schema.mode == SCHEMA_CREATE)
         check_defaults(tops, p);
     if ((rc = check_target_database(rb, tops, tgt, p, err)) < 0)

@@ -16,7 +16,15 @@
 
 #define MEASURE_EVERY_S 0.25
 #define SAVE_EVERY_S 1.0
-#define TRIM_BATCH 1000
+/* Trimming the change logs is a commit on the application's database, and
+ * each commit fails the application's deferred transactions that read
+ * before it and write after it ("database is locked" at once, whatever
+ * their busy timeout). So the logs are trimmed rarely, in one transaction
+ * for every table: once this many applied entries wait (a range delete of
+ * 100,000 entries holds the write lock some tens of milliseconds). The
+ * rest goes when capture is removed. */
+#define TRIM_AT_ENTRIES 100000
+#define TRIM_LOCK_WAIT_MS 1000
 
 struct applier {
     struct migration *m;
@@ -33,6 +41,7 @@ struct applier {
     double window_start;
     int64_t throttle_keys;
     double throttle_since;
+    int64_t *trimmed;        /* per table: log trimmed up to this seq */
 };
 
 void applier_lock_table(struct table_state *ts)
@@ -241,22 +250,45 @@ static int is_transient(int code)
     return code == CO_ECONNLOST || code == CO_EBUSY;
 }
 
+/* Trim every table's log up to what the saved checkpoint says was applied
+ * (never past where the table's verification began), in one transaction,
+ * once TRIM_AT_ENTRIES entries are due. */
 static void trim_logs(struct applier *a, struct source *src, json_t *saved)
 {
     struct migration *m = a->m;
     struct co_err err = {0};
+    int64_t upto[m->ntables ? m->ntables : 1], due = 0;
+    int rc;
 
     for (int i = 0; i < m->ntables; i++) {
         struct table_state *ts = &m->tables[i];
-        int64_t upto = json_integer_value(json_array_get(saved, (size_t)i));
+        upto[i] = json_integer_value(json_array_get(saved, (size_t)i));
         pthread_mutex_lock(&m->mu);
-        if (ts->verify_seq > 0 && ts->verify_seq < upto)
-            upto = ts->verify_seq;
+        if (ts->verify_seq > 0 && ts->verify_seq < upto[i])
+            upto[i] = ts->verify_seq;
         pthread_mutex_unlock(&m->mu);
-        if (upto > 0 &&
-            a->sops->log_trim(src, ts->t, upto, TRIM_BATCH, &err) < 0)
-            log_debug("trimming %s: %s", ts->t->name, co_err_text(&err));
+        if (upto[i] > a->trimmed[i])
+            due += upto[i] - a->trimmed[i];
     }
+    if (due < TRIM_AT_ENTRIES)
+        return;
+    if ((rc = a->sops->write_lock(src, TRIM_LOCK_WAIT_MS, &err)) < 0)
+        goto out;
+    for (int i = 0; i < m->ntables && rc >= 0; i++)
+        if (upto[i] > a->trimmed[i])
+            rc = a->sops->log_trim(src, m->tables[i].t, upto[i], &err);
+    if (rc >= 0)
+        rc = a->sops->write_commit(src, &err);
+    else
+        a->sops->write_rollback(src);
+    for (int i = 0; i < m->ntables && rc >= 0; i++)
+        if (upto[i] > a->trimmed[i])
+            a->trimmed[i] = upto[i];
+out:
+    if (rc < 0)     /* busy or gone: the next save tries again */
+        log_debug("trimming the change logs: %s", co_err_text(&err));
+    else
+        log_debug("trimmed %lld change log entries", (long long)due);
 }
 
 static void publish(struct applier *a)
@@ -424,9 +456,16 @@ int applier_start(struct migration *m, const struct source_ops *sops,
     a->sops = sops;
     a->tops = tops;
     a->window_start = a->throttle_since = mono_s();
+    /* Unknown after a resume: the first trim may find part trimmed. */
+    a->trimmed = calloc((size_t)m->ntables + 1, sizeof *a->trimmed);
+    if (!a->trimmed) {
+        free(a);
+        return co_errf(err, CO_ENOMEM, "out of memory");
+    }
     pthread_mutex_init(&a->mu, NULL);
     pthread_cond_init(&a->cond, NULL);
     if (pthread_create(&a->thread, NULL, applier_main, a) != 0) {
+        free(a->trimmed);
         free(a);
         return co_errf(err, CO_ENOMEM, "cannot start the applier thread");
     }
@@ -442,6 +481,7 @@ void applier_stop(struct applier *a)
     pthread_join(a->thread, NULL);
     pthread_mutex_destroy(&a->mu);
     pthread_cond_destroy(&a->cond);
+    free(a->trimmed);
     free(a);
 }
 

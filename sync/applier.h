@@ -12,7 +12,9 @@
  *
  * Logs are trimmed only up to what a written checkpoint says was applied,
  * and never past the point where verification of a table began (cutover
- * re-verifies the keys touched since then).
+ * re-verifies the keys touched since then); and rarely, every table in
+ * one transaction, because each commit on the source fails application
+ * transactions that read before it and write after it.
  */
 #ifndef CO_APPLIER_H
 #define CO_APPLIER_H

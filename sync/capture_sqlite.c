@@ -410,9 +410,37 @@ static int remove_with_fence_body(struct source *s, const struct schema *sc,
     return rc < 0 ? rc : remove_body(s, sc, err);
 }
 
+/* How many of the owner's objects are there, and how many of them are
+ * fence triggers? */
+static int count_ours(struct source *s, int *ours, int *fences,
+                      struct co_err *err)
+{
+    struct owned_objects have;
+    int rc = sq_cutover_objects(s, &have, err);
+
+    *ours = *fences = 0;
+    for (int i = 0; rc == 0 && i < have.n; i++) {
+        if (!owned_by(&have.v[i], sq_owner(s)))
+            continue;
+        (*ours)++;
+        *fences += strncasecmp(have.v[i].name, FENCE_PREFIX,
+                               strlen(FENCE_PREFIX)) == 0;
+    }
+    owned_objects_free(&have);
+    return rc;
+}
+
 int sqlite_capture_remove(struct source *s, const struct schema *sc,
                           int keep_fence, struct co_err *err)
 {
+    int ours, fences, rc;
+
+    /* Nothing left (a rollback dropped it with the fence): no write
+     * transaction on the application's database at all. */
+    if ((rc = count_ours(s, &ours, &fences, err)) < 0)
+        return rc;
+    if (ours == (keep_fence ? fences : 0))
+        return 0;
     return in_immediate(s, err, keep_fence ? remove_body
                                            : remove_with_fence_body, sc);
 }
@@ -624,29 +652,23 @@ int sqlite_log_stats(struct source *s, const struct table *t,
 }
 
 int sqlite_log_trim(struct source *s, const struct table *t, int64_t upto_seq,
-                    int limit, struct co_err *err)
+                    struct co_err *err)
 {
     struct sbuf sql;
     sqlite3_stmt *st;
-    int rc, changed;
+    int rc;
 
+    /* A range of the rowid: the quickest delete, so the shortest lock. */
     sbuf_init(&sql);
     sbuf_adds(&sql, "DELETE FROM ");
     object_name(&sql, LOG_PREFIX, t);
-    sbuf_adds(&sql, " WHERE seq IN (SELECT seq FROM ");
-    object_name(&sql, LOG_PREFIX, t);
-    sbuf_adds(&sql, " WHERE seq <= ?1 ORDER BY seq LIMIT ?2)");
+    sbuf_adds(&sql, " WHERE seq <= ?1");
     rc = sq_prepare(s, sbuf_str(&sql), &st, err, "trimming the change log");
     sbuf_free(&sql);
     if (rc < 0)
-        return rc;
-    do {
-        sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, upto_seq);
-        sqlite3_bind_int64(st, 2, limit);
-        rc = sqlite3_step(st);
-        changed = sqlite3_changes(s->db);
-    } while (rc == SQLITE_DONE && changed == limit);
+        return co_err_prefix(err, "table %s", t->name);
+    sqlite3_bind_int64(st, 1, upto_seq);
+    rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
         return co_err_prefix(err, "table %s", t->name),
@@ -695,9 +717,14 @@ int sqlite_fence_remove(struct source *s, const struct schema *sc,
 {
     int rc = for_tables(s, sc, remove_fence_ddl, err,
                         "removing the write fence");
-    if (rc < 0 || !restore_capture)
+    if (rc < 0)
         return rc;
-    return for_tables(s, sc, capture_ddl, err, "restoring change capture");
+    if (restore_capture)
+        return for_tables(s, sc, capture_ddl, err,
+                          "restoring change capture");
+    /* Ending: the logs go in this transaction too, before the application
+     * writes here again, rather than in one more commit afterwards. */
+    return remove_body(s, sc, err);
 }
 
 int sqlite_fence_installed(struct source *s, int *out, struct co_err *err)

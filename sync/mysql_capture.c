@@ -16,11 +16,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "orchestrator/events.h"
+#include "orchestrator/log.h"
 #include "sync/mysql_priv.h"
 
 #define FENCE_MESSAGE "cutover: writes moved back to source"
 #define RLOG_PREFIX "_cutover_rlog_"
+#define DDL_PATIENCE_S 20.0
+#define DDL_RETRY_US 5000
+#define ER_LOCK_WAIT_TIMEOUT 1205
 
 static const char *const capture_triggers[] = {
     "_cutover_rai_", "_cutover_rau_", "_cutover_rad_", NULL};
@@ -116,6 +122,48 @@ static void log_insert(struct target *t, struct sbuf *b,
     sbuf_adds(b, ", UNIX_TIMESTAMP(NOW(6)));");
 }
 
+/* DDL on an application's table, which after the switch the application
+ * uses here. A DDL waiting for the table's metadata lock makes the
+ * application's next statement on the table queue behind it, and an
+ * application transaction that read the table and then writes it
+ * deadlocks with it: MariaDB then rolls back the application's transaction
+ * (error 1213), never the DDL. So ours does not wait (lock_wait_timeout 0)
+ * and is tried again a moment later, until no transaction has the table
+ * open. After DDL_PATIENCE_S of a table never idle it waits, as any DDL.
+ * (Oracle MySQL's shortest lock_wait_timeout is 1 s.) */
+static int ddl_without_waiting(struct target *t, const char *sql,
+                               const struct table *tb, struct co_err *err,
+                               const char *what)
+{
+    double start = mono_s();
+    int said = 0;
+    unsigned int code;
+    int rc;
+
+    rc = my_exec_allow_warnings(t, "SET SESSION lock_wait_timeout = 0", err,
+                                "setting up the session");
+    if (rc < 0)
+        return rc;
+    while ((rc = my_exec_allow_warnings(t, sql, err, what)) < 0 &&
+           mysql_errno(t->my) == ER_LOCK_WAIT_TIMEOUT &&
+           mono_s() < start + DDL_PATIENCE_S) {
+        if (!said && mono_s() > start + 1) {
+            said = 1;
+            log_info("target %s: %s waits until no transaction of the "
+                     "application has table %s open", t->label, what,
+                     tb->name);
+        }
+        usleep(DDL_RETRY_US);
+    }
+    code = rc < 0 ? mysql_errno(t->my) : 0;
+    if (my_exec(t, "SET SESSION lock_wait_timeout = " MY_LOCK_WAIT_S, err,
+                "setting up the session") < 0)
+        return CO_ETARGET;
+    if (code == ER_LOCK_WAIT_TIMEOUT)
+        rc = my_exec_allow_warnings(t, sql, err, what);
+    return rc;
+}
+
 static int run(struct target *t, struct sbuf *sql, struct co_err *err,
                const char *what, const struct table *tb)
 {
@@ -123,7 +171,7 @@ static int run(struct target *t, struct sbuf *sql, struct co_err *err,
 
     if (sql->oom)
         return co_errf(err, CO_ENOMEM, "out of memory");
-    rc = my_exec_allow_warnings(t, sbuf_str(sql), err, what);
+    rc = ddl_without_waiting(t, sbuf_str(sql), tb, err, what);
     sbuf_reset(sql);
     return rc < 0 ? co_err_prefix(err, "table %s", tb->name) : 0;
 }

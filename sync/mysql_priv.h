@@ -17,6 +17,10 @@
 #include "sync/sbuf.h"
 #include "sync/target.h"
 
+/* How long our statements wait for a table's metadata lock (the session's
+ * lock_wait_timeout, seconds). */
+#define MY_LOCK_WAIT_S "30"
+
 struct target {
     MYSQL *my;
     const struct runbook *rb;

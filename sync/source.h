@@ -164,7 +164,8 @@ struct source_ops {
                            struct co_err *err);
     /* Remove the owner's capture triggers and log tables, and its fence
      * unless keep_fence (a completed migration keeps the old database
-     * refusing writes), in one transaction. Other objects stay. */
+     * refusing writes), in one transaction; none when nothing is left.
+     * Other objects stay. */
     int (*capture_remove)(struct source *s, const struct schema *sc,
                           int keep_fence, struct co_err *err);
     int (*capture_installed)(struct source *s, const struct table *t,
@@ -179,10 +180,11 @@ struct source_ops {
     int (*log_stats)(struct source *s, const struct table *t,
                      int64_t after_seq, struct log_stats *out,
                      struct co_err *err);
-    /* Delete entries up to and including `upto_seq`, at most `limit`
-     * rows per transaction so the application never waits long. */
+    /* Delete entries up to and including `upto_seq`, inside the write
+     * transaction the caller holds (write_lock): every table's trim is
+     * one commit on the application's database. */
     int (*log_trim)(struct source *s, const struct table *t, int64_t upto_seq,
-                    int limit, struct co_err *err);
+                    struct co_err *err);
 
     /* The write lock: BEGIN IMMEDIATE, waiting at most wait_ms. */
     int (*write_lock)(struct source *s, int wait_ms, struct co_err *err);
@@ -192,7 +194,8 @@ struct source_ops {
     /* Inside the write lock: fence triggers that refuse every write with
      * 'cutover: writes moved to target' and removal of the capture
      * triggers; or the reverse (fence off, and capture back on when
-     * `restore_capture`: going back to sync rather than ending). */
+     * `restore_capture`: going back to sync; when ending, the change logs
+     * are dropped too, so capture_remove has nothing left to commit). */
     int (*fence_install)(struct source *s, const struct schema *sc,
                          struct co_err *err);
     int (*fence_remove)(struct source *s, const struct schema *sc,

@@ -619,7 +619,7 @@ int sqlite_log_read(struct source *, const struct table *, int64_t, int64_t,
 void sqlite_log_batch_free(struct log_batch *);
 int sqlite_log_stats(struct source *, const struct table *, int64_t,
                      struct log_stats *, struct co_err *);
-int sqlite_log_trim(struct source *, const struct table *, int64_t, int,
+int sqlite_log_trim(struct source *, const struct table *, int64_t,
                     struct co_err *);
 int sqlite_write_lock(struct source *, int, struct co_err *);
 int sqlite_write_commit(struct source *, struct co_err *);

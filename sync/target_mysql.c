@@ -341,7 +341,7 @@ static int session_setup(struct target *t, struct co_err *err)
 
     rc = my_exec(t, "SET SESSION sql_mode = '" SESSION_SQL_MODE "', "
                     "time_zone = '+00:00', foreign_key_checks = 0, "
-                    "sql_notes = 1, lock_wait_timeout = 30, "
+                    "sql_notes = 1, lock_wait_timeout = " MY_LOCK_WAIT_S ", "
                     "@cutover_session = 1",
                  err, "setting up the session");
     if (rc < 0)
@@ -652,9 +652,26 @@ static int tmy_set_auto_increment(struct target *t, const struct table *tb,
                                     int64_t next, struct co_err *err)
 {
     struct sbuf sql;
+    char now[32] = "";
     int rc;
 
+    /* The copy's explicit keys moved the counter past them already; an
+     * ALTER (a metadata lock and a table definition written to disk,
+     * inside the write pause) is needed only when SQLite handed out keys
+     * since deleted. */
     sbuf_init(&sql);
+    sbuf_adds(&sql, "SELECT AUTO_INCREMENT FROM information_schema.TABLES "
+                    "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ");
+    my_literal(t, &sql, &(struct value){.type = V_TEXT,
+                                        .p = (const unsigned char *)tb->name,
+                                        .n = strlen(tb->name)});
+    rc = my_query_first(t, sbuf_str(&sql), now, sizeof now, err,
+                        "reading AUTO_INCREMENT");
+    sbuf_reset(&sql);
+    if (rc < 0 || (now[0] && strtoll(now, NULL, 10) >= next)) {
+        sbuf_free(&sql);
+        return rc < 0 ? co_err_prefix(err, "table %s", tb->name) : 0;
+    }
     sbuf_adds(&sql, "ALTER TABLE ");
     sbuf_ident(&sql, tb->name, '`');
     sbuf_addf(&sql, " AUTO_INCREMENT = %lld", (long long)next);

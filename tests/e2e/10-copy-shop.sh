@@ -8,6 +8,9 @@
 
 start_db
 shop_db "$T/shop.sqlite3" 120000
+# the newest order was deleted: its id must not be handed out again
+sqlite3 "$T/shop.sqlite3" "DELETE FROM shop_orderitem WHERE order_id = (SELECT max(id) FROM shop_order);
+    DELETE FROM shop_order WHERE id = (SELECT max(id) FROM shop_order)"
 runbook "$T/runbook.json" "{'post_validate': {'watch_s': 1, 'interval_s': 0.5,
   'checks': [{'name': 'orders', 'sql': 'SELECT COUNT(*) FROM shop_order', 'min': 1}]}}"
 
@@ -56,9 +59,11 @@ set -e
 assert_contains "$msg" "cutover: writes moved to target" "fence on the source"
 left=$(sqlite3 "$T/shop.sqlite3" "SELECT count(*) FROM sqlite_master WHERE name LIKE '\_cutover\_%' ESCAPE '\' AND name NOT LIKE '\_cutover\_fence\_%' ESCAPE '\'")
 assert_eq 0 "$left" "capture objects left on the source"
-next=$(sql -e "SELECT AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA='shop' AND TABLE_NAME='shop_order'")
-want=$(sqlite3 "$T/shop.sqlite3" "SELECT seq + 1 FROM sqlite_sequence WHERE name='shop_order'")
-assert_eq "$want" "$next" "AUTO_INCREMENT carried over"
+for table in shop_order shop_product; do
+    next=$(sql -e "SELECT AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA='shop' AND TABLE_NAME='$table'")
+    want=$(sqlite3 "$T/shop.sqlite3" "SELECT seq + 1 FROM sqlite_sequence WHERE name='$table'")
+    assert_eq "$want" "$next" "AUTO_INCREMENT of $table carried over"
+done
 ours=$(sql -e "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='shop' AND TABLE_NAME LIKE '\_cutover%'")
 assert_eq 0 "$ours" "reverse logs left on the target"
 echo "ok"

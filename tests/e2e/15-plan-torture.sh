@@ -175,7 +175,8 @@ OTHER = {   # not tables: listed, not migrated; the database itself
     'v_user_report': [F('warning', 'view')],
     'tr_user_count_changes': [F('warning', 'trigger')],
     None: [F('warning', 'journal_mode'), F('warning', 'busy_timeout'),
-           F('info', 'target_database')],     # `run` creates it, not plan
+           F('info', 'target_database'),      # `run` creates it, not plan
+           F('warning', 'app_transactions')],
 }
 
 if phase == 'ci':           # schema.collation utf8mb4_unicode_ci

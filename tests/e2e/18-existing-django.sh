@@ -183,7 +183,7 @@ runbook "$T/runbook.json" "{'schema': {'mode': 'existing'},
   'post_validate': {'watch_s': 3, 'interval_s': 0.5}}"
 
 echo sqlite >"$T/flag"
-export DJSHOP_FLAG=$T/flag
+export DJSHOP_SWITCH_FILE=$T/flag
 manage_bg shopwriter run --record "$T/record.jsonl" --rate 40 \
     >"$T/writer.out" 2>"$T/writer.err" &
 WRITER=$!
@@ -214,7 +214,7 @@ assert_eq 0 "$(sql -e "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABL
 # the target's own django_migrations rows were kept, not the source's
 assert_eq 16 "$(sql shop -e "SELECT COUNT(*) FROM django_migrations")" "django_migrations rows"
 
-unset DJSHOP_FLAG
+unset DJSHOP_SWITCH_FILE
 DJSHOP_DB=mysql manage migrate --check
 DJSHOP_DB=mysql manage check
 echo ok

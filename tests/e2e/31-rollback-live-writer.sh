@@ -26,11 +26,7 @@ wait_state 120 post_validate
 wait_for 10 grep -q mysql "$T/switch"
 sleep 2     # the writer works on MySQL for a while
 assert_exit 0 "$CUTOVER" ctl "$T/runbook.json" rollback
-set +e
-wait "$RUN"
-code=$?
-set -e
-assert_eq 5 "$code" "exit code after rollback"
+wait_run 5 "exit code after rollback"
 wait_for 10 grep -q sqlite "$T/switch"
 sleep 1.5   # and on SQLite again
 writer_stop

@@ -31,7 +31,7 @@ hold_lock 4                                   # capture install meets it
 RUN=$!
 wait "$HOLDER"
 wait_state 120 cutover
-hold_lock 3                                   # sync: the applier's trims
+hold_lock 3                                   # sync (the applier only reads)
 wait "$HOLDER"
 hold_lock 3                                   # the cutover lock
 "$CUTOVER" ctl "$T/runbook.json" cutover >/dev/null

@@ -171,6 +171,14 @@ wait_drained() {
     sleep 1.5
 }
 
+# wait_run CODE WHAT: wait for the `cutover run` started in the background
+# as $RUN, and check its exit code.
+wait_run() {
+    local code=0
+    wait "$RUN" || code=$?
+    assert_eq "$1" "$code" "$2"
+}
+
 # wait_state SECONDS STATE...: until the migration is in one of STATE
 # (fails early on failed/aborted unless asked for).
 wait_state() {

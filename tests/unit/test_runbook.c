@@ -157,6 +157,10 @@ static const struct error_case error_cases[] = {
      "source.path: required but missing"},
     {"bad source.type", "{\"source\":{\"type\":\"postgres\"}}", NULL,
      "source.type: \"postgres\" is not one of: sqlite"},
+    {"bad source.app_transactions",
+     "{\"source\":{\"app_transactions\":\"exclusive\"}}", NULL,
+     "source.app_transactions: \"exclusive\" is not one of: deferred, "
+     "immediate"},
     {"missing target", "{\"target\":null}", NULL,
      "target: required but missing"},
     {"missing target.database", "{\"target\":{\"database\":null}}", NULL,
@@ -297,6 +301,10 @@ static void minimal_runbook_gets_documented_defaults(void **state)
     assert_null(rb->target.password);
     assert_int_equal(rb->ntriggers, 0);
     assert_int_equal(rb->triggers_given, 0);
+    assert_int_equal(rb->source.app_immediate, 0);
+    runbook_free(rb);
+    rb = parse_ok("{\"source\":{\"app_transactions\":\"immediate\"}}");
+    assert_int_equal(rb->source.app_immediate, 1);
     runbook_free(rb);
 }
 

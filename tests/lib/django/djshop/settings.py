@@ -1,7 +1,12 @@
 """Settings of the test Django app: Django 3.2 defaults (deferred SQLite
 transactions, OPTIONS.timeout for the busy timeout, ATOMIC_REQUESTS-style
 one transaction per unit of work left to the callers), the database chosen
-by the environment (see manage.py)."""
+by the environment (see manage.py). With DJSHOP_SWITCH_FILE both databases
+are configured, shop.cutover.CutoverRouter follows the switch file and
+shop.cutover.CutoverMiddleware runs each request (the checkout view of
+djshop/urls.py) in one transaction;
+DJSHOP_BEGIN=immediate makes SQLite transactions BEGIN IMMEDIATE
+(shop.sqlite_immediate)."""
 import os
 
 SECRET_KEY = "test-only"
@@ -17,11 +22,12 @@ INSTALLED_APPS = [
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
-def _database(engine=None):
-    engine = engine or os.environ.get("DJSHOP_DB", "sqlite")
+def _database(engine):
     if engine == "sqlite":
+        immediate = os.environ.get("DJSHOP_BEGIN", "deferred") == "immediate"
         return {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "shop.sqlite_immediate" if immediate
+            else "django.db.backends.sqlite3",
             "NAME": os.environ["DJSHOP_SQLITE"],
             "OPTIONS": {"timeout": float(os.environ.get("DJSHOP_TIMEOUT", "10"))},
         }
@@ -37,12 +43,11 @@ def _database(engine=None):
     raise RuntimeError("DJSHOP_DB must be sqlite or mysql, not %r" % engine)
 
 
-DATABASES = {"default": _database()}
-
-# DJSHOP_FLAG=PATH: the README's way of following the switch ("How the
-# application follows the switch", Django): both databases configured, and
-# a router (shop/cutover.py) sends every query to the one the flag file
-# names.
-if os.environ.get("DJSHOP_FLAG"):
+if os.environ.get("DJSHOP_SWITCH_FILE"):
     DATABASES = {"default": _database("sqlite"), "mysql": _database("mysql")}
     DATABASE_ROUTERS = ["shop.cutover.CutoverRouter"]
+    MIDDLEWARE = ["shop.cutover.CutoverMiddleware"]
+    ROOT_URLCONF = "djshop.urls"
+    ALLOWED_HOSTS = ["testserver"]
+else:
+    DATABASES = {"default": _database(os.environ.get("DJSHOP_DB", "sqlite"))}

@@ -5,7 +5,7 @@
   manage.py shopwriter check --record FILE [--database ALIAS]
       every acknowledged row is in the database as it was acknowledged
 
-Run with DJSHOP_FLAG set (djshop/settings.py): both databases are
+Run with DJSHOP_SWITCH_FILE set (djshop/settings.py): both databases are
 configured and the README's router (shop/cutover.py) sends every query to
 the one the flag file names. Each request is one transaction.atomic() on
 that database, as the README recommends; a request that meets cutover's
