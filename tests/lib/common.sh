@@ -139,7 +139,7 @@ JSON_AWK=$(command -v mawk || command -v awk)
 json_get() {
     local doc
     IFS= read -r -d '' doc || true
-    if [[ $1 =~ ^d(\[\"[^\"]*\"\]|\[[0-9]+\])+$ ]] &&
+    if [[ $1 =~ ^d(\[\"[^\"\\]*\"\]|\[\'[^\'\\]*\'\]|\[[0-9]+\])+$ ]] &&
         JSON_PATH=$1 LC_ALL=C "$JSON_AWK" -f "$ROOT/tests/lib/json_path.awk" <<<"$doc"
     then
         return 0

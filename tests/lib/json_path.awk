@@ -5,13 +5,14 @@
 #   JSON_PATH='d["sync"]["backlog_rows"]' awk -f json_path.awk < doc.json
 #
 # JSON_PATH (from the environment: awk -v would expand backslashes) is a
-# chain of subscripts on d, the document: ["key"] or [index]. Prints the
-# value as Python's print() would: a string as its text, an integer as it
-# is, true/false/null as True/False/None. Exits 2 (the caller then asks
-# Python) for anything it does not print the same way: a path that is
-# not there, an object or array, a number in a form python_float does not
-# take, a string with a \u escape, a malformed document. Prints only at the
-# end, once the whole document has been read.
+# chain of subscripts on d, the document: ["key"], ['key'] (a key without
+# a backslash) or [index]. Prints the value as Python's print() would: a
+# string as its text, an integer as it is, true/false/null as
+# True/False/None. Exits 2 (the caller then asks Python) for anything it
+# does not print the same way: a path that is not there, an object or
+# array, a number in a form python_float does not take, a string with a
+# \u escape, a malformed document. Prints only at the end, once the whole
+# document has been read.
 
 BEGIN {
     path = ENVIRON["JSON_PATH"]
@@ -19,7 +20,7 @@ BEGIN {
     bad_path = substr(path, 1, 1) != "d"
     rest = substr(path, 2)
     while (rest != "" && !bad_path) {
-        if (match(rest, /^\["[^"]*"\]/))
+        if (match(rest, /^\["[^"\\]*"\]/) || match(rest, /^\['[^'\\]*'\]/))
             want = want SUBSEP "k" substr(rest, 3, RLENGTH - 4)
         else if (match(rest, /^\[[0-9]+\]/))
             want = want SUBSEP "i" (substr(rest, 2, RLENGTH - 2) + 0)
