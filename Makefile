@@ -87,7 +87,7 @@ unit: $(UNIT_BIN)
 	@tests/lib/run_unit.sh $(UNIT_BIN)
 
 e2e: all
-	@tests/lib/run_e2e.sh
+	@E2E_JOBS=$${E2E_JOBS:-2} tests/lib/run_e2e.sh
 
 test: check-deps
 	$(MAKE) all asan asan-unit $(UNIT_BIN)
