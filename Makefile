@@ -65,12 +65,14 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
 
 # The sanitizer build lives in build-asan/; `make asan-unit` builds the unit
 # tests against it.
+ASAN_MAKE = $(MAKE) BUILD=build-asan OPT=-O1 SAN="$(SAN_FLAGS)"
+ASAN_UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build-asan/tests/%)
+
 asan:
-	$(MAKE) BUILD=build-asan OPT=-O1 SAN="$(SAN_FLAGS)" bin/cutover-asan
+	$(ASAN_MAKE) bin/cutover-asan
 
 asan-unit:
-	$(MAKE) BUILD=build-asan OPT=-O1 SAN="$(SAN_FLAGS)" \
-	        $(UNIT_SRC:tests/unit/%.c=build-asan/tests/%)
+	$(ASAN_MAKE) $(ASAN_UNIT_BIN)
 
 bin/cutover-asan: $(SRC:%.c=build-asan/%.o)
 	@mkdir -p $(@D)
@@ -87,10 +89,16 @@ unit: $(UNIT_BIN)
 	@tests/lib/run_unit.sh $(UNIT_BIN)
 
 e2e: all
-	@tests/lib/run_e2e.sh
+	@E2E_JOBS=$${E2E_JOBS:-2} tests/lib/run_e2e.sh
+
+# `make test` builds with one job per core unless make was given -j. The
+# ASan program and its unit tests are built by one sub-make: asan and
+# asan-unit side by side would compile the same objects at the same time.
+TEST_JOBS = $(if $(findstring -j,$(MAKEFLAGS)),,-j$(shell nproc))
 
 test: check-deps
-	$(MAKE) all asan asan-unit $(UNIT_BIN)
+	$(MAKE) $(TEST_JOBS) all $(UNIT_BIN)
+	$(ASAN_MAKE) $(TEST_JOBS) bin/cutover-asan $(ASAN_UNIT_BIN)
 	tests/lib/run_tests.sh
 
 bench: bench-copy bench-sync bench-verify bench-cutover bench-watchers \

@@ -73,17 +73,38 @@ static int key_to_target(const struct table *t, const struct tuple *key,
     return tuple_set(out, vals, t->nkey) < 0 ? CO_ENOMEM : 0;
 }
 
+/* Delete the row with exactly this (source-form) key from the target. */
+static int delete_exact(const struct table *t, const struct target_ops *tops,
+                        struct target *tgt, const struct tuple *key,
+                        struct scratch *s, struct co_err *err)
+{
+    struct tuple tkey = {0};
+    int rc = key_to_target(t, key, &tkey, s, err);
+
+    if (rc == 0)
+        rc = tops->delete_key(tgt, t, &tkey, err);
+    tuple_free(&tkey);
+    return rc;
+}
+
+/* One logged key onto the target: its current source row, or its
+ * deletion. A key past the copy's frontier (`ahead`) gets no row, the copy
+ * brings it, but still leaves the target when the source no longer has
+ * it: nothing should be there, yet a run that died between copying a
+ * chunk and its checkpoint left that chunk's rows, and the copy made again
+ * from the older frontier brings back (and replaces) only the rows the
+ * source still has. */
 static int apply_key(struct table_state *ts, const struct source_ops *sops,
                      struct source *src, const struct target_ops *tops,
-                     struct target *tgt, const struct tuple *key,
+                     struct target *tgt, const struct tuple *key, int ahead,
                      struct value *conv, struct scratch *s,
                      struct co_err *err)
 {
     const struct table *t = ts->t;
     const struct value *row;
-    struct tuple rowkey = {0}, tkey = {0};
+    struct tuple rowkey = {0};
     char shown[256];
-    int rc, found, written = 0;
+    int rc = 0, found, written = 0;
 
     found = sops->fetch(src, t, key, &row, err);
     if (found < 0)
@@ -95,20 +116,21 @@ static int apply_key(struct table_state *ts, const struct source_ops *sops,
             return CO_ENOMEM;
         int same = tuple_equal(&rowkey, key);
         tuple_free(&rowkey);
-        rc = codec_row_to_target(t, row, conv, s, err);
-        if (rc == 0) {
-            written = 1;
-            rc = tops->put_row(tgt, t, conv, err);
+        if (!ahead) {
+            rc = codec_row_to_target(t, row, conv, s, err);
+            if (rc == 0) {
+                written = 1;
+                rc = tops->put_row(tgt, t, conv, err);
+            }
         }
-        if (rc == 0 && !same && (rc = key_to_target(t, key, &tkey, s, err)) == 0)
-            rc = tops->delete_key(tgt, t, &tkey, err);
+        if (rc == 0 && !same) {
+            written = 1;
+            rc = delete_exact(t, tops, tgt, key, s, err);
+        }
     } else {
-        rc = key_to_target(t, key, &tkey, s, err);
-        written = rc == 0;
-        if (rc == 0)
-            rc = tops->delete_key(tgt, t, &tkey, err);
+        written = 1;
+        rc = delete_exact(t, tops, tgt, key, s, err);
     }
-    tuple_free(&tkey);
     /* A value the target refused may be an earlier row's of the batch: the
      * driver names that row itself. */
     if (rc < 0 && !(written && rc == CO_EDATA)) {
@@ -156,12 +178,15 @@ static int64_t apply_batch_locked(struct migration *m, struct table_state *ts,
     rc = sops->log_read(src, ts->t, after, batch_rows, &scope, &batch, err);
     if (rc < 0)
         return rc;
-    if (batch.nkeys > 0) {
+    if (batch.nkeys > 0 || batch.nahead > 0) {
         conv = calloc((size_t)ts->t->ncols, sizeof *conv);
         rc = tops->begin(tgt, err);
+        for (int i = 0; rc == 0 && i < batch.nahead; i++)
+            rc = apply_key(ts, sops, src, tops, tgt, &batch.ahead[i], 1, conv,
+                           &s, err);
         for (int i = 0; rc == 0 && i < batch.nkeys; i++)
-            rc = apply_key(ts, sops, src, tops, tgt, &batch.keys[i], conv, &s,
-                           err);
+            rc = apply_key(ts, sops, src, tops, tgt, &batch.keys[i], 0, conv,
+                           &s, err);
         if (rc == 0) {
             fault_point("applier", "before_commit");
             rc = tops->commit(tgt, err);

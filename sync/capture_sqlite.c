@@ -482,9 +482,11 @@ static int log_gone(struct source *s)
 
 /* WHERE clause restricting log keys to what the applier may apply: per
  * range with a frontier, lo < key <= frontier (an empty frontier tuple is
- * an open upper bound). */
+ * an open upper bound). `how` is " AND " for those keys, " AND NOT " for
+ * the others. */
 static void scope_filter(struct sbuf *b, const struct table *t,
-                         const struct apply_scope *scope, int *any)
+                         const struct apply_scope *scope, const char *how,
+                         int *any)
 {
     *any = 0;
     if (scope->all) {
@@ -497,7 +499,12 @@ static void scope_filter(struct sbuf *b, const struct table *t,
         int has_lo = kr->lo && kr->lo->n;
         if (!up)
             continue;   /* nothing copied in this range yet */
-        sbuf_adds(b, *any ? " OR (" : " AND ((");
+        if (*any) {
+            sbuf_adds(b, " OR (");
+        } else {
+            sbuf_adds(b, how);
+            sbuf_adds(b, "((");
+        }
         if (has_lo)
             sq_key_compare(b, t, "", ">");
         if (has_lo && up->n)
@@ -535,6 +542,50 @@ static void bind_scope(sqlite3_stmt *st, int first, const struct table *t,
     }
 }
 
+/* read_keys: the distinct keys logged in (after, upto], inside the scope
+ * or outside it. */
+static int read_keys(struct source *s, const struct table *t, int64_t after,
+                     int64_t upto, const struct apply_scope *scope,
+                     int inside, int *n, struct tuple **keys,
+                     struct co_err *err)
+{
+    struct sbuf sql;
+    sqlite3_stmt *st;
+    int rc, any, cap = 0;
+
+    sbuf_init(&sql);
+    sbuf_adds(&sql, "SELECT DISTINCT ");
+    sq_key_list(&sql, t, "");
+    sbuf_adds(&sql, " FROM ");
+    object_name(&sql, LOG_PREFIX, t);
+    sbuf_adds(&sql, " WHERE seq > ? AND seq <= ?");
+    scope_filter(&sql, t, scope, inside ? " AND " : " AND NOT ", &any);
+    if (!any && inside) {
+        sbuf_free(&sql);
+        return 0;             /* nothing copied yet: nothing in the scope */
+    }
+    rc = sq_prepare(s, sbuf_str(&sql), &st, err, "reading the change log");
+    sbuf_free(&sql);
+    if (rc < 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, after);
+    sqlite3_bind_int64(st, 2, upto);
+    bind_scope(st, 3, t, scope);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct value vals[64];
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 256;
+            *keys = realloc(*keys, sizeof **keys * (size_t)cap);
+        }
+        for (int k = 0; k < t->nkey; k++)
+            sq_column_value(st, k, &vals[k]);
+        memset(&(*keys)[*n], 0, sizeof **keys);
+        tuple_set(&(*keys)[(*n)++], vals, t->nkey);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : sq_error(s, rc, err, "reading the change log");
+}
+
 int sqlite_log_read(struct source *s, const struct table *t,
                     int64_t after_seq, int64_t limit,
                     const struct apply_scope *scope, struct log_batch *out,
@@ -542,7 +593,7 @@ int sqlite_log_read(struct source *s, const struct table *t,
 {
     struct sbuf sql;
     sqlite3_stmt *st;
-    int rc, any, cap = 0;
+    int rc;
 
     memset(out, 0, sizeof *out);
     out->last_seq = after_seq;
@@ -571,34 +622,14 @@ int sqlite_log_read(struct source *s, const struct table *t,
     rc = 0;
     if (out->last_seq == after_seq)
         goto out;
-    sbuf_reset(&sql);
-    sbuf_adds(&sql, "SELECT DISTINCT ");
-    sq_key_list(&sql, t, "");
-    sbuf_adds(&sql, " FROM ");
-    object_name(&sql, LOG_PREFIX, t);
-    sbuf_adds(&sql, " WHERE seq > ? AND seq <= ?");
-    scope_filter(&sql, t, scope, &any);
-    if (!any)
-        goto out;    /* nothing copied yet: the copy will read it all */
-    rc = sq_prepare(s, sbuf_str(&sql), &st, err, "reading the change log");
-    if (rc < 0)
-        goto out;
-    sqlite3_bind_int64(st, 1, after_seq);
-    sqlite3_bind_int64(st, 2, out->last_seq);
-    bind_scope(st, 3, t, scope);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct value vals[64];
-        if (out->nkeys == cap) {
-            cap = cap ? cap * 2 : 256;
-            out->keys = realloc(out->keys, sizeof *out->keys * (size_t)cap);
-        }
-        for (int k = 0; k < t->nkey; k++)
-            sq_column_value(st, k, &vals[k]);
-        memset(&out->keys[out->nkeys], 0, sizeof out->keys[0]);
-        tuple_set(&out->keys[out->nkeys++], vals, t->nkey);
-    }
-    sqlite3_finalize(st);
-    rc = rc == SQLITE_DONE ? 0 : sq_error(s, rc, err, "reading the change log");
+    /* the keys to apply (none before anything is copied) */
+    rc = read_keys(s, t, after_seq, out->last_seq, scope, 1, &out->nkeys,
+                   &out->keys, err);
+    /* and those past the frontier (all of them before anything is
+     * copied) */
+    if (rc == 0 && !scope->all)
+        rc = read_keys(s, t, after_seq, out->last_seq, scope, 0,
+                       &out->nahead, &out->ahead, err);
 out:
     sbuf_free(&sql);
     if (rc < 0)
@@ -611,6 +642,9 @@ void sqlite_log_batch_free(struct log_batch *b)
     for (int i = 0; i < b->nkeys; i++)
         tuple_free(&b->keys[i]);
     free(b->keys);
+    for (int i = 0; i < b->nahead; i++)
+        tuple_free(&b->ahead[i]);
+    free(b->ahead);
     memset(b, 0, sizeof *b);
 }
 

@@ -46,7 +46,13 @@ struct apply_scope {
 /* One change-log entry batch: distinct keys, and the last seq covered. */
 struct log_batch {
     int nkeys;
-    struct tuple *keys;
+    struct tuple *keys;      /* keys in the scope: to apply */
+    int nahead;
+    struct tuple *ahead;     /* keys past the copy's frontier: the copy
+                                brings their rows; those the source no
+                                longer has leave the target, where a run
+                                that died may have copied them after its
+                                last checkpoint */
     int64_t last_seq;        /* highest seq read (applied or skipped) */
     int64_t entries;         /* log rows covered */
 };

@@ -145,6 +145,16 @@ else:  # to_sqlite, dropping the SQLite fence in the same transaction
 PYEOF
 }
 
+# writer_ends_after PID SECONDS: let the writer run that much longer, then
+# stop it (on SIGTERM it prints its summary). The runs below end this way,
+# not with --duration: what the test does to the database meanwhile takes
+# as long as the machine makes it, and must happen while the writer runs.
+writer_ends_after() {
+    sleep "$2"
+    kill -TERM "$1"
+    wait "$1" || fail "writer run exited $?"
+}
+
 record_prefix() { # record_prefix RECORD OUT: the record as it is now
     head -c "$(stat -c %s "$1")" "$1" >"$2"
 }
@@ -154,14 +164,16 @@ echo sqlite >"$T/switch"
 RUN=("$W" run --sqlite "$DB" --switch-file "$T/switch" --rate 300)
 
 # 1. SQLite alone, with a lock held longer than the busy timeout.
-"${RUN[@]}" --duration 4 --busy-timeout-ms 200 --seed 1 --record "$T/rec1" \
+"${RUN[@]}" --duration 3600 --busy-timeout-ms 200 --seed 1 --record "$T/rec1" \
     >"$T/sum1" &
 pid=$!
 sleep 1.5
 hold_sqlite_lock "$DB" 0.7
-wait $pid || fail "writer run exited $?"
+writer_ends_after $pid 1
 cat "$T/sum1"
-[ "$(summary "$T/sum1" acknowledged)" -ge 1000 ] || fail "too few writes"
+# about 1000 at full pace; a busy machine slows the writer (two tests at a
+# time and other work: 204/s seen), a stuck one writes next to nothing
+[ "$(summary "$T/sum1" acknowledged)" -ge 400 ] || fail "too few writes"
 assert_eq sqlite "$(summary "$T/sum1" backend)" "backend"
 assert_eq 0 "$(summary "$T/sum1" other_errors)" "other errors"
 assert_eq 0 "$(summary "$T/sum1" reused_ids)" "reused ids"
@@ -205,7 +217,7 @@ assert_contains "$OUT" 'different shop_order' "corrupt check examples"
 # 3. The order counter set back: ids handed out again are counted.
 sqlite3 "$DB" ".backup $T/reuse.sqlite3"
 "$W" run --sqlite "$T/reuse.sqlite3" --switch-file "$T/switch" --rate 300 \
-    --duration 2 --record "$T/rec3" >"$T/sum3" &
+    --duration 3600 --record "$T/rec3" >"$T/sum3" &
 pid=$!
 sleep 1
 sqlite3 "$T/reuse.sqlite3" ".timeout 5000" "
@@ -213,13 +225,13 @@ sqlite3 "$T/reuse.sqlite3" ".timeout 5000" "
     DELETE FROM shop_order WHERE id > (SELECT MAX(id) - 20 FROM shop_order);
     UPDATE sqlite_sequence SET seq = (SELECT MAX(id) FROM shop_order)
      WHERE name = 'shop_order';"
-wait $pid || fail "writer run exited $?"
+writer_ends_after $pid 1
 [ "$(summary "$T/sum3" reused_ids)" -gt 0 ] || fail "reused ids not detected"
 
 # 4. Cutover and rollback by hand.
 start_db
 shop_copy schema
-"${RUN[@]}" --duration 7 --seed 2 --mysql-socket "$SOCK" --mysql-db shop \
+"${RUN[@]}" --duration 3600 --seed 2 --mysql-socket "$SOCK" --mysql-db shop \
     --record "$T/rec4" >"$T/sum4" &
 pid=$!
 sleep 1.5
@@ -234,7 +246,7 @@ shop_copy to_sqlite
 record_prefix "$T/rec4" "$T/rec4.mysql"
 check_ok "$T/rec4.mysql" --mysql-socket "$SOCK" --mysql-db shop
 echo sqlite >"$T/switch"
-wait $pid || fail "writer run exited $?"
+writer_ends_after $pid 1.5
 cat "$T/sum4"
 check_ok "$T/rec4" --sqlite "$DB"
 

@@ -5,6 +5,7 @@
 # orchestrator retries (the cutover abandons the attempt without a fence and
 # tries again); the migration completes with identical data.
 # timeout: 200
+# exclusive: each lock is held for seconds that must overlap a given step
 . "$(dirname "$0")/../lib/common.sh"
 
 start_db

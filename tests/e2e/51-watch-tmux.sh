@@ -13,6 +13,7 @@
 #    lines, no event line without details, and ends when the migration
 #    completes.
 # timeout: 120
+# exclusive: a terminal sampled every 0.2 s while a throttled copy runs
 . "$(dirname "$0")/../lib/common.sh"
 
 command -v tmux >/dev/null || fail "tmux is not installed (make deps)"

@@ -14,6 +14,7 @@
 #    checkpoint, ctl says nothing runs, resume replaces the stale socket;
 #    SIGTERM (exit 6) and completion both remove the socket file.
 # timeout: 150
+# exclusive: copy rates measured before and after a throttle
 . "$(dirname "$0")/../lib/common.sh"
 
 FAILED=0

@@ -3,6 +3,7 @@
 # firing the copy rate seen in the progress events drops under the new
 # limit.
 # timeout: 200
+# exclusive: the copy must reach 15000 rows/s for the rule to fire
 . "$(dirname "$0")/../lib/common.sh"
 
 start_db

@@ -6,6 +6,9 @@
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
 PY=/usr/bin/python3
+# two end-to-end scripts at a time (tests/lib/run_e2e.sh)
+E2E_JOBS=${E2E_JOBS:-2}
+export E2E_JOBS
 SUMMARY=""
 status=0
 section() { echo; echo "=== $*"; }
