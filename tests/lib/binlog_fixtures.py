@@ -9,7 +9,9 @@ expected values come from SELECTs on the same server, before and after each
 statement, in the form the MySQL text protocol shows them; bytes of strings
 are read with HEX() so that a latin1 column shows its stored bytes.
 
-OUT.json: {"tables": {NAME: [COLUMN, ...]}, "changes": [CHANGE, ...]} where
+OUT.json: {"tables": {NAME: [[COLUMN, COLUMN_TYPE, CHARSET], ...]},
+"changes": [CHANGE, ...]} (the tables' definitions: what a caller reads
+from information_schema when the binlog has no metadata for it) where
 a CHANGE is {"table", "kind": write|update|delete, "before", "after"} (the
 images a FULL binlog_row_image logs; null where the kind has none), in the
 order the server logs them, and each image has one item per column:
@@ -91,11 +93,18 @@ TABLES = [
         PRIMARY KEY (c, vc, vb, e, s, bi, bt)"""),
     ("k_float", "f FLOAT, d DOUBLE, v INT, PRIMARY KEY (f, d)"),
     ("t_nopk", "a INT, b VARCHAR(10), c DATETIME(3)"),
+    # Created with mysql56_temporal_format=OFF: the pre-5.6 types (7, 11,
+    # 12 in the binlog), as tables made by MariaDB 5.3-10.0 still have.
+    ("t_oldtime", """
+        id INT PRIMARY KEY, c_time TIME, c_dt DATETIME, c_ts TIMESTAMP NULL,
+        c_date DATE"""),
 ]
+OLD_TEMPORAL = {"t_oldtime"}
 
 # The workload: (table, kind, SQL, WHERE that finds the rows it touches
 # (or a pair: before, after, when the statement changes the key), ORDER BY
-# that gives them in the order the server logs them).
+# that gives them in the order the server logs them: the VALUES order of an
+# INSERT, key order for an UPDATE or DELETE).
 BIG = "repeat('Lorem ipsum dolor sit amet ', 2600)"          # 70,200 bytes
 WORK = [
     ("t_int", "write", """INSERT INTO t_int VALUES (1,
@@ -187,8 +196,7 @@ WORK = [
         (-128, 0, -8388608, 0, 0, -9223372036854775808, 1),
         (127, 65535, 8388607, 4294967295, 18446744073709551615,
          9223372036854775807, 2),
-        (0, 1, -1, 1, 9223372036854775808, -1, 3)""", "TRUE",
-     "a, b, c, d, e, f"),
+        (0, 1, -1, 1, 9223372036854775808, -1, 3)""", "TRUE", "v"),
     ("k_ints", "update", """UPDATE k_ints SET e = 18446744073709551614, v = 4
         WHERE a = 127""", "a = 127"),
     ("k_ints", "update", "UPDATE k_ints SET v = v + 10 WHERE a <= 0",
@@ -199,7 +207,7 @@ WORK = [
         (-12345678901234.123456, '2024-01-02 03:04:05.678901',
          '-838:59:59.000', '2001-02-03 04:05:06.07', '0000-00-00', 0, 1),
         (0.000001, '0000-00-00 00:00:00', '00:00:00.001',
-         '1970-01-01 00:00:01', '9999-12-31', 1901, 2)""", "TRUE", "d"),
+         '1970-01-01 00:00:01', '9999-12-31', 1901, 2)""", "TRUE", "v"),
     ("k_temporal", "update", """UPDATE k_temporal
         SET dt = '2024-01-02 03:04:05.000001', ts = '2038-01-19 03:14:07.99',
         d = 99999999999999.999999 WHERE v = 1""", "v = 1"),
@@ -207,17 +215,27 @@ WORK = [
 
     ("k_str", "write", """INSERT INTO k_str VALUES
         ('k1', REPEAT('\u00fc', 300), x'0001ff', 'hi', 'r,x', 'a', b'1111111111', 1),
-        ('', '', x'', 'lo', '', x'000000', b'0', 2)""", "TRUE",
-     "c, vc, vb, e, s, bi, bt"),
+        ('', '', x'', 'lo', '', x'000000', b'0', 2)""", "TRUE", "v"),
     ("k_str", "update", """UPDATE k_str SET c = 'k2', e = 'mid', s = 'w',
         vb = x'ff' WHERE v = 1""", "v = 1"),
     ("k_str", "delete", "DELETE FROM k_str WHERE v = 2", "v = 2"),
 
     ("k_float", "write", """INSERT INTO k_float VALUES (1.1, 0.1, 1),
         (-3.4028234e38, 1.7976931348623157e308, 2), (0, -0.5, 3)""",
-     "TRUE", "f, d"),
+     "TRUE", "v"),
     ("k_float", "update", "UPDATE k_float SET f = 2.5 WHERE v = 1", "v = 1"),
     ("k_float", "delete", "DELETE FROM k_float WHERE v = 3", "v = 3"),
+
+    ("t_oldtime", "write", """INSERT INTO t_oldtime VALUES
+        (1, '-838:59:59', '9999-12-31 23:59:59', '2038-01-19 03:14:07',
+         '9999-12-31'),
+        (2, '00:00:00', '0000-00-00 00:00:00', '0000-00-00 00:00:00',
+         '0000-00-00'),
+        (3, '-00:00:01', '2024-02-29 12:34:56', '1970-01-01 00:00:01',
+         '2024-02-29')""", "TRUE", "id"),
+    ("t_oldtime", "update", """UPDATE t_oldtime SET id = 4,
+        c_time = '838:59:59' WHERE id = 3""", ("id = 3", "id = 4")),
+    ("t_oldtime", "delete", "DELETE FROM t_oldtime WHERE id = 2", "id = 2"),
 
     ("t_nopk", "write", """INSERT INTO t_nopk VALUES (1, 'one', NULL),
         (2, NULL, '2020-01-01 00:00:00.5')""", "TRUE", "a"),
@@ -264,7 +282,8 @@ class Table:
             v = row[i]
             i += 1
             if dtype in ("enum", "set"):
-                num = row[i]
+                # SET + 0 of a 64th member comes back as a negative BIGINT.
+                num = None if row[i] is None else str(int(row[i]) % 2**64)
                 i += 1
                 out.append(None if v is None else
                            ["enumset", bytes.fromhex(v).hex(), num])
@@ -300,7 +319,12 @@ def main():
     cur.execute("USE binlog_fixture")
     tables = {}
     for name, body in TABLES:
+        old = name in OLD_TEMPORAL
+        if old:
+            cur.execute("SET GLOBAL mysql56_temporal_format = OFF")
         cur.execute("CREATE TABLE `%s` (%s) ENGINE=InnoDB" % (name, body))
+        if old:
+            cur.execute("SET GLOBAL mysql56_temporal_format = ON")
         tables[name] = Table(cur, name)
     changes = []
     for step in WORK:
@@ -321,7 +345,8 @@ def main():
                 "table": name, "kind": kind,
                 "before": before[i] if kind != "write" else None,
                 "after": after[i] if kind != "delete" else None})
-    out = {"tables": {n: [c[0] for c in t.cols] for n, t in tables.items()},
+    out = {"tables": {n: [[c[0], c[2], c[3]] for c in t.cols]
+                      for n, t in tables.items()},
            "changes": changes}
     with open(OUT, "w") as f:
         json.dump(out, f, indent=0, separators=(",", ":"))

@@ -14,6 +14,7 @@
 #   NAME              binlog_row_image  binlog_row_metadata  log_bin_compress
 #   full              FULL              FULL                 OFF
 #   minimal-metadata  FULL              MINIMAL              OFF
+#   no-metadata       FULL              NO_LOG (the default) OFF
 #   minimal-image     MINIMAL           FULL                 OFF
 #   compressed        FULL              FULL                 ON (row events
 #                                                            of 10+ bytes)
@@ -56,6 +57,7 @@ capture() {
 
 capture full FULL FULL OFF
 capture minimal-metadata FULL MINIMAL OFF
+capture no-metadata FULL NO_LOG OFF
 capture minimal-image MINIMAL FULL OFF
 capture compressed FULL FULL ON
 cp "$T/changes.json" "$OUT/changes.json"
