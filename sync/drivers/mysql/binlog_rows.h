@@ -62,14 +62,19 @@
  * a compressed event) or into buffers of the rows cursor: valid until the
  * next binlog_rows_next() or binlog_rows_close(), and the body must stay.
  *
- * What MINIMAL metadata leaves unknown: integer signedness and whether a
- * string column is binary. Decoding such a column with sign or charset
- * still 0 is CO_ESCHEMA (a guess would give wrong keys silently); the
- * caller sets them from information_schema. MariaDB's TIME(n)/DATETIME(n)/
- * TIMESTAMP(n) in the 5.3 storage format (tables created before 10.0 with
- * mysql56_temporal_format=OFF) cannot be walked from the binlog at all
- * (type codes 7/11/12 carry no length); their rows decode with the
- * fractionless layout, so the plan must find such columns.
+ * What binlog_row_metadata=NO_LOG (MariaDB's default) leaves unknown:
+ * integer signedness and whether a string column is binary (MINIMAL and
+ * FULL log both). Decoding such a column with sign or charset still 0 is
+ * CO_ESCHEMA (a guess would give wrong keys silently); the caller sets
+ * them from information_schema.
+ *
+ * Not walkable from the binlog alone: MariaDB's TIME(n)/DATETIME(n)/
+ * TIMESTAMP(n) with n > 0 in the 5.3 storage format (tables created before
+ * 10.1 or with mysql56_temporal_format=OFF; information_schema shows
+ * a "mariadb-5.3" comment in COLUMN_TYPE): the binlog gives them the codes of
+ * the fraction-less types (7, 11, 12) with no metadata, so their length is
+ * not in the map. The plan must find them and ask for ALTER TABLE ...
+ * FORCE; the fraction-less old types themselves are read.
  */
 #ifndef CO_BINLOG_ROWS_H
 #define CO_BINLOG_ROWS_H
@@ -115,8 +120,10 @@ enum binlog_col_type {
 };
 
 /* Which server wrote the log: the optional metadata counts columns a
- * little differently (MariaDB counts GEOMETRY as a character column). The
- * FORMAT_DESCRIPTION event's server version says ("...-MariaDB..."). */
+ * little differently (MariaDB gives YEAR a signedness bit and counts
+ * GEOMETRY and compressed columns among the charset columns; MySQL does
+ * neither). The FORMAT_DESCRIPTION event's server version says
+ * ("...-MariaDB..."). */
 enum binlog_flavor { BINLOG_MARIADB, BINLOG_MYSQL };
 
 enum binlog_sign { BINLOG_SIGN_UNKNOWN, BINLOG_SIGNED, BINLOG_UNSIGNED };

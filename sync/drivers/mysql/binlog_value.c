@@ -572,7 +572,9 @@ static int variable_value(const struct binlog_column *c, struct blr_cur *cur,
         return rc;
     if (!out)
         return 0;
-    out->type = c->charset == BINLOG_CHARSET_BINARY ? V_BLOB : V_TEXT;
+    /* MariaDB gives GEOMETRY a charset entry, but its bytes are WKB. */
+    out->type = c->charset == BINLOG_CHARSET_BINARY ||
+                        c->type == BINLOG_T_GEOMETRY ? V_BLOB : V_TEXT;
     out->p = p;
     out->n = (size_t)n;
     /* BINARY(n) is logged without its trailing 0x00 bytes, which a SELECT
