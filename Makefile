@@ -8,7 +8,7 @@
 #   make deps       install the Debian packages all of the above need
 #   make fuzz       longer libFuzzer runs of the parsers
 
-PKGS      := mysqlclient sqlite3 libuv jansson libcurl openssl
+PKGS      := mysqlclient sqlite3 libuv jansson libcurl openssl zlib
 CC        ?= cc
 OPT       ?= -O2
 WARN      := -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers
@@ -21,7 +21,8 @@ LDFLAGS   += $(SAN)
 LDLIBS    += $(PKG_LIBS) -lpthread -lm
 
 BUILD     ?= build
-SRC       := $(wildcard orchestrator/*.c stages/*.c sync/*.c checkpoints/*.c)
+SRC       := $(wildcard orchestrator/*.c stages/*.c sync/*.c sync/drivers/*/*.c \
+                       checkpoints/*.c)
 LIB_SRC   := $(filter-out orchestrator/main.c,$(SRC))
 OBJ       := $(SRC:%.c=$(BUILD)/%.o)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)

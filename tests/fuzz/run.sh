@@ -1,6 +1,6 @@
 #!/bin/sh
 # run.sh SECONDS — build the libFuzzer harnesses (tests/fuzz/fuzz_*.c) and
-# run each for SECONDS/3; `make test` gives 20 s, `make fuzz` 300 s.
+# run each for SECONDS/4; `make test` gives 20 s, `make fuzz` 300 s.
 #
 # Everything lives in build-fuzz/: the library objects (clang, ASan + UBSan
 # + libFuzzer coverage, built by fuzz.mk through the top-level Makefile's
@@ -19,7 +19,7 @@ cd "$ROOT" || exit 2
 
 total=${1:-20}
 case $total in ''|*[!0-9]*) echo "usage: $0 SECONDS" >&2; exit 2 ;; esac
-per=$((total / 3))
+per=$((total / 4))
 [ "$per" -ge 1 ] || per=1
 
 OUT=build-fuzz
@@ -95,6 +95,7 @@ run_one() {
 run_one runbook 16384
 run_one protocol 70000
 run_one checkpoint 65536
+run_one binlog_rows 16384
 
 echo "fuzz: $all_execs executions, $all_findings findings"
 [ "$all_findings" = 0 ]

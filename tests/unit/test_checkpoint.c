@@ -45,33 +45,10 @@ static json_t *golden_body(void)
         "golden fixture: caf\xc3\xa9");
 }
 
-static char *fixture_dir(void)
-{
-    const char *env = getenv("CUTOVER_UNIT_FILES");
-    char buf[PATH_MAX], exe[PATH_MAX];
-    ssize_t n;
-    char *out;
-
-    if (env && *env)
-        return strdup(env);
-    /* Built by `make` from the repository root: __FILE__ is relative. */
-    snprintf(buf, sizeof buf, "%s", __FILE__);
-    out = ut_path(dirname(buf), "files");
-    if (ut_exists(out))
-        return out;
-    free(out);
-    /* Otherwise relative to build/tests/test_checkpoint. */
-    n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    assert_true(n > 0);
-    exe[n] = '\0';
-    snprintf(buf, sizeof buf, "%s/../../tests/unit/files", dirname(exe));
-    return strdup(buf);
-}
-
 /* Copy fixture `name` to dir/checkpoint.json. */
 static void install_fixture(const char *dir, const char *name)
 {
-    char *fdir = fixture_dir(), *src = ut_path(fdir, name),
+    char *fdir = ut_fixture_dir(), *src = ut_path(fdir, name),
          *dst = ut_path(dir, CHECKPOINT_FILE), *data;
     size_t len;
 

@@ -11,6 +11,8 @@
 
 #include <fcntl.h>
 #include <ftw.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,6 +134,32 @@ static inline int ut_exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0;
+}
+
+/* tests/unit/files (or $CUTOVER_UNIT_FILES), where the fixtures are;
+ * caller frees. */
+static inline char *ut_fixture_dir(void)
+{
+    const char *env = getenv("CUTOVER_UNIT_FILES");
+    char buf[PATH_MAX], exe[PATH_MAX];
+    ssize_t n;
+    char *out;
+
+    if (env && *env)
+        return strdup(env);
+    /* Built by `make` from the repository root: __FILE__ is relative. */
+    snprintf(buf, sizeof buf, "%s", __FILE__);
+    out = ut_path(dirname(buf), "files");
+    if (ut_exists(out))
+        return out;
+    free(out);
+    /* Otherwise relative to build/tests/test_NAME. */
+    n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return NULL;
+    exe[n] = '\0';
+    snprintf(buf, sizeof buf, "%s/../../tests/unit/files", dirname(exe));
+    return strdup(buf);
 }
 
 #endif
