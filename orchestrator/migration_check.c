@@ -212,7 +212,9 @@ int migration_check(const struct runbook *rb, struct migration *m,
     TRY(want_int(cut, "cutover.", "switch_done", 0, rb->cutover.nswitch,
                  err));
     TRY(WANT_BOOL(cut, "cutover.", "go"));
-    TRY(want_num(cut, "cutover.", "last_pause_ms", 0, 1e9, err));
+    /* -1: the attempt's pause was not measured (the lock was taken by a
+     * run that died before it ended) */
+    TRY(want_num(cut, "cutover.", "last_pause_ms", -1, 1e9, err));
     TRY(want_num(cut, "cutover.", "next_attempt_at", 0, TIME_MAX, err));
     TRY(WANT_OBJ(cp, "", "post_validate"));
     TRY(want_num(json_object_get(cp, "post_validate"), "post_validate.",

@@ -51,6 +51,7 @@ PYEOF
 
 start_db
 shop_db "$T/shop.sqlite3" 3000
+cp "$T/shop.sqlite3" "$T/pristine.sqlite3"
 
 # ---- 1. a fake server as the target, for every command ---------------------
 fake_start fake "$CANARY"
@@ -99,11 +100,14 @@ attack_refused "a fake read replica asks for a local canary file"
 # mitm_run NAME MODE: a run through a man in the middle (fake_mysql.py
 # --mode MODE) in front of the real server, into database shop_NAME; it
 # must stop (exit 1) when a file request is refused. Its output in
-# $T/NAME.out.
+# $T/NAME.out. Each run migrates its own copy of the untouched source: a
+# stopped run leaves its capture, which another migration must not take.
 mitm_run() {
     local code
+    cp "$T/pristine.sqlite3" "$T/$1.sqlite3"
     fake_start "$1" "$CANARY" --upstream "$SOCK" --mode "$2"
-    runbook "$T/$1.json" "{'state_dir': 'state-$1', 'target': {'socket': '$T/$1.sock',
+    runbook "$T/$1.json" "{'state_dir': 'state-$1', 'source': {'path': '$1.sqlite3'},
+      'target': {'socket': '$T/$1.sock',
       'database': 'shop_$1'}, 'copy': {'workers': 1, 'method': 'load_data'}}"
     set +e
     timeout 120 "$CUTOVER" run "$T/$1.json" >"$T/$1.out" 2>&1 </dev/null

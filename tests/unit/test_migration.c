@@ -534,7 +534,7 @@ static const struct bad_field bad_fields[] = {
      "cutover.switch_done is 2147483647; it must be from 0 to 1"},
     {"cutover.switch_done", "\"1\"", "cutover.switch_done is not an integer"},
     {"cutover.attempt", "-3", "cutover.attempt is -3"},
-    {"cutover.last_pause_ms", "-1", "cutover.last_pause_ms is -1"},
+    {"cutover.last_pause_ms", "-2", "cutover.last_pause_ms is -2"},
     {"cutover.next_attempt_at", "1e300", "cutover.next_attempt_at is 1e+300"},
     {"cutover.go", "1", "cutover.go is not true or false"},
     {"backup.file", "\"../../../etc/shadow\"",
