@@ -35,7 +35,9 @@ print(sum(1 for l in open(sys.argv[1]) if eval(sys.argv[2], {}, {"r": json.loads
 
 hold_sqlite_lock() { # hold_sqlite_lock PATH SECONDS
     $PY -c 'import sqlite3, sys, time
-c = sqlite3.connect(sys.argv[1], isolation_level=None)
+# a long busy timeout: the writer at 300 transactions/s can keep the
+# busy handler waiting for seconds on a loaded machine
+c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=120)
 c.execute("BEGIN IMMEDIATE"); time.sleep(float(sys.argv[2])); c.execute("COMMIT")' "$@"
 }
 
