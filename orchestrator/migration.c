@@ -12,25 +12,6 @@
 #include "orchestrator/events.h"
 #include "orchestrator/log.h"
 
-static const char *const cutover_step_names[] = {
-#define X(id, name) name,
-    CUTOVER_STEPS(X)
-#undef X
-    NULL};
-
-const char *cutover_step_name(enum cutover_step s)
-{
-    return cutover_step_names[s];
-}
-
-int cutover_step_by_name(const char *name)
-{
-    for (int i = 0; cutover_step_names[i]; i++)
-        if (strcmp(cutover_step_names[i], name) == 0)
-            return i;
-    return -1;
-}
-
 struct migration *migration_new(struct runbook *rb)
 {
     struct migration *m = calloc(1, sizeof *m);
@@ -516,6 +497,11 @@ int migration_from_json(struct migration *m, json_t *cp, struct co_err *err)
     if (json_string_value(json_object_get(v, "code")))
         m->last_error_code =
             co_err_by_name(json_string_value(json_object_get(v, "code")));
+    /* Each field may be in range and the whole still impossible (switched
+     * before the fence, a copy not done in sync): not a state to act on. */
+    struct co_err why = {0};
+    if (migration_check_state(m, &why) < 0)
+        return BAD("checkpoint: %s", why.msg);
     return 0;
 }
 
@@ -566,6 +552,7 @@ int migration_transition(struct migration *m, enum fsm_event ev,
              to == ST_ABORTING || to == ST_ROLLING_BACK)
         m->resume_state = (enum fsm_state)to;
     m->state = (enum fsm_state)to;
+    migration_assert_state(m);
     if (to != ST_FAILED && to != ST_PAUSED) {
         m->last_error[0] = '\0';
         m->last_error_code = 0;

@@ -2,7 +2,10 @@
  * cutover.c — the cutover stage (DESIGN §5): moving the application's
  * writes from the source to the target with a pause well under a second.
  *
- * Sub-steps, each recorded in the checkpoint before it runs:
+ * Sub-steps (their table and what entering each does to the model, e.g.
+ * `switched`, are in orchestrator/cutover_fsm.h; every move goes through
+ * migration_cutover_step()), each recorded in the checkpoint before it
+ * runs:
  *   ready     wait for the operator (manual mode) or the retry backoff
  *   prepare   reverse capture on the target; applier caught up; keys
  *             touched since verify re-verified (outside the lock)
@@ -48,7 +51,6 @@
 
 #define CATCH_UP_S 120.0
 #define SCHEMA_CHECK_S 2.0
-#define MAX_BACKOFF_S 30.0
 
 struct cutover {
     struct verifier v;
@@ -61,28 +63,28 @@ struct cutover {
     double last_schema_check;
 };
 
-/* Move to `step` and announce it with how long the previous sub-step
- * took (kept per attempt in m->cut.steps_ms for status and the switched
+/* Move to `step` (migration_cutover_step: the table, on-enter, the
+ * invariants) and announce it with how long the previous sub-step took
+ * (kept per attempt in m->cut.steps_ms for status and the switched
  * event); `extra` (stolen, may be NULL) adds fields to the event. */
-static void begin_step(struct stage_ctx *ctx, enum cutover_step step,
-                       json_t *extra)
+static int begin_step(struct stage_ctx *ctx, enum cutover_step step,
+                      json_t *extra, struct co_err *err)
 {
     struct migration *m = ctx->m;
     struct cutover *c = ctx->priv;
     double now = mono_s();
+    enum cutover_step prev;
     json_t *ev;
+    int rc;
 
-    pthread_mutex_lock(&m->mu);
-    enum cutover_step prev = m->cut.step;
-    m->cut.step = step;
-    int attempt = m->cut.attempt;
-    if (step == CUT_PREPARE || !m->cut.steps_ms) {
-        json_decref(m->cut.steps_ms);
-        m->cut.steps_ms = json_object();
+    if ((rc = migration_cutover_step(m, step, &prev, err)) < 0) {
+        json_decref(extra);
+        return rc;
     }
+    pthread_mutex_lock(&m->mu);
     ev = json_pack("{ss si}", "step", cutover_step_name(step), "attempt",
-                   attempt);
-    if (c->step_started > 0 && prev != step) {
+                   m->cut.attempt);
+    if (c->step_started > 0) {
         double ms = (now - c->step_started) * 1000.0;
         json_object_set_new(m->cut.steps_ms, cutover_step_name(prev),
                             json_real(ms));
@@ -99,14 +101,16 @@ static void begin_step(struct stage_ctx *ctx, enum cutover_step step,
         json_decref(extra);
     }
     events_emit("cutover", ev);
+    return 0;
 }
 
 /* Record the sub-step in the checkpoint and announce it. */
 static int set_step_with(struct stage_ctx *ctx, enum cutover_step step,
                          json_t *extra, struct co_err *err)
 {
-    begin_step(ctx, step, extra);
-    return migration_save(ctx->m, err);
+    int rc = begin_step(ctx, step, extra, err);
+
+    return rc < 0 ? rc : migration_save(ctx->m, err);
 }
 
 static int set_step(struct stage_ctx *ctx, enum cutover_step step,
@@ -117,9 +121,10 @@ static int set_step(struct stage_ctx *ctx, enum cutover_step step,
 
 /* A sub-step inside the write pause: announced, not made durable (a resume
  * decides by looking at the fence, see above). */
-static void announce_step(struct stage_ctx *ctx, enum cutover_step step)
+static int announce_step(struct stage_ctx *ctx, enum cutover_step step,
+                         struct co_err *err)
 {
-    begin_step(ctx, step, NULL);
+    return begin_step(ctx, step, NULL, err);
 }
 
 static double pause_ms(struct cutover *c)
@@ -139,11 +144,12 @@ static int give_up_attempt(struct stage_ctx *ctx, const char *why,
     ctx->sops->write_rollback(ctx->src);
     c->t_lock = 0;
     pthread_mutex_lock(&m->mu);
-    m->cut.attempt++;
-    double backoff = 0.5 * (double)(1 << (m->cut.attempt < 6 ? m->cut.attempt : 6));
-    m->cut.next_attempt_at = now_s() + (backoff > MAX_BACKOFF_S ? MAX_BACKOFF_S
-                                                                : backoff);
     m->cut.last_pause_ms = ms;
+    pthread_mutex_unlock(&m->mu);
+    /* Entering ready counts the attempt and sets the backoff. */
+    if ((rc = set_step(ctx, CUT_READY, err)) < 0)
+        return rc;
+    pthread_mutex_lock(&m->mu);
     int attempts = m->cut.attempt;
     pthread_mutex_unlock(&m->mu);
     events_emit("cutover", json_pack("{ss ss sf si}", "step", "retry",
@@ -151,8 +157,6 @@ static int give_up_attempt(struct stage_ctx *ctx, const char *why,
                                      "attempt", attempts));
     log_warnx("cutover attempt %d abandoned (%s) after a %.0f ms pause; "
               "back to sync", attempts, why, ms);
-    if ((rc = set_step(ctx, CUT_READY, err)) < 0)
-        return rc;
     return STEP_REVERT;
 }
 
@@ -311,14 +315,16 @@ static int do_attempt(struct stage_ctx *ctx, struct co_err *err)
      * starts now. */
     c->t_lock = mono_s();
     c->lock_wait_ms = (c->t_lock - asked) * 1000.0;
-    announce_step(ctx, CUT_DRAIN);
+    if ((rc = announce_step(ctx, CUT_DRAIN, err)) < 0)
+        goto fail;
     fault_point("cutover", "drain");
     rc = drain(ctx, err);
     if (rc == CO_EOVERRUN)
         return give_up_attempt(ctx, "drain overran max_write_pause_ms", err);
     if (rc < 0)
         goto fail;
-    announce_step(ctx, CUT_REVERIFY);
+    if ((rc = announce_step(ctx, CUT_REVERIFY, err)) < 0)
+        goto fail;
     fault_point("cutover", "reverify");
     rc = reverify(ctx, 1, err);
     if (rc == CO_EOVERRUN)
@@ -332,7 +338,8 @@ static int do_attempt(struct stage_ctx *ctx, struct co_err *err)
         return rc;
     if (overran(ctx))
         return give_up_attempt(ctx, "overran max_write_pause_ms", err);
-    announce_step(ctx, CUT_FENCE);
+    if ((rc = announce_step(ctx, CUT_FENCE, err)) < 0)
+        goto fail;
     fault_point("cutover", "fence");
     if ((rc = ctx->sops->fence_install(ctx->src, &m->schema, err)) < 0)
         goto fail;
@@ -341,9 +348,6 @@ static int do_attempt(struct stage_ctx *ctx, struct co_err *err)
         goto fail;
     /* The fence is durable: the source refuses writes from here on. */
     fault_point("cutover", "fenced");
-    pthread_mutex_lock(&m->mu);
-    m->switched = 1;
-    pthread_mutex_unlock(&m->mu);
     return set_step(ctx, CUT_SWITCH, err);
 fail:
     ctx->sops->write_rollback(ctx->src);
@@ -454,10 +458,7 @@ static int do_unswitch(struct stage_ctx *ctx, struct co_err *err)
     if ((rc = ctx->tops->fence_remove(ctx->tgt, &m->schema, err)) < 0 ||
         (rc = ctx->tops->rcapture_remove(ctx->tgt, &m->schema, err)) < 0)
         return rc;
-    pthread_mutex_lock(&m->mu);
-    m->switched = 0;
-    m->cut.switch_done = 0;
-    pthread_mutex_unlock(&m->mu);
+    /* Entering ready from unswitch clears `switched`. */
     return give_up_attempt(ctx, "a switch action failed", err);
 }
 
@@ -484,12 +485,8 @@ static int cut_enter(struct stage_ctx *ctx, struct co_err *err)
          * unless the fence committed. Look. */
         if ((rc = ctx->sops->fence_installed(ctx->src, &fenced, err)) < 0)
             return rc;
-        if (fenced) {
-            pthread_mutex_lock(&m->mu);
-            m->switched = 1;
-            pthread_mutex_unlock(&m->mu);
+        if (fenced)
             return set_step(ctx, CUT_SWITCH, err);
-        }
         c->resumed_midway = 1;
         return 0;
     default:

@@ -99,8 +99,8 @@ static void fill_model(struct migration *m)
     assert_non_null(ts);
     ts->rows_total = 1000;
     ts->created = 1;
-    ts->copy_done = 0;
-    ts->indexes_done = 0;
+    ts->copy_done = 1;           /* in cutover every table is copied */
+    ts->indexes_done = 1;
     ts->nranges = 2;
     ts->ranges = calloc(2, sizeof *ts->ranges);
     for (int r = 0; r < 2; r++)
@@ -122,13 +122,13 @@ static void fill_model(struct migration *m)
     snprintf(m->id, sizeof m->id, "0123456789abcdef");
     m->state = ST_CUTOVER;
     m->resume_state = ST_CUTOVER;
-    m->switched = 0;
+    m->switched = 1;             /* fenced, one switch action done */
     m->started_at = 1700000000.25;
     m->source_schema_version = 12;
     snprintf(m->backup_file, sizeof m->backup_file,
              "source-backup.sqlite3.enc");
     snprintf(m->backup_sha256, sizeof m->backup_sha256, "%064d", 7);
-    m->cut.step = CUT_DRAIN;
+    m->cut.step = CUT_SWITCH;
     m->cut.attempt = 2;
     m->cut.switch_done = 1;
     m->cut.go = 1;
@@ -361,7 +361,7 @@ static void model_survives_to_json_from_json(void **state)
     assert_string_equal(m2->id, "0123456789abcdef");
     assert_int_equal(m2->state, ST_CUTOVER);
     assert_int_equal(m2->resume_state, ST_CUTOVER);
-    assert_int_equal(m2->switched, 0);
+    assert_int_equal(m2->switched, 1);
     assert_true(m2->started_at == 1700000000.25);
     assert_int_equal(m2->source_schema_version, 12);
     assert_string_equal(m2->backup_file, "source-backup.sqlite3.enc");
@@ -402,7 +402,7 @@ static void model_survives_to_json_from_json(void **state)
         assert_int_equal(y->autoinc, x->autoinc);
     }
 
-    assert_int_equal(m2->cut.step, CUT_DRAIN);
+    assert_int_equal(m2->cut.step, CUT_SWITCH);
     assert_int_equal(m2->cut.attempt, 2);
     assert_int_equal(m2->cut.switch_done, 1);
     assert_int_equal(m2->cut.go, 1);
@@ -565,6 +565,15 @@ static const struct bad_field bad_fields[] = {
     {"triggers.lag.firings", "-1", "triggers.lag.firings is -1"},
     {"last_error.code", "\"NOPE\"",
      "last_error.code \"NOPE\" is not an error cutover knows"},
+    /* each field in range, the whole impossible (migration_check_state) */
+    {"switched", "false",
+     "invariant broken: switched is false in cutover step switch"},
+    {"cutover.step", "\"fence\"",
+     "invariant broken: switched is true in cutover step fence"},
+    {"state", "\"sync\"",
+     "invariant broken: state sync has resume_state cutover"},
+    {"tables.0.copy_done", "false",
+     "invariant broken: table orders is not copied in state cutover"},
 };
 
 /* The container of path's last element and that element. */
