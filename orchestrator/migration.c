@@ -19,6 +19,7 @@ struct migration *migration_new(struct runbook *rb)
     if (!m)
         return NULL;
     pthread_mutex_init(&m->mu, NULL);
+    pthread_mutex_init(&m->save_mu, NULL);
     m->rb = rb;
     m->state = ST_NEW;
     m->resume_state = ST_NEW;
@@ -56,6 +57,7 @@ void migration_free(struct migration *m)
     json_decref(m->cut.steps_ms);
     json_decref(m->kept_tables);
     pthread_mutex_destroy(&m->mu);
+    pthread_mutex_destroy(&m->save_mu);
     free(m);
 }
 
@@ -222,15 +224,43 @@ json_t *migration_to_json(struct migration *m)
         m->kept_tables ? json_incref(m->kept_tables) : json_array());
 }
 
+json_t *migration_snapshot(struct migration *m, uint64_t *gen)
+{
+    json_t *cp = migration_to_json(m);
+
+    /* The history and trigger states stay the model's: the snapshot gets
+     * its own copies, read outside mu while the model moves on. */
+    json_object_set_new(cp, "history", json_deep_copy(m->history));
+    json_object_set_new(cp, "triggers", json_deep_copy(m->trigger_states));
+    *gen = ++m->snapshot_gen;
+    return cp;
+}
+
+int migration_write_snapshot(struct migration *m, json_t *cp, uint64_t gen,
+                             struct co_err *err)
+{
+    int rc = 0;
+
+    pthread_mutex_lock(&m->save_mu);
+    if (gen > m->written_gen) {
+        rc = checkpoint_write(m->rb->state_dir, cp, err);
+        if (rc == 0)
+            m->written_gen = gen;
+    }
+    pthread_mutex_unlock(&m->save_mu);
+    return rc;
+}
+
 int migration_save(struct migration *m, struct co_err *err)
 {
+    uint64_t gen;
     json_t *cp;
     int rc;
 
     pthread_mutex_lock(&m->mu);
-    cp = migration_to_json(m);
-    rc = checkpoint_write(m->rb->state_dir, cp, err);
+    cp = migration_snapshot(m, &gen);
     pthread_mutex_unlock(&m->mu);
+    rc = migration_write_snapshot(m, cp, gen, err);
     json_decref(cp);
     return rc;
 }
@@ -562,8 +592,11 @@ int migration_transition(struct migration *m, enum fsm_event ev,
                       fsm_state_name(from), "to", fsm_state_name(to), "event",
                       fsm_event_name(ev), "reason", reason ? reason : "");
     json_array_append_new(m->history, entry);
-    json_t *cp = migration_to_json(m);
-    rc = checkpoint_write(m->rb->state_dir, cp, err);
+    /* Written before mu is released: nobody sees a state that is not
+     * durable. */
+    uint64_t gen;
+    json_t *cp = migration_snapshot(m, &gen);
+    rc = migration_write_snapshot(m, cp, gen, err);
     json_decref(cp);
     if (rc < 0) {
         /* Not durable, so it did not happen. */

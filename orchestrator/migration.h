@@ -108,6 +108,14 @@ typedef void (*transition_hook_fn)(void *arg, enum fsm_state from,
 
 struct migration {
     pthread_mutex_t mu;
+    /* Checkpoint writes: a snapshot is taken under mu and numbered
+     * (snapshot_gen, under mu), then written under save_mu only, so the
+     * fsyncs run outside mu; written_gen (under save_mu) keeps an earlier
+     * snapshot from replacing a later one on disk. Lock order: mu, then
+     * save_mu. */
+    pthread_mutex_t save_mu;
+    uint64_t snapshot_gen;
+    uint64_t written_gen;
     struct runbook *rb;
     struct schema schema;
     /* Marks every object the migration makes on either side (sync/owner.h);
@@ -164,8 +172,18 @@ struct table_state *migration_table(struct migration *m, const char *name);
 int migration_transition(struct migration *m, enum fsm_event ev,
                          const char *reason, struct co_err *err);
 
-/* Write the checkpoint now (after a chunk commit, an apply batch...). */
+/* Write the checkpoint now (after a chunk commit, an apply batch...): a
+ * snapshot under m->mu, written and fsynced outside it. Returns 0 when it,
+ * or a later snapshot, is on disk; CO_EIO otherwise. Call without m->mu. */
 int migration_save(struct migration *m, struct co_err *err);
+
+/* The two halves of migration_save: the checkpoint form of m and its
+ * generation (call with m->mu held), then its write, skipped when a later
+ * generation is already on disk (call without m->mu, or with it when the
+ * write must happen before anyone sees the change: transitions). */
+json_t *migration_snapshot(struct migration *m, uint64_t *gen);
+int migration_write_snapshot(struct migration *m, json_t *cp, uint64_t gen,
+                             struct co_err *err);
 
 /* Checkpoint ⇄ model. from_json needs the source schema already read
  * (m->schema) to attach table states; it reports runbook or schema changes

@@ -341,6 +341,35 @@ static void assert_json_equal(json_t *got, json_t *want)
     }
 }
 
+/* Snapshots are written outside m->mu, so two can race to the disk: the
+ * earlier one never replaces the later, and a snapshot does not change
+ * when the model moves on after it was taken. */
+static void earlier_snapshot_never_replaces_a_later_one(void **state)
+{
+    struct fixture *f = *state;
+    struct co_err err = {0};
+    uint64_t early_gen, late_gen;
+    json_t *early, *late;
+
+    pthread_mutex_lock(&f->m->mu);
+    early = migration_snapshot(f->m, &early_gen);       /* state new */
+    pthread_mutex_unlock(&f->m->mu);
+    transition_ok(f->m, EV_START, NULL);                /* writes its own */
+    assert_int_equal(json_array_size(json_object_get(early, "history")), 0);
+    pthread_mutex_lock(&f->m->mu);
+    late = migration_snapshot(f->m, &late_gen);
+    pthread_mutex_unlock(&f->m->mu);
+    assert_true(late_gen > early_gen);
+
+    assert_int_equal(migration_write_snapshot(f->m, early, early_gen, &err), 0);
+    expect_peek_state(f->dir, "pre_validate", "pre_validate");
+    assert_int_equal(migration_write_snapshot(f->m, late, late_gen, &err), 0);
+    assert_int_equal(migration_write_snapshot(f->m, early, early_gen, &err), 0);
+    expect_peek_state(f->dir, "pre_validate", "pre_validate");
+    json_decref(early);
+    json_decref(late);
+}
+
 static void model_survives_to_json_from_json(void **state)
 {
     struct fixture *f = *state;
@@ -711,6 +740,7 @@ int main(void)
         TF(illegal_transition_changes_nothing),
         TF(pause_records_and_resume_returns_to_the_stage_left),
         TF(transition_whose_checkpoint_fails_is_undone),
+        TF(earlier_snapshot_never_replaces_a_later_one),
         TF(model_survives_to_json_from_json),
         TF(last_error_survives_to_json_from_json),
         TF(renamed_column_is_reported_as_changed),
