@@ -207,6 +207,7 @@ static void wait_for_command(struct orch *o, double seconds)
 }
 
 #define OUTAGE_LIMIT_S 120.0
+#define STAGE_IDLE_S 0.2        /* between steps of a stage with nothing to do */
 
 /* A database went away mid-migration: drop our connections and try the
  * stage again (it re-enters from the checkpoint) with growing pauses. A
@@ -294,6 +295,8 @@ static void run_step(struct orch *o)
         o->outage_since = 0;
         o->outage_attempts = 0;
     }
+    if (rc == STEP_IDLE)        /* woken at once by a command */
+        wait_for_command(o, STAGE_IDLE_S);
     if (rc == STEP_DONE || rc == STEP_REVERT) {
         leave_stage(o);
         transition(o, rc == STEP_DONE ? EV_DONE : EV_REVERT, NULL, &err);

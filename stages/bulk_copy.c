@@ -364,7 +364,6 @@ static int bc_step(struct stage_ctx *ctx, struct co_err *err)
     struct migration *m = ctx->m;
     int done = 1, rc;
 
-    usleep(100000);
     pthread_mutex_lock(&bc->mu);
     rc = bc->failed;
     if (rc)

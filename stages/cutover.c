@@ -544,11 +544,9 @@ static int cut_step(struct stage_ctx *ctx, struct co_err *err)
                 if ((rc = stage_check_schema(ctx, err)) < 0)
                     return rc;
             }
-            usleep(100000);
             return STEP_IDLE;
         }
         if (now_s() < m->cut.next_attempt_at) {
-            usleep(100000);
             return STEP_IDLE;
         }
         rc = set_step(ctx, CUT_PREPARE, err);

@@ -155,7 +155,6 @@ static int post_step(struct stage_ctx *ctx, struct co_err *err)
         fault_point("post_validate", "round");
         return STEP_MORE;
     }
-    usleep(50000);
     return STEP_IDLE;
 }
 

@@ -40,7 +40,6 @@ static int sync_step(struct stage_ctx *ctx, struct co_err *err)
                                       (json_int_t)st.backlog_rows, "ready", 1));
         return STEP_DONE;
     }
-    usleep(200000);
     return STEP_IDLE;
 }
 

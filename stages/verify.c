@@ -158,10 +158,8 @@ static int verify_step(struct stage_ctx *ctx, struct co_err *err)
         metrics_set("verify.mismatched_rows", (double)mismatches);
         if (v->finished_at == 0)
             v->finished_at = mono_s();
-        if (mono_s() - v->finished_at < TRIGGER_GRACE_S) {
-            usleep(100000);
+        if (mono_s() - v->finished_at < TRIGGER_GRACE_S)
             return STEP_IDLE;
-        }
         return co_errf(err, CO_EMISMATCH, "verify found %lld rows that differ "
                        "between source and target (details in "
                        "%s/verify.json); nothing was switched",
