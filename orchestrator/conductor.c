@@ -336,13 +336,13 @@ void *conductor_main(void *arg)
     o->ctx.applier = NULL;
     if (!o->io_failed && migration_save(m, &err) < 0)
         log_error("final checkpoint: %s", co_err_text(&err));
-    o->exit_code = o->io_failed ? 1
+    o->exit_code = o->io_failed ? EXIT_ERROR
                    : o->interrupted && !fsm_state_is_terminal(m->state) &&
                            m->state != ST_FAILED
-                       ? 6
+                       ? EXIT_PAUSED
                        : migration_exit_code(m->state);
     if (m->state == ST_FAILED && m->last_error_code == CO_EBLOCKED)
-        o->exit_code = 3;
+        o->exit_code = EXIT_FINDINGS;
     o->finished = 1;
     uv_async_send(&o->wake);
     return NULL;

@@ -128,11 +128,11 @@ void migration_set_error(struct migration *m, const struct co_err *err)
 int migration_exit_code(enum fsm_state s)
 {
     switch (s) {
-    case ST_COMPLETED: return 0;
-    case ST_ABORTED: return 4;
-    case ST_ROLLED_BACK: return 5;
-    case ST_FAILED: return 1;
-    default: return 6;
+    case ST_COMPLETED: return EXIT_OK;
+    case ST_ABORTED: return EXIT_ABORTED;
+    case ST_ROLLED_BACK: return EXIT_ROLLED_BACK;
+    case ST_FAILED: return EXIT_ERROR;
+    default: return EXIT_PAUSED;
     }
 }
 
