@@ -138,7 +138,9 @@ static int give_up_attempt(struct stage_ctx *ctx, const char *why,
 {
     struct migration *m = ctx->m;
     struct cutover *c = ctx->priv;
-    double ms = pause_ms(c);
+    /* No lock taken (a writer held the source, a resume): no pause. A
+     * negative figure would also make the checkpoint unreadable. */
+    double ms = c->t_lock > 0 ? pause_ms(c) : 0;
     int rc;
 
     ctx->sops->write_rollback(ctx->src);
