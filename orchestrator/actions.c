@@ -229,7 +229,7 @@ int action_run(const struct rb_action *a, const char *what,
         rc = run_exec(a, what, env, err);
     else
         rc = http_request(a, what, &status, &ms, err);
-    events_emit("log", json_pack("{ss ss ss}", "level", rc ? "error" : "info",
+    events_emit(EVT_LOG, json_pack("{ss ss ss}", "level", rc ? "error" : "info",
                                  "action", what, "message",
                                  rc ? co_err_text(err) : "action done"));
     return rc;

@@ -10,6 +10,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "orchestrator/events.h"
+
 /* Is the process at the other end of fd one we believe: our own user,
  * root, or the owner of the state dir (the orchestrator's user)? */
 static int peer_trusted(int fd, const char *path, long owner,
@@ -56,7 +58,7 @@ int client_open(const char *path, long owner, struct client_conn *c,
     }
     /* A full server answers with one error line instead of the hello. */
     type = json_string_value(json_object_get(*hello, "type"));
-    if (!type || strcmp(type, "hello") != 0) {
+    if (event_type_by_name(type) != EVT_HELLO) {
         rc = co_errf(err, CO_EIO, "progress socket %s: %s", path,
                      json_string_value(json_object_get(*hello, "error"))
                          ? json_string_value(json_object_get(*hello, "error"))
@@ -132,7 +134,7 @@ int client_request(struct client_conn *c, json_t *req, json_t **reply,
         if ((rc = client_next(c, 120000, &line, err)) < 0)
             return rc;
         const char *type = json_string_value(json_object_get(line, "type"));
-        if (type && strcmp(type, "reply") == 0) {
+        if (event_type_by_name(type) == EVT_REPLY) {
             *reply = line;
             return 0;
         }

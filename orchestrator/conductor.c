@@ -149,7 +149,7 @@ static void apply_command(struct orch *o, struct command *c)
         m->cut.go = 1;
         pthread_mutex_unlock(&m->mu);
         rc = migration_save(m, &err);
-        events_emit("log", json_pack("{ss ss}", "level", "info", "message",
+        events_emit(EVT_LOG, json_pack("{ss ss}", "level", "info", "message",
                                      m->state == ST_CUTOVER
                                          ? "cutover approved"
                                          : "cutover approved; it runs when "
@@ -160,7 +160,7 @@ static void apply_command(struct orch *o, struct command *c)
         m->max_rows_per_s = c->number;
         pthread_mutex_unlock(&m->mu);
         metrics_set("copy.max_rows_per_s", c->number);
-        events_emit("log", json_pack("{ss ss sf}", "level", "info", "message",
+        events_emit(EVT_LOG, json_pack("{ss ss sf}", "level", "info", "message",
                                      "copy throttle changed", "rows_per_s",
                                      c->number));
         break;

@@ -115,7 +115,34 @@ void events_close(void)
     pthread_mutex_unlock(&bus_mutex);
 }
 
-json_t *events_emit_get(const char *type, json_t *fields)
+static const struct {
+    const char *name;
+    int streamed;
+} event_types[] = {
+#define X(id, name, streamed) {name, streamed},
+    EVENT_TYPES(X)
+#undef X
+};
+
+const char *event_type_name(enum event_type t)
+{
+    return (unsigned)t < EVT__COUNT ? event_types[t].name : "?";
+}
+
+int event_type_by_name(const char *name)
+{
+    for (int i = 0; name && i < EVT__COUNT; i++)
+        if (strcmp(event_types[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+int event_type_is_streamed(enum event_type t)
+{
+    return (unsigned)t < EVT__COUNT && event_types[t].streamed;
+}
+
+json_t *events_emit_get(enum event_type type, json_t *fields)
 {
     static __thread int inside;   /* a listener emitting (by logging) */
     json_t *ev = fields ? fields : json_object();
@@ -140,7 +167,7 @@ json_t *events_emit_get(const char *type, json_t *fields)
     events_ts(ts);
     json_object_set_new(ev, "seq", json_integer(++bus_seq));
     json_object_set_new(ev, "ts", json_string(ts));
-    json_object_set_new(ev, "type", json_string(type));
+    json_object_set_new(ev, "type", json_string(event_type_name(type)));
     redact_json(ev);
     line = json_dumps(ev, JSON_COMPACT | JSON_REAL_PRECISION(10));
     if (line) {
@@ -164,7 +191,7 @@ json_t *events_emit_get(const char *type, json_t *fields)
     return ev;
 }
 
-int64_t events_emit(const char *type, json_t *fields)
+int64_t events_emit(enum event_type type, json_t *fields)
 {
     json_t *ev = events_emit_get(type, fields);
     int64_t seq = ev ? json_integer_value(json_object_get(ev, "seq")) : 0;

@@ -537,6 +537,16 @@ int migration_from_json(struct migration *m, json_t *cp, struct co_err *err)
 
 /* ---- the one state-changing function --------------------------------------- */
 
+static enum event_type outcome_event(enum fsm_state s)
+{
+    switch (s) {
+    case ST_COMPLETED: return EVT_COMPLETED;
+    case ST_ABORTED: return EVT_ABORTED;
+    case ST_ROLLED_BACK: return EVT_ROLLED_BACK;
+    default: return EVT_FAILED;
+    }
+}
+
 /* The summary carried by completed/failed/aborted/rolled_back events. */
 static json_t *outcome(struct migration *m)
 {
@@ -611,9 +621,9 @@ int migration_transition(struct migration *m, enum fsm_event ev,
                        "reason", reason ? reason : "");
     if (to == ST_FAILED && m->last_error[0])
         json_object_set_new(fields, "error", json_string(m->last_error));
-    events_emit("stage", fields);
+    events_emit(EVT_STAGE, fields);
     if (fsm_state_is_terminal((enum fsm_state)to) || to == ST_FAILED)
-        events_emit(fsm_state_name((enum fsm_state)to), outcome(m));
+        events_emit(outcome_event((enum fsm_state)to), outcome(m));
     if (m->hook)
         m->hook(m->hook_arg, from, (enum fsm_state)to, reason);
     pthread_mutex_unlock(&m->mu);

@@ -156,7 +156,7 @@ static void *notifier_main(void *arg)
             snprintf(msg, sizeof msg, "notifications: queue full; the %lld "
                      "oldest notifications were dropped", (long long)dropped);
             log_warnx("%s", msg);
-            events_emit("log", json_pack("{ss ss}", "level", "warning",
+            events_emit(EVT_LOG, json_pack("{ss ss}", "level", "warning",
                                          "message", msg));
         }
         if (!j)

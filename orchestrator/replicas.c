@@ -217,7 +217,7 @@ static void publish(void)
     }
     pthread_mutex_unlock(&mon.mu);
     if (ev)
-        events_emit("replica", ev);
+        events_emit(EVT_REPLICA, ev);
 }
 
 static void *monitor_main(void *arg)
@@ -314,7 +314,7 @@ void replicas_gate(const char *who, volatile int *stop)
     }
     pthread_mutex_unlock(&mon.mu);
     if (ev)
-        events_emit("throttle", ev);
+        events_emit(EVT_THROTTLE, ev);
     ev = NULL;
     pthread_mutex_lock(&mon.mu);
     while (mon.running && mon.worst > max && !*stop) {
@@ -332,7 +332,7 @@ void replicas_gate(const char *who, volatile int *stop)
     }
     pthread_mutex_unlock(&mon.mu);
     if (ev)
-        events_emit("throttle", ev);
+        events_emit(EVT_THROTTLE, ev);
 }
 
 json_t *replicas_status(void)

@@ -5,14 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "orchestrator/events.h"
 #include "orchestrator/fsm.h"
 #include "orchestrator/secrets.h"
-
-/* The event types a webhook may subscribe to (DESIGN §7). */
-static const char *const event_types[] = {
-    "stage", "progress", "sync", "verify", "trigger", "alert", "cutover",
-    "log", "completed", "failed", "aborted", "rolled_back", "paused",
-    "check", "replica", NULL};
 
 static const char *const metric_names[] = {
     "sync.lag_s", "sync.backlog_rows", "apply.errors", "copy.rows_per_s",
@@ -372,10 +367,9 @@ static int read_webhook(struct jread *r, json_t *o, struct rb_webhook *w)
     secret_add_url(w->url);
     TRY(jr_strv(r, o, "events", 0, &w->events, &w->nevents));
     for (int i = 0; i < w->nevents; i++) {
-        int known = 0;
-        for (int k = 0; event_types[k]; k++)
-            known |= strcmp(event_types[k], w->events[i]) == 0;
-        if (!known)
+        /* any event of the stream (DESIGN §7), not socket-only lines */
+        int t = event_type_by_name(w->events[i]);
+        if (t < 0 || !event_type_is_streamed((enum event_type)t))
             return jr_fail(r, "events", "\"%s\" is not an event type",
                            w->events[i]);
     }

@@ -173,6 +173,7 @@ static void queue_write(struct client *c, const char *p, size_t n);
 
 static void client_send(struct client *c, const char *p, size_t n)
 {
+    /* type EVT_DROPPED, spelled out: it must be sent without allocating */
     static const char dropped[] = "{\"type\":\"dropped\",\"reason\":\"the "
                                   "client fell behind; reconnect to watch "
                                   "again\"}\n";
@@ -235,7 +236,8 @@ static void client_send_json(struct client *c, json_t *j)
 
 static void reply(struct client *c, int ok, const char *error, json_t *extra)
 {
-    json_t *r = json_pack("{ss sb}", "type", "reply", "ok", ok);
+    json_t *r = json_pack("{ss sb}", "type", event_type_name(EVT_REPLY), "ok",
+                          ok);
 
     if (error)
         json_object_set_new(r, "error", json_string(error));
@@ -412,7 +414,7 @@ static void on_connection(uv_stream_t *l, int status)
     srv->clients = c;
     srv->nclients++;
     srv->nwatchers += !c->control;
-    client_send_json(c, json_pack("{ss si so}", "type", "hello", "version", 1,
+    client_send_json(c, json_pack("{ss si so}", "type", event_type_name(EVT_HELLO), "version", 1,
                                   "status", orch_status(srv->o)));
     uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
 }

@@ -150,7 +150,7 @@ static void fire(struct trigger_engine *t, int i, double value)
     if (r->action == TRIG_THROTTLE)
         json_object_set_new(ev, "rows_per_s", json_real(r->rows_per_s));
     json_object_set_new(ev, "state", json_string(fsm_state_name(o->m->state)));
-    events_emit("trigger", ev);
+    events_emit(EVT_TRIGGER, ev);
     log_warnx("trigger %s fired (value %g): %s", r->name, value,
               trigger_action_name(r->action));
     metrics_add("triggers.firings", 1);
@@ -221,7 +221,7 @@ int trigger_engine_alert(struct trigger_engine *t, const char *name,
     struct migration *m = t->o->m;
     int fired = 0;
 
-    events_emit("alert", json_pack("{ss ss}", "name", name, "severity",
+    events_emit(EVT_ALERT, json_pack("{ss ss}", "name", name, "severity",
                                    severity ? severity : ""));
     for (int i = 0; i < t->nrules; i++) {
         const struct rb_trigger *r = &t->rules[i];

@@ -136,7 +136,7 @@ static int finalize_table(struct bulk_copy *bc, struct table_state *ts,
     ts->copy_done = 1;
     ts->indexes_done = 1;
     pthread_mutex_unlock(&m->mu);
-    events_emit("progress", json_pack("{ss sb sf}", "table", ts->t->name,
+    events_emit(EVT_PROGRESS, json_pack("{ss sb sf}", "table", ts->t->name,
                                       "indexes_done", 1, "index_s",
                                       mono_s() - t0));
     return migration_save(m, err);
@@ -296,7 +296,7 @@ static int install_capture(struct stage_ctx *ctx, struct co_err *err)
     pthread_mutex_lock(&m->mu);
     m->source_schema_version = version;
     pthread_mutex_unlock(&m->mu);
-    events_emit("log", json_pack("{ss ss}", "level", "info", "message",
+    events_emit(EVT_LOG, json_pack("{ss ss}", "level", "info", "message",
                                  "change capture installed on the source"));
     return 0;
 }

@@ -100,7 +100,7 @@ static int begin_step(struct stage_ctx *ctx, enum cutover_step step,
         json_object_update(ev, extra);
         json_decref(extra);
     }
-    events_emit("cutover", ev);
+    events_emit(EVT_CUTOVER, ev);
     return 0;
 }
 
@@ -154,7 +154,7 @@ static int give_up_attempt(struct stage_ctx *ctx, const char *why,
     pthread_mutex_lock(&m->mu);
     int attempts = m->cut.attempt;
     pthread_mutex_unlock(&m->mu);
-    events_emit("cutover", json_pack("{ss ss sf si}", "step", "retry",
+    events_emit(EVT_CUTOVER, json_pack("{ss ss sf si}", "step", "retry",
                                      "reason", why, "write_pause_ms", ms,
                                      "attempt", attempts));
     log_warnx("cutover attempt %d abandoned (%s) after a %.0f ms pause; "
@@ -240,7 +240,7 @@ static int replicas_caught_up(struct stage_ctx *ctx, double budget_s,
                                   final ? &report : NULL, &late, err);
     if (rc == 1) {
         if (report)
-            events_emit("cutover", json_pack("{ss so}", "step", "replicas",
+            events_emit(EVT_CUTOVER, json_pack("{ss so}", "step", "replicas",
                                              "caught_up", report));
         return 1;
     }
@@ -533,7 +533,7 @@ static int cut_step(struct stage_ctx *ctx, struct co_err *err)
         if (ctx->rb->cutover.mode == CUTOVER_MANUAL && !m->cut.go) {
             if (!c->announced_ready) {
                 c->announced_ready = 1;
-                events_emit("cutover", json_pack("{ss ss}", "step", "ready",
+                events_emit(EVT_CUTOVER, json_pack("{ss ss}", "step", "ready",
                                                  "waiting_for",
                                                  "ctl cutover"));
                 log_info("ready to cut over: run `cutover ctl RUNBOOK "

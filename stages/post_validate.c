@@ -79,7 +79,7 @@ static int run_check(struct stage_ctx *ctx, struct post *p, int i)
         json_object_set_new(ev, "value", json_real(value));
     if (!ok)
         json_object_set_new(ev, "error", json_string(co_err_text(&err)));
-    events_emit("check", ev);
+    events_emit(EVT_CHECK, ev);
     if (!ok)
         log_warnx("check %s failed (%d in a row): %s", ck->name,
                   p->failures[i], co_err_text(&err));

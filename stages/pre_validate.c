@@ -227,7 +227,7 @@ static int pv_step(struct stage_ctx *ctx, struct co_err *err)
         return rc;
     for (int i = 0; i < p.nfindings; i++)
         if (p.findings[i].sev != SEV_INFO)
-            events_emit("log", json_pack(
+            events_emit(EVT_LOG, json_pack(
                 "{ss ss ss ss}", "level", severity_name(p.findings[i].sev),
                 "code", p.findings[i].code, "table",
                 p.findings[i].table ? p.findings[i].table : "", "message",

@@ -96,7 +96,7 @@ int reverse_traffic(struct stage_ctx *ctx, int restore_capture,
     fault_point("rollback", "before_commit");
     if ((rc = ctx->sops->write_commit(ctx->src, err)) < 0)
         goto fail;
-    events_emit("cutover", json_pack("{ss sI}", "step", "reversed",
+    events_emit(EVT_CUTOVER, json_pack("{ss sI}", "step", "reversed",
                                      "rows_carried_back",
                                      (json_int_t)carried));
     log_info("carried %lld changed keys from the target back to the source",

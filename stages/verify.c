@@ -146,7 +146,7 @@ static int verify_step(struct stage_ctx *ctx, struct co_err *err)
         if (mismatches == 0 || v->finished_at == 0) {
             if ((rc = verifier_write_report(v, err)) < 0)
                 return rc;
-            events_emit("verify", json_pack("{sb sI}", "done", 1,
+            events_emit(EVT_VERIFY, json_pack("{sb sI}", "done", 1,
                                             "mismatched_rows",
                                             (json_int_t)mismatches));
         }
@@ -177,7 +177,7 @@ static int verify_step(struct stage_ctx *ctx, struct co_err *err)
                            (json_int_t)ts->verify_mismatches, "table_done",
                            done);
     pthread_mutex_unlock(&ctx->m->mu);
-    events_emit("verify", ev);
+    events_emit(EVT_VERIFY, ev);
     if (done) {
         if ((rc = verifier_write_report(v, err)) < 0)
             return rc;

@@ -323,7 +323,7 @@ static void publish(struct applier *a)
     pthread_mutex_lock(&a->mu);
     st = a->stats;
     pthread_mutex_unlock(&a->mu);
-    events_emit("sync", json_pack("{sf sI sf}", "lag_s", st.lag_s,
+    events_emit(EVT_SYNC, json_pack("{sf sI sf}", "lag_s", st.lag_s,
                                   "backlog_rows", (json_int_t)st.backlog_rows,
                                   "applied_per_s", st.applied_per_s));
 }

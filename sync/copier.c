@@ -201,7 +201,7 @@ static void report(struct migration *m, struct table_state *ts, int r,
     rate = ts->rows_per_s;
     pthread_mutex_unlock(&m->mu);
     eta = rate > 0 ? (double)(total - copied) / rate : 0;
-    events_emit("progress", json_pack(
+    events_emit(EVT_PROGRESS, json_pack(
         "{ss sI sI sf sf si so so sI}", "table", ts->t->name, "rows",
         (json_int_t)copied, "total", (json_int_t)total, "rows_per_s", rate,
         "eta_s", eta, "range", r, "from", from->n ? tuple_to_json(from)

@@ -414,7 +414,7 @@ static void record_mismatch(struct verifier *v, struct table_state *ts,
     if (detail)
         json_object_update(item, detail);
     tuple_format(key, table_key_names(ts->t), shown, sizeof shown);
-    events_emit("verify", json_pack("{ss ss ss sO}", "table", ts->t->name,
+    events_emit(EVT_VERIFY, json_pack("{ss ss ss sO}", "table", ts->t->name,
                                     "mismatch", diff_names[d], "key", shown,
                                     "columns", detail ? json_object_get(detail,
                                     "columns") : json_null()));
