@@ -19,20 +19,10 @@
 #include "orchestrator/orch.h"
 #include "sync/applier.h"
 
-static const char *const command_names[] = {
-#define X(id, name) name,
-    COMMANDS(X)
-#undef X
-    NULL};
-
-const char *command_name(enum command_kind k) { return command_names[k]; }
-
-int command_by_name(const char *name)
+const char *command_name(enum command_kind k)
 {
-    for (int i = 0; command_names[i]; i++)
-        if (strcmp(command_names[i], name) == 0)
-            return i;
-    return -1;
+    return k == CMD_INTERRUPT ? "interrupt"
+                              : request_name((enum request_kind)k);
 }
 
 void orch_command(struct orch *o, struct command *c)
@@ -165,8 +155,9 @@ static void apply_command(struct orch *o, struct command *c)
                                      c->number));
         break;
     case CMD_ALERT:
-        /* Alerts are matched by the trigger engine on the loop; here they
-         * are only recorded. */
+    case CMD_STATUS:
+        /* Alerts are matched by the trigger engine and status answered on
+         * the loop; neither is queued here. */
         break;
     case CMD_INTERRUPT:
         o->interrupted = 1;

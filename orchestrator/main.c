@@ -5,7 +5,32 @@
 
 #include "orchestrator/cli.h"
 #include "orchestrator/log.h"
+#include "orchestrator/protocol.h"
 #include "orchestrator/umask.h"
+
+#define USAGE_INDENT "                              "
+
+/* The ctl commands (protocol.h), "pause | resume | ...", wrapped. */
+static void ctl_usage(FILE *f)
+{
+    int col = 0;
+
+    for (int k = REQ_PAUSE; k < REQ__COUNT; k++) {
+        char item[64];
+        int n = snprintf(item, sizeof item, "%s%s%s", request_name(k),
+                         *request_usage(k) ? " " : "", request_usage(k));
+        if (col > 0 && col + n + 3 > 48) {
+            fprintf(f, " |\n" USAGE_INDENT);
+            col = 0;
+        } else if (col > 0) {
+            fprintf(f, " | ");
+            col += 3;
+        }
+        fputs(item, f);
+        col += n;
+    }
+    fputc('\n', f);
+}
 
 static int usage(FILE *f)
 {
@@ -17,8 +42,9 @@ static int usage(FILE *f)
         "  resume RUNBOOK              continue after any stop\n"
         "  status RUNBOOK [--json]     one-shot status\n"
         "  watch  RUNBOOK              live progress\n"
-        "  ctl    RUNBOOK CMD [ARG]    pause | resume | cutover | abort | rollback |\n"
-        "                              throttle ROWS_PER_S | alert NAME [SEVERITY]\n"
+        "  ctl    RUNBOOK CMD [ARG]    ");
+    ctl_usage(f);
+    fprintf(f,
         "  verify RUNBOOK [--json]     standalone verification report\n"
         "  check-checkpoint RUNBOOK    validate the checkpoint, print its state\n"
         "  restore-backup RUNBOOK DEST restore the source backup taken at start\n"

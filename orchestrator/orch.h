@@ -12,26 +12,20 @@
 #include <uv.h>
 
 #include "orchestrator/migration.h"
+#include "orchestrator/protocol.h"
 #include "stages/stage.h"
 
-#define COMMANDS(X)                                                          \
-    X(PAUSE,     "pause")                                                   \
-    X(RESUME,    "resume")                                                  \
-    X(ABORT,     "abort")                                                   \
-    X(ROLLBACK,  "rollback")                                                \
-    X(CUTOVER,   "cutover")                                                 \
-    X(THROTTLE,  "throttle")                                                \
-    X(ALERT,     "alert")                                                   \
-    X(INTERRUPT, "interrupt")
-
+/* What the conductor is asked to do: the socket's commands (protocol.h,
+ * same numbers: a request's kind is its command's kind) and a signal's
+ * interrupt. status is answered on the loop and never queued. */
 enum command_kind {
-#define X(id, name) CMD_##id,
-    COMMANDS(X)
+#define X(id, name, args) CMD_##id = REQ_##id,
+    CTL_COMMANDS(X)
 #undef X
+    CMD_INTERRUPT = REQ__COUNT
 };
 
 const char *command_name(enum command_kind k);
-int command_by_name(const char *name);
 
 struct command;
 typedef void (*command_done_fn)(struct command *c);

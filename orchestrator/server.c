@@ -261,10 +261,6 @@ static void on_command_done(struct command *cmd)
 
 static void handle_line(struct client *c, const char *line, size_t n)
 {
-    static const enum command_kind map[] = {
-        [REQ_PAUSE] = CMD_PAUSE, [REQ_RESUME] = CMD_RESUME,
-        [REQ_THROTTLE] = CMD_THROTTLE, [REQ_CUTOVER] = CMD_CUTOVER,
-        [REQ_ABORT] = CMD_ABORT, [REQ_ROLLBACK] = CMD_ROLLBACK};
     struct progress_server *srv = c->srv;
     struct request req;
     struct command *cmd;
@@ -291,12 +287,12 @@ static void handle_line(struct client *c, const char *line, size_t n)
                         ? trigger_engine_alert(srv->o->triggers, req.name,
                                                req.severity)
                         : 0;
-        reply(c, 1, NULL, json_pack("{ss si}", "cmd", "alert",
+        reply(c, 1, NULL, json_pack("{ss si}", "cmd", request_name(REQ_ALERT),
                                     "rules_fired", fired));
         return;
     }
     cmd = calloc(1, sizeof *cmd);
-    cmd->kind = map[req.kind];
+    cmd->kind = (enum command_kind)req.kind;     /* same numbers */
     cmd->number = req.rows_per_s;
     snprintf(cmd->origin, sizeof cmd->origin, "socket, uid %d", (int)c->uid);
     cmd->done = on_command_done;
