@@ -7,6 +7,7 @@
  */
 #include "orchestrator/runbook.h"
 #include "orchestrator/runbook_rules.h"
+#include "orchestrator/file_read.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -662,37 +663,24 @@ int runbook_load(const char *path, struct runbook **out, struct co_err *err)
     return runbook_load_needing(path, RB_SECRETS_ALL, out, err);
 }
 
+#define RUNBOOK_MAX_BYTES (16u << 20)
+
 int runbook_load_needing(const char *path, int secrets, struct runbook **out,
                          struct co_err *err)
 {
     char real[PATH_MAX], dirbuf[PATH_MAX];
-    FILE *f;
     char *text = NULL;
-    size_t cap = 0, len = 0, n;
+    size_t len = 0;
     unsigned int mdlen;
     int rc;
 
     *out = NULL;
     if (!realpath(path, real))
         return co_errf(err, CO_EIO, "runbook %s: %s", path, strerror(errno));
-    f = fopen(real, "rb");
-    if (!f)
-        return co_errf(err, CO_EIO, "runbook %s: %s", path, strerror(errno));
-    do {
-        if (len + 65536 > cap) {
-            char *grown = realloc(text, cap + 65536);
-            if (!grown) {
-                fclose(f);
-                free(text);
-                return co_errf(err, CO_ENOMEM, "out of memory");
-            }
-            text = grown;
-            cap += 65536;
-        }
-        n = fread(text + len, 1, cap - len, f);
-        len += n;
-    } while (n > 0 && len < (16u << 20));
-    fclose(f);
+    if ((rc = file_read_path(real, RUNBOOK_MAX_BYTES, &text, &len)) < 0)
+        return co_errf(err, rc == -ENOMEM ? CO_ENOMEM : CO_EIO,
+                       "runbook %s: %s", path, rc == -EFBIG
+                       ? "larger than 16 MiB: not a runbook" : strerror(-rc));
     snprintf(dirbuf, sizeof dirbuf, "%s", real);
     rc = runbook_parse_needing(text, len, dirname(dirbuf), secrets, out, err);
     if (rc == 0) {
