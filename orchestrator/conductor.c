@@ -226,8 +226,7 @@ static int retry_after_outage(struct orch *o, int rc, struct co_err *err)
         transition(o, EV_PAUSE, co_err_text(err), &terr);
         return 1;
     }
-    o->outage_attempts++;
-    backoff = 0.25 * (1 << (o->outage_attempts < 7 ? o->outage_attempts : 7));
+    backoff = backoff_failed(&o->outage);
     log_warnx("%s; retrying in %.1f s", co_err_text(err), backoff);
     metrics_add("apply.errors", 1);
     wait_for_command(o, backoff);
@@ -284,7 +283,7 @@ static void run_step(struct orch *o)
         log_info("connections are back after %.1f s",
                  mono_s() - o->outage_since);
         o->outage_since = 0;
-        o->outage_attempts = 0;
+        backoff_reset(&o->outage);
     }
     if (rc == STEP_IDLE)        /* woken at once by a command */
         wait_for_command(o, STAGE_IDLE_S);

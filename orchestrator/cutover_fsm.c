@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "orchestrator/backoff.h"
 #include "orchestrator/events.h"
 #include "orchestrator/log.h"
 #include "orchestrator/migration.h"
@@ -69,12 +70,10 @@ static void enter_ready(struct migration *m, enum cutover_step from)
         m->cut.switch_done = 0;
     }
     /* An attempt ended before the switch: count it and wait before the
-     * next (0.5 s doubling, at most MAX_BACKOFF_S). */
+     * next (1 s doubling, at most MAX_BACKOFF_S). */
     m->cut.attempt++;
-    double backoff = 0.5 * (double)(1 << (m->cut.attempt < 6 ? m->cut.attempt
-                                                             : 6));
     m->cut.next_attempt_at =
-        now_s() + (backoff > MAX_BACKOFF_S ? MAX_BACKOFF_S : backoff);
+        now_s() + backoff_delay(1.0, MAX_BACKOFF_S, m->cut.attempt);
 }
 
 static void enter_prepare(struct migration *m, enum cutover_step from)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "orchestrator/actions.h"
+#include "orchestrator/backoff.h"
 #include "orchestrator/events.h"
 #include "orchestrator/log.h"
 
@@ -101,12 +102,13 @@ static void deliver_webhook(struct notifier *n, struct job *j)
 {
     const struct rb_webhook *w = &n->rb->webhooks[j->webhook];
     struct co_err err = {0};
-    double backoff = 0.5;
+    struct backoff retry;
     long status;
 
     char shown[512];
 
     url_for_message(w->url, URL_HIDE_PATH, shown, sizeof shown);
+    backoff_init(&retry, 0.5, 30.0);
     for (int attempt = 0; attempt <= w->retries; attempt++) {
         int rc = http_post_json(w->url, w->headers, w->nheaders, j->body,
                                 w->timeout_ms, &status, &err);
@@ -119,12 +121,12 @@ static void deliver_webhook(struct notifier *n, struct job *j)
                   w->retries + 1);
         if (attempt == w->retries)
             break;
-        for (double t = 0; t < backoff; t += 0.1) {
+        for (double t = 0, wait = backoff_failed(&retry); t < wait;
+             t += 0.1) {
             if (n->stopping && mono_s() > n->stop_deadline)
                 return;
             usleep(100000);
         }
-        backoff = backoff * 2 > 30 ? 30 : backoff * 2;
     }
 }
 

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <uv.h>
 
+#include "orchestrator/backoff.h"
 #include "orchestrator/migration.h"
 #include "orchestrator/protocol.h"
 #include "stages/stage.h"
@@ -71,7 +72,7 @@ struct orch {
     struct trigger_engine *triggers;
     double last_prom;
     double outage_since;       /* a database unreachable since (mono), 0 */
-    int outage_attempts;
+    struct backoff outage;     /* between reconnection attempts */
 };
 
 /* Run the migration in m (already loaded or new) until it ends, pauses for

@@ -102,6 +102,7 @@ int orch_run(struct runbook *rb, struct migration *m)
 
     o->rb = rb;
     o->m = m;
+    backoff_init(&o->outage, 0.5, 32.0);
     pthread_mutex_init(&o->qmu, NULL);
     pthread_cond_init(&o->qcond, NULL);
     o->ctx.m = m;

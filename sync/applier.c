@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "orchestrator/backoff.h"
 #include "orchestrator/events.h"
 #include "orchestrator/faults.h"
 #include "orchestrator/log.h"
@@ -383,7 +384,10 @@ static void *applier_main(void *arg)
     struct source *src = NULL;
     struct target *tgt = NULL;
     struct co_err err = {0};
-    double last_measure = 0, last_save = mono_s(), backoff = 0.2;
+    double last_measure = 0, last_save = mono_s();
+    struct backoff reconnect;
+
+    backoff_init(&reconnect, 0.2, 5.0);
 
     while (!a->stop) {
         int64_t entries = 0;
@@ -395,7 +399,7 @@ static void *applier_main(void *arg)
             goto trouble;
         if ((rc = run_once(a, src, tgt, &entries, &err)) < 0)
             goto trouble;
-        backoff = 0.2;
+        backoff_reset(&reconnect);
         double now = mono_s();
         if (now - last_measure >= MEASURE_EVERY_S) {
             struct sync_stats st = {0};
@@ -455,14 +459,12 @@ trouble:
         a->stats.errors++;
         pthread_mutex_unlock(&a->mu);
         log_warnx("applier: %s; reconnecting in %.1f s", co_err_text(&err),
-                  backoff);
+                  backoff_failed(&reconnect));
         a->sops->close(src);
         a->tops->close(tgt);
         src = NULL;
         tgt = NULL;
-        for (double w = 0; w < backoff && !a->stop; w += 0.05)
-            usleep(50000);
-        backoff = backoff * 2 > 5 ? 5 : backoff * 2;
+        backoff_sleep(&reconnect, &a->stop);
     }
     a->sops->close(src);
     a->tops->close(tgt);
