@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "orchestrator/file_read.h"
+#include "orchestrator/xalloc.h"
 
 /* SHA-256 of the canonical compact dump of body without "sha256". */
 static int body_hash(json_t *body, char hex[65])
@@ -50,11 +51,7 @@ int checkpoint_write(const char *state_dir, json_t *body, struct co_err *err)
         return co_errf(err, CO_ENOMEM, "cannot serialize the checkpoint");
     size_t len = strlen(text);
     text[len] = '\0';
-    char *withnl = realloc(text, len + 2);
-    if (!withnl) {
-        free(text);
-        return co_errf(err, CO_ENOMEM, "out of memory");
-    }
+    char *withnl = xrealloc(text, len + 2);
     withnl[len] = '\n';
     withnl[len + 1] = '\0';
     rc = state_file_write(state_dir, CHECKPOINT_FILE, withnl, len + 1, err);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "orchestrator/events.h"
+#include "orchestrator/xalloc.h"
 
 /* Is the process at the other end of fd one we believe: our own user,
  * root, or the owner of the state dir (the orchestrator's user)? */
@@ -104,7 +105,7 @@ int client_next(struct client_conn *c, int timeout_ms, json_t **out,
             continue;
         if (c->len + 65536 > c->cap) {
             c->cap = c->cap ? c->cap * 2 : 131072;
-            c->buf = realloc(c->buf, c->cap);
+            c->buf = xrealloc(c->buf, c->cap);
         }
         ssize_t n = read(c->fd, c->buf + c->len, c->cap - c->len);
         if (n <= 0)
@@ -121,7 +122,7 @@ int client_request(struct client_conn *c, json_t *req, json_t **reply,
     size_t n = strlen(text);
     int rc;
 
-    text = realloc(text, n + 2);
+    text = xrealloc(text, n + 2);
     text[n++] = '\n';
     if (write(c->fd, text, n) != (ssize_t)n) {
         free(text);

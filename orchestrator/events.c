@@ -14,6 +14,7 @@
 
 #include "checkpoints/state_dir.h"
 #include "orchestrator/log.h"
+#include "orchestrator/xalloc.h"
 
 #define MAX_LISTENERS 8
 
@@ -172,7 +173,7 @@ json_t *events_emit_get(enum event_type type, json_t *fields)
     line = json_dumps(ev, JSON_COMPACT | JSON_REAL_PRECISION(10));
     if (line) {
         len = strlen(line);
-        char *out = realloc(line, len + 2);
+        char *out = xrealloc(line, len + 2);
         if (out) {
             line = out;
             line[len++] = '\n';

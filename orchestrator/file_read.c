@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "orchestrator/xalloc.h"
+
 #define CHUNK 65536
 
 int file_read_fd(int fd, size_t max, char **text, size_t *len)
@@ -18,11 +20,7 @@ int file_read_fd(int fd, size_t max, char **text, size_t *len)
     *len = 0;
     for (;;) {
         if (cap - used < CHUNK / 2 + 1) {
-            char *grown = realloc(buf, cap + CHUNK);
-            if (!grown) {
-                free(buf);
-                return -ENOMEM;
-            }
+            char *grown = xrealloc(buf, cap + CHUNK);
             buf = grown;
             cap += CHUNK;
         }

@@ -7,6 +7,7 @@
 #include "orchestrator/log.h"
 #include "orchestrator/protocol.h"
 #include "orchestrator/umask.h"
+#include "orchestrator/xalloc.h"
 
 #define USAGE_INDENT "                              "
 
@@ -59,6 +60,7 @@ int main(int argc, char **argv)
     const char *cmd, *rb;
     int json = 0, rc;
 
+    xalloc_install();      /* jansson allocates through xmalloc too */
     umask_private();
     log_init("cutover", LOG_INFO);
     if (argc >= 2 && (strcmp(argv[1], "-h") == 0 ||

@@ -11,13 +11,12 @@
 #include "checkpoints/checkpoint.h"
 #include "orchestrator/events.h"
 #include "orchestrator/log.h"
+#include "orchestrator/xalloc.h"
 
 struct migration *migration_new(struct runbook *rb)
 {
-    struct migration *m = calloc(1, sizeof *m);
+    struct migration *m = xcalloc(1, sizeof *m);
 
-    if (!m)
-        return NULL;
     pthread_mutex_init(&m->mu, NULL);
     pthread_mutex_init(&m->save_mu, NULL);
     m->rb = rb;
@@ -63,10 +62,8 @@ void migration_free(struct migration *m)
 
 int migration_set_schema(struct migration *m, struct schema *sc)
 {
-    struct table_state *ts = calloc((size_t)sc->ntables + 1, sizeof *ts);
+    struct table_state *ts = xcalloc((size_t)sc->ntables + 1, sizeof *ts);
 
-    if (!ts)
-        return CO_ENOMEM;
     for (int i = 0; i < m->ntables; i++)
         ranges_free(&m->tables[i]);
     free(m->tables);
@@ -359,7 +356,7 @@ static int table_from_json(struct table_state *ts, json_t *j,
     ts->copy_done = json_is_true(json_object_get(j, "copy_done"));
     ts->indexes_done = json_is_true(json_object_get(j, "indexes_done"));
     ts->applied_seq = json_integer_value(json_object_get(j, "applied_seq"));
-    ts->ranges = calloc(json_array_size(ranges) + 1, sizeof *ts->ranges);
+    ts->ranges = xcalloc(json_array_size(ranges) + 1, sizeof *ts->ranges);
     json_array_foreach(ranges, i, r) {
         struct copy_range *cr = &ts->ranges[i];
         pthread_mutex_init(&cr->lock, NULL);

@@ -12,6 +12,7 @@
 #include "orchestrator/backoff.h"
 #include "orchestrator/events.h"
 #include "orchestrator/log.h"
+#include "orchestrator/xalloc.h"
 
 #define QUEUE_MAX 1000
 #define STOP_DEADLINE_S 10.0
@@ -90,9 +91,9 @@ static void on_event(void *arg, const char *line, size_t len, json_t *ev)
         struct job *j;
         if (!wants(&n->rb->webhooks[i], type))
             continue;
-        j = calloc(1, sizeof *j);
+        j = xcalloc(1, sizeof *j);
         j->webhook = i;
-        j->body = strndup(line, len > 0 && line[len - 1] == '\n' ? len - 1
+        j->body = xstrndup(line, len > 0 && line[len - 1] == '\n' ? len - 1
                                                                  : len);
         push(n, j);
     }
@@ -187,11 +188,7 @@ struct notifier *notifier_start(const struct runbook *rb, struct co_err *err)
     if (rb->nwebhooks == 0 && rb->hooks.non_stage == 0 &&
         rb->hooks.non_trigger == 0)
         return NULL;
-    n = calloc(1, sizeof *n);
-    if (!n) {
-        co_errf(err, CO_ENOMEM, "out of memory");
-        return NULL;
-    }
+    n = xcalloc(1, sizeof *n);
     n->rb = rb;
     pthread_mutex_init(&n->mu, NULL);
     pthread_cond_init(&n->cond, NULL);
@@ -212,7 +209,7 @@ static void queue_hooks(struct notifier *n, const struct rb_action *hooks,
                         const char *k2, const char *v2)
 {
     for (int i = 0; i < nhooks; i++) {
-        struct job *j = calloc(1, sizeof *j);
+        struct job *j = xcalloc(1, sizeof *j);
         j->webhook = -1;
         j->action = &hooks[i];
         action_env_add(&j->env, "CUTOVER_NAME", n->rb->name);

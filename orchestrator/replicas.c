@@ -13,6 +13,7 @@
 #include "orchestrator/log.h"
 #include "orchestrator/metrics.h"
 #include "orchestrator/runbook.h"
+#include "orchestrator/xalloc.h"
 #include "sync/target.h"
 
 #define BEAT_US 200000          /* one heartbeat every 200 ms */
@@ -249,7 +250,7 @@ void replicas_start(const struct runbook *rb)
     mon.rb = rb;
     mon.tops = &target_mysql_ops;
     mon.n = rb->nreplicas;
-    mon.reps = calloc((size_t)mon.n, sizeof *mon.reps);
+    mon.reps = xcalloc((size_t)mon.n, sizeof *mon.reps);
     for (int i = 0; i < mon.n; i++) {
         mon.reps[i].conn = &rb->replicas[i];
         mon.reps[i].st.seconds_behind = -1;

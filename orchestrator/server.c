@@ -34,6 +34,7 @@
 #include "orchestrator/protocol.h"
 #include "orchestrator/triggers.h"
 #include "orchestrator/umask.h"
+#include "orchestrator/xalloc.h"
 
 #define CLIENT_MAX_PENDING (1 << 20)   /* bytes queued to one client */
 #define WATCHER_SLOTS 512              /* clients of other users */
@@ -196,9 +197,7 @@ static void queue_write(struct client *c, const char *p, size_t n)
     struct write_req *w;
     uv_buf_t buf;
 
-    w = malloc(sizeof *w + n);
-    if (!w)
-        return;
+    w = xmalloc(sizeof *w + n);
     memcpy(w->data, p, n);
     w->c = c;
     w->n = n;
@@ -222,7 +221,7 @@ static void client_send_json(struct client *c, json_t *j)
     redact_json(j);
     if ((text = json_dumps(j, JSON_COMPACT))) {
         size_t n = strlen(text);
-        char *line = realloc(text, n + 2);
+        char *line = xrealloc(text, n + 2);
         if (line) {
             line[n++] = '\n';
             client_send(c, line, n);
@@ -291,7 +290,7 @@ static void handle_line(struct client *c, const char *line, size_t n)
                                     "rules_fired", fired));
         return;
     }
-    cmd = calloc(1, sizeof *cmd);
+    cmd = xcalloc(1, sizeof *cmd);
     cmd->kind = (enum command_kind)req.kind;     /* same numbers */
     cmd->number = req.rows_per_s;
     snprintf(cmd->origin, sizeof cmd->origin, "socket, uid %d", (int)c->uid);
@@ -304,7 +303,7 @@ static void handle_line(struct client *c, const char *line, size_t n)
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     (void)h;
-    buf->base = malloc(suggested);
+    buf->base = xmalloc(suggested);
     buf->len = buf->base ? suggested : 0;
 }
 
@@ -340,7 +339,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         }
         if (c->inlen + 1 > c->incap) {
             c->incap = c->incap ? c->incap * 2 : 1024;
-            c->in = realloc(c->in, c->incap);
+            c->in = xrealloc(c->in, c->incap);
         }
         c->in[c->inlen++] = ch;
     }
@@ -379,7 +378,7 @@ static void on_connection(uv_stream_t *l, int status)
 
     if (status < 0)
         return;
-    c = calloc(1, sizeof *c);
+    c = xcalloc(1, sizeof *c);
     c->srv = srv;
     c->refs = 1;
     uv_pipe_init(&srv->o->loop, &c->pipe, 0);
@@ -469,16 +468,10 @@ static int fit_descriptors(void)
 static void on_event(void *arg, const char *p, size_t n, json_t *ev)
 {
     struct progress_server *srv = arg;
-    struct line *l = malloc(sizeof *l);
+    struct line *l = xmalloc(sizeof *l);
 
     (void)ev;
-    if (!l)
-        return;
-    l->p = malloc(n);
-    if (!l->p) {
-        free(l);
-        return;
-    }
+    l->p = xmalloc(n);
     memcpy(l->p, p, n);
     l->n = n;
     l->next = NULL;
@@ -539,12 +532,12 @@ static int clear_stale(const char *path, struct co_err *err)
 
 struct progress_server *server_start(struct orch *o, struct co_err *err)
 {
-    struct progress_server *srv = calloc(1, sizeof *srv);
+    struct progress_server *srv = xcalloc(1, sizeof *srv);
     const char *path = o->rb->progress.socket;
     int rc;
 
     srv->o = o;
-    srv->path = strdup(path);
+    srv->path = xstrdup(path);
     srv->watcher_slots = fit_descriptors();
     pthread_mutex_init(&srv->mu, NULL);
     if (clear_stale(path, err) < 0)

@@ -43,6 +43,7 @@
 #include "orchestrator/faults.h"
 #include "orchestrator/log.h"
 #include "orchestrator/metrics.h"
+#include "orchestrator/xalloc.h"
 #include "stages/replica_wait.h"
 #include "stages/reverse.h"
 #include "stages/stage.h"
@@ -472,7 +473,7 @@ static int cut_enter(struct stage_ctx *ctx, struct co_err *err)
 
     if ((rc = stage_connect(ctx, err)) < 0)
         return rc;
-    c = calloc(1, sizeof *c);
+    c = xcalloc(1, sizeof *c);
     verifier_init(&c->v, m, ctx->sops, ctx->src, ctx->tops, ctx->tgt);
     c->v.wait = stage_wait_applied;
     c->v.wait_arg = ctx;

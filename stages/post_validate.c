@@ -18,6 +18,7 @@
 #include "orchestrator/log.h"
 #include "orchestrator/metrics.h"
 #include "orchestrator/faults.h"
+#include "orchestrator/xalloc.h"
 #include "stages/stage.h"
 
 struct post {
@@ -94,10 +95,10 @@ static int post_enter(struct stage_ctx *ctx, struct co_err *err)
 
     if ((rc = stage_connect(ctx, err)) < 0)
         return rc;
-    p = calloc(1, sizeof *p);
-    p->failures = calloc((size_t)ctx->rb->post_validate.nchecks + 1,
+    p = xcalloc(1, sizeof *p);
+    p->failures = xcalloc((size_t)ctx->rb->post_validate.nchecks + 1,
                          sizeof(int));
-    p->replicas = calloc((size_t)ctx->rb->nreplicas + 1,
+    p->replicas = xcalloc((size_t)ctx->rb->nreplicas + 1,
                          sizeof(struct target *));
     ctx->priv = p;
     if (m->post.started_at == 0) {

@@ -15,6 +15,7 @@
 #include "orchestrator/events.h"
 #include "orchestrator/faults.h"
 #include "orchestrator/metrics.h"
+#include "orchestrator/xalloc.h"
 #include "stages/replica_wait.h"
 #include "stages/stage.h"
 #include "sync/applier.h"
@@ -72,7 +73,7 @@ static int verify_enter(struct stage_ctx *ctx, struct co_err *err)
 
     if (rc < 0 || (rc = stage_applier_running(ctx, err)) < 0)
         return rc;
-    if (!(vs = calloc(1, sizeof *vs)))
+    if (!(vs = xcalloc(1, sizeof *vs)))
         return co_errf(err, CO_ENOMEM, "out of memory");
     ctx->priv = vs;
     vs->ctx = ctx;

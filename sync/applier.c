@@ -13,6 +13,7 @@
 #include "orchestrator/log.h"
 #include "orchestrator/metrics.h"
 #include "orchestrator/replicas.h"
+#include "orchestrator/xalloc.h"
 #include "sync/codec.h"
 
 #define MEASURE_EVERY_S 0.25
@@ -180,7 +181,7 @@ static int64_t apply_batch_locked(struct migration *m, struct table_state *ts,
     if (rc < 0)
         return rc;
     if (batch.nkeys > 0 || batch.nahead > 0) {
-        conv = calloc((size_t)ts->t->ncols, sizeof *conv);
+        conv = xcalloc((size_t)ts->t->ncols, sizeof *conv);
         rc = tops->begin(tgt, err);
         for (int i = 0; rc == 0 && i < batch.nahead; i++)
             rc = apply_key(ts, sops, src, tops, tgt, &batch.ahead[i], 1, conv,
@@ -475,20 +476,14 @@ int applier_start(struct migration *m, const struct source_ops *sops,
                   const struct target_ops *tops, struct applier **out,
                   struct co_err *err)
 {
-    struct applier *a = calloc(1, sizeof *a);
+    struct applier *a = xcalloc(1, sizeof *a);
 
-    if (!a)
-        return co_errf(err, CO_ENOMEM, "out of memory");
     a->m = m;
     a->sops = sops;
     a->tops = tops;
     a->window_start = a->throttle_since = mono_s();
     /* Unknown after a resume: the first trim may find part trimmed. */
-    a->trimmed = calloc((size_t)m->ntables + 1, sizeof *a->trimmed);
-    if (!a->trimmed) {
-        free(a);
-        return co_errf(err, CO_ENOMEM, "out of memory");
-    }
+    a->trimmed = xcalloc((size_t)m->ntables + 1, sizeof *a->trimmed);
     pthread_mutex_init(&a->mu, NULL);
     pthread_cond_init(&a->cond, NULL);
     if (pthread_create(&a->thread, NULL, applier_main, a) != 0) {

@@ -8,6 +8,7 @@
 
 #include "orchestrator/events.h"
 #include "orchestrator/faults.h"
+#include "orchestrator/xalloc.h"
 #include "sync/codec.h"
 
 #define MIN_CHUNK 200
@@ -240,7 +241,7 @@ int copy_chunk(struct migration *m, struct table_state *ts, int r,
     p.t = ts->t;
     p.m = m;
     p.share = 1.0 / (workers > 0 ? workers : 1);
-    p.conv = calloc((size_t)ts->t->ncols, sizeof *p.conv);
+    p.conv = xcalloc((size_t)ts->t->ncols, sizeof *p.conv);
     p.pace = pace;
     pace->slept = 0;
     started = mono_s();
