@@ -5,12 +5,11 @@
  */
 #include "orchestrator/cutover_fsm.h"
 
-#include <string.h>
-
 #include "orchestrator/backoff.h"
 #include "orchestrator/events.h"
 #include "orchestrator/log.h"
 #include "orchestrator/migration.h"
+#include "orchestrator/names.h"
 
 #define MAX_BACKOFF_S 30.0
 
@@ -22,15 +21,12 @@ static const char *const step_names[] = {
 
 const char *cutover_step_name(enum cutover_step s)
 {
-    return (unsigned)s < CUT__COUNT ? step_names[s] : "?";
+    return names_at(step_names, CUT__COUNT, (int)s);
 }
 
 int cutover_step_by_name(const char *name)
 {
-    for (int i = 0; i < CUT__COUNT; i++)
-        if (strcmp(step_names[i], name) == 0)
-            return i;
-    return -1;
+    return names_index(step_names, CUT__COUNT, name);
 }
 
 int cutover_step_is_switched(enum cutover_step s)

@@ -14,6 +14,7 @@
 
 #include "checkpoints/state_dir.h"
 #include "orchestrator/log.h"
+#include "orchestrator/names.h"
 #include "orchestrator/xalloc.h"
 
 #define MAX_LISTENERS 8
@@ -116,31 +117,31 @@ void events_close(void)
     pthread_mutex_unlock(&bus_mutex);
 }
 
-static const struct {
-    const char *name;
-    int streamed;
-} event_types[] = {
-#define X(id, name, streamed) {name, streamed},
+static const char *const event_type_names[] = {
+#define X(id, name, streamed) name,
+    EVENT_TYPES(X)
+#undef X
+};
+
+static const char event_type_streamed[] = {
+#define X(id, name, streamed) streamed,
     EVENT_TYPES(X)
 #undef X
 };
 
 const char *event_type_name(enum event_type t)
 {
-    return (unsigned)t < EVT__COUNT ? event_types[t].name : "?";
+    return names_at(event_type_names, EVT__COUNT, (int)t);
 }
 
 int event_type_by_name(const char *name)
 {
-    for (int i = 0; name && i < EVT__COUNT; i++)
-        if (strcmp(event_types[i].name, name) == 0)
-            return i;
-    return -1;
+    return names_index(event_type_names, EVT__COUNT, name);
 }
 
 int event_type_is_streamed(enum event_type t)
 {
-    return (unsigned)t < EVT__COUNT && event_types[t].streamed;
+    return (unsigned)t < EVT__COUNT && event_type_streamed[t];
 }
 
 json_t *events_emit_get(enum event_type type, json_t *fields)

@@ -6,30 +6,33 @@
 #include <stdio.h>
 #include <string.h>
 
-static const struct {
-    const char *name, *args;
-} commands[] = {
-#define X(id, name, args) {name, args},
+#include "orchestrator/names.h"
+
+static const char *const command_names[] = {
+#define X(id, name, args) name,
+    CTL_COMMANDS(X)
+#undef X
+};
+
+static const char *const command_args[] = {
+#define X(id, name, args) args,
     CTL_COMMANDS(X)
 #undef X
 };
 
 const char *request_name(enum request_kind k)
 {
-    return (unsigned)k < REQ__COUNT ? commands[k].name : "?";
+    return names_at(command_names, REQ__COUNT, (int)k);
 }
 
 int request_by_name(const char *name)
 {
-    for (int i = 0; name && i < REQ__COUNT; i++)
-        if (strcmp(commands[i].name, name) == 0)
-            return i;
-    return -1;
+    return names_index(command_names, REQ__COUNT, name);
 }
 
 const char *request_usage(enum request_kind k)
 {
-    return (unsigned)k < REQ__COUNT ? commands[k].args : "";
+    return (unsigned)k < REQ__COUNT ? command_args[k] : "";
 }
 
 void request_names(enum request_kind first, char *out, size_t cap)
@@ -39,7 +42,7 @@ void request_names(enum request_kind first, char *out, size_t cap)
     out[0] = '\0';
     for (int i = (int)first; i < REQ__COUNT && o < cap; i++)
         o += (size_t)snprintf(out + o, cap - o, "%s%s", i > (int)first
-                              ? ", " : "", commands[i].name);
+                              ? ", " : "", command_names[i]);
 }
 
 int protocol_is_control(const struct request *r)
