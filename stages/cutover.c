@@ -549,9 +549,8 @@ static int cut_step(struct stage_ctx *ctx, struct co_err *err)
             }
             return STEP_IDLE;
         }
-        if (now_s() < m->cut.next_attempt_at) {
+        if (now_s() < m->cut.next_attempt_at)
             return STEP_IDLE;
-        }
         rc = set_step(ctx, CUT_PREPARE, err);
         return rc < 0 ? rc : STEP_MORE;
     case CUT_PREPARE:
