@@ -10,6 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "orchestrator/file_read.h"
+#include "orchestrator/xalloc.h"
+
 /* SHA-256 of the canonical compact dump of body without "sha256". */
 static int body_hash(json_t *body, char hex[65])
 {
@@ -48,11 +51,7 @@ int checkpoint_write(const char *state_dir, json_t *body, struct co_err *err)
         return co_errf(err, CO_ENOMEM, "cannot serialize the checkpoint");
     size_t len = strlen(text);
     text[len] = '\0';
-    char *withnl = realloc(text, len + 2);
-    if (!withnl) {
-        free(text);
-        return co_errf(err, CO_ENOMEM, "out of memory");
-    }
+    char *withnl = xrealloc(text, len + 2);
     withnl[len] = '\n';
     withnl[len + 1] = '\0';
     rc = state_file_write(state_dir, CHECKPOINT_FILE, withnl, len + 1, err);
@@ -116,9 +115,8 @@ int checkpoint_parse(const char *text, size_t len, const char *what,
 int checkpoint_read(const char *state_dir, json_t **body, struct co_err *err)
 {
     char path[PATH_MAX];
-    FILE *f;
     char *text = NULL;
-    size_t len = 0, cap = 0, n;
+    size_t len = 0;
     struct co_err why = {0};
     int rc, dfd, fd;
 
@@ -132,26 +130,13 @@ int checkpoint_read(const char *state_dir, json_t **body, struct co_err *err)
         return co_errf(err, CO_ECHECKPOINT, "checkpoint: %s", why.msg);
     fd = state_file_openat(dfd, state_dir, CHECKPOINT_FILE, O_RDONLY, &why);
     close(dfd);
-    if (fd < 0 || !(f = fdopen(fd, "rb"))) {
-        if (fd >= 0)
-            close(fd);
+    if (fd < 0)
         return co_errf(err, CO_ECHECKPOINT, "checkpoint %s", why.msg);
-    }
-    do {
-        if (len == cap) {
-            char *grown = realloc(text, cap + 65536);
-            if (!grown) {
-                free(text);
-                fclose(f);
-                return co_errf(err, CO_ENOMEM, "out of memory");
-            }
-            text = grown;
-            cap += 65536;
-        }
-        n = fread(text + len, 1, cap - len, f);
-        len += n;
-    } while (n > 0);
-    fclose(f);
+    rc = file_read_fd(fd, 0, &text, &len);
+    close(fd);
+    if (rc < 0)
+        return co_errf(err, rc == -ENOMEM ? CO_ENOMEM : CO_ECHECKPOINT,
+                       "checkpoint %s: %s", path, strerror(-rc));
     char what[PATH_MAX + 16];
     snprintf(what, sizeof what, "checkpoint %s", path);
     rc = checkpoint_parse(text, len, what, body, err);

@@ -17,16 +17,15 @@
 #include "orchestrator/events.h"
 #include "orchestrator/log.h"
 #include "orchestrator/umask.h"
+#include "orchestrator/xalloc.h"
 
 extern char **environ;
 
 void action_env_add(struct action_env *e, const char *name, const char *value)
 {
-    char *v;
-
-    if (e->n >= 15 || asprintf(&v, "%s=%s", name, value) < 0)
+    if (e->n >= 15)
         return;
-    e->vars[e->n++] = v;
+    e->vars[e->n++] = xasprintf("%s=%s", name, value);
     e->vars[e->n] = NULL;
 }
 
@@ -47,9 +46,7 @@ static char **build_env(const struct action_env *extra)
 
     while (environ[n])
         n++;
-    env = calloc((size_t)n + (extra ? (size_t)extra->n : 0) + 1, sizeof *env);
-    if (!env)
-        return NULL;
+    env = xcalloc((size_t)n + (extra ? (size_t)extra->n : 0) + 1, sizeof *env);
     for (int i = 0; i < n; i++)
         if (!secret_env_entry(environ[i]))
             env[k++] = environ[i];
@@ -142,11 +139,9 @@ static int perform(const char *url, const char *shown, const char *method,
     if (!c)
         return co_errf(err, CO_ENOMEM, "%s: curl_easy_init failed", what);
     for (int i = 0; i < nheaders; i++) {
-        char *h;
-        if (asprintf(&h, "%s: %s", headers[i].name, headers[i].value) >= 0) {
-            hl = curl_slist_append(hl, h);
-            free(h);
-        }
+        char *h = xasprintf("%s: %s", headers[i].name, headers[i].value);
+        hl = curl_slist_append(hl, h);
+        free(h);
     }
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -229,7 +224,7 @@ int action_run(const struct rb_action *a, const char *what,
         rc = run_exec(a, what, env, err);
     else
         rc = http_request(a, what, &status, &ms, err);
-    events_emit("log", json_pack("{ss ss ss}", "level", rc ? "error" : "info",
+    events_emit(EVT_LOG, json_pack("{ss ss ss}", "level", rc ? "error" : "info",
                                  "action", what, "message",
                                  rc ? co_err_text(err) : "action done"));
     return rc;

@@ -8,10 +8,8 @@
 
 #include "orchestrator/errors.h"
 
-#define EXIT_OK 0
-#define EXIT_ERROR 1
-#define EXIT_USAGE 2
-#define EXIT_FINDINGS 3
+/* The exit codes themselves (EXIT_OK .. EXIT_PAUSED) are in errors.h: the
+ * model picks the code of a final state too. */
 
 struct runbook;
 

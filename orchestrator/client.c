@@ -10,6 +10,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "orchestrator/events.h"
+#include "orchestrator/xalloc.h"
+
 /* Is the process at the other end of fd one we believe: our own user,
  * root, or the owner of the state dir (the orchestrator's user)? */
 static int peer_trusted(int fd, const char *path, long owner,
@@ -56,7 +59,7 @@ int client_open(const char *path, long owner, struct client_conn *c,
     }
     /* A full server answers with one error line instead of the hello. */
     type = json_string_value(json_object_get(*hello, "type"));
-    if (!type || strcmp(type, "hello") != 0) {
+    if (event_type_by_name(type) != EVT_HELLO) {
         rc = co_errf(err, CO_EIO, "progress socket %s: %s", path,
                      json_string_value(json_object_get(*hello, "error"))
                          ? json_string_value(json_object_get(*hello, "error"))
@@ -102,7 +105,7 @@ int client_next(struct client_conn *c, int timeout_ms, json_t **out,
             continue;
         if (c->len + 65536 > c->cap) {
             c->cap = c->cap ? c->cap * 2 : 131072;
-            c->buf = realloc(c->buf, c->cap);
+            c->buf = xrealloc(c->buf, c->cap);
         }
         ssize_t n = read(c->fd, c->buf + c->len, c->cap - c->len);
         if (n <= 0)
@@ -119,7 +122,7 @@ int client_request(struct client_conn *c, json_t *req, json_t **reply,
     size_t n = strlen(text);
     int rc;
 
-    text = realloc(text, n + 2);
+    text = xrealloc(text, n + 2);
     text[n++] = '\n';
     if (write(c->fd, text, n) != (ssize_t)n) {
         free(text);
@@ -132,7 +135,7 @@ int client_request(struct client_conn *c, json_t *req, json_t **reply,
         if ((rc = client_next(c, 120000, &line, err)) < 0)
             return rc;
         const char *type = json_string_value(json_object_get(line, "type"));
-        if (type && strcmp(type, "reply") == 0) {
+        if (event_type_by_name(type) == EVT_REPLY) {
             *reply = line;
             return 0;
         }

@@ -15,6 +15,7 @@
 #include "orchestrator/client.h"
 #include "orchestrator/log.h"
 #include "orchestrator/migration.h"
+#include "orchestrator/protocol.h"
 #include "orchestrator/runbook.h"
 #include "orchestrator/watch_view.h"
 
@@ -140,38 +141,43 @@ int cmd_status(const char *path, int json)
 static json_t *ctl_request(const char *cmd, const char *arg, const char *arg2,
                            char *error, size_t cap)
 {
-    static const char *const simple[] = {"pause", "resume", "cutover",
-                                         "abort", "rollback", NULL};
+    int kind = request_by_name(cmd);
     char *end;
 
-    for (int i = 0; simple[i]; i++)
-        if (strcmp(cmd, simple[i]) == 0) {
-            if (arg) {
-                snprintf(error, cap, "ctl %s takes no argument", cmd);
-                return NULL;
-            }
-            return json_pack("{ss}", "cmd", cmd);
-        }
-    if (strcmp(cmd, "throttle") == 0) {
+    /* status is `cutover status`; ctl sends the commands that change
+     * something */
+    switch (kind) {
+    case REQ_THROTTLE: {
         double v = arg ? strtod(arg, &end) : -1;
         if (!arg || *end || v < 0 || !isfinite(v) || arg2) {
-            snprintf(error, cap, "usage: ctl RUNBOOK throttle ROWS_PER_S (0 = "
-                     "unlimited)");
+            snprintf(error, cap, "usage: ctl RUNBOOK throttle %s (0 = "
+                     "unlimited)", request_usage(REQ_THROTTLE));
             return NULL;
         }
-        return json_pack("{ss sf}", "cmd", "throttle", "rows_per_s", v);
+        return json_pack("{ss sf}", "cmd", cmd, "rows_per_s", v);
     }
-    if (strcmp(cmd, "alert") == 0) {
+    case REQ_ALERT:
         if (!arg || !*arg) {
-            snprintf(error, cap, "usage: ctl RUNBOOK alert NAME [SEVERITY]");
+            snprintf(error, cap, "usage: ctl RUNBOOK alert %s",
+                     request_usage(REQ_ALERT));
             return NULL;
         }
-        return json_pack("{ss ss ss}", "cmd", "alert", "name", arg,
+        return json_pack("{ss ss ss}", "cmd", cmd, "name", arg,
                          "severity", arg2 ? arg2 : "");
+    case -1:
+    case REQ_STATUS: {
+        char names[160];
+        request_names(REQ_PAUSE, names, sizeof names);
+        snprintf(error, cap, "unknown ctl command \"%s\" (%s)", cmd, names);
+        return NULL;
     }
-    snprintf(error, cap, "unknown ctl command \"%s\" (pause, resume, cutover, "
-             "abort, rollback, throttle, alert)", cmd);
-    return NULL;
+    default:
+        if (arg) {
+            snprintf(error, cap, "ctl %s takes no argument", cmd);
+            return NULL;
+        }
+        return json_pack("{ss}", "cmd", cmd);
+    }
 }
 
 int cmd_ctl(const char *path, const char *cmd, const char *arg,

@@ -54,7 +54,7 @@ static void log_to_events(enum log_level level, const char *line)
     if (inside)
         return;
     inside = 1;
-    events_emit("log", json_pack("{ss ss}", "level", names[level], "message",
+    events_emit(EVT_LOG, json_pack("{ss ss}", "level", names[level], "message",
                                  line));
     inside = 0;
 }
@@ -246,7 +246,7 @@ int cmd_resume(const char *path)
         code = migration_exit_code(m->state);
         goto out;
     }
-    events_emit("log", json_pack("{ss ss ss}", "level", "info", "message",
+    events_emit(EVT_LOG, json_pack("{ss ss ss}", "level", "info", "message",
                                  "resumed", "state", fsm_state_name(m->state)));
     if ((m->state == ST_PAUSED || m->state == ST_FAILED) &&
         migration_transition(m, EV_RESUME, "cutover resume", &err) < 0) {

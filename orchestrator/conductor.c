@@ -19,20 +19,10 @@
 #include "orchestrator/orch.h"
 #include "sync/applier.h"
 
-static const char *const command_names[] = {
-#define X(id, name) name,
-    COMMANDS(X)
-#undef X
-    NULL};
-
-const char *command_name(enum command_kind k) { return command_names[k]; }
-
-int command_by_name(const char *name)
+const char *command_name(enum command_kind k)
 {
-    for (int i = 0; command_names[i]; i++)
-        if (strcmp(command_names[i], name) == 0)
-            return i;
-    return -1;
+    return k == CMD_INTERRUPT ? "interrupt"
+                              : request_name((enum request_kind)k);
 }
 
 void orch_command(struct orch *o, struct command *c)
@@ -149,7 +139,7 @@ static void apply_command(struct orch *o, struct command *c)
         m->cut.go = 1;
         pthread_mutex_unlock(&m->mu);
         rc = migration_save(m, &err);
-        events_emit("log", json_pack("{ss ss}", "level", "info", "message",
+        events_emit(EVT_LOG, json_pack("{ss ss}", "level", "info", "message",
                                      m->state == ST_CUTOVER
                                          ? "cutover approved"
                                          : "cutover approved; it runs when "
@@ -160,13 +150,14 @@ static void apply_command(struct orch *o, struct command *c)
         m->max_rows_per_s = c->number;
         pthread_mutex_unlock(&m->mu);
         metrics_set("copy.max_rows_per_s", c->number);
-        events_emit("log", json_pack("{ss ss sf}", "level", "info", "message",
+        events_emit(EVT_LOG, json_pack("{ss ss sf}", "level", "info", "message",
                                      "copy throttle changed", "rows_per_s",
                                      c->number));
         break;
     case CMD_ALERT:
-        /* Alerts are matched by the trigger engine on the loop; here they
-         * are only recorded. */
+    case CMD_STATUS:
+        /* Alerts are matched by the trigger engine and status answered on
+         * the loop; neither is queued here. */
         break;
     case CMD_INTERRUPT:
         o->interrupted = 1;
@@ -207,6 +198,7 @@ static void wait_for_command(struct orch *o, double seconds)
 }
 
 #define OUTAGE_LIMIT_S 120.0
+#define STAGE_IDLE_S 0.2        /* between steps of a stage with nothing to do */
 
 /* A database went away mid-migration: drop our connections and try the
  * stage again (it re-enters from the checkpoint) with growing pauses. A
@@ -234,8 +226,7 @@ static int retry_after_outage(struct orch *o, int rc, struct co_err *err)
         transition(o, EV_PAUSE, co_err_text(err), &terr);
         return 1;
     }
-    o->outage_attempts++;
-    backoff = 0.25 * (1 << (o->outage_attempts < 7 ? o->outage_attempts : 7));
+    backoff = backoff_failed(&o->outage);
     log_warnx("%s; retrying in %.1f s", co_err_text(err), backoff);
     metrics_add("apply.errors", 1);
     wait_for_command(o, backoff);
@@ -292,8 +283,10 @@ static void run_step(struct orch *o)
         log_info("connections are back after %.1f s",
                  mono_s() - o->outage_since);
         o->outage_since = 0;
-        o->outage_attempts = 0;
+        backoff_reset(&o->outage);
     }
+    if (rc == STEP_IDLE)        /* woken at once by a command */
+        wait_for_command(o, STAGE_IDLE_S);
     if (rc == STEP_DONE || rc == STEP_REVERT) {
         leave_stage(o);
         transition(o, rc == STEP_DONE ? EV_DONE : EV_REVERT, NULL, &err);
@@ -333,13 +326,13 @@ void *conductor_main(void *arg)
     o->ctx.applier = NULL;
     if (!o->io_failed && migration_save(m, &err) < 0)
         log_error("final checkpoint: %s", co_err_text(&err));
-    o->exit_code = o->io_failed ? 1
+    o->exit_code = o->io_failed ? EXIT_ERROR
                    : o->interrupted && !fsm_state_is_terminal(m->state) &&
                            m->state != ST_FAILED
-                       ? 6
+                       ? EXIT_PAUSED
                        : migration_exit_code(m->state);
     if (m->state == ST_FAILED && m->last_error_code == CO_EBLOCKED)
-        o->exit_code = 3;
+        o->exit_code = EXIT_FINDINGS;
     o->finished = 1;
     uv_async_send(&o->wake);
     return NULL;

@@ -49,6 +49,18 @@ enum co_error {
 #undef X
 };
 
+/* Process exit codes (DESIGN §2): stable, users and tests depend on them,
+ * never renumbered. */
+enum co_exit_code {
+    EXIT_OK = 0,           /* completed, or nothing wrong */
+    EXIT_ERROR = 1,        /* an error (failed state included) */
+    EXIT_USAGE = 2,        /* usage, or an invalid runbook */
+    EXIT_FINDINGS = 3,     /* plan: blocking findings; verify: mismatches */
+    EXIT_ABORTED = 4,
+    EXIT_ROLLED_BACK = 5,
+    EXIT_PAUSED = 6,       /* paused or interrupted: `cutover resume` */
+};
+
 /* An error value with a message buffer; zero-initialize before use. */
 struct co_err {
     int code;

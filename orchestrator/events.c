@@ -14,6 +14,8 @@
 
 #include "checkpoints/state_dir.h"
 #include "orchestrator/log.h"
+#include "orchestrator/names.h"
+#include "orchestrator/xalloc.h"
 
 #define MAX_LISTENERS 8
 
@@ -115,7 +117,34 @@ void events_close(void)
     pthread_mutex_unlock(&bus_mutex);
 }
 
-json_t *events_emit_get(const char *type, json_t *fields)
+static const char *const event_type_names[] = {
+#define X(id, name, streamed) name,
+    EVENT_TYPES(X)
+#undef X
+};
+
+static const char event_type_streamed[] = {
+#define X(id, name, streamed) streamed,
+    EVENT_TYPES(X)
+#undef X
+};
+
+const char *event_type_name(enum event_type t)
+{
+    return names_at(event_type_names, EVT__COUNT, (int)t);
+}
+
+int event_type_by_name(const char *name)
+{
+    return names_index(event_type_names, EVT__COUNT, name);
+}
+
+int event_type_is_streamed(enum event_type t)
+{
+    return (unsigned)t < EVT__COUNT && event_type_streamed[t];
+}
+
+json_t *events_emit_get(enum event_type type, json_t *fields)
 {
     static __thread int inside;   /* a listener emitting (by logging) */
     json_t *ev = fields ? fields : json_object();
@@ -140,12 +169,12 @@ json_t *events_emit_get(const char *type, json_t *fields)
     events_ts(ts);
     json_object_set_new(ev, "seq", json_integer(++bus_seq));
     json_object_set_new(ev, "ts", json_string(ts));
-    json_object_set_new(ev, "type", json_string(type));
+    json_object_set_new(ev, "type", json_string(event_type_name(type)));
     redact_json(ev);
     line = json_dumps(ev, JSON_COMPACT | JSON_REAL_PRECISION(10));
     if (line) {
         len = strlen(line);
-        char *out = realloc(line, len + 2);
+        char *out = xrealloc(line, len + 2);
         if (out) {
             line = out;
             line[len++] = '\n';
@@ -164,7 +193,7 @@ json_t *events_emit_get(const char *type, json_t *fields)
     return ev;
 }
 
-int64_t events_emit(const char *type, json_t *fields)
+int64_t events_emit(enum event_type type, json_t *fields)
 {
     json_t *ev = events_emit_get(type, fields);
     int64_t seq = ev ? json_integer_value(json_object_get(ev, "seq")) : 0;

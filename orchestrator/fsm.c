@@ -1,7 +1,7 @@
 /* fsm.c — the transition table and state/event names. */
 #include "orchestrator/fsm.h"
 
-#include <string.h>
+#include "orchestrator/names.h"
 
 enum guard { ANY, BEFORE_SWITCH, AFTER_SWITCH };
 
@@ -74,28 +74,22 @@ static const char *const event_names[] = {
 
 const char *fsm_state_name(enum fsm_state s)
 {
-    return (unsigned)s < ST__COUNT ? state_names[s] : "?";
+    return names_at(state_names, ST__COUNT, (int)s);
 }
 
 const char *fsm_event_name(enum fsm_event e)
 {
-    return (unsigned)e < EV__COUNT ? event_names[e] : "?";
+    return names_at(event_names, EV__COUNT, (int)e);
 }
 
 int fsm_state_by_name(const char *name)
 {
-    for (int i = 0; i < ST__COUNT; i++)
-        if (strcmp(state_names[i], name) == 0)
-            return i;
-    return -1;
+    return names_index(state_names, ST__COUNT, name);
 }
 
 int fsm_event_by_name(const char *name)
 {
-    for (int i = 0; i < EV__COUNT; i++)
-        if (strcmp(event_names[i], name) == 0)
-            return i;
-    return -1;
+    return names_index(event_names, EV__COUNT, name);
 }
 
 int fsm_state_is_stage(enum fsm_state s)

@@ -13,7 +13,9 @@
  * fsm_next() only answers "where does this event lead"; the single function
  * that actually changes the state, migration_transition(), lives in
  * migration.c and does everything a transition must (checkpoint, event,
- * hooks). Invariants of each state are in migration.h.
+ * hooks). Invariants of each state are in migration.h; see also
+ * migration_assert_state(), run after every transition, and cutover_fsm.h
+ * for the cutover state's sub-steps.
  */
 #ifndef CO_FSM_H
 #define CO_FSM_H

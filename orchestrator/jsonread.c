@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "orchestrator/xalloc.h"
+
 void jr_init(struct jread *r, struct co_err *err, int code)
 {
     r->err = err;
@@ -89,7 +91,7 @@ int jr_str(struct jread *r, json_t *obj, const char *key, char **out)
     if (json_string_length(v) != strlen(json_string_value(v)))
         return jr_fail(r, key, "string contains a NUL byte");
     free(*out);
-    *out = strdup(json_string_value(v));
+    *out = xstrdup(json_string_value(v));
     return 0;
 }
 
@@ -182,11 +184,9 @@ int jr_strv(struct jread *r, json_t *obj, const char *key, int allow_empty,
         if (!json_is_string(item))
             return jr_fail(r, key, "expected an array of strings");
     }
-    vec = calloc(json_array_size(v) + 1, sizeof *vec);
-    if (!vec)
-        return co_errf(r->err, CO_ENOMEM, "out of memory");
+    vec = xcalloc(json_array_size(v) + 1, sizeof *vec);
     json_array_foreach(v, i, item)
-        vec[i] = strdup(json_string_value(item));
+        vec[i] = xstrdup(json_string_value(item));
     strv_free(*out, *n);
     *out = vec;
     *n = (int)json_array_size(v);

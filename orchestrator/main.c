@@ -5,7 +5,33 @@
 
 #include "orchestrator/cli.h"
 #include "orchestrator/log.h"
+#include "orchestrator/protocol.h"
 #include "orchestrator/umask.h"
+#include "orchestrator/xalloc.h"
+
+#define USAGE_INDENT "                              "
+
+/* The ctl commands (protocol.h), "pause | resume | ...", wrapped. */
+static void ctl_usage(FILE *f)
+{
+    int col = 0;
+
+    for (int k = REQ_PAUSE; k < REQ__COUNT; k++) {
+        char item[64];
+        int n = snprintf(item, sizeof item, "%s%s%s", request_name(k),
+                         *request_usage(k) ? " " : "", request_usage(k));
+        if (col > 0 && col + n + 3 > 48) {
+            fprintf(f, " |\n" USAGE_INDENT);
+            col = 0;
+        } else if (col > 0) {
+            fprintf(f, " | ");
+            col += 3;
+        }
+        fputs(item, f);
+        col += n;
+    }
+    fputc('\n', f);
+}
 
 static int usage(FILE *f)
 {
@@ -17,8 +43,9 @@ static int usage(FILE *f)
         "  resume RUNBOOK              continue after any stop\n"
         "  status RUNBOOK [--json]     one-shot status\n"
         "  watch  RUNBOOK              live progress\n"
-        "  ctl    RUNBOOK CMD [ARG]    pause | resume | cutover | abort | rollback |\n"
-        "                              throttle ROWS_PER_S | alert NAME [SEVERITY]\n"
+        "  ctl    RUNBOOK CMD [ARG]    ");
+    ctl_usage(f);
+    fprintf(f,
         "  verify RUNBOOK [--json]     standalone verification report\n"
         "  check-checkpoint RUNBOOK    validate the checkpoint, print its state\n"
         "  restore-backup RUNBOOK DEST restore the source backup taken at start\n"
@@ -33,6 +60,7 @@ int main(int argc, char **argv)
     const char *cmd, *rb;
     int json = 0, rc;
 
+    xalloc_install();      /* jansson allocates through xmalloc too */
     umask_private();
     log_init("cutover", LOG_INFO);
     if (argc >= 2 && (strcmp(argv[1], "-h") == 0 ||

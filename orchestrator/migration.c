@@ -11,33 +11,14 @@
 #include "checkpoints/checkpoint.h"
 #include "orchestrator/events.h"
 #include "orchestrator/log.h"
-
-static const char *const cutover_step_names[] = {
-#define X(id, name) name,
-    CUTOVER_STEPS(X)
-#undef X
-    NULL};
-
-const char *cutover_step_name(enum cutover_step s)
-{
-    return cutover_step_names[s];
-}
-
-int cutover_step_by_name(const char *name)
-{
-    for (int i = 0; cutover_step_names[i]; i++)
-        if (strcmp(cutover_step_names[i], name) == 0)
-            return i;
-    return -1;
-}
+#include "orchestrator/xalloc.h"
 
 struct migration *migration_new(struct runbook *rb)
 {
-    struct migration *m = calloc(1, sizeof *m);
+    struct migration *m = xcalloc(1, sizeof *m);
 
-    if (!m)
-        return NULL;
     pthread_mutex_init(&m->mu, NULL);
+    pthread_mutex_init(&m->save_mu, NULL);
     m->rb = rb;
     m->state = ST_NEW;
     m->resume_state = ST_NEW;
@@ -75,15 +56,14 @@ void migration_free(struct migration *m)
     json_decref(m->cut.steps_ms);
     json_decref(m->kept_tables);
     pthread_mutex_destroy(&m->mu);
+    pthread_mutex_destroy(&m->save_mu);
     free(m);
 }
 
 int migration_set_schema(struct migration *m, struct schema *sc)
 {
-    struct table_state *ts = calloc((size_t)sc->ntables + 1, sizeof *ts);
+    struct table_state *ts = xcalloc((size_t)sc->ntables + 1, sizeof *ts);
 
-    if (!ts)
-        return CO_ENOMEM;
     for (int i = 0; i < m->ntables; i++)
         ranges_free(&m->tables[i]);
     free(m->tables);
@@ -145,11 +125,11 @@ void migration_set_error(struct migration *m, const struct co_err *err)
 int migration_exit_code(enum fsm_state s)
 {
     switch (s) {
-    case ST_COMPLETED: return 0;
-    case ST_ABORTED: return 4;
-    case ST_ROLLED_BACK: return 5;
-    case ST_FAILED: return 1;
-    default: return 6;
+    case ST_COMPLETED: return EXIT_OK;
+    case ST_ABORTED: return EXIT_ABORTED;
+    case ST_ROLLED_BACK: return EXIT_ROLLED_BACK;
+    case ST_FAILED: return EXIT_ERROR;
+    default: return EXIT_PAUSED;
     }
 }
 
@@ -241,15 +221,43 @@ json_t *migration_to_json(struct migration *m)
         m->kept_tables ? json_incref(m->kept_tables) : json_array());
 }
 
+json_t *migration_snapshot(struct migration *m, uint64_t *gen)
+{
+    json_t *cp = migration_to_json(m);
+
+    /* The history and trigger states stay the model's: the snapshot gets
+     * its own copies, read outside mu while the model moves on. */
+    json_object_set_new(cp, "history", json_deep_copy(m->history));
+    json_object_set_new(cp, "triggers", json_deep_copy(m->trigger_states));
+    *gen = ++m->snapshot_gen;
+    return cp;
+}
+
+int migration_write_snapshot(struct migration *m, json_t *cp, uint64_t gen,
+                             struct co_err *err)
+{
+    int rc = 0;
+
+    pthread_mutex_lock(&m->save_mu);
+    if (gen > m->written_gen) {
+        rc = checkpoint_write(m->rb->state_dir, cp, err);
+        if (rc == 0)
+            m->written_gen = gen;
+    }
+    pthread_mutex_unlock(&m->save_mu);
+    return rc;
+}
+
 int migration_save(struct migration *m, struct co_err *err)
 {
+    uint64_t gen;
     json_t *cp;
     int rc;
 
     pthread_mutex_lock(&m->mu);
-    cp = migration_to_json(m);
-    rc = checkpoint_write(m->rb->state_dir, cp, err);
+    cp = migration_snapshot(m, &gen);
     pthread_mutex_unlock(&m->mu);
+    rc = migration_write_snapshot(m, cp, gen, err);
     json_decref(cp);
     return rc;
 }
@@ -348,7 +356,7 @@ static int table_from_json(struct table_state *ts, json_t *j,
     ts->copy_done = json_is_true(json_object_get(j, "copy_done"));
     ts->indexes_done = json_is_true(json_object_get(j, "indexes_done"));
     ts->applied_seq = json_integer_value(json_object_get(j, "applied_seq"));
-    ts->ranges = calloc(json_array_size(ranges) + 1, sizeof *ts->ranges);
+    ts->ranges = xcalloc(json_array_size(ranges) + 1, sizeof *ts->ranges);
     json_array_foreach(ranges, i, r) {
         struct copy_range *cr = &ts->ranges[i];
         pthread_mutex_init(&cr->lock, NULL);
@@ -516,10 +524,25 @@ int migration_from_json(struct migration *m, json_t *cp, struct co_err *err)
     if (json_string_value(json_object_get(v, "code")))
         m->last_error_code =
             co_err_by_name(json_string_value(json_object_get(v, "code")));
+    /* Each field may be in range and the whole still impossible (switched
+     * before the fence, a copy not done in sync): not a state to act on. */
+    struct co_err why = {0};
+    if (migration_check_state(m, &why) < 0)
+        return BAD("checkpoint: %s", why.msg);
     return 0;
 }
 
 /* ---- the one state-changing function --------------------------------------- */
+
+static enum event_type outcome_event(enum fsm_state s)
+{
+    switch (s) {
+    case ST_COMPLETED: return EVT_COMPLETED;
+    case ST_ABORTED: return EVT_ABORTED;
+    case ST_ROLLED_BACK: return EVT_ROLLED_BACK;
+    default: return EVT_FAILED;
+    }
+}
 
 /* The summary carried by completed/failed/aborted/rolled_back events. */
 static json_t *outcome(struct migration *m)
@@ -566,6 +589,7 @@ int migration_transition(struct migration *m, enum fsm_event ev,
              to == ST_ABORTING || to == ST_ROLLING_BACK)
         m->resume_state = (enum fsm_state)to;
     m->state = (enum fsm_state)to;
+    migration_assert_state(m);
     if (to != ST_FAILED && to != ST_PAUSED) {
         m->last_error[0] = '\0';
         m->last_error_code = 0;
@@ -575,8 +599,11 @@ int migration_transition(struct migration *m, enum fsm_event ev,
                       fsm_state_name(from), "to", fsm_state_name(to), "event",
                       fsm_event_name(ev), "reason", reason ? reason : "");
     json_array_append_new(m->history, entry);
-    json_t *cp = migration_to_json(m);
-    rc = checkpoint_write(m->rb->state_dir, cp, err);
+    /* Written before mu is released: nobody sees a state that is not
+     * durable. */
+    uint64_t gen;
+    json_t *cp = migration_snapshot(m, &gen);
+    rc = migration_write_snapshot(m, cp, gen, err);
     json_decref(cp);
     if (rc < 0) {
         /* Not durable, so it did not happen. */
@@ -591,9 +618,9 @@ int migration_transition(struct migration *m, enum fsm_event ev,
                        "reason", reason ? reason : "");
     if (to == ST_FAILED && m->last_error[0])
         json_object_set_new(fields, "error", json_string(m->last_error));
-    events_emit("stage", fields);
+    events_emit(EVT_STAGE, fields);
     if (fsm_state_is_terminal((enum fsm_state)to) || to == ST_FAILED)
-        events_emit(fsm_state_name((enum fsm_state)to), outcome(m));
+        events_emit(outcome_event((enum fsm_state)to), outcome(m));
     if (m->hook)
         m->hook(m->hook_arg, from, (enum fsm_state)to, reason);
     pthread_mutex_unlock(&m->mu);

@@ -9,7 +9,10 @@
  * while it decides which keys are at or below the frontier and applies
  * them), never held while taking m->mu's waiters for long.
  *
- * State invariants (checked by migration_assert_state in debug builds):
+ * State invariants (what the model records of them is checked by
+ * migration_check_state after every transition and cutover sub-step, and
+ * when a checkpoint is read; paused and failed are checked as the state
+ * they left):
  *   new           no tables known yet, nothing changed anywhere
  *   pre_validate  schema read; nothing changed on either side
  *   bulk_copy     capture installed on the source; tables created on the
@@ -22,6 +25,11 @@
  *   completed     switched; our triggers and logs removed from both sides
  *   aborting/ed   never switched; our objects being/been removed
  *   rolling_back/ed  switched, traffic moving/moved back to the source
+ * and in every state: `switched` exactly when the cutover sub-step is
+ * switch, switched or unswitch (cutover_fsm.h); the sub-step is ready
+ * before the cutover state and switched after it; switch actions are
+ * counted done only once switched; a running state is its own
+ * resume_state.
  */
 #ifndef CO_MIGRATION_H
 #define CO_MIGRATION_H
@@ -30,6 +38,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "orchestrator/cutover_fsm.h"
 #include "orchestrator/errors.h"
 #include "orchestrator/fsm.h"
 #include "orchestrator/runbook.h"
@@ -76,27 +85,6 @@ struct table_state {
     double lag_s;
 };
 
-/* Cutover sub-steps, recorded before each runs (DESIGN §5). */
-#define CUTOVER_STEPS(X)                                                      \
-    X(READY,     "ready")       /* waiting to start (manual mode: for ctl) */ \
-    X(PREPARE,   "prepare")     /* reverse capture on, pre-drain */          \
-    X(LOCK,      "lock")        /* BEGIN IMMEDIATE on the source */          \
-    X(DRAIN,     "drain")                                                    \
-    X(REVERIFY,  "reverify")                                                 \
-    X(FENCE,     "fence")       /* fence + capture removal, commit */        \
-    X(SWITCH,    "switch")      /* switch actions */                         \
-    X(SWITCHED,  "switched")                                                 \
-    X(UNSWITCH,  "unswitch")    /* a switch action failed: going back */
-
-enum cutover_step {
-#define X(id, name) CUT_##id,
-    CUTOVER_STEPS(X)
-#undef X
-};
-
-const char *cutover_step_name(enum cutover_step s);
-int cutover_step_by_name(const char *name);
-
 struct cutover_state {
     enum cutover_step step;
     int attempt;                /* attempts made (overruns, switch failures) */
@@ -120,6 +108,14 @@ typedef void (*transition_hook_fn)(void *arg, enum fsm_state from,
 
 struct migration {
     pthread_mutex_t mu;
+    /* Checkpoint writes: a snapshot is taken under mu and numbered
+     * (snapshot_gen, under mu), then written under save_mu only, so the
+     * fsyncs run outside mu; written_gen (under save_mu) keeps an earlier
+     * snapshot from replacing a later one on disk. Lock order: mu, then
+     * save_mu. */
+    pthread_mutex_t save_mu;
+    uint64_t snapshot_gen;
+    uint64_t written_gen;
     struct runbook *rb;
     struct schema schema;
     /* Marks every object the migration makes on either side (sync/owner.h);
@@ -176,8 +172,18 @@ struct table_state *migration_table(struct migration *m, const char *name);
 int migration_transition(struct migration *m, enum fsm_event ev,
                          const char *reason, struct co_err *err);
 
-/* Write the checkpoint now (after a chunk commit, an apply batch...). */
+/* Write the checkpoint now (after a chunk commit, an apply batch...): a
+ * snapshot under m->mu, written and fsynced outside it. Returns 0 when it,
+ * or a later snapshot, is on disk; CO_EIO otherwise. Call without m->mu. */
 int migration_save(struct migration *m, struct co_err *err);
+
+/* The two halves of migration_save: the checkpoint form of m and its
+ * generation (call with m->mu held), then its write, skipped when a later
+ * generation is already on disk (call without m->mu, or with it when the
+ * write must happen before anyone sees the change: transitions). */
+json_t *migration_snapshot(struct migration *m, uint64_t *gen);
+int migration_write_snapshot(struct migration *m, json_t *cp, uint64_t gen,
+                             struct co_err *err);
 
 /* Checkpoint ⇄ model. from_json needs the source schema already read
  * (m->schema) to attach table states; it reports runbook or schema changes
@@ -207,5 +213,23 @@ int migration_exit_code(enum fsm_state s);
 
 void migration_on_transition(struct migration *m, transition_hook_fn fn,
                              void *arg);
+
+/* The one function that changes the cutover sub-step (cutover_fsm.h):
+ * checks the table, runs the step's on-enter function (the only place
+ * `switched` changes), checks the invariants. Takes m->mu; writes no
+ * checkpoint (the stage decides which steps are durable). Returns 0, with
+ * the step left in *left (may be NULL), or CO_ESTATE naming both steps. */
+int migration_cutover_step(struct migration *m, enum cutover_step to,
+                           enum cutover_step *left, struct co_err *err);
+
+/* Do the invariants above hold? 0, or CO_ESTATE naming the first that
+ * does not. Call with m->mu held (or m not yet shared). */
+int migration_check_state(const struct migration *m, struct co_err *err);
+
+/* migration_check_state as an assertion: a broken invariant is a bug,
+ * and going on could leave both sides writable, so it logs the invariant
+ * and aborts (a resume decides from the checkpoint and the durable fence).
+ * Compiled out with NDEBUG, like assert(). */
+void migration_assert_state(const struct migration *m);
 
 #endif

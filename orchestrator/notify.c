@@ -9,8 +9,10 @@
 #include <unistd.h>
 
 #include "orchestrator/actions.h"
+#include "orchestrator/backoff.h"
 #include "orchestrator/events.h"
 #include "orchestrator/log.h"
+#include "orchestrator/xalloc.h"
 
 #define QUEUE_MAX 1000
 #define STOP_DEADLINE_S 10.0
@@ -89,9 +91,9 @@ static void on_event(void *arg, const char *line, size_t len, json_t *ev)
         struct job *j;
         if (!wants(&n->rb->webhooks[i], type))
             continue;
-        j = calloc(1, sizeof *j);
+        j = xcalloc(1, sizeof *j);
         j->webhook = i;
-        j->body = strndup(line, len > 0 && line[len - 1] == '\n' ? len - 1
+        j->body = xstrndup(line, len > 0 && line[len - 1] == '\n' ? len - 1
                                                                  : len);
         push(n, j);
     }
@@ -101,12 +103,13 @@ static void deliver_webhook(struct notifier *n, struct job *j)
 {
     const struct rb_webhook *w = &n->rb->webhooks[j->webhook];
     struct co_err err = {0};
-    double backoff = 0.5;
+    struct backoff retry;
     long status;
 
     char shown[512];
 
     url_for_message(w->url, URL_HIDE_PATH, shown, sizeof shown);
+    backoff_init(&retry, 0.5, 30.0);
     for (int attempt = 0; attempt <= w->retries; attempt++) {
         int rc = http_post_json(w->url, w->headers, w->nheaders, j->body,
                                 w->timeout_ms, &status, &err);
@@ -119,12 +122,12 @@ static void deliver_webhook(struct notifier *n, struct job *j)
                   w->retries + 1);
         if (attempt == w->retries)
             break;
-        for (double t = 0; t < backoff; t += 0.1) {
+        for (double t = 0, wait = backoff_failed(&retry); t < wait;
+             t += 0.1) {
             if (n->stopping && mono_s() > n->stop_deadline)
                 return;
             usleep(100000);
         }
-        backoff = backoff * 2 > 30 ? 30 : backoff * 2;
     }
 }
 
@@ -156,7 +159,7 @@ static void *notifier_main(void *arg)
             snprintf(msg, sizeof msg, "notifications: queue full; the %lld "
                      "oldest notifications were dropped", (long long)dropped);
             log_warnx("%s", msg);
-            events_emit("log", json_pack("{ss ss}", "level", "warning",
+            events_emit(EVT_LOG, json_pack("{ss ss}", "level", "warning",
                                          "message", msg));
         }
         if (!j)
@@ -185,11 +188,7 @@ struct notifier *notifier_start(const struct runbook *rb, struct co_err *err)
     if (rb->nwebhooks == 0 && rb->hooks.non_stage == 0 &&
         rb->hooks.non_trigger == 0)
         return NULL;
-    n = calloc(1, sizeof *n);
-    if (!n) {
-        co_errf(err, CO_ENOMEM, "out of memory");
-        return NULL;
-    }
+    n = xcalloc(1, sizeof *n);
     n->rb = rb;
     pthread_mutex_init(&n->mu, NULL);
     pthread_cond_init(&n->cond, NULL);
@@ -210,7 +209,7 @@ static void queue_hooks(struct notifier *n, const struct rb_action *hooks,
                         const char *k2, const char *v2)
 {
     for (int i = 0; i < nhooks; i++) {
-        struct job *j = calloc(1, sizeof *j);
+        struct job *j = xcalloc(1, sizeof *j);
         j->webhook = -1;
         j->action = &hooks[i];
         action_env_add(&j->env, "CUTOVER_NAME", n->rb->name);

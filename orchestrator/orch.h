@@ -11,27 +11,22 @@
 #include <pthread.h>
 #include <uv.h>
 
+#include "orchestrator/backoff.h"
 #include "orchestrator/migration.h"
+#include "orchestrator/protocol.h"
 #include "stages/stage.h"
 
-#define COMMANDS(X)                                                          \
-    X(PAUSE,     "pause")                                                   \
-    X(RESUME,    "resume")                                                  \
-    X(ABORT,     "abort")                                                   \
-    X(ROLLBACK,  "rollback")                                                \
-    X(CUTOVER,   "cutover")                                                 \
-    X(THROTTLE,  "throttle")                                                \
-    X(ALERT,     "alert")                                                   \
-    X(INTERRUPT, "interrupt")
-
+/* What the conductor is asked to do: the socket's commands (protocol.h,
+ * same numbers: a request's kind is its command's kind) and a signal's
+ * interrupt. status is answered on the loop and never queued. */
 enum command_kind {
-#define X(id, name) CMD_##id,
-    COMMANDS(X)
+#define X(id, name, args) CMD_##id = REQ_##id,
+    CTL_COMMANDS(X)
 #undef X
+    CMD_INTERRUPT = REQ__COUNT
 };
 
 const char *command_name(enum command_kind k);
-int command_by_name(const char *name);
 
 struct command;
 typedef void (*command_done_fn)(struct command *c);
@@ -77,7 +72,7 @@ struct orch {
     struct trigger_engine *triggers;
     double last_prom;
     double outage_since;       /* a database unreachable since (mono), 0 */
-    int outage_attempts;
+    struct backoff outage;     /* between reconnection attempts */
 };
 
 /* Run the migration in m (already loaded or new) until it ends, pauses for

@@ -16,13 +16,14 @@
 #include "orchestrator/server.h"
 #include "orchestrator/notify.h"
 #include "orchestrator/triggers.h"
+#include "orchestrator/xalloc.h"
 
 void *conductor_main(void *arg);
 
 static void on_signal(uv_signal_t *h, int signum)
 {
     struct orch *o = h->data;
-    struct command *c = calloc(1, sizeof *c);
+    struct command *c = xcalloc(1, sizeof *c);
 
     log_warnx("%s received: stopping at the next safe point (resume with "
               "`cutover resume`)", signum == SIGINT ? "SIGINT" : "SIGTERM");
@@ -96,12 +97,13 @@ static void close_walk(uv_handle_t *h, void *arg)
 
 int orch_run(struct runbook *rb, struct migration *m)
 {
-    struct orch *o = calloc(1, sizeof *o);
+    struct orch *o = xcalloc(1, sizeof *o);
     struct co_err err = {0};
     int code;
 
     o->rb = rb;
     o->m = m;
+    backoff_init(&o->outage, 0.5, 32.0);
     pthread_mutex_init(&o->qmu, NULL);
     pthread_cond_init(&o->qcond, NULL);
     o->ctx.m = m;

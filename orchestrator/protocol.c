@@ -6,9 +6,44 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const names[] = {"status", "pause", "resume", "throttle",
-                                    "cutover", "abort", "rollback", "alert",
-                                    NULL};
+#include "orchestrator/names.h"
+
+static const char *const command_names[] = {
+#define X(id, name, args) name,
+    CTL_COMMANDS(X)
+#undef X
+};
+
+static const char *const command_args[] = {
+#define X(id, name, args) args,
+    CTL_COMMANDS(X)
+#undef X
+};
+
+const char *request_name(enum request_kind k)
+{
+    return names_at(command_names, REQ__COUNT, (int)k);
+}
+
+int request_by_name(const char *name)
+{
+    return names_index(command_names, REQ__COUNT, name);
+}
+
+const char *request_usage(enum request_kind k)
+{
+    return (unsigned)k < REQ__COUNT ? command_args[k] : "";
+}
+
+void request_names(enum request_kind first, char *out, size_t cap)
+{
+    size_t o = 0;
+
+    out[0] = '\0';
+    for (int i = (int)first; i < REQ__COUNT && o < cap; i++)
+        o += (size_t)snprintf(out + o, cap - o, "%s%s", i > (int)first
+                              ? ", " : "", command_names[i]);
+}
 
 int protocol_is_control(const struct request *r)
 {
@@ -60,14 +95,13 @@ int protocol_parse(const char *line, size_t len, struct request *out,
     }
     cmd = json_object_get(o, "cmd");
     if (!json_is_string(cmd)) {
-        snprintf(error, cap, "missing \"cmd\" (one of status, pause, resume, "
-                 "throttle, cutover, abort, rollback, alert)");
+        char all[160];
+        request_names(REQ_STATUS, all, sizeof all);
+        snprintf(error, cap, "missing \"cmd\" (one of %s)", all);
         goto out;
     }
     s = json_string_value(cmd);
-    for (int i = 0; names[i]; i++)
-        if (strcmp(names[i], s) == 0)
-            kind = i;
+    kind = request_by_name(s);
     if (kind < 0) {
         snprintf(error, cap, "unknown command \"%.40s\"", s);
         goto out;

@@ -8,15 +8,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "orchestrator/backoff.h"
 #include "orchestrator/events.h"
 #include "orchestrator/log.h"
 #include "orchestrator/metrics.h"
 #include "orchestrator/runbook.h"
+#include "orchestrator/xalloc.h"
 #include "sync/target.h"
 
 #define BEAT_US 200000          /* one heartbeat every 200 ms */
 #define STATUS_EVERY 10         /* replication threads every 10 beats */
-#define RECONNECT_S 5.0         /* between attempts on a lost replica */
+#define RECONNECT_FIRST_S 0.5   /* between attempts on a lost replica, */
+#define RECONNECT_MAX_S 5.0     /* doubling up to this */
 #define EVENT_EVERY_S 5.0       /* a "replica" event at least this often */
 #define RING 1024               /* beats remembered: about 200 s */
 #define MAX_WAITERS 4
@@ -24,7 +27,7 @@
 struct replica_view {
     const struct rb_conn *conn;
     struct target *t;
-    double next_connect;
+    struct backoff reconnect;
     int64_t seen_us;            /* newest beat applied there */
     double lag_s;
     int reachable;
@@ -119,7 +122,7 @@ static void lose(struct replica_view *r, const struct co_err *err)
 {
     mon.tops->close(r->t);
     r->t = NULL;
-    r->next_connect = mono_s() + RECONNECT_S;
+    backoff_failed(&r->reconnect);
     pthread_mutex_lock(&mon.mu);
     r->reachable = 0;
     snprintf(r->problem, sizeof r->problem, "%s", co_err_text(err));
@@ -134,7 +137,7 @@ static void look_at(struct replica_view *r, int with_threads)
     int64_t seen;
 
     if (!r->t) {
-        if (mono_s() < r->next_connect)
+        if (!backoff_due(&r->reconnect))
             return;
         if (mon.tops->open(mon.rb, r->conn, &r->t, &err) < 0) {
             r->t = NULL;
@@ -148,6 +151,7 @@ static void look_at(struct replica_view *r, int with_threads)
         lose(r, &err);
         return;
     }
+    backoff_reset(&r->reconnect);
     pthread_mutex_lock(&mon.mu);
     r->reachable = 1;
     r->problem[0] = '\0';
@@ -217,7 +221,7 @@ static void publish(void)
     }
     pthread_mutex_unlock(&mon.mu);
     if (ev)
-        events_emit("replica", ev);
+        events_emit(EVT_REPLICA, ev);
 }
 
 static void *monitor_main(void *arg)
@@ -246,10 +250,12 @@ void replicas_start(const struct runbook *rb)
     mon.rb = rb;
     mon.tops = &target_mysql_ops;
     mon.n = rb->nreplicas;
-    mon.reps = calloc((size_t)mon.n, sizeof *mon.reps);
+    mon.reps = xcalloc((size_t)mon.n, sizeof *mon.reps);
     for (int i = 0; i < mon.n; i++) {
         mon.reps[i].conn = &rb->replicas[i];
         mon.reps[i].st.seconds_behind = -1;
+        backoff_init(&mon.reps[i].reconnect, RECONNECT_FIRST_S,
+                     RECONNECT_MAX_S);
     }
     mon.ring_len = mon.ring_start = 0;
     mon.stop = 0;
@@ -314,7 +320,7 @@ void replicas_gate(const char *who, volatile int *stop)
     }
     pthread_mutex_unlock(&mon.mu);
     if (ev)
-        events_emit("throttle", ev);
+        events_emit(EVT_THROTTLE, ev);
     ev = NULL;
     pthread_mutex_lock(&mon.mu);
     while (mon.running && mon.worst > max && !*stop) {
@@ -332,7 +338,7 @@ void replicas_gate(const char *who, volatile int *stop)
     }
     pthread_mutex_unlock(&mon.mu);
     if (ev)
-        events_emit("throttle", ev);
+        events_emit(EVT_THROTTLE, ev);
 }
 
 json_t *replicas_status(void)

@@ -7,6 +7,7 @@
  */
 #include "orchestrator/runbook.h"
 #include "orchestrator/runbook_rules.h"
+#include "orchestrator/file_read.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -22,6 +23,7 @@
 
 #include "orchestrator/jsonread.h"
 #include "orchestrator/log.h"
+#include "orchestrator/xalloc.h"
 
 /* Enter key `k` of `parent` (if present) for the duration of `body`. */
 #define WITH_KEY(r, k, body)                                                 \
@@ -35,15 +37,11 @@
 
 char *rb_resolve_path(const char *dir, const char *p)
 {
-    char *out;
-
     if (!p)
         return NULL;
     if (p[0] == '/')
-        return strdup(p);
-    if (asprintf(&out, "%s/%s", dir, p) < 0)
-        return NULL;
-    return out;
+        return xstrdup(p);
+    return xasprintf("%s/%s", dir, p);
 }
 
 /* A path: relative ones are relative to the runbook's directory. *out is
@@ -76,7 +74,7 @@ static int read_password(struct jread *r, const struct runbook *rb,
         return jr_fail(r, "password_env",
                        "environment variable %s is not set (export it before "
                        "running cutover)", c->password_env);
-    c->password = strdup(pw);
+    c->password = xstrdup(pw);
     secret_add(pw);
     return 0;
 }
@@ -144,7 +142,7 @@ static int read_conn(struct jread *r, json_t *o, const struct runbook *rb,
     if (!c->socket && !c->host)
         return jr_fail(r, NULL, "give a socket or a host");
     if (!c->user)
-        c->user = strdup("root");
+        c->user = xstrdup("root");
     if ((tls = json_object_get(o, "tls")))
         WITH_KEY(r, "tls", read_tls(r, tls, dir, &c->tls));
     TRY(read_password(r, rb, c));
@@ -158,7 +156,7 @@ static int read_replicas(struct jread *r, json_t *arr, struct runbook *rb)
 
     if (!json_is_array(arr))
         return jr_fail(r, NULL, "expected an array of connections");
-    rb->replicas = calloc(json_array_size(arr) + 1, sizeof *rb->replicas);
+    rb->replicas = xcalloc(json_array_size(arr) + 1, sizeof *rb->replicas);
     json_array_foreach(arr, i, item) {
         struct rb_conn *c = &rb->replicas[i];
         size_t mark = jr_push_index(r, i);
@@ -167,9 +165,9 @@ static int read_replicas(struct jread *r, json_t *arr, struct runbook *rb)
         rb->nreplicas = (int)i + 1;
         if (rc < 0)
             return rc;
-        c->database = strdup(rb->target.database);
-        if (!c->name && asprintf(&c->name, "replica%zu", i + 1) < 0)
-            return CO_ENOMEM;
+        c->database = xstrdup(rb->target.database);
+        if (!c->name)
+            c->name = xasprintf("replica%zu", i + 1);
         for (size_t j = 0; j < i; j++)
             if (strcmp(rb->replicas[j].name, c->name) == 0)
                 return jr_fail(r, NULL, "replica name \"%s\" is used twice",
@@ -220,10 +218,10 @@ static int read_key_choices(struct jread *r, json_t *o, struct runbook *rb)
     if (!json_is_object(o))
         return jr_fail(r, NULL, "expected an object of table: \"rowid\" or "
                                 "[columns]");
-    rb->tables.keys = calloc(json_object_size(o) + 1, sizeof *rb->tables.keys);
+    rb->tables.keys = xcalloc(json_object_size(o) + 1, sizeof *rb->tables.keys);
     json_object_foreach(o, table, v) {
         struct rb_key_choice *k = &rb->tables.keys[rb->tables.nkeys++];
-        k->table = strdup(table);
+        k->table = xstrdup(table);
         if (json_is_string(v) && strcmp(json_string_value(v), "rowid") == 0) {
             k->rowid = 1;
             continue;
@@ -308,7 +306,7 @@ static int read_overrides(struct jread *r, json_t *o, struct runbook *rb)
     if (!json_is_object(o))
         return jr_fail(r, NULL, "expected an object of \"table.column\": "
                                 "\"TYPE\"");
-    rb->schema.overrides = calloc(json_object_size(o) + 1,
+    rb->schema.overrides = xcalloc(json_object_size(o) + 1,
                                   sizeof *rb->schema.overrides);
     json_object_foreach(o, key, v) {
         struct rb_override *ov = &rb->schema.overrides[rb->schema.noverrides];
@@ -319,9 +317,9 @@ static int read_overrides(struct jread *r, json_t *o, struct runbook *rb)
         if (!json_is_string(v) || !override_type_valid(json_string_value(v)))
             return jr_fail(r, key, "expected a MySQL column type such as "
                                    "\"DECIMAL(12,2)\" or \"VARCHAR(191)\"");
-        ov->table = strndup(key, (size_t)(dot - key));
-        ov->column = strdup(dot + 1);
-        ov->type = strdup(json_string_value(v));
+        ov->table = xstrndup(key, (size_t)(dot - key));
+        ov->column = xstrdup(dot + 1);
+        ov->type = xstrdup(json_string_value(v));
         rb->schema.noverrides++;
     }
     return 0;
@@ -367,7 +365,7 @@ static int check_collation(struct jread *r, struct runbook *rb)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
               *p == '_'))
             return jr_fail(r, "schema.collation", "invalid collation name");
-    rb->schema.charset = strdup("utf8mb4");
+    rb->schema.charset = xstrdup("utf8mb4");
     return 0;
 }
 
@@ -591,16 +589,15 @@ static int read_all(struct jread *r, json_t *root, struct runbook *rb)
             WITH_KEY(r, sections[i].key, sections[i].read(r, v, rb));
     }
     if (!rb->schema.collation)
-        rb->schema.collation = strdup("utf8mb4_bin");
+        rb->schema.collation = xstrdup("utf8mb4_bin");
     TRY(check_collation(r, rb));
     if (!rb->tables.include) {
-        rb->tables.include = calloc(2, sizeof(char *));
-        rb->tables.include[0] = strdup("*");
+        rb->tables.include = xcalloc(2, sizeof(char *));
+        rb->tables.include[0] = xstrdup("*");
         rb->tables.ninclude = 1;
     }
-    if (!rb->progress.socket &&
-        asprintf(&rb->progress.socket, "%s/progress.sock", rb->state_dir) < 0)
-        return CO_ENOMEM;
+    if (!rb->progress.socket)
+        rb->progress.socket = xasprintf("%s/progress.sock", rb->state_dir);
     if (strlen(rb->progress.socket) >= sizeof(((struct sockaddr_un *)0)->sun_path))
         return jr_fail(r, "progress.socket", "path is %zu bytes; unix sockets "
                        "allow %zu (choose a shorter path)",
@@ -634,12 +631,8 @@ int runbook_parse_needing(const char *text, size_t len, const char *dir,
     if (!root)
         return co_errf(err, CO_ERUNBOOK, "line %d, column %d: %s", jerr.line,
                        jerr.column, jerr.text);
-    rb = calloc(1, sizeof *rb);
-    if (!rb) {
-        json_decref(root);
-        return co_errf(err, CO_ENOMEM, "out of memory");
-    }
-    rb->dir = strdup(dir);
+    rb = xcalloc(1, sizeof *rb);
+    rb->dir = xstrdup(dir);
     rb->secrets_needed = secrets;
     set_defaults(rb);
     register_secrets(root);
@@ -662,41 +655,28 @@ int runbook_load(const char *path, struct runbook **out, struct co_err *err)
     return runbook_load_needing(path, RB_SECRETS_ALL, out, err);
 }
 
+#define RUNBOOK_MAX_BYTES (16u << 20)
+
 int runbook_load_needing(const char *path, int secrets, struct runbook **out,
                          struct co_err *err)
 {
     char real[PATH_MAX], dirbuf[PATH_MAX];
-    FILE *f;
     char *text = NULL;
-    size_t cap = 0, len = 0, n;
+    size_t len = 0;
     unsigned int mdlen;
     int rc;
 
     *out = NULL;
     if (!realpath(path, real))
         return co_errf(err, CO_EIO, "runbook %s: %s", path, strerror(errno));
-    f = fopen(real, "rb");
-    if (!f)
-        return co_errf(err, CO_EIO, "runbook %s: %s", path, strerror(errno));
-    do {
-        if (len + 65536 > cap) {
-            char *grown = realloc(text, cap + 65536);
-            if (!grown) {
-                fclose(f);
-                free(text);
-                return co_errf(err, CO_ENOMEM, "out of memory");
-            }
-            text = grown;
-            cap += 65536;
-        }
-        n = fread(text + len, 1, cap - len, f);
-        len += n;
-    } while (n > 0 && len < (16u << 20));
-    fclose(f);
+    if ((rc = file_read_path(real, RUNBOOK_MAX_BYTES, &text, &len)) < 0)
+        return co_errf(err, rc == -ENOMEM ? CO_ENOMEM : CO_EIO,
+                       "runbook %s: %s", path, rc == -EFBIG
+                       ? "larger than 16 MiB: not a runbook" : strerror(-rc));
     snprintf(dirbuf, sizeof dirbuf, "%s", real);
     rc = runbook_parse_needing(text, len, dirname(dirbuf), secrets, out, err);
     if (rc == 0) {
-        (*out)->path = strdup(real);
+        (*out)->path = xstrdup(real);
         EVP_Digest(text, len, (*out)->sha256, &mdlen, EVP_sha256(), NULL);
         for (int i = 0; i < 32; i++)
             sprintf((*out)->sha256_hex + 2 * i, "%02x", (*out)->sha256[i]);

@@ -5,14 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "orchestrator/events.h"
 #include "orchestrator/fsm.h"
 #include "orchestrator/secrets.h"
-
-/* The event types a webhook may subscribe to (DESIGN §7). */
-static const char *const event_types[] = {
-    "stage", "progress", "sync", "verify", "trigger", "alert", "cutover",
-    "log", "completed", "failed", "aborted", "rolled_back", "paused",
-    "check", "replica", NULL};
+#include "orchestrator/xalloc.h"
 
 static const char *const metric_names[] = {
     "sync.lag_s", "sync.backlog_rows", "apply.errors", "copy.rows_per_s",
@@ -29,7 +25,7 @@ static int read_status_list(struct jread *r, json_t *o, const char *key,
         return 0;
     if (!json_is_array(v) || json_array_size(v) == 0)
         return jr_fail(r, key, "expected a non-empty array of HTTP statuses");
-    *out = calloc(json_array_size(v), sizeof **out);
+    *out = xcalloc(json_array_size(v), sizeof **out);
     json_array_foreach(v, i, item) {
         if (!json_is_integer(item) || json_integer_value(item) < 100 ||
             json_integer_value(item) > 599)
@@ -50,15 +46,15 @@ static int read_headers(struct jread *r, json_t *o, const char *key,
         return 0;
     if (!json_is_object(v))
         return jr_fail(r, key, "expected an object of header: value");
-    *out = calloc(json_object_size(v) + 1, sizeof **out);
+    *out = xcalloc(json_object_size(v) + 1, sizeof **out);
     json_object_foreach(v, name, val) {
         if (!json_is_string(val))
             return jr_fail(r, key, "header %s: expected a string", name);
         if (strpbrk(name, ":\r\n") || strpbrk(json_string_value(val), "\r\n"))
             return jr_fail(r, key, "header %s: no ':' in names, no line "
                                    "breaks in values", name);
-        (*out)[*n].name = strdup(name);
-        (*out)[*n].value = strdup(json_string_value(val));
+        (*out)[*n].name = xstrdup(name);
+        (*out)[*n].value = xstrdup(json_string_value(val));
         (*n)++;
     }
     return 0;
@@ -86,7 +82,7 @@ static int read_http(struct jread *r, json_t *o, struct rb_action *a)
         return jr_fail(r, "url", "expected an http:// or https:// URL");
     secret_add_url(a->url);
     TRY(jr_enum(r, o, "method", methods, &m));
-    a->method = strdup(methods[m]);
+    a->method = xstrdup(methods[m]);
     TRY(read_headers(r, o, "headers", &a->headers, &a->nheaders));
     TRY(jr_str(r, o, "body", &a->body));
     TRY(read_status_list(r, o, "expect_status", &a->expect_status,
@@ -132,7 +128,7 @@ int rb_read_actions(struct jread *r, json_t *arr, const char *dir,
 
     if (!json_is_array(arr))
         return jr_fail(r, NULL, "expected an array of actions");
-    *out = calloc(json_array_size(arr) + 1, sizeof **out);
+    *out = xcalloc(json_array_size(arr) + 1, sizeof **out);
     json_array_foreach(arr, i, item) {
         size_t mark = jr_push_index(r, i);
         int rc = read_action(r, item, dir, &(*out)[i]);
@@ -205,7 +201,7 @@ int rb_read_post_validate(struct jread *r, json_t *o, struct runbook *rb)
         return 0;
     if (!json_is_array(checks))
         return jr_fail(r, "checks", "expected an array of checks");
-    rb->post_validate.checks = calloc(json_array_size(checks) + 1,
+    rb->post_validate.checks = xcalloc(json_array_size(checks) + 1,
                                       sizeof *rb->post_validate.checks);
     json_array_foreach(checks, i, item) {
         size_t m1 = jr_push_key(r, "checks");
@@ -297,7 +293,7 @@ int rb_read_triggers(struct jread *r, json_t *arr, struct runbook *rb)
     rb->triggers_given = 1;
     if (!json_is_array(arr))
         return jr_fail(r, NULL, "expected an array of rules");
-    rb->triggers = calloc(json_array_size(arr) + 1, sizeof *rb->triggers);
+    rb->triggers = xcalloc(json_array_size(arr) + 1, sizeof *rb->triggers);
     json_array_foreach(arr, i, item) {
         size_t mark = jr_push_index(r, i);
         int rc = read_trigger(r, item, &rb->triggers[i]);
@@ -372,10 +368,9 @@ static int read_webhook(struct jread *r, json_t *o, struct rb_webhook *w)
     secret_add_url(w->url);
     TRY(jr_strv(r, o, "events", 0, &w->events, &w->nevents));
     for (int i = 0; i < w->nevents; i++) {
-        int known = 0;
-        for (int k = 0; event_types[k]; k++)
-            known |= strcmp(event_types[k], w->events[i]) == 0;
-        if (!known)
+        /* any event of the stream (DESIGN §7), not socket-only lines */
+        int t = event_type_by_name(w->events[i]);
+        if (t < 0 || !event_type_is_streamed((enum event_type)t))
             return jr_fail(r, "events", "\"%s\" is not an event type",
                            w->events[i]);
     }
@@ -395,7 +390,7 @@ int rb_read_notify(struct jread *r, json_t *arr, struct runbook *rb)
 
     if (!json_is_array(arr))
         return jr_fail(r, NULL, "expected an array of {\"webhook\": {...}}");
-    rb->webhooks = calloc(json_array_size(arr) + 1, sizeof *rb->webhooks);
+    rb->webhooks = xcalloc(json_array_size(arr) + 1, sizeof *rb->webhooks);
     json_array_foreach(arr, i, item) {
         size_t mark = jr_push_index(r, i);
         int rc = jr_object(r, item, keys);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "orchestrator/xalloc.h"
+
 #define MAX_SECRETS 32
 #define MAX_SECRET_ENVS 16
 
@@ -26,7 +28,7 @@ void secret_add(const char *secret)
         if (strcmp(secrets[i], secret) == 0)
             goto out;
     if (nsecrets < MAX_SECRETS)
-        secrets[nsecrets++] = strdup(secret);
+        secrets[nsecrets++] = xstrdup(secret);
 out:
     pthread_mutex_unlock(&secrets_mutex);
 }
@@ -37,7 +39,7 @@ void secret_env_add(const char *name)
         return;
     pthread_mutex_lock(&secrets_mutex);
     if (nsecret_envs < MAX_SECRET_ENVS)
-        secret_envs[nsecret_envs++] = strdup(name);
+        secret_envs[nsecret_envs++] = xstrdup(name);
     pthread_mutex_unlock(&secrets_mutex);
 }
 
@@ -103,7 +105,7 @@ static char *redacted_copy(const char *s)
             goto found;
     return NULL;
 found:
-    if ((copy = strdup(s)))
+    if ((copy = xstrdup(s)))
         redact_locked(copy);
     return copy;
 }
@@ -226,7 +228,7 @@ void url_for_message(const char *url, int flags, char *out, size_t cap)
 
 static void secret_add_span(const char *p, size_t n)
 {
-    char *s = strndup(p, n);
+    char *s = xstrndup(p, n);
 
     secret_add(s);
     free(s);

@@ -34,6 +34,7 @@
 #include "orchestrator/protocol.h"
 #include "orchestrator/triggers.h"
 #include "orchestrator/umask.h"
+#include "orchestrator/xalloc.h"
 
 #define CLIENT_MAX_PENDING (1 << 20)   /* bytes queued to one client */
 #define WATCHER_SLOTS 512              /* clients of other users */
@@ -173,6 +174,7 @@ static void queue_write(struct client *c, const char *p, size_t n);
 
 static void client_send(struct client *c, const char *p, size_t n)
 {
+    /* type EVT_DROPPED, spelled out: it must be sent without allocating */
     static const char dropped[] = "{\"type\":\"dropped\",\"reason\":\"the "
                                   "client fell behind; reconnect to watch "
                                   "again\"}\n";
@@ -195,9 +197,7 @@ static void queue_write(struct client *c, const char *p, size_t n)
     struct write_req *w;
     uv_buf_t buf;
 
-    w = malloc(sizeof *w + n);
-    if (!w)
-        return;
+    w = xmalloc(sizeof *w + n);
     memcpy(w->data, p, n);
     w->c = c;
     w->n = n;
@@ -221,7 +221,7 @@ static void client_send_json(struct client *c, json_t *j)
     redact_json(j);
     if ((text = json_dumps(j, JSON_COMPACT))) {
         size_t n = strlen(text);
-        char *line = realloc(text, n + 2);
+        char *line = xrealloc(text, n + 2);
         if (line) {
             line[n++] = '\n';
             client_send(c, line, n);
@@ -235,7 +235,8 @@ static void client_send_json(struct client *c, json_t *j)
 
 static void reply(struct client *c, int ok, const char *error, json_t *extra)
 {
-    json_t *r = json_pack("{ss sb}", "type", "reply", "ok", ok);
+    json_t *r = json_pack("{ss sb}", "type", event_type_name(EVT_REPLY), "ok",
+                          ok);
 
     if (error)
         json_object_set_new(r, "error", json_string(error));
@@ -259,10 +260,6 @@ static void on_command_done(struct command *cmd)
 
 static void handle_line(struct client *c, const char *line, size_t n)
 {
-    static const enum command_kind map[] = {
-        [REQ_PAUSE] = CMD_PAUSE, [REQ_RESUME] = CMD_RESUME,
-        [REQ_THROTTLE] = CMD_THROTTLE, [REQ_CUTOVER] = CMD_CUTOVER,
-        [REQ_ABORT] = CMD_ABORT, [REQ_ROLLBACK] = CMD_ROLLBACK};
     struct progress_server *srv = c->srv;
     struct request req;
     struct command *cmd;
@@ -289,12 +286,12 @@ static void handle_line(struct client *c, const char *line, size_t n)
                         ? trigger_engine_alert(srv->o->triggers, req.name,
                                                req.severity)
                         : 0;
-        reply(c, 1, NULL, json_pack("{ss si}", "cmd", "alert",
+        reply(c, 1, NULL, json_pack("{ss si}", "cmd", request_name(REQ_ALERT),
                                     "rules_fired", fired));
         return;
     }
-    cmd = calloc(1, sizeof *cmd);
-    cmd->kind = map[req.kind];
+    cmd = xcalloc(1, sizeof *cmd);
+    cmd->kind = (enum command_kind)req.kind;     /* same numbers */
     cmd->number = req.rows_per_s;
     snprintf(cmd->origin, sizeof cmd->origin, "socket, uid %d", (int)c->uid);
     cmd->done = on_command_done;
@@ -306,7 +303,7 @@ static void handle_line(struct client *c, const char *line, size_t n)
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     (void)h;
-    buf->base = malloc(suggested);
+    buf->base = xmalloc(suggested);
     buf->len = buf->base ? suggested : 0;
 }
 
@@ -342,7 +339,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         }
         if (c->inlen + 1 > c->incap) {
             c->incap = c->incap ? c->incap * 2 : 1024;
-            c->in = realloc(c->in, c->incap);
+            c->in = xrealloc(c->in, c->incap);
         }
         c->in[c->inlen++] = ch;
     }
@@ -381,7 +378,7 @@ static void on_connection(uv_stream_t *l, int status)
 
     if (status < 0)
         return;
-    c = calloc(1, sizeof *c);
+    c = xcalloc(1, sizeof *c);
     c->srv = srv;
     c->refs = 1;
     uv_pipe_init(&srv->o->loop, &c->pipe, 0);
@@ -412,7 +409,7 @@ static void on_connection(uv_stream_t *l, int status)
     srv->clients = c;
     srv->nclients++;
     srv->nwatchers += !c->control;
-    client_send_json(c, json_pack("{ss si so}", "type", "hello", "version", 1,
+    client_send_json(c, json_pack("{ss si so}", "type", event_type_name(EVT_HELLO), "version", 1,
                                   "status", orch_status(srv->o)));
     uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
 }
@@ -471,16 +468,10 @@ static int fit_descriptors(void)
 static void on_event(void *arg, const char *p, size_t n, json_t *ev)
 {
     struct progress_server *srv = arg;
-    struct line *l = malloc(sizeof *l);
+    struct line *l = xmalloc(sizeof *l);
 
     (void)ev;
-    if (!l)
-        return;
-    l->p = malloc(n);
-    if (!l->p) {
-        free(l);
-        return;
-    }
+    l->p = xmalloc(n);
     memcpy(l->p, p, n);
     l->n = n;
     l->next = NULL;
@@ -541,12 +532,12 @@ static int clear_stale(const char *path, struct co_err *err)
 
 struct progress_server *server_start(struct orch *o, struct co_err *err)
 {
-    struct progress_server *srv = calloc(1, sizeof *srv);
+    struct progress_server *srv = xcalloc(1, sizeof *srv);
     const char *path = o->rb->progress.socket;
     int rc;
 
     srv->o = o;
-    srv->path = strdup(path);
+    srv->path = xstrdup(path);
     srv->watcher_slots = fit_descriptors();
     pthread_mutex_init(&srv->mu, NULL);
     if (clear_stale(path, err) < 0)

@@ -10,6 +10,7 @@
 #include "orchestrator/metrics.h"
 #include "orchestrator/notify.h"
 #include "orchestrator/orch.h"
+#include "orchestrator/xalloc.h"
 
 /* When the runbook lists no rules: a verified difference stops the
  * migration before anything is switched. */
@@ -68,12 +69,12 @@ void trigger_describe(const struct rb_trigger *r, char *buf, size_t cap)
 
 struct trigger_engine *trigger_engine_new(struct orch *o)
 {
-    struct trigger_engine *t = calloc(1, sizeof *t);
+    struct trigger_engine *t = xcalloc(1, sizeof *t);
     json_t *saved;
 
     t->o = o;
     t->rules = trigger_rules(o->rb, &t->nrules);
-    t->st = calloc((size_t)t->nrules + 1, sizeof *t->st);
+    t->st = xcalloc((size_t)t->nrules + 1, sizeof *t->st);
     pthread_mutex_lock(&o->m->mu);
     saved = o->m->trigger_states;
     for (int i = 0; i < t->nrules; i++) {
@@ -150,14 +151,14 @@ static void fire(struct trigger_engine *t, int i, double value)
     if (r->action == TRIG_THROTTLE)
         json_object_set_new(ev, "rows_per_s", json_real(r->rows_per_s));
     json_object_set_new(ev, "state", json_string(fsm_state_name(o->m->state)));
-    events_emit("trigger", ev);
+    events_emit(EVT_TRIGGER, ev);
     log_warnx("trigger %s fired (value %g): %s", r->name, value,
               trigger_action_name(r->action));
     metrics_add("triggers.firings", 1);
     notifier_on_trigger(o->notifier, r->name, trigger_action_name(r->action));
     if (r->action == TRIG_NOTIFY)
         return;
-    c = calloc(1, sizeof *c);
+    c = xcalloc(1, sizeof *c);
     switch (r->action) {
     case TRIG_THROTTLE: c->kind = CMD_THROTTLE; c->number = r->rows_per_s; break;
     case TRIG_PAUSE: c->kind = CMD_PAUSE; t->paused_by_rule = 1; break;
@@ -221,7 +222,7 @@ int trigger_engine_alert(struct trigger_engine *t, const char *name,
     struct migration *m = t->o->m;
     int fired = 0;
 
-    events_emit("alert", json_pack("{ss ss}", "name", name, "severity",
+    events_emit(EVT_ALERT, json_pack("{ss ss}", "name", name, "severity",
                                    severity ? severity : ""));
     for (int i = 0; i < t->nrules; i++) {
         const struct rb_trigger *r = &t->rules[i];

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "orchestrator/cli.h"
+#include "orchestrator/events.h"
 
 #define LAST_EVENTS 8
 
@@ -26,8 +27,10 @@ static double n_(json_t *o, const char *k)
 
 static int final_type(const char *type)
 {
-    return strcmp(type, "completed") == 0 || strcmp(type, "failed") == 0 ||
-           strcmp(type, "aborted") == 0 || strcmp(type, "rolled_back") == 0;
+    int t = event_type_by_name(type);
+
+    return t == EVT_COMPLETED || t == EVT_FAILED || t == EVT_ABORTED ||
+           t == EVT_ROLLED_BACK;
 }
 
 /* "r1 0.20 s behind", "r2 not replicating: <error>" */
@@ -63,50 +66,51 @@ void event_line(json_t *ev, char *buf, size_t cap)
 {
     char more[512];
     const char *type = s_(ev, "type");
+    int t = event_type_by_name(type);
     const char *ts = s_(ev, "ts");
     char when[16] = "";
 
     if (strlen(ts) >= 23)
         snprintf(when, sizeof when, "%.12s", ts + 11);
-    if (strcmp(type, "stage") == 0)
+    if (t == EVT_STAGE)
         snprintf(buf, cap, "%s stage     %s -> %s%s%s", when, s_(ev, "from"),
                  s_(ev, "to"), s_(ev, "reason")[0] ? ": " : "",
                  s_(ev, "reason"));
-    else if (strcmp(type, "progress") == 0)
+    else if (t == EVT_PROGRESS)
         snprintf(buf, cap, "%s progress  %s %.0f/%.0f rows, %.0f rows/s, ETA "
                  "%.0f s%s", when, s_(ev, "table"), n_(ev, "rows"),
                  n_(ev, "total"), n_(ev, "rows_per_s"), n_(ev, "eta_s"),
                  json_is_true(json_object_get(ev, "indexes_done"))
                      ? " (indexes built)" : "");
-    else if (strcmp(type, "sync") == 0)
+    else if (t == EVT_SYNC)
         snprintf(buf, cap, "%s sync      lag %.2f s, backlog %.0f, %.0f "
                  "applied/s", when, n_(ev, "lag_s"), n_(ev, "backlog_rows"),
                  n_(ev, "applied_per_s"));
-    else if (strcmp(type, "verify") == 0)
+    else if (t == EVT_VERIFY)
         snprintf(buf, cap, "%s verify    %s rows %.0f, mismatches %.0f%s%s",
                  when, s_(ev, "table"), n_(ev, "rows"), n_(ev, "mismatches"),
                  s_(ev, "mismatch")[0] ? " " : "", s_(ev, "mismatch"));
-    else if (strcmp(type, "cutover") == 0 &&
+    else if (t == EVT_CUTOVER &&
              json_object_get(ev, "write_pause_ms"))
         snprintf(buf, cap, "%s cutover   %s, write pause %.0f ms", when,
                  s_(ev, "step"), n_(ev, "write_pause_ms"));
-    else if (strcmp(type, "cutover") == 0)
+    else if (t == EVT_CUTOVER)
         snprintf(buf, cap, "%s cutover   %s", when, s_(ev, "step"));
-    else if (strcmp(type, "trigger") == 0)
+    else if (t == EVT_TRIGGER)
         snprintf(buf, cap, "%s trigger   %s fired (%s %g) -> %s", when,
                  s_(ev, "rule"), json_object_get(ev, "metric")
                      ? s_(ev, "metric") : s_(ev, "alert"),
                  n_(ev, "value"), s_(ev, "action"));
-    else if (strcmp(type, "log") == 0)
+    else if (t == EVT_LOG)
         snprintf(buf, cap, "%s log       %s: %s", when, s_(ev, "level"),
                  s_(ev, "message"));
-    else if (strcmp(type, "check") == 0 && json_is_true(json_object_get(ev, "ok")))
+    else if (t == EVT_CHECK && json_is_true(json_object_get(ev, "ok")))
         snprintf(buf, cap, "%s check     %s ok (%.0f ms)", when, s_(ev, "name"),
                  n_(ev, "ms"));
-    else if (strcmp(type, "check") == 0)
+    else if (t == EVT_CHECK)
         snprintf(buf, cap, "%s check     %s FAILED (%.0f in a row): %s", when,
                  s_(ev, "name"), n_(ev, "failures"), s_(ev, "error"));
-    else if (strcmp(type, "alert") == 0)
+    else if (t == EVT_ALERT)
         snprintf(buf, cap, "%s alert     %s%s%s", when, s_(ev, "name"),
                  s_(ev, "severity")[0] ? " " : "", s_(ev, "severity"));
     else if (final_type(type))
@@ -115,17 +119,17 @@ void event_line(json_t *ev, char *buf, size_t cap)
                  n_(ev, "elapsed_s"),
                  json_object_get(ev, "write_pause_ms") ? ", switched" : "",
                  s_(ev, "error")[0] ? ": " : "", s_(ev, "error"));
-    else if (strcmp(type, "dropped") == 0)
+    else if (t == EVT_DROPPED)
         snprintf(buf, cap, "%s dropped   %s", when, s_(ev, "reason"));
-    else if (strcmp(type, "replica") == 0) {
+    else if (t == EVT_REPLICA) {
         replicas_line(ev, more, sizeof more);
         snprintf(buf, cap, "%s replica   %s", when, more);
-    } else if (strcmp(type, "throttle") == 0 &&
+    } else if (t == EVT_THROTTLE &&
                json_is_true(json_object_get(ev, "waiting")))
         snprintf(buf, cap, "%s throttle  %s waits: replica %s is %.1f s "
                  "behind (max %g s)", when, s_(ev, "who"), s_(ev, "replica"),
                  n_(ev, "lag_s"), n_(ev, "max_lag_s"));
-    else if (strcmp(type, "throttle") == 0)
+    else if (t == EVT_THROTTLE)
         snprintf(buf, cap, "%s throttle  %s goes on after %.1f s", when,
                  s_(ev, "who"), n_(ev, "waited_s"));
     else
@@ -156,7 +160,8 @@ int watch_lines_run(struct client_conn *c, json_t *hello)
         event_line(ev, line, sizeof line);
         printf("%s\n", line);
         fflush(stdout);
-        if (final_type(s_(ev, "type")) || strcmp(s_(ev, "type"), "dropped") == 0) {
+        if (final_type(s_(ev, "type")) ||
+            event_type_by_name(s_(ev, "type")) == EVT_DROPPED) {
             json_decref(ev);
             return EXIT_OK;
         }
@@ -187,16 +192,16 @@ static void bar(char *out, int width, double frac)
 /* Fold an event into the status the view shows. */
 static void apply_event(struct view *v, json_t *ev)
 {
-    const char *type = s_(ev, "type");
+    int type = event_type_by_name(s_(ev, "type"));
     json_t *st = v->status, *t;
     size_t i;
 
-    if (strcmp(type, "stage") == 0) {
+    if (type == EVT_STAGE) {
         json_object_set(st, "state", json_object_get(ev, "to"));
         size_t o = strlen(v->stages);
         snprintf(v->stages + o, sizeof v->stages - o, "%s%s",
                  o ? " > " : "", s_(ev, "to"));
-    } else if (strcmp(type, "progress") == 0) {
+    } else if (type == EVT_PROGRESS) {
         json_t *tables = json_object_get(st, "tables");
         int known = 0;
         json_array_foreach(tables, i, t)
@@ -219,13 +224,13 @@ static void apply_event(struct view *v, json_t *ev)
                     json_object_set_new(t, "eta_s", json_real(0));
                 }
             }
-    } else if (strcmp(type, "sync") == 0) {
+    } else if (type == EVT_SYNC) {
         json_object_set(st, "sync", ev);
-    } else if (strcmp(type, "replica") == 0) {
+    } else if (type == EVT_REPLICA) {
         json_object_set(st, "replicas", json_object_get(ev, "replicas"));
         return;        /* shown on its own lines, like sync */
     }
-    if (strcmp(type, "sync") != 0 && strcmp(type, "progress") != 0) {
+    if (type != EVT_SYNC && type != EVT_PROGRESS) {
         memmove(v->events[1], v->events[0],
                 sizeof v->events[0] * (LAST_EVENTS - 1));
         event_line(ev, v->events[0], sizeof v->events[0]);

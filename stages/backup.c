@@ -252,7 +252,7 @@ out:
     log_info("backup of the source: %s/%s (sha256 %.12s…, %.1f s%s)",
              rb->state_dir, name, hex, mono_s() - t0,
              sealed ? ", AES-256-GCM" : "");
-    events_emit("log", json_pack("{ss ss ss sb}", "level", "info", "message",
+    events_emit(EVT_LOG, json_pack("{ss ss ss sb}", "level", "info", "message",
                                  "source backup taken", "sha256", hex,
                                  "encrypted", sealed));
     return 0;

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "orchestrator/runbook.h"
+#include "orchestrator/xalloc.h"
 #include "sync/sbuf.h"
 
 #define LISTED 8
@@ -65,12 +66,12 @@ static int names_add(struct names *s, const struct value *vals, int n)
             sbuf_adds(&b, one);
         }
     }
-    if (b.oom || !(v = realloc(s->v, sizeof *v * (size_t)(s->n + 1)))) {
+    if (b.oom || !(v = xrealloc(s->v, sizeof *v * (size_t)(s->n + 1)))) {
         sbuf_free(&b);
         return CO_ENOMEM;
     }
     s->v = v;
-    s->v[s->n++] = strdup(sbuf_str(&b));
+    s->v[s->n++] = xstrdup(sbuf_str(&b));
     sbuf_free(&b);
     return 0;
 }
@@ -189,7 +190,7 @@ static int compare_one(const struct source_ops *sops, struct source *src,
         sbuf_init(&hint);
         sbuf_addf(&hint, "bring both to the same migrations (%s on the one "
                   "behind), then plan again", k->migrate);
-        f->hint = strdup(sbuf_str(&hint));
+        f->hint = xstrdup(sbuf_str(&hint));
         sbuf_free(&hint);
         f->examples = json_pack("{so so}", "source_only", in_s,
                                 "target_only", in_g);

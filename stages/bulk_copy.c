@@ -18,6 +18,7 @@
 #include "orchestrator/faults.h"
 #include "orchestrator/log.h"
 #include "orchestrator/replicas.h"
+#include "orchestrator/xalloc.h"
 #include "stages/stage.h"
 #include "sync/applier.h"
 #include "sync/copier.h"
@@ -136,7 +137,7 @@ static int finalize_table(struct bulk_copy *bc, struct table_state *ts,
     ts->copy_done = 1;
     ts->indexes_done = 1;
     pthread_mutex_unlock(&m->mu);
-    events_emit("progress", json_pack("{ss sb sf}", "table", ts->t->name,
+    events_emit(EVT_PROGRESS, json_pack("{ss sb sf}", "table", ts->t->name,
                                       "indexes_done", 1, "index_s",
                                       mono_s() - t0));
     return migration_save(m, err);
@@ -210,7 +211,7 @@ static int plan_ranges(struct stage_ctx *ctx, struct table_state *ts,
         return rc;
     pthread_mutex_lock(&ctx->m->mu);
     ts->rows_total = rows;
-    ts->ranges = calloc((size_t)npoints + 1, sizeof *ts->ranges);
+    ts->ranges = xcalloc((size_t)npoints + 1, sizeof *ts->ranges);
     ts->nranges = npoints + 1;
     for (int r = 0; r <= npoints; r++) {
         pthread_mutex_init(&ts->ranges[r].lock, NULL);
@@ -296,7 +297,7 @@ static int install_capture(struct stage_ctx *ctx, struct co_err *err)
     pthread_mutex_lock(&m->mu);
     m->source_schema_version = version;
     pthread_mutex_unlock(&m->mu);
-    events_emit("log", json_pack("{ss ss}", "level", "info", "message",
+    events_emit(EVT_LOG, json_pack("{ss ss}", "level", "info", "message",
                                  "change capture installed on the source"));
     return 0;
 }
@@ -325,14 +326,14 @@ static int bc_enter(struct stage_ctx *ctx, struct co_err *err)
         return rc;
     if ((rc = stage_applier_running(ctx, err)) < 0)
         return rc;
-    bc = calloc(1, sizeof *bc);
+    bc = xcalloc(1, sizeof *bc);
     bc->ctx = ctx;
     pthread_mutex_init(&bc->mu, NULL);
-    bc->finalizing = calloc((size_t)m->ntables + 1, sizeof(int));
-    bc->started = calloc((size_t)m->ntables + 1, sizeof(double));
-    bc->rows_at_start = calloc((size_t)m->ntables + 1, sizeof(int64_t));
+    bc->finalizing = xcalloc((size_t)m->ntables + 1, sizeof(int));
+    bc->started = xcalloc((size_t)m->ntables + 1, sizeof(double));
+    bc->rows_at_start = xcalloc((size_t)m->ntables + 1, sizeof(int64_t));
     bc->nthreads = ctx->rb->copy.workers;
-    bc->threads = calloc((size_t)bc->nthreads, sizeof *bc->threads);
+    bc->threads = xcalloc((size_t)bc->nthreads, sizeof *bc->threads);
     bc->last_schema_check = mono_s();
     for (int i = 0; i < bc->nthreads; i++)
         pthread_create(&bc->threads[i], NULL, worker_main, bc);
@@ -364,7 +365,6 @@ static int bc_step(struct stage_ctx *ctx, struct co_err *err)
     struct migration *m = ctx->m;
     int done = 1, rc;
 
-    usleep(100000);
     pthread_mutex_lock(&bc->mu);
     rc = bc->failed;
     if (rc)

@@ -2,7 +2,10 @@
  * cutover.c — the cutover stage (DESIGN §5): moving the application's
  * writes from the source to the target with a pause well under a second.
  *
- * Sub-steps, each recorded in the checkpoint before it runs:
+ * Sub-steps (their table and what entering each does to the model, e.g.
+ * `switched`, are in orchestrator/cutover_fsm.h; every move goes through
+ * migration_cutover_step()), each recorded in the checkpoint before it
+ * runs:
  *   ready     wait for the operator (manual mode) or the retry backoff
  *   prepare   reverse capture on the target; applier caught up; keys
  *             touched since verify re-verified (outside the lock)
@@ -40,6 +43,7 @@
 #include "orchestrator/faults.h"
 #include "orchestrator/log.h"
 #include "orchestrator/metrics.h"
+#include "orchestrator/xalloc.h"
 #include "stages/replica_wait.h"
 #include "stages/reverse.h"
 #include "stages/stage.h"
@@ -48,7 +52,6 @@
 
 #define CATCH_UP_S 120.0
 #define SCHEMA_CHECK_S 2.0
-#define MAX_BACKOFF_S 30.0
 
 struct cutover {
     struct verifier v;
@@ -61,28 +64,28 @@ struct cutover {
     double last_schema_check;
 };
 
-/* Move to `step` and announce it with how long the previous sub-step
- * took (kept per attempt in m->cut.steps_ms for status and the switched
+/* Move to `step` (migration_cutover_step: the table, on-enter, the
+ * invariants) and announce it with how long the previous sub-step took
+ * (kept per attempt in m->cut.steps_ms for status and the switched
  * event); `extra` (stolen, may be NULL) adds fields to the event. */
-static void begin_step(struct stage_ctx *ctx, enum cutover_step step,
-                       json_t *extra)
+static int begin_step(struct stage_ctx *ctx, enum cutover_step step,
+                      json_t *extra, struct co_err *err)
 {
     struct migration *m = ctx->m;
     struct cutover *c = ctx->priv;
     double now = mono_s();
+    enum cutover_step prev;
     json_t *ev;
+    int rc;
 
-    pthread_mutex_lock(&m->mu);
-    enum cutover_step prev = m->cut.step;
-    m->cut.step = step;
-    int attempt = m->cut.attempt;
-    if (step == CUT_PREPARE || !m->cut.steps_ms) {
-        json_decref(m->cut.steps_ms);
-        m->cut.steps_ms = json_object();
+    if ((rc = migration_cutover_step(m, step, &prev, err)) < 0) {
+        json_decref(extra);
+        return rc;
     }
+    pthread_mutex_lock(&m->mu);
     ev = json_pack("{ss si}", "step", cutover_step_name(step), "attempt",
-                   attempt);
-    if (c->step_started > 0 && prev != step) {
+                   m->cut.attempt);
+    if (c->step_started > 0) {
         double ms = (now - c->step_started) * 1000.0;
         json_object_set_new(m->cut.steps_ms, cutover_step_name(prev),
                             json_real(ms));
@@ -98,15 +101,17 @@ static void begin_step(struct stage_ctx *ctx, enum cutover_step step,
         json_object_update(ev, extra);
         json_decref(extra);
     }
-    events_emit("cutover", ev);
+    events_emit(EVT_CUTOVER, ev);
+    return 0;
 }
 
 /* Record the sub-step in the checkpoint and announce it. */
 static int set_step_with(struct stage_ctx *ctx, enum cutover_step step,
                          json_t *extra, struct co_err *err)
 {
-    begin_step(ctx, step, extra);
-    return migration_save(ctx->m, err);
+    int rc = begin_step(ctx, step, extra, err);
+
+    return rc < 0 ? rc : migration_save(ctx->m, err);
 }
 
 static int set_step(struct stage_ctx *ctx, enum cutover_step step,
@@ -117,9 +122,10 @@ static int set_step(struct stage_ctx *ctx, enum cutover_step step,
 
 /* A sub-step inside the write pause: announced, not made durable (a resume
  * decides by looking at the fence, see above). */
-static void announce_step(struct stage_ctx *ctx, enum cutover_step step)
+static int announce_step(struct stage_ctx *ctx, enum cutover_step step,
+                         struct co_err *err)
 {
-    begin_step(ctx, step, NULL);
+    return begin_step(ctx, step, NULL, err);
 }
 
 static double pause_ms(struct cutover *c)
@@ -133,26 +139,27 @@ static int give_up_attempt(struct stage_ctx *ctx, const char *why,
 {
     struct migration *m = ctx->m;
     struct cutover *c = ctx->priv;
-    double ms = pause_ms(c);
+    /* No lock taken (a writer held the source, a resume): no pause. A
+     * negative figure would also make the checkpoint unreadable. */
+    double ms = c->t_lock > 0 ? pause_ms(c) : 0;
     int rc;
 
     ctx->sops->write_rollback(ctx->src);
     c->t_lock = 0;
     pthread_mutex_lock(&m->mu);
-    m->cut.attempt++;
-    double backoff = 0.5 * (double)(1 << (m->cut.attempt < 6 ? m->cut.attempt : 6));
-    m->cut.next_attempt_at = now_s() + (backoff > MAX_BACKOFF_S ? MAX_BACKOFF_S
-                                                                : backoff);
     m->cut.last_pause_ms = ms;
+    pthread_mutex_unlock(&m->mu);
+    /* Entering ready counts the attempt and sets the backoff. */
+    if ((rc = set_step(ctx, CUT_READY, err)) < 0)
+        return rc;
+    pthread_mutex_lock(&m->mu);
     int attempts = m->cut.attempt;
     pthread_mutex_unlock(&m->mu);
-    events_emit("cutover", json_pack("{ss ss sf si}", "step", "retry",
+    events_emit(EVT_CUTOVER, json_pack("{ss ss sf si}", "step", "retry",
                                      "reason", why, "write_pause_ms", ms,
                                      "attempt", attempts));
     log_warnx("cutover attempt %d abandoned (%s) after a %.0f ms pause; "
               "back to sync", attempts, why, ms);
-    if ((rc = set_step(ctx, CUT_READY, err)) < 0)
-        return rc;
     return STEP_REVERT;
 }
 
@@ -234,7 +241,7 @@ static int replicas_caught_up(struct stage_ctx *ctx, double budget_s,
                                   final ? &report : NULL, &late, err);
     if (rc == 1) {
         if (report)
-            events_emit("cutover", json_pack("{ss so}", "step", "replicas",
+            events_emit(EVT_CUTOVER, json_pack("{ss so}", "step", "replicas",
                                              "caught_up", report));
         return 1;
     }
@@ -311,14 +318,16 @@ static int do_attempt(struct stage_ctx *ctx, struct co_err *err)
      * starts now. */
     c->t_lock = mono_s();
     c->lock_wait_ms = (c->t_lock - asked) * 1000.0;
-    announce_step(ctx, CUT_DRAIN);
+    if ((rc = announce_step(ctx, CUT_DRAIN, err)) < 0)
+        goto fail;
     fault_point("cutover", "drain");
     rc = drain(ctx, err);
     if (rc == CO_EOVERRUN)
         return give_up_attempt(ctx, "drain overran max_write_pause_ms", err);
     if (rc < 0)
         goto fail;
-    announce_step(ctx, CUT_REVERIFY);
+    if ((rc = announce_step(ctx, CUT_REVERIFY, err)) < 0)
+        goto fail;
     fault_point("cutover", "reverify");
     rc = reverify(ctx, 1, err);
     if (rc == CO_EOVERRUN)
@@ -332,7 +341,8 @@ static int do_attempt(struct stage_ctx *ctx, struct co_err *err)
         return rc;
     if (overran(ctx))
         return give_up_attempt(ctx, "overran max_write_pause_ms", err);
-    announce_step(ctx, CUT_FENCE);
+    if ((rc = announce_step(ctx, CUT_FENCE, err)) < 0)
+        goto fail;
     fault_point("cutover", "fence");
     if ((rc = ctx->sops->fence_install(ctx->src, &m->schema, err)) < 0)
         goto fail;
@@ -341,9 +351,6 @@ static int do_attempt(struct stage_ctx *ctx, struct co_err *err)
         goto fail;
     /* The fence is durable: the source refuses writes from here on. */
     fault_point("cutover", "fenced");
-    pthread_mutex_lock(&m->mu);
-    m->switched = 1;
-    pthread_mutex_unlock(&m->mu);
     return set_step(ctx, CUT_SWITCH, err);
 fail:
     ctx->sops->write_rollback(ctx->src);
@@ -454,10 +461,7 @@ static int do_unswitch(struct stage_ctx *ctx, struct co_err *err)
     if ((rc = ctx->tops->fence_remove(ctx->tgt, &m->schema, err)) < 0 ||
         (rc = ctx->tops->rcapture_remove(ctx->tgt, &m->schema, err)) < 0)
         return rc;
-    pthread_mutex_lock(&m->mu);
-    m->switched = 0;
-    m->cut.switch_done = 0;
-    pthread_mutex_unlock(&m->mu);
+    /* Entering ready from unswitch clears `switched`. */
     return give_up_attempt(ctx, "a switch action failed", err);
 }
 
@@ -469,7 +473,7 @@ static int cut_enter(struct stage_ctx *ctx, struct co_err *err)
 
     if ((rc = stage_connect(ctx, err)) < 0)
         return rc;
-    c = calloc(1, sizeof *c);
+    c = xcalloc(1, sizeof *c);
     verifier_init(&c->v, m, ctx->sops, ctx->src, ctx->tops, ctx->tgt);
     c->v.wait = stage_wait_applied;
     c->v.wait_arg = ctx;
@@ -484,12 +488,8 @@ static int cut_enter(struct stage_ctx *ctx, struct co_err *err)
          * unless the fence committed. Look. */
         if ((rc = ctx->sops->fence_installed(ctx->src, &fenced, err)) < 0)
             return rc;
-        if (fenced) {
-            pthread_mutex_lock(&m->mu);
-            m->switched = 1;
-            pthread_mutex_unlock(&m->mu);
+        if (fenced)
             return set_step(ctx, CUT_SWITCH, err);
-        }
         c->resumed_midway = 1;
         return 0;
     default:
@@ -534,7 +534,7 @@ static int cut_step(struct stage_ctx *ctx, struct co_err *err)
         if (ctx->rb->cutover.mode == CUTOVER_MANUAL && !m->cut.go) {
             if (!c->announced_ready) {
                 c->announced_ready = 1;
-                events_emit("cutover", json_pack("{ss ss}", "step", "ready",
+                events_emit(EVT_CUTOVER, json_pack("{ss ss}", "step", "ready",
                                                  "waiting_for",
                                                  "ctl cutover"));
                 log_info("ready to cut over: run `cutover ctl RUNBOOK "
@@ -547,13 +547,10 @@ static int cut_step(struct stage_ctx *ctx, struct co_err *err)
                 if ((rc = stage_check_schema(ctx, err)) < 0)
                     return rc;
             }
-            usleep(100000);
             return STEP_IDLE;
         }
-        if (now_s() < m->cut.next_attempt_at) {
-            usleep(100000);
+        if (now_s() < m->cut.next_attempt_at)
             return STEP_IDLE;
-        }
         rc = set_step(ctx, CUT_PREPARE, err);
         return rc < 0 ? rc : STEP_MORE;
     case CUT_PREPARE:

@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "orchestrator/runbook.h"
+#include "orchestrator/xalloc.h"
 #include "stages/checks.h"
 #include "stages/collisions.h"
 #include "sync/census.h"
@@ -143,7 +144,7 @@ static void check_key_match(struct plan *p, const struct table *t,
                 sbuf_addf(&hint, "%s\"%s\"", i ? ", " : "",
                           t->cols[cols[i]].name);
             sbuf_adds(&hint, "]}");
-            f->hint = strdup(sbuf_str(&hint));
+            f->hint = xstrdup(sbuf_str(&hint));
             sbuf_free(&hint);
         } else {
             plan_add(p, SEV_BLOCKING, "target_key", t->name, NULL,
@@ -251,12 +252,8 @@ int existing_analyze_table(const struct runbook *rb,
                      "(no table)");
         return rc;
     }
-    census = calloc((size_t)t->ncols + 1, sizeof *census);
-    notes = calloc(MAX_NOTES, sizeof *notes);
-    if (!census || !notes) {
-        rc = co_errf(err, CO_ENOMEM, "out of memory");
-        goto out;
-    }
+    census = xcalloc((size_t)t->ncols + 1, sizeof *census);
+    notes = xcalloc(MAX_NOTES, sizeof *notes);
     /* the census looks for the shapes the target column needs */
     for (int c = 0; c < t->ncols; c++) {
         int ti = ttable_column(&tt, t->cols[c].name);

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "orchestrator/xalloc.h"
 #include "stages/checks.h"
 
 static void describe_owner(const struct owned_object *o, char *out,
@@ -105,19 +106,15 @@ static void remember(void *arg, const char *space, const char *name,
 
     if (g->n == g->cap) {
         int cap = g->cap ? g->cap * 2 : 64;
-        struct given_name *v = realloc(g->v, sizeof *v * (size_t)cap);
-        if (!v) {
-            g->oom = 1;
-            return;
-        }
+        struct given_name *v = xrealloc(g->v, sizeof *v * (size_t)cap);
         g->v = v;
         g->cap = cap;
     }
     e = &g->v[g->n++];
-    e->space = strdup(space);
-    e->name = strdup(name);
-    e->what = strdup(what);
-    e->table = strdup(table);
+    e->space = xstrdup(space);
+    e->name = xstrdup(name);
+    e->what = xstrdup(what);
+    e->table = xstrdup(table);
     g->oom |= !e->space || !e->name || !e->what || !e->table;
 }
 

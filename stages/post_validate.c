@@ -18,6 +18,7 @@
 #include "orchestrator/log.h"
 #include "orchestrator/metrics.h"
 #include "orchestrator/faults.h"
+#include "orchestrator/xalloc.h"
 #include "stages/stage.h"
 
 struct post {
@@ -79,7 +80,7 @@ static int run_check(struct stage_ctx *ctx, struct post *p, int i)
         json_object_set_new(ev, "value", json_real(value));
     if (!ok)
         json_object_set_new(ev, "error", json_string(co_err_text(&err)));
-    events_emit("check", ev);
+    events_emit(EVT_CHECK, ev);
     if (!ok)
         log_warnx("check %s failed (%d in a row): %s", ck->name,
                   p->failures[i], co_err_text(&err));
@@ -94,10 +95,10 @@ static int post_enter(struct stage_ctx *ctx, struct co_err *err)
 
     if ((rc = stage_connect(ctx, err)) < 0)
         return rc;
-    p = calloc(1, sizeof *p);
-    p->failures = calloc((size_t)ctx->rb->post_validate.nchecks + 1,
+    p = xcalloc(1, sizeof *p);
+    p->failures = xcalloc((size_t)ctx->rb->post_validate.nchecks + 1,
                          sizeof(int));
-    p->replicas = calloc((size_t)ctx->rb->nreplicas + 1,
+    p->replicas = xcalloc((size_t)ctx->rb->nreplicas + 1,
                          sizeof(struct target *));
     ctx->priv = p;
     if (m->post.started_at == 0) {
@@ -155,7 +156,6 @@ static int post_step(struct stage_ctx *ctx, struct co_err *err)
         fault_point("post_validate", "round");
         return STEP_MORE;
     }
-    usleep(50000);
     return STEP_IDLE;
 }
 

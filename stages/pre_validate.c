@@ -22,6 +22,7 @@
 #include "stages/collisions.h"
 #include "stages/existing.h"
 #include "orchestrator/faults.h"
+#include "orchestrator/xalloc.h"
 #include "stages/stage.h"
 #include "sync/census.h"
 #include "sync/typemap.h"
@@ -40,19 +41,19 @@ struct finding *plan_add(struct plan *p, enum severity sev, const char *code,
     va_list ap;
     char msg[1024];
 
-    p->findings = realloc(p->findings,
+    p->findings = xrealloc(p->findings,
                           sizeof *p->findings * (size_t)(p->nfindings + 1));
     f = &p->findings[p->nfindings++];
     memset(f, 0, sizeof *f);
     f->sev = sev;
     snprintf(f->code, sizeof f->code, "%s", code);
-    f->table = table ? strdup(table) : NULL;
-    f->column = column ? strdup(column) : NULL;
-    f->hint = hint ? strdup(hint) : NULL;
+    f->table = table ? xstrdup(table) : NULL;
+    f->column = column ? xstrdup(column) : NULL;
+    f->hint = hint ? xstrdup(hint) : NULL;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    f->message = strdup(msg);
+    f->message = xstrdup(msg);
     if (sev == SEV_BLOCKING)
         p->blocking++;
     return f;
@@ -127,7 +128,7 @@ static int analyze_table(const struct runbook *rb,
 
     if (rb->schema.mode == SCHEMA_EXISTING)
         return existing_analyze_table(rb, sops, src, tops, tgt, p, t, err);
-    if (!(census = calloc((size_t)t->ncols + 1, sizeof *census)))
+    if (!(census = xcalloc((size_t)t->ncols + 1, sizeof *census)))
         return co_errf(err, CO_ENOMEM, "out of memory");
     for (int c = 0; c < t->ncols; c++)
         t->cols[c].override = runbook_override(rb, t->name, t->cols[c].name);
@@ -227,7 +228,7 @@ static int pv_step(struct stage_ctx *ctx, struct co_err *err)
         return rc;
     for (int i = 0; i < p.nfindings; i++)
         if (p.findings[i].sev != SEV_INFO)
-            events_emit("log", json_pack(
+            events_emit(EVT_LOG, json_pack(
                 "{ss ss ss ss}", "level", severity_name(p.findings[i].sev),
                 "code", p.findings[i].code, "table",
                 p.findings[i].table ? p.findings[i].table : "", "message",

@@ -5,6 +5,7 @@
 
 #include "orchestrator/events.h"
 #include "orchestrator/runbook.h"
+#include "orchestrator/xalloc.h"
 
 #define POSITION_MAX 8192      /* MySQL GTID sets grow with server UUIDs */
 
@@ -16,9 +17,7 @@ int replica_set_open(struct replica_set *rs, const struct runbook *rb,
         rs->rb = rb;
         rs->tops = tops;
         rs->n = count < rb->nreplicas ? count : rb->nreplicas;
-        rs->conn = calloc((size_t)rs->n + 1, sizeof *rs->conn);
-        if (!rs->conn)
-            return co_errf(err, CO_ENOMEM, "out of memory");
+        rs->conn = xcalloc((size_t)rs->n + 1, sizeof *rs->conn);
     }
     for (int i = 0; i < rs->n; i++) {
         int rc;
@@ -45,7 +44,7 @@ int replica_set_catch_up(struct replica_set *rs, struct target *primary,
                          double budget_s, json_t **report, const char **late,
                          struct co_err *err)
 {
-    char *pos = malloc(POSITION_MAX);
+    char *pos = xmalloc(POSITION_MAX);
     double started = mono_s();
     json_t *waited = json_object();
     int rc = 1;

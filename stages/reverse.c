@@ -6,6 +6,7 @@
 #include "orchestrator/events.h"
 #include "orchestrator/faults.h"
 #include "orchestrator/log.h"
+#include "orchestrator/xalloc.h"
 #include "sync/codec.h"
 
 #define RLOG_BATCH 5000
@@ -50,7 +51,7 @@ int64_t reverse_drain(struct stage_ctx *ctx, struct co_err *err)
 
     for (int i = 0; i < m->ntables && rc == 0; i++) {
         const struct table *t = m->tables[i].t;
-        struct value *conv = calloc((size_t)t->ncols, sizeof *conv);
+        struct value *conv = xcalloc((size_t)t->ncols, sizeof *conv);
         int64_t after = 0;
         for (;;) {
             struct rlog_batch b;
@@ -96,7 +97,7 @@ int reverse_traffic(struct stage_ctx *ctx, int restore_capture,
     fault_point("rollback", "before_commit");
     if ((rc = ctx->sops->write_commit(ctx->src, err)) < 0)
         goto fail;
-    events_emit("cutover", json_pack("{ss sI}", "step", "reversed",
+    events_emit(EVT_CUTOVER, json_pack("{ss sI}", "step", "reversed",
                                      "rows_carried_back",
                                      (json_int_t)carried));
     log_info("carried %lld changed keys from the target back to the source",

@@ -7,7 +7,9 @@
  *              background work. Must be safe to call again after suspend.
  *   step     — a bounded amount of work (about a chunk or a fraction of a
  *              second); returns STEP_MORE, STEP_IDLE (nothing to do right
- *              now: the conductor waits a little), STEP_DONE (the state's
+ *              now: the conductor waits a little on its condition
+ *              variable, so a command is taken at once; a step never
+ *              sleeps to idle), STEP_DONE (the state's
  *              work is complete), STEP_REVERT (cutover only: back to sync),
  *              or a negative CO_E* error.
  *   suspend  — stop background work at a safe point (chunk boundary) and

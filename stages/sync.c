@@ -35,12 +35,11 @@ static int sync_step(struct stage_ctx *ctx, struct co_err *err)
         return rc;
     if (st.lag_s <= ctx->rb->sync.ready_lag_s) {
         fault_point("sync", "ready");
-        events_emit("sync", json_pack("{sf sI sb}", "lag_s", st.lag_s,
+        events_emit(EVT_SYNC, json_pack("{sf sI sb}", "lag_s", st.lag_s,
                                       "backlog_rows",
                                       (json_int_t)st.backlog_rows, "ready", 1));
         return STEP_DONE;
     }
-    usleep(200000);
     return STEP_IDLE;
 }
 

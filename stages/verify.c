@@ -15,6 +15,7 @@
 #include "orchestrator/events.h"
 #include "orchestrator/faults.h"
 #include "orchestrator/metrics.h"
+#include "orchestrator/xalloc.h"
 #include "stages/replica_wait.h"
 #include "stages/stage.h"
 #include "sync/applier.h"
@@ -72,7 +73,7 @@ static int verify_enter(struct stage_ctx *ctx, struct co_err *err)
 
     if (rc < 0 || (rc = stage_applier_running(ctx, err)) < 0)
         return rc;
-    if (!(vs = calloc(1, sizeof *vs)))
+    if (!(vs = xcalloc(1, sizeof *vs)))
         return co_errf(err, CO_ENOMEM, "out of memory");
     ctx->priv = vs;
     vs->ctx = ctx;
@@ -146,7 +147,7 @@ static int verify_step(struct stage_ctx *ctx, struct co_err *err)
         if (mismatches == 0 || v->finished_at == 0) {
             if ((rc = verifier_write_report(v, err)) < 0)
                 return rc;
-            events_emit("verify", json_pack("{sb sI}", "done", 1,
+            events_emit(EVT_VERIFY, json_pack("{sb sI}", "done", 1,
                                             "mismatched_rows",
                                             (json_int_t)mismatches));
         }
@@ -158,10 +159,8 @@ static int verify_step(struct stage_ctx *ctx, struct co_err *err)
         metrics_set("verify.mismatched_rows", (double)mismatches);
         if (v->finished_at == 0)
             v->finished_at = mono_s();
-        if (mono_s() - v->finished_at < TRIGGER_GRACE_S) {
-            usleep(100000);
+        if (mono_s() - v->finished_at < TRIGGER_GRACE_S)
             return STEP_IDLE;
-        }
         return co_errf(err, CO_EMISMATCH, "verify found %lld rows that differ "
                        "between source and target (details in "
                        "%s/verify.json); nothing was switched",
@@ -179,7 +178,7 @@ static int verify_step(struct stage_ctx *ctx, struct co_err *err)
                            (json_int_t)ts->verify_mismatches, "table_done",
                            done);
     pthread_mutex_unlock(&ctx->m->mu);
-    events_emit("verify", ev);
+    events_emit(EVT_VERIFY, ev);
     if (done) {
         if ((rc = verifier_write_report(v, err)) < 0)
             return rc;

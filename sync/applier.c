@@ -7,11 +7,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "orchestrator/backoff.h"
 #include "orchestrator/events.h"
 #include "orchestrator/faults.h"
 #include "orchestrator/log.h"
 #include "orchestrator/metrics.h"
 #include "orchestrator/replicas.h"
+#include "orchestrator/xalloc.h"
 #include "sync/codec.h"
 
 #define MEASURE_EVERY_S 0.25
@@ -179,7 +181,7 @@ static int64_t apply_batch_locked(struct migration *m, struct table_state *ts,
     if (rc < 0)
         return rc;
     if (batch.nkeys > 0 || batch.nahead > 0) {
-        conv = calloc((size_t)ts->t->ncols, sizeof *conv);
+        conv = xcalloc((size_t)ts->t->ncols, sizeof *conv);
         rc = tops->begin(tgt, err);
         for (int i = 0; rc == 0 && i < batch.nahead; i++)
             rc = apply_key(ts, sops, src, tops, tgt, &batch.ahead[i], 1, conv,
@@ -323,7 +325,7 @@ static void publish(struct applier *a)
     pthread_mutex_lock(&a->mu);
     st = a->stats;
     pthread_mutex_unlock(&a->mu);
-    events_emit("sync", json_pack("{sf sI sf}", "lag_s", st.lag_s,
+    events_emit(EVT_SYNC, json_pack("{sf sI sf}", "lag_s", st.lag_s,
                                   "backlog_rows", (json_int_t)st.backlog_rows,
                                   "applied_per_s", st.applied_per_s));
 }
@@ -383,7 +385,10 @@ static void *applier_main(void *arg)
     struct source *src = NULL;
     struct target *tgt = NULL;
     struct co_err err = {0};
-    double last_measure = 0, last_save = mono_s(), backoff = 0.2;
+    double last_measure = 0, last_save = mono_s();
+    struct backoff reconnect;
+
+    backoff_init(&reconnect, 0.2, 5.0);
 
     while (!a->stop) {
         int64_t entries = 0;
@@ -395,7 +400,7 @@ static void *applier_main(void *arg)
             goto trouble;
         if ((rc = run_once(a, src, tgt, &entries, &err)) < 0)
             goto trouble;
-        backoff = 0.2;
+        backoff_reset(&reconnect);
         double now = mono_s();
         if (now - last_measure >= MEASURE_EVERY_S) {
             struct sync_stats st = {0};
@@ -455,14 +460,12 @@ trouble:
         a->stats.errors++;
         pthread_mutex_unlock(&a->mu);
         log_warnx("applier: %s; reconnecting in %.1f s", co_err_text(&err),
-                  backoff);
+                  backoff_failed(&reconnect));
         a->sops->close(src);
         a->tops->close(tgt);
         src = NULL;
         tgt = NULL;
-        for (double w = 0; w < backoff && !a->stop; w += 0.05)
-            usleep(50000);
-        backoff = backoff * 2 > 5 ? 5 : backoff * 2;
+        backoff_sleep(&reconnect, &a->stop);
     }
     a->sops->close(src);
     a->tops->close(tgt);
@@ -473,20 +476,14 @@ int applier_start(struct migration *m, const struct source_ops *sops,
                   const struct target_ops *tops, struct applier **out,
                   struct co_err *err)
 {
-    struct applier *a = calloc(1, sizeof *a);
+    struct applier *a = xcalloc(1, sizeof *a);
 
-    if (!a)
-        return co_errf(err, CO_ENOMEM, "out of memory");
     a->m = m;
     a->sops = sops;
     a->tops = tops;
     a->window_start = a->throttle_since = mono_s();
     /* Unknown after a resume: the first trim may find part trimmed. */
-    a->trimmed = calloc((size_t)m->ntables + 1, sizeof *a->trimmed);
-    if (!a->trimmed) {
-        free(a);
-        return co_errf(err, CO_ENOMEM, "out of memory");
-    }
+    a->trimmed = xcalloc((size_t)m->ntables + 1, sizeof *a->trimmed);
     pthread_mutex_init(&a->mu, NULL);
     pthread_cond_init(&a->cond, NULL);
     if (pthread_create(&a->thread, NULL, applier_main, a) != 0) {

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "orchestrator/xalloc.h"
+
 #define NONCE 12
 #define TAG 16
 
@@ -125,12 +127,8 @@ int seal_read_all(int fd, const unsigned char key[32], seal_sink_fn sink,
         rc = co_errf(err, CO_ECRYPTO, "not an encrypted cutover backup");
         goto out;
     }
-    record = malloc(s.page_size + SEAL_OVERHEAD);
-    plain = malloc(s.page_size);
-    if (!record || !plain) {
-        rc = co_errf(err, CO_ENOMEM, "out of memory");
-        goto out;
-    }
+    record = xmalloc(s.page_size + SEAL_OVERHEAD);
+    plain = xmalloc(s.page_size);
     for (uint64_t i = 0;; i++) {
         r = read_full(fd, record, s.page_size + SEAL_OVERHEAD);
         if (r == 0)

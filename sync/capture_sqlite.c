@@ -28,6 +28,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "orchestrator/xalloc.h"
 #include "sync/sqlite_priv.h"
 
 #define FENCE_MESSAGE "cutover: writes moved to target"
@@ -575,7 +576,7 @@ static int read_keys(struct source *s, const struct table *t, int64_t after,
         struct value vals[64];
         if (*n == cap) {
             cap = cap ? cap * 2 : 256;
-            *keys = realloc(*keys, sizeof **keys * (size_t)cap);
+            *keys = xrealloc(*keys, sizeof **keys * (size_t)cap);
         }
         for (int k = 0; k < t->nkey; k++)
             sq_column_value(st, k, &vals[k]);

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "orchestrator/xalloc.h"
+
 #define CANON_NULL 'N'
 
 void scratch_reset(struct scratch *s) { s->len = 0; }
@@ -30,9 +32,7 @@ static char *scratch_take(struct scratch *s, size_t n)
         char *p;
         while (cap < s->len + n)
             cap *= 2;
-        p = realloc(s->p, cap);
-        if (!p)
-            return NULL;
+        p = xrealloc(s->p, cap);
         s->p = p;
         s->cap = cap;
     }

@@ -8,6 +8,7 @@
 
 #include "orchestrator/events.h"
 #include "orchestrator/faults.h"
+#include "orchestrator/xalloc.h"
 #include "sync/codec.h"
 
 #define MIN_CHUNK 200
@@ -201,7 +202,7 @@ static void report(struct migration *m, struct table_state *ts, int r,
     rate = ts->rows_per_s;
     pthread_mutex_unlock(&m->mu);
     eta = rate > 0 ? (double)(total - copied) / rate : 0;
-    events_emit("progress", json_pack(
+    events_emit(EVT_PROGRESS, json_pack(
         "{ss sI sI sf sf si so so sI}", "table", ts->t->name, "rows",
         (json_int_t)copied, "total", (json_int_t)total, "rows_per_s", rate,
         "eta_s", eta, "range", r, "from", from->n ? tuple_to_json(from)
@@ -240,7 +241,7 @@ int copy_chunk(struct migration *m, struct table_state *ts, int r,
     p.t = ts->t;
     p.m = m;
     p.share = 1.0 / (workers > 0 ? workers : 1);
-    p.conv = calloc((size_t)ts->t->ncols, sizeof *p.conv);
+    p.conv = xcalloc((size_t)ts->t->ncols, sizeof *p.conv);
     p.pace = pace;
     pace->slept = 0;
     started = mono_s();

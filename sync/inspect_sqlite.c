@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "orchestrator/xalloc.h"
 #include "sync/sqlite_priv.h"
 
 static void column_ref(struct sbuf *b, const struct table *t, int col,
@@ -269,12 +270,10 @@ int sqlite_scan_columns(struct source *s, const struct table *t,
                         const int *cols, int ncols, struct source_cursor **out,
                         struct co_err *err)
 {
-    struct source_cursor *c = calloc(1, sizeof *c);
+    struct source_cursor *c = xcalloc(1, sizeof *c);
     struct sbuf sql;
     int rc;
 
-    if (!c)
-        return co_errf(err, CO_ENOMEM, "out of memory");
     sbuf_init(&sql);
     sbuf_adds(&sql, "SELECT ");
     for (int k = 0; k < t->nkey; k++) {
@@ -297,7 +296,7 @@ int sqlite_scan_columns(struct source *s, const struct table *t,
     c->s = s;
     c->t = t;
     c->ncols = t->nkey + ncols;
-    c->row = calloc((size_t)c->ncols, sizeof *c->row);
+    c->row = xcalloc((size_t)c->ncols, sizeof *c->row);
     *out = c;
     return 0;
 }

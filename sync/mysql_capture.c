@@ -20,6 +20,7 @@
 
 #include "orchestrator/events.h"
 #include "orchestrator/log.h"
+#include "orchestrator/xalloc.h"
 #include "sync/mysql_priv.h"
 
 #define FENCE_MESSAGE "cutover: writes moved back to source"
@@ -435,7 +436,7 @@ int tmy_rlog_read(struct target *t, const struct table *tb,
         struct value vals[64];
         if (out->nkeys == cap) {
             cap = cap ? cap * 2 : 256;
-            out->keys = realloc(out->keys, sizeof *out->keys * (size_t)cap);
+            out->keys = xrealloc(out->keys, sizeof *out->keys * (size_t)cap);
         }
         my_row_values(res, r, mysql_fetch_lengths(res), vals, tb->nkey);
         memset(&out->keys[out->nkeys], 0, sizeof out->keys[0]);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "orchestrator/xalloc.h"
 #include "sync/mysql_priv.h"
 
 /* Ranges the server accepts, in codec's canonical form. DATE and DATETIME
@@ -22,7 +23,7 @@
 
 static char *dup_or_null(const char *s)
 {
-    return s ? strdup(s) : NULL;
+    return s ? xstrdup(s) : NULL;
 }
 
 static void select_literal(struct target *t, struct sbuf *sql, const char *s)
@@ -58,8 +59,8 @@ static int parse_members(const char *type, char ***out)
                 buf[o++] = *p;
         }
         buf[o] = '\0';
-        v = realloc(v, sizeof *v * (size_t)(n + 1));
-        v[n++] = strdup(buf);
+        v = xrealloc(v, sizeof *v * (size_t)(n + 1));
+        v[n++] = xstrdup(buf);
     }
     *out = v;
     return n;
@@ -175,12 +176,12 @@ static int read_columns(struct target *t, const char *table,
         return my_error(t, err, "reading the columns of %s", table);
     }
     sbuf_free(&sql);
-    out->cols = calloc(mysql_num_rows(res) + 1, sizeof *out->cols);
+    out->cols = xcalloc(mysql_num_rows(res) + 1, sizeof *out->cols);
     while ((r = mysql_fetch_row(res))) {
         struct tcolumn *c = &out->cols[out->ncols++];
         const char *extra = r[12] ? r[12] : "";
-        c->name = strdup(r[0]);
-        c->type = strdup(r[1]);
+        c->name = xstrdup(r[0]);
+        c->type = xstrdup(r[1]);
         c->notnull = r[3] && strcmp(r[3], "NO") == 0;
         /* information_schema shows no default as SQL NULL (MariaDB writes
          * an explicit DEFAULT NULL as the text NULL) */
@@ -220,14 +221,14 @@ static int read_keys(struct target *t, const char *table, struct ttable *out,
         return my_error(t, err, "reading the keys of %s", table);
     }
     sbuf_free(&sql);
-    out->keys = calloc(mysql_num_rows(res) + 1, sizeof *out->keys);
+    out->keys = xcalloc(mysql_num_rows(res) + 1, sizeof *out->keys);
     while ((r = mysql_fetch_row(res))) {
         if (!k || strcmp(k->name, r[0]) != 0) {
             k = &out->keys[out->nkeys++];
-            k->name = strdup(r[0]);
+            k->name = xstrdup(r[0]);
             k->primary = strcmp(r[0], "PRIMARY") == 0;
-            k->cols = calloc(out->ncols + 1, sizeof *k->cols);
-            k->prefix = calloc(out->ncols + 1, sizeof *k->prefix);
+            k->cols = xcalloc(out->ncols + 1, sizeof *k->cols);
+            k->prefix = xcalloc(out->ncols + 1, sizeof *k->prefix);
         }
         if (k->ncols < out->ncols) {
             k->cols[k->ncols] = ttable_column(out, r[1] ? r[1] : "");
@@ -256,9 +257,9 @@ static void read_checks(struct target *t, const char *table,
     sbuf_adds(&sql, " ORDER BY CONSTRAINT_NAME");
     if (mysql_query(t->my, sbuf_str(&sql)) == 0 &&
         (res = mysql_store_result(t->my))) {
-        out->checks = calloc(mysql_num_rows(res) + 1, sizeof *out->checks);
+        out->checks = xcalloc(mysql_num_rows(res) + 1, sizeof *out->checks);
         while ((r = mysql_fetch_row(res)))
-            out->checks[out->nchecks++] = strdup(r[0] ? r[0] : "");
+            out->checks[out->nchecks++] = xstrdup(r[0] ? r[0] : "");
         mysql_free_result(res);
     }
     sbuf_free(&sql);
@@ -270,7 +271,7 @@ int tmy_describe_table(struct target *t, const char *table,
     int rc;
 
     memset(out, 0, sizeof *out);
-    out->name = strdup(table);
+    out->name = xstrdup(table);
     if ((rc = read_columns(t, table, out, err)) <= 0 ||
         (rc = read_keys(t, table, out, err)) < 0) {
         ttable_free(out);

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "orchestrator/xalloc.h"
 #include "sync/mysql_priv.h"
 
 #define INFILE_CHUNK 65536
@@ -552,9 +553,7 @@ int tmy_put_row(struct target *t, const struct table *tb,
     }
     if (t->batch_rows == t->batch_keycap) {
         int cap = t->batch_keycap ? 2 * t->batch_keycap : 256;
-        struct tuple *k = realloc(t->batch_keys, sizeof *k * (size_t)cap);
-        if (!k)
-            return co_errf(err, CO_ENOMEM, "out of memory");
+        struct tuple *k = xrealloc(t->batch_keys, sizeof *k * (size_t)cap);
         memset(k + t->batch_keycap, 0,
                sizeof *k * (size_t)(cap - t->batch_keycap));
         t->batch_keys = k;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "orchestrator/xalloc.h"
 #include "sync/mysql_priv.h"
 
 #define HEARTBEAT_TABLE "_cutover_heartbeat"
@@ -137,13 +138,8 @@ int tmy_gtid_wait(struct target *t, const char *pos, double timeout_s,
 
     if (n == 0)
         return 1;          /* nothing was ever logged: nothing to wait for */
-    quoted = malloc(2 * n + 1);
-    sql = malloc(2 * n + 128);
-    if (!quoted || !sql) {
-        free(quoted);
-        free(sql);
-        return co_errf(err, CO_ENOMEM, "out of memory");
-    }
+    quoted = xmalloc(2 * n + 1);
+    sql = xmalloc(2 * n + 128);
     mysql_real_escape_string(t->my, quoted, pos, (unsigned long)n);
     if (timeout_s < 0)
         timeout_s = 0;

@@ -12,6 +12,7 @@
 
 #include "orchestrator/log.h"
 #include "orchestrator/runbook.h"
+#include "orchestrator/xalloc.h"
 #include "sync/mysql_priv.h"
 
 #define INDEX_MAX_BYTES 3072
@@ -250,8 +251,8 @@ static int existing_names(struct target *t, const struct table *tb,
     }
     sbuf_free(&sql);
     while ((r = mysql_fetch_row(res))) {
-        *out = realloc(*out, sizeof(char *) * (size_t)(*n + 1));
-        (*out)[(*n)++] = strdup(r[0] ? r[0] : "");
+        *out = xrealloc(*out, sizeof(char *) * (size_t)(*n + 1));
+        (*out)[(*n)++] = xstrdup(r[0] ? r[0] : "");
     }
     mysql_free_result(res);
     return 0;

@@ -9,6 +9,7 @@
 #include <sys/random.h>
 
 #include "orchestrator/errors.h"
+#include "orchestrator/xalloc.h"
 
 int owner_new_id(char out[OWNER_ID_LEN + 1])
 {
@@ -71,17 +72,15 @@ int owned_objects_add(struct owned_objects *l, const char *kind,
                       const char *name, const char *table,
                       const char *definition)
 {
-    struct owned_object *v = realloc(l->v, sizeof *v * (size_t)(l->n + 1));
+    struct owned_object *v = xrealloc(l->v, sizeof *v * (size_t)(l->n + 1));
     struct owned_object *o;
 
-    if (!v)
-        return CO_ENOMEM;
     l->v = v;
     o = &v[l->n];
     memset(o, 0, sizeof *o);
     snprintf(o->kind, sizeof o->kind, "%s", kind);
-    o->name = strdup(name);
-    o->table = table ? strdup(table) : NULL;
+    o->name = xstrdup(name);
+    o->table = table ? xstrdup(table) : NULL;
     owner_of(definition, o->owner);
     if (!o->name || (table && !o->table)) {
         free(o->name);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "orchestrator/xalloc.h"
+
 void sbuf_init(struct sbuf *b) { memset(b, 0, sizeof *b); }
 
 void sbuf_free(struct sbuf *b)
@@ -34,11 +36,7 @@ int sbuf_reserve(struct sbuf *b, size_t extra)
     cap = b->cap ? b->cap : 256;
     while (cap < b->len + extra + 1)
         cap *= 2;
-    p = realloc(b->p, cap);
-    if (!p) {
-        b->oom = 1;
-        return -1;
-    }
+    p = xrealloc(b->p, cap);
     b->p = p;
     b->cap = cap;
     return 0;

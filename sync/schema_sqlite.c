@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "orchestrator/runbook.h"
+#include "orchestrator/xalloc.h"
 #include "sync/sqlite_priv.h"
 
 /* ---- schema ------------------------------------------------------------- */
@@ -15,7 +16,7 @@
 static char *dup_text(sqlite3_stmt *st, int i)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? strdup((const char *)t) : NULL;
+    return t ? xstrdup((const char *)t) : NULL;
 }
 
 static int read_columns(struct source *s, struct table *t, struct co_err *err)
@@ -33,21 +34,21 @@ static int read_columns(struct source *s, struct table *t, struct co_err *err)
     sbuf_free(&sql);
     if (rc < 0)
         return rc;
-    t->cols = calloc((size_t)cap, sizeof *t->cols);
+    t->cols = xcalloc((size_t)cap, sizeof *t->cols);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct column *c;
         const char *coll = NULL, *dtype = NULL;
         int notnull, pk, autoinc;
         if (n + 2 >= cap) {
             cap *= 2;
-            t->cols = realloc(t->cols, (size_t)cap * sizeof *t->cols);
+            t->cols = xrealloc(t->cols, (size_t)cap * sizeof *t->cols);
         }
         c = &t->cols[n];
         memset(c, 0, sizeof *c);
         c->name = dup_text(st, 0);
         c->decl = dup_text(st, 1);
         if (!c->decl)
-            c->decl = strdup("");
+            c->decl = xstrdup("");
         c->notnull = sqlite3_column_int(st, 2);
         c->dflt = dup_text(st, 3);
         c->pk = sqlite3_column_int(st, 4);
@@ -55,11 +56,11 @@ static int read_columns(struct source *s, struct table *t, struct co_err *err)
         if (sqlite3_table_column_metadata(s->db, NULL, t->name, c->name, &dtype,
                                           &coll, &notnull, &pk, &autoinc) ==
             SQLITE_OK) {
-            c->coll = strdup(coll ? coll : "BINARY");
+            c->coll = xstrdup(coll ? coll : "BINARY");
             if (autoinc)
                 t->autoinc = 1;
         } else {
-            c->coll = strdup("BINARY");
+            c->coll = xstrdup("BINARY");
         }
         n++;
     }
@@ -100,7 +101,7 @@ static int read_indexes(struct source *s, struct table *t, struct co_err *err)
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct index *ix;
         const char *origin = (const char *)sqlite3_column_text(st, 2);
-        t->idx = realloc(t->idx, sizeof *t->idx * (size_t)(t->nidx + 1));
+        t->idx = xrealloc(t->idx, sizeof *t->idx * (size_t)(t->nidx + 1));
         ix = &t->idx[t->nidx++];
         memset(ix, 0, sizeof *ix);
         ix->name = dup_text(st, 0);
@@ -125,9 +126,9 @@ static int read_indexes(struct source *s, struct table *t, struct co_err *err)
             int cid = sqlite3_column_int(cols, 0);
             const char *cname = (const char *)sqlite3_column_text(cols, 3);
             int pos = cname ? table_column(t, cname) : -1;
-            ix->cols = realloc(ix->cols, sizeof(int) * (size_t)(ix->ncols + 1));
-            ix->desc = realloc(ix->desc, sizeof(int) * (size_t)(ix->ncols + 1));
-            ix->colls = realloc(ix->colls,
+            ix->cols = xrealloc(ix->cols, sizeof(int) * (size_t)(ix->ncols + 1));
+            ix->desc = xrealloc(ix->desc, sizeof(int) * (size_t)(ix->ncols + 1));
+            ix->colls = xrealloc(ix->colls,
                                 sizeof(char *) * (size_t)(ix->ncols + 1));
             ix->cols[ix->ncols] = pos;
             ix->desc[ix->ncols] = sqlite3_column_int(cols, 1);
@@ -164,7 +165,7 @@ static int read_foreign_keys(struct source *s, struct table *t,
         struct fkey *fk;
         int id = sqlite3_column_int(st, 0);
         if (id != last_id) {
-            t->fk = realloc(t->fk, sizeof *t->fk * (size_t)(t->nfk + 1));
+            t->fk = xrealloc(t->fk, sizeof *t->fk * (size_t)(t->nfk + 1));
             fk = &t->fk[t->nfk++];
             memset(fk, 0, sizeof *fk);
             fk->ref_table = dup_text(st, 1);
@@ -173,8 +174,8 @@ static int read_foreign_keys(struct source *s, struct table *t,
             last_id = id;
         }
         fk = &t->fk[t->nfk - 1];
-        fk->from = realloc(fk->from, sizeof(char *) * (size_t)(fk->ncols + 1));
-        fk->to = realloc(fk->to, sizeof(char *) * (size_t)(fk->ncols + 1));
+        fk->from = xrealloc(fk->from, sizeof(char *) * (size_t)(fk->ncols + 1));
+        fk->to = xrealloc(fk->to, sizeof(char *) * (size_t)(fk->ncols + 1));
         fk->from[fk->ncols] = dup_text(st, 2);
         fk->to[fk->ncols] = dup_text(st, 3);
         fk->ncols++;
@@ -211,20 +212,20 @@ static void resolve_key(struct table *t, const struct runbook *rb)
         table_column(t, "rowid") < 0) {
         struct column *c = &t->cols[t->ncols];
         memset(c, 0, sizeof *c);
-        c->name = strdup(ROWID_COLUMN);
-        c->decl = strdup("INTEGER");
-        c->coll = strdup("BINARY");
+        c->name = xstrdup(ROWID_COLUMN);
+        c->decl = xstrdup("INTEGER");
+        c->coll = xstrdup("BINARY");
         c->notnull = 1;
         c->is_rowid = 1;
         t->ncols++;
-        t->key = malloc(sizeof(int));
+        t->key = xmalloc(sizeof(int));
         t->key[0] = t->ncols - 1;
         t->nkey = 1;
         t->rowid_key = 1;
         return;
     }
     if (kc && kc->columns) {
-        t->key = calloc((size_t)kc->ncolumns, sizeof(int));
+        t->key = xcalloc((size_t)kc->ncolumns, sizeof(int));
         for (int i = 0; i < kc->ncolumns; i++) {
             t->key[i] = table_column(t, kc->columns[i]);
             if (t->key[i] < 0) {
@@ -240,7 +241,7 @@ static void resolve_key(struct table *t, const struct runbook *rb)
     for (int i = 0; i < t->ncols; i++)
         npk += t->cols[i].pk > 0;
     if (npk > 0) {
-        t->key = calloc((size_t)npk, sizeof(int));
+        t->key = xcalloc((size_t)npk, sizeof(int));
         for (int i = 0; i < t->ncols; i++)
             if (t->cols[i].pk > 0)
                 t->key[t->cols[i].pk - 1] = i;
@@ -256,7 +257,7 @@ static void resolve_key(struct table *t, const struct runbook *rb)
             ok = ix->cols[k] >= 0 && t->cols[ix->cols[k]].notnull;
         if (!ok)
             continue;
-        t->key = calloc((size_t)ix->ncols, sizeof(int));
+        t->key = xcalloc((size_t)ix->ncols, sizeof(int));
         memcpy(t->key, ix->cols, sizeof(int) * (size_t)ix->ncols);
         t->nkey = ix->ncols;
         t->key_from_unique = 1;
@@ -287,7 +288,7 @@ static void resolve_fk_targets(struct schema *sc, struct table *t)
         for (int c = 0; c < fk->ncols; c++) {
             if (fk->to[c] || !ref || c >= ref->nkey)
                 continue;
-            fk->to[c] = strdup(ref->cols[ref->key[c]].is_rowid
+            fk->to[c] = xstrdup(ref->cols[ref->key[c]].is_rowid
                                    ? "rowid" : ref->cols[ref->key[c]].name);
         }
     }
@@ -306,7 +307,7 @@ static int read_names(struct source *s, const char *type, char ***out,
     if ((rc = sq_prepare(s, sql, &st, err, "reading the schema")) < 0)
         return rc;
     while (sqlite3_step(st) == SQLITE_ROW) {
-        *out = realloc(*out, sizeof(char *) * (size_t)(*n + 1));
+        *out = xrealloc(*out, sizeof(char *) * (size_t)(*n + 1));
         (*out)[(*n)++] = dup_text(st, 0);
     }
     sqlite3_finalize(st);
@@ -346,11 +347,11 @@ int sqlite_read_schema(struct source *s, const struct runbook *rb,
         struct table *t;
         if (!name || !runbook_table_selected(rb, name))
             continue;
-        out->tables = realloc(out->tables,
+        out->tables = xrealloc(out->tables,
                               sizeof *out->tables * (size_t)(out->ntables + 1));
         t = &out->tables[out->ntables++];
         memset(t, 0, sizeof *t);
-        t->name = strdup(name);
+        t->name = xstrdup(name);
         t->sql = dup_text(st, 1);
     }
     sqlite3_finalize(st);
@@ -363,7 +364,7 @@ int sqlite_read_schema(struct source *s, const struct runbook *rb,
         /* room for a synthetic rowid column */
         rc = read_table(s, rb, &out->tables[i], err);
         if (rc == 0 && out->tables[i].cols)
-            out->tables[i].cols = realloc(out->tables[i].cols,
+            out->tables[i].cols = xrealloc(out->tables[i].cols,
                 sizeof(struct column) * (size_t)(out->tables[i].ncols + 1));
     }
     for (int i = 0; i < out->ntables && rc == 0; i++)

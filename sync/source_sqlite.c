@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "orchestrator/runbook.h"
+#include "orchestrator/xalloc.h"
 #include "sync/sqlite_priv.h"
 
 /* ---- helpers shared with capture_sqlite.c ------------------------------- */
@@ -195,12 +196,10 @@ sqlite3_stmt *sq_cached(struct source *s, const struct table *t, int kind,
 static int sqlite_open(const struct runbook *rb, struct source **out,
                        struct co_err *err)
 {
-    struct source *s = calloc(1, sizeof *s);
+    struct source *s = xcalloc(1, sizeof *s);
     int rc;
 
-    if (!s)
-        return co_errf(err, CO_ENOMEM, "out of memory");
-    s->path = strdup(rb->source.path);
+    s->path = xstrdup(rb->source.path);
     s->busy_timeout_ms = rb->source.busy_timeout_ms;
     if (access(rb->source.path, R_OK | W_OK) < 0) {
         rc = co_errf(err, CO_ESOURCE, "source %s: %s (source.path must be an "
@@ -323,14 +322,12 @@ static int sqlite_scan(struct source *s, const struct table *t,
                        const struct key_range *range, int64_t limit,
                        struct source_cursor **out, struct co_err *err)
 {
-    struct source_cursor *c = calloc(1, sizeof *c);
+    struct source_cursor *c = xcalloc(1, sizeof *c);
     struct sbuf sql;
     int rc, bind = 1;
     int has_lo = range && range->lo && range->lo->n;
     int has_hi = range && range->hi && range->hi->n;
 
-    if (!c)
-        return co_errf(err, CO_ENOMEM, "out of memory");
     sbuf_init(&sql);
     sbuf_adds(&sql, "SELECT ");
     sq_select_list(&sql, t);
@@ -363,7 +360,7 @@ static int sqlite_scan(struct source *s, const struct table *t,
     c->s = s;
     c->t = t;
     c->ncols = t->ncols;
-    c->row = calloc((size_t)t->ncols, sizeof *c->row);
+    c->row = xcalloc((size_t)t->ncols, sizeof *c->row);
     *out = c;
     return 0;
 }
@@ -413,7 +410,7 @@ static int keep_row(struct source *s, sqlite3_stmt *st, int ncols)
 
     if (s->rowcap < ncols) {
         free(s->row);
-        s->row = calloc((size_t)ncols, sizeof *s->row);
+        s->row = xcalloc((size_t)ncols, sizeof *s->row);
         s->rowcap = ncols;
     }
     for (int i = 0; i < ncols; i++) {
@@ -423,10 +420,8 @@ static int keep_row(struct source *s, sqlite3_stmt *st, int ncols)
     }
     if (need > s->bytescap) {
         free(s->bytes);
-        s->bytes = malloc(need);
+        s->bytes = xmalloc(need);
         s->bytescap = s->bytes ? need : 0;
-        if (!s->bytes)
-            return -1;
     }
     for (int i = 0; i < ncols; i++) {
         struct value *v = &s->row[i];

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "orchestrator/xalloc.h"
 #include "sync/backup_seal.h"
 
 struct sealed_vfs {
@@ -44,8 +45,8 @@ static int sf_buffers(struct sealed_file *f)
 {
     if (f->record)
         return SQLITE_OK;
-    f->record = malloc(f->seal.page_size + SEAL_OVERHEAD);
-    f->plain = malloc(f->seal.page_size);
+    f->record = xmalloc(f->seal.page_size + SEAL_OVERHEAD);
+    f->plain = xmalloc(f->seal.page_size);
     return f->record && f->plain ? SQLITE_OK : SQLITE_NOMEM;
 }
 
@@ -288,7 +289,7 @@ static int sv_last_error(sqlite3_vfs *vfs, int n, char *out)
 const char *sqlite_sealed_register(const unsigned char key[32])
 {
     static int serial;
-    struct sealed_vfs *sv = calloc(1, sizeof *sv);
+    struct sealed_vfs *sv = xcalloc(1, sizeof *sv);
     sqlite3_vfs *real = sqlite3_vfs_find(NULL);
 
     if (!sv || !real) {

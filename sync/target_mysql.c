@@ -25,6 +25,8 @@
 
 #include <errmsg.h>
 
+#include "orchestrator/xalloc.h"
+
 #define SESSION_SQL_MODE                                                       \
     "STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO," \
     "NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION"
@@ -362,21 +364,19 @@ static int session_setup(struct target *t, struct co_err *err)
 static int connect_conn(const struct runbook *rb, const struct rb_conn *c,
                         struct target **out, struct co_err *err)
 {
-    struct target *t = calloc(1, sizeof *t);
+    struct target *t = xcalloc(1, sizeof *t);
     unsigned int timeout = (unsigned int)c->connect_timeout_s;
     unsigned int rw_timeout = 3600;
     int rc;
     char label[512];
 
-    if (!t)
-        return co_errf(err, CO_ENOMEM, "out of memory");
     if (c->socket)
         snprintf(label, sizeof label, "%s/%s", c->socket, c->database);
     else
         snprintf(label, sizeof label, "%s:%d/%s", c->host, c->port,
                  c->database);
-    t->label = strdup(label);
-    t->database = strdup(c->database);
+    t->label = xstrdup(label);
+    t->database = xstrdup(c->database);
     t->rb = rb;
     t->local_infile_ok = -1;
     sbuf_init(&t->batch);
@@ -537,11 +537,11 @@ static int tmy_scan(struct target *t, const struct table *tb,
         return my_error(t, err, "reading table %s", tb->name);
     }
     sbuf_free(&sql);
-    c = calloc(1, sizeof *c);
+    c = xcalloc(1, sizeof *c);
     c->t = t;
     c->tb = tb;
     c->res = mysql_use_result(t->my);
-    c->row = calloc((size_t)tb->ncols, sizeof *c->row);
+    c->row = xcalloc((size_t)tb->ncols, sizeof *c->row);
     if (!c->res) {
         free(c->row);
         free(c);
@@ -604,7 +604,7 @@ static int tmy_fetch(struct target *t, const struct table *tb,
         return 0;
     if (t->rowcap < tb->ncols) {
         free(t->row);
-        t->row = calloc((size_t)tb->ncols, sizeof *t->row);
+        t->row = xcalloc((size_t)tb->ncols, sizeof *t->row);
         t->rowcap = tb->ncols;
     }
     my_row_values(t->res, r, mysql_fetch_lengths(t->res), t->row, tb->ncols);

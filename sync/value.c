@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "orchestrator/xalloc.h"
+
 const char *vtype_name(enum vtype t)
 {
     static const char *const names[] = {"null", "integer", "real", "text",
@@ -30,20 +32,13 @@ void tuple_free(struct tuple *t)
 
 int tuple_set(struct tuple *t, const struct value *vals, int n)
 {
-    struct value *v = calloc((size_t)(n ? n : 1), sizeof *v);
+    struct value *v = xcalloc((size_t)(n ? n : 1), sizeof *v);
 
-    if (!v)
-        return -1;
     for (int i = 0; i < n; i++) {
         v[i] = vals[i];
         v[i].p = NULL;
         if (vals[i].type == V_TEXT || vals[i].type == V_BLOB) {
-            unsigned char *bytes = malloc(vals[i].n + 1);
-            if (!bytes) {
-                struct tuple tmp = {i, v};
-                tuple_free(&tmp);
-                return -1;
-            }
+            unsigned char *bytes = xmalloc(vals[i].n + 1);
             if (vals[i].n)
                 memcpy(bytes, vals[i].p, vals[i].n);
             bytes[vals[i].n] = '\0';
@@ -88,10 +83,8 @@ int tuple_equal(const struct tuple *a, const struct tuple *b)
 static char *hex_encode(const unsigned char *p, size_t n)
 {
     static const char digits[] = "0123456789abcdef";
-    char *out = malloc(2 * n + 1);
+    char *out = xmalloc(2 * n + 1);
 
-    if (!out)
-        return NULL;
     for (size_t i = 0; i < n; i++) {
         out[2 * i] = digits[p[i] >> 4];
         out[2 * i + 1] = digits[p[i] & 15];
@@ -115,9 +108,7 @@ static unsigned char *hex_decode(const char *s, size_t *n)
 
     if (len % 2)
         return NULL;
-    out = malloc(len / 2 + 1);
-    if (!out)
-        return NULL;
+    out = xmalloc(len / 2 + 1);
     for (size_t i = 0; i < len / 2; i++) {
         int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
         if (hi < 0 || lo < 0) {
@@ -185,9 +176,7 @@ static int value_from_json(json_t *j, struct value *v)
         unsigned char *bytes;
         v->type = V_TEXT;
         v->n = json_string_length(j);
-        bytes = malloc(v->n + 1);
-        if (!bytes)
-            return -1;
+        bytes = xmalloc(v->n + 1);
         memcpy(bytes, json_string_value(j), v->n);
         bytes[v->n] = '\0';
         v->p = bytes;
@@ -221,9 +210,7 @@ int tuple_from_json(json_t *j, struct tuple *t)
         json_array_size(j) > 64)
         return -1;
     n = json_array_size(j);
-    v = calloc(n, sizeof *v);
-    if (!v)
-        return -1;
+    v = xcalloc(n, sizeof *v);
     t->v = v;
     for (size_t i = 0; i < n; i++) {
         t->n = (int)i;

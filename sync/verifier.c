@@ -12,6 +12,7 @@
 #include "checkpoints/checkpoint.h"
 #include "orchestrator/events.h"
 #include "orchestrator/log.h"
+#include "orchestrator/xalloc.h"
 #include "sync/codec.h"
 #include "sync/sbuf.h"
 
@@ -98,7 +99,7 @@ struct sides {
 static struct sides *sides_of(struct verifier *v)
 {
     if (!v->sides)
-        v->sides = calloc(1, sizeof(struct sides));
+        v->sides = xcalloc(1, sizeof(struct sides));
     return v->sides;
 }
 
@@ -123,12 +124,10 @@ static int side_grow(struct side *s)
     if (s->n < s->cap)
         return 0;
     s->cap = s->cap ? s->cap * 2 : 1024;
-    s->keys = realloc(s->keys, sizeof *s->keys * (size_t)s->cap);
-    s->present = realloc(s->present, sizeof *s->present * (size_t)s->cap);
-    s->coff = realloc(s->coff, sizeof *s->coff * (size_t)s->cap *
+    s->keys = xrealloc(s->keys, sizeof *s->keys * (size_t)s->cap);
+    s->present = xrealloc(s->present, sizeof *s->present * (size_t)s->cap);
+    s->coff = xrealloc(s->coff, sizeof *s->coff * (size_t)s->cap *
                                    (size_t)(s->ncols + 1));
-    if (!s->keys || !s->present || !s->coff)
-        return CO_ENOMEM;
     memset(s->keys + s->n, 0, sizeof *s->keys * (size_t)(s->cap - s->n));
     return 0;
 }
@@ -227,8 +226,8 @@ static int read_source_chunk(struct verifier *v, struct table_state *ts,
     const struct table *t = ts->t;
     struct source_cursor *cur;
     const struct value *row;
-    struct value *conv = calloc((size_t)t->ncols, sizeof *conv);
-    char (*dec)[64] = calloc((size_t)t->ncols + 1, sizeof *dec);
+    struct value *conv = xcalloc((size_t)t->ncols, sizeof *conv);
+    char (*dec)[64] = xcalloc((size_t)t->ncols + 1, sizeof *dec);
     struct scratch sc = {0};
     struct tuple key = {0};
     struct key_range kr = {after, NULL};
@@ -324,12 +323,12 @@ static int compare_key(struct verifier *v, const struct table *t,
                        struct co_err *err)
 {
     const struct value *srow, *trow;
-    struct value *sconv = calloc((size_t)t->ncols, sizeof *sconv);
-    char (*dec)[64] = calloc((size_t)t->ncols + 1, sizeof *dec);
+    struct value *sconv = xcalloc((size_t)t->ncols, sizeof *sconv);
+    char (*dec)[64] = xcalloc((size_t)t->ncols + 1, sizeof *dec);
     struct scratch sc = {0}, a = {0}, b = {0};
     struct tuple tkey = {0};
     int sf, tf, rc = 0, ndiff = 0;
-    int *diffcols = calloc((size_t)t->ncols + 1, sizeof(int));
+    int *diffcols = xcalloc((size_t)t->ncols + 1, sizeof(int));
 
     *out = SAME;
     *detail = NULL;
@@ -414,7 +413,7 @@ static void record_mismatch(struct verifier *v, struct table_state *ts,
     if (detail)
         json_object_update(item, detail);
     tuple_format(key, table_key_names(ts->t), shown, sizeof shown);
-    events_emit("verify", json_pack("{ss ss ss sO}", "table", ts->t->name,
+    events_emit(EVT_VERIFY, json_pack("{ss ss ss sO}", "table", ts->t->name,
                                     "mismatch", diff_names[d], "key", shown,
                                     "columns", detail ? json_object_get(detail,
                                     "columns") : json_null()));
@@ -484,8 +483,8 @@ static int narrow(const struct table *t, const struct side *s,
 {
     int i = 0, j = 0, cap = 16;
 
-    *cand = calloc((size_t)cap, sizeof **cand);
-    *kind = calloc((size_t)cap, sizeof **kind);
+    *cand = xcalloc((size_t)cap, sizeof **cand);
+    *kind = xcalloc((size_t)cap, sizeof **kind);
     *ncand = 0;
     while (i < s->n || j < g->n) {
         const struct tuple *key;
@@ -518,8 +517,8 @@ static int narrow(const struct table *t, const struct side *s,
             continue;
         if (*ncand == cap) {
             cap *= 2;
-            *cand = realloc(*cand, sizeof **cand * (size_t)cap);
-            *kind = realloc(*kind, sizeof **kind * (size_t)cap);
+            *cand = xrealloc(*cand, sizeof **cand * (size_t)cap);
+            *kind = xrealloc(*kind, sizeof **kind * (size_t)cap);
         }
         memset(&(*cand)[*ncand], 0, sizeof **cand);
         tuple_copy(&(*cand)[*ncand], key);
@@ -558,8 +557,8 @@ static int find_extras(struct verifier *v, struct table_state *ts,
             continue;
         if (ncand == cap) {
             cap = cap ? cap * 2 : 16;
-            cand = realloc(cand, sizeof *cand * (size_t)cap);
-            kind = realloc(kind, sizeof *kind * (size_t)cap);
+            cand = xrealloc(cand, sizeof *cand * (size_t)cap);
+            kind = xrealloc(kind, sizeof *kind * (size_t)cap);
         }
         memset(&cand[ncand], 0, sizeof *cand);
         tuple_copy(&cand[ncand], &key);
@@ -761,8 +760,8 @@ int64_t verifier_keys(struct verifier *v, struct table_state *ts,
                       const struct tuple *keys, int nkeys, int with_recheck,
                       struct co_err *err)
 {
-    struct tuple *cand = calloc((size_t)nkeys + 1, sizeof *cand);
-    enum diff *kind = calloc((size_t)nkeys + 1, sizeof *kind);
+    struct tuple *cand = xcalloc((size_t)nkeys + 1, sizeof *cand);
+    enum diff *kind = xcalloc((size_t)nkeys + 1, sizeof *kind);
     int64_t before;
     int ncand = 0, rc = 0;
 

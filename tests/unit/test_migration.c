@@ -99,8 +99,8 @@ static void fill_model(struct migration *m)
     assert_non_null(ts);
     ts->rows_total = 1000;
     ts->created = 1;
-    ts->copy_done = 0;
-    ts->indexes_done = 0;
+    ts->copy_done = 1;           /* in cutover every table is copied */
+    ts->indexes_done = 1;
     ts->nranges = 2;
     ts->ranges = calloc(2, sizeof *ts->ranges);
     for (int r = 0; r < 2; r++)
@@ -122,13 +122,13 @@ static void fill_model(struct migration *m)
     snprintf(m->id, sizeof m->id, "0123456789abcdef");
     m->state = ST_CUTOVER;
     m->resume_state = ST_CUTOVER;
-    m->switched = 0;
+    m->switched = 1;             /* fenced, one switch action done */
     m->started_at = 1700000000.25;
     m->source_schema_version = 12;
     snprintf(m->backup_file, sizeof m->backup_file,
              "source-backup.sqlite3.enc");
     snprintf(m->backup_sha256, sizeof m->backup_sha256, "%064d", 7);
-    m->cut.step = CUT_DRAIN;
+    m->cut.step = CUT_SWITCH;
     m->cut.attempt = 2;
     m->cut.switch_done = 1;
     m->cut.go = 1;
@@ -341,6 +341,35 @@ static void assert_json_equal(json_t *got, json_t *want)
     }
 }
 
+/* Snapshots are written outside m->mu, so two can race to the disk: the
+ * earlier one never replaces the later, and a snapshot does not change
+ * when the model moves on after it was taken. */
+static void earlier_snapshot_never_replaces_a_later_one(void **state)
+{
+    struct fixture *f = *state;
+    struct co_err err = {0};
+    uint64_t early_gen, late_gen;
+    json_t *early, *late;
+
+    pthread_mutex_lock(&f->m->mu);
+    early = migration_snapshot(f->m, &early_gen);       /* state new */
+    pthread_mutex_unlock(&f->m->mu);
+    transition_ok(f->m, EV_START, NULL);                /* writes its own */
+    assert_int_equal(json_array_size(json_object_get(early, "history")), 0);
+    pthread_mutex_lock(&f->m->mu);
+    late = migration_snapshot(f->m, &late_gen);
+    pthread_mutex_unlock(&f->m->mu);
+    assert_true(late_gen > early_gen);
+
+    assert_int_equal(migration_write_snapshot(f->m, early, early_gen, &err), 0);
+    expect_peek_state(f->dir, "pre_validate", "pre_validate");
+    assert_int_equal(migration_write_snapshot(f->m, late, late_gen, &err), 0);
+    assert_int_equal(migration_write_snapshot(f->m, early, early_gen, &err), 0);
+    expect_peek_state(f->dir, "pre_validate", "pre_validate");
+    json_decref(early);
+    json_decref(late);
+}
+
 static void model_survives_to_json_from_json(void **state)
 {
     struct fixture *f = *state;
@@ -361,7 +390,7 @@ static void model_survives_to_json_from_json(void **state)
     assert_string_equal(m2->id, "0123456789abcdef");
     assert_int_equal(m2->state, ST_CUTOVER);
     assert_int_equal(m2->resume_state, ST_CUTOVER);
-    assert_int_equal(m2->switched, 0);
+    assert_int_equal(m2->switched, 1);
     assert_true(m2->started_at == 1700000000.25);
     assert_int_equal(m2->source_schema_version, 12);
     assert_string_equal(m2->backup_file, "source-backup.sqlite3.enc");
@@ -402,7 +431,7 @@ static void model_survives_to_json_from_json(void **state)
         assert_int_equal(y->autoinc, x->autoinc);
     }
 
-    assert_int_equal(m2->cut.step, CUT_DRAIN);
+    assert_int_equal(m2->cut.step, CUT_SWITCH);
     assert_int_equal(m2->cut.attempt, 2);
     assert_int_equal(m2->cut.switch_done, 1);
     assert_int_equal(m2->cut.go, 1);
@@ -565,6 +594,15 @@ static const struct bad_field bad_fields[] = {
     {"triggers.lag.firings", "-1", "triggers.lag.firings is -1"},
     {"last_error.code", "\"NOPE\"",
      "last_error.code \"NOPE\" is not an error cutover knows"},
+    /* each field in range, the whole impossible (migration_check_state) */
+    {"switched", "false",
+     "invariant broken: switched is false in cutover step switch"},
+    {"cutover.step", "\"fence\"",
+     "invariant broken: switched is true in cutover step fence"},
+    {"state", "\"sync\"",
+     "invariant broken: state sync has resume_state cutover"},
+    {"tables.0.copy_done", "false",
+     "invariant broken: table orders is not copied in state cutover"},
 };
 
 /* The container of path's last element and that element. */
@@ -702,6 +740,7 @@ int main(void)
         TF(illegal_transition_changes_nothing),
         TF(pause_records_and_resume_returns_to_the_stage_left),
         TF(transition_whose_checkpoint_fails_is_undone),
+        TF(earlier_snapshot_never_replaces_a_later_one),
         TF(model_survives_to_json_from_json),
         TF(last_error_survives_to_json_from_json),
         TF(renamed_column_is_reported_as_changed),

@@ -70,9 +70,9 @@ static const struct bad_case bad_cases[] = {
                                   "'\"status\"'", 0},
     {"array instead of object", "[\"status\"]", "expected a JSON object", 0},
     {"missing cmd", "{}", "missing \"cmd\" (one of status, pause, resume, "
-                          "throttle, cutover, abort, rollback, alert)", 0},
+                          "cutover, abort, rollback, throttle, alert)", 0},
     {"cmd that is not a string", "{\"cmd\":5}", "missing \"cmd\" (one of "
-     "status, pause, resume, throttle, cutover, abort, rollback, alert)", 0},
+     "status, pause, resume, cutover, abort, rollback, throttle, alert)", 0},
     {"unknown cmd", "{\"cmd\":\"explode\"}", "unknown command \"explode\"",
      0},
     {"cmd in the wrong case", "{\"cmd\":\"PAUSE\"}",
@@ -239,12 +239,34 @@ static void only_status_is_not_a_control_command(void **state)
 
 #define T(f) {#f, f, NULL, NULL, NULL}
 
+/* One list of command names (CTL_COMMANDS) serves the parser, the
+ * server and `cutover ctl`: each name parses to its own kind. */
+static void every_command_name_parses_to_its_kind(void **state)
+{
+    (void)state;
+    for (int k = 0; k < REQ__COUNT; k++) {
+        char line[128], error[256];
+        struct request r;
+        const char *name = request_name((enum request_kind)k);
+
+        assert_int_equal(request_by_name(name), k);
+        snprintf(line, sizeof line, "{\"cmd\":\"%s\"%s}", name,
+                 k == REQ_THROTTLE ? ",\"rows_per_s\":5"
+                 : k == REQ_ALERT ? ",\"name\":\"x\"" : "");
+        if (protocol_parse(line, strlen(line), &r, error, sizeof error) != 0)
+            fail_msg("%s: %s", line, error);
+        assert_int_equal(r.kind, k);
+        assert_int_equal(protocol_is_control(&r), k != REQ_STATUS);
+    }
+}
+
 static const struct CMUnitTest fixed_tests[] = {
     T(alert_name_of_95_bytes_is_the_longest_accepted),
     T(severity_of_32_bytes_is_refused),
     T(line_longer_than_max_is_refused),
     T(error_reply_fits_a_small_buffer),
     T(only_status_is_not_a_control_command),
+    T(every_command_name_parses_to_its_kind),
 };
 
 int main(void)

@@ -249,6 +249,10 @@ static const struct error_case error_cases[] = {
      "{\"notify\":[{\"webhook\":{\"url\":\"https://hooks.example.org/x\","
      "\"events\":[\"stage\",\"bogus\"]}}]}", NULL,
      "notify[0].webhook.events: \"bogus\" is not an event type"},
+    {"webhook subscribing to a socket-only line",
+     "{\"notify\":[{\"webhook\":{\"url\":\"https://hooks.example.org/x\","
+     "\"events\":[\"throttle\",\"hello\"]}}]}", NULL,
+     "notify[0].webhook.events: \"hello\" is not an event type"},
     {"progress.mode that is not octal", "{\"progress\":{\"mode\":\"999\"}}",
      NULL,
      "progress.mode: expected an octal file mode such as \"0660\""},

@@ -17,6 +17,8 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "orchestrator/xalloc.h"
+
 /* Same limit as the table map. */
 #define MAX_COLUMNS 4096
 /* Largest row data a server writes (max_allowed_packet is at most 1 GiB). */
@@ -109,10 +111,7 @@ static int inflate_rows(struct binlog_rows *r, struct blr_cur *c,
     if (want == 0 || want > MAX_INFLATED || want / 1032 > in_len + 1)
         return blr_fail(err, c, "%llu bytes of rows from %zu compressed",
                         (unsigned long long)want, in_len);
-    r->inflated = malloc((size_t)want);
-    if (!r->inflated)
-        return co_errf(err, CO_ENOMEM, "binlog: no memory for %llu bytes of "
-                       "rows", (unsigned long long)want);
+    r->inflated = xmalloc((size_t)want);
     out_len = (uLongf)want;
     zrc = uncompress(r->inflated, &out_len, c->p, (uLong)in_len);
     if (zrc != Z_OK || out_len != want)
@@ -203,15 +202,11 @@ int binlog_rows_open(struct binlog_rows *r, int event_type,
     return 0;
 }
 
-static int new_image(struct binlog_image *im, int present, unsigned n,
-                     struct co_err *err)
+static void new_image(struct binlog_image *im, int present, unsigned n)
 {
     im->present = present;
-    im->v = calloc(n ? n : 1, sizeof *im->v);
-    im->has = calloc(n ? n : 1, 1);
-    if (!im->v || !im->has)
-        return co_errf(err, CO_ENOMEM, "binlog: no memory for a row image");
-    return 0;
+    im->v = xcalloc(n ? n : 1, sizeof *im->v);
+    im->has = xcalloc(n ? n : 1, 1);
 }
 
 int binlog_rows_bind(struct binlog_rows *r, const struct binlog_table_map *map,
@@ -231,10 +226,8 @@ int binlog_rows_bind(struct binlog_rows *r, const struct binlog_table_map *map,
                        map->ncols);
     r->map = map;
     r->nwant = nwant;
-    r->want_slot = malloc(r->ncols * sizeof *r->want_slot);
-    r->bufs = calloc(2 * (size_t)nwant + 1, sizeof *r->bufs);
-    if (!r->want_slot || !r->bufs)
-        return co_errf(err, CO_ENOMEM, "binlog: no memory");
+    r->want_slot = xmalloc(r->ncols * sizeof *r->want_slot);
+    r->bufs = xcalloc(2 * (size_t)nwant + 1, sizeof *r->bufs);
     for (unsigned i = 0; i < r->ncols; i++)
         r->want_slot[i] = -1;
     for (unsigned k = 0; k < nwant; k++) {
@@ -249,11 +242,8 @@ int binlog_rows_bind(struct binlog_rows *r, const struct binlog_table_map *map,
         }
         r->want_slot[want[k]] = (int)k;
     }
-    if ((rc = new_image(&r->before, r->kind != BINLOG_ROWS_WRITE, nwant,
-                        err)) ||
-        (rc = new_image(&r->after, r->kind != BINLOG_ROWS_DELETE, nwant,
-                        err)))
-        return rc;
+    new_image(&r->before, r->kind != BINLOG_ROWS_WRITE, nwant);
+    new_image(&r->after, r->kind != BINLOG_ROWS_DELETE, nwant);
     return 0;
 }
 

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "orchestrator/xalloc.h"
+
 /* MySQL and MariaDB allow 4096 columns; more is a corrupt count. */
 #define MAX_COLUMNS 4096
 
@@ -313,7 +315,7 @@ static int opt_strings(struct binlog_table_map *map, struct blr_cur *f,
         return blr_fail(err, f, "%s strings for more columns than the table "
                         "has", binlog_type_name(type));
     free(*store);
-    *store = calloc(total ? total : 1, sizeof **store);
+    *store = xcalloc(total ? total : 1, sizeof **store);
     if (!*store)
         return co_errf(err, CO_ENOMEM, "binlog: no memory for member names");
     f->p = start;
@@ -448,9 +450,7 @@ int binlog_table_map_parse(struct binlog_table_map *map,
     int rc;
 
     memset(map, 0, sizeof *map);
-    map->body = malloc(len ? len : 1);
-    if (!map->body)
-        return co_errf(err, CO_ENOMEM, "binlog: no memory for a table map");
+    map->body = xmalloc(len ? len : 1);
     if (len)
         memcpy(map->body, body, len);
     c.base = c.p = map->body;
@@ -474,12 +474,7 @@ int binlog_table_map_parse(struct binlog_table_map *map,
         (rc = blr_take(&c, meta_len > len ? len + 1 : (size_t)meta_len,
                        "column metadata", &meta, err)))
         goto err;
-    map->cols = calloc(map->ncols, sizeof *map->cols);
-    if (!map->cols) {
-        rc = co_errf(err, CO_ENOMEM, "binlog: no memory for %u columns",
-                     map->ncols);
-        goto err;
-    }
+    map->cols = xcalloc(map->ncols, sizeof *map->cols);
     m = c;
     m.p = meta;
     m.end = meta + meta_len;
