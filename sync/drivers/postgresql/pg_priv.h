@@ -16,6 +16,14 @@ struct pg_prepared {
     char upsert[24], del[24];
 };
 
+/* Parameter arrays of the statements run with values (pg_apply.c). */
+struct pg_params {
+    const char **values;
+    int *lengths, *formats;
+    char (*scratch)[64];
+    int cap;
+};
+
 struct pg_session {
     PGconn *conn;
     char label[320];           /* host:port/database */
@@ -26,6 +34,7 @@ struct pg_session {
     int lock_timeout_ms;
     struct pg_prepared *prep;
     int nprep;
+    struct pg_params params;
 };
 
 /* err from a failed result (NULL: from the connection): CO_ECONNLOST when

@@ -206,6 +206,10 @@ void pg_close(struct pg_session *s)
     if (s->conn)
         PQfinish(s->conn);
     free(s->prep);
+    free(s->params.values);
+    free(s->params.lengths);
+    free(s->params.formats);
+    free(s->params.scratch);
     free(s->schema);
     free(s);
 }
