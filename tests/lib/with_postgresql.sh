@@ -9,6 +9,8 @@
 #   CUTOVER_TEST_PG_DB
 #   CUTOVER_TEST_PG_PASSWORD  that role's password (read by the driver
 #                             through password_env, like a runbook's)
+#   CUTOVER_TEST_PG_APP_USER  another login role, for the application (its
+#   CUTOVER_TEST_PG_APP_PASSWORD   rights are granted by the tests)
 # The server is stopped when CMD ends; CMD's exit status is ours.
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=tests/lib/postgresql.sh
@@ -21,7 +23,10 @@ POSTGRESQL_TCP_PORT=$port POSTGRESQL_TLS=1 postgresql_start "$dir/pg" ||
 CUTOVER_TEST_PG_PASSWORD="unit 'pw' \\ $$"
 postgresql_add_role cutover_unit "${CUTOVER_TEST_PG_PASSWORD//\'/\'\'}" cutover_unit ||
     exit 1
+CUTOVER_TEST_PG_APP_PASSWORD="app-$$-$RANDOM"
+postgresql_add_role cutover_app "$CUTOVER_TEST_PG_APP_PASSWORD" || exit 1
 export CUTOVER_TEST_PG_HOST=$POSTGRESQL_HOST CUTOVER_TEST_PG_PORT=$port \
     CUTOVER_TEST_PG_CA=$POSTGRESQL_CA CUTOVER_TEST_PG_USER=cutover_unit \
-    CUTOVER_TEST_PG_DB=cutover_unit CUTOVER_TEST_PG_PASSWORD
+    CUTOVER_TEST_PG_DB=cutover_unit CUTOVER_TEST_PG_PASSWORD \
+    CUTOVER_TEST_PG_APP_USER=cutover_app CUTOVER_TEST_PG_APP_PASSWORD
 "$@"

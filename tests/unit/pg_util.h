@@ -77,6 +77,18 @@ static inline struct pg_session *ut_pg_fresh(const char *schema)
     return ut_pg_connect_opts(&o);
 }
 
+/* A session of the application's role (another role than ours, not
+ * marked as cutover's), in `schema`. */
+static inline struct pg_session *ut_pg_app(const char *schema)
+{
+    struct pg_options o = ut_pg_options(schema);
+
+    o.user = getenv("CUTOVER_TEST_PG_APP_USER");
+    o.password_env = "CUTOVER_TEST_PG_APP_PASSWORD";
+    o.unmarked = 1;
+    return ut_pg_connect_opts(&o);
+}
+
 /* A table described by columns: name, logical type, key position. */
 struct ut_col {
     const char *name;
