@@ -8,6 +8,8 @@
 #   postgresql_sql "SQL" [psql options...]     # run SQL as the superuser
 #   postgresql_add_role ROLE PASSWORD [DB]     # a login role owning DB
 #   postgresql_psql_as ROLE PASSWORD DB [psql options...]
+#   postgresql_start_standby DIR               # a streaming standby of the
+#                                              # server started last
 #   postgresql_stop DIR                        # postgresql_stop_all: every one
 #
 # Every connection authenticates with a password (scram-sha-256), over the
@@ -74,9 +76,10 @@ postgresql_initdb() {
     rm -f "$1/superpass"
     # Password (scram-sha-256) for everyone, over the socket and TCP.
     cat > "$1/data/pg_hba.conf" <<'EOF'
-local all all               scram-sha-256
-host  all all 127.0.0.1/32  scram-sha-256
-host  all all ::1/128       scram-sha-256
+local all         all               scram-sha-256
+host  all         all 127.0.0.1/32  scram-sha-256
+host  all         all ::1/128       scram-sha-256
+local replication all               scram-sha-256
 EOF
     postgresql_own "$1/data/pg_hba.conf"
 }
@@ -176,6 +179,27 @@ postgresql_start() {
     POSTGRESQL_HOST=$dir
     POSTGRESQL_PORT=$port
     export POSTGRESQL_HOST POSTGRESQL_PORT POSTGRESQL_STARTED
+}
+
+# postgresql_start_standby DIR: a hot standby streaming from the server
+# that postgresql_start started last (pg_basebackup -R over its socket),
+# listening on its own socket in DIR only. POSTGRESQL_HOST/_PORT then
+# name the standby; the primary's are in POSTGRESQL_PRIMARY_HOST/_PORT.
+postgresql_start_standby() {
+    local dir=$1 bin
+    bin=$(postgresql_bindir) || return 1
+    POSTGRESQL_PRIMARY_HOST=$POSTGRESQL_HOST
+    POSTGRESQL_PRIMARY_PORT=$POSTGRESQL_PORT
+    export POSTGRESQL_PRIMARY_HOST POSTGRESQL_PRIMARY_PORT
+    mkdir -p "$dir"
+    dir=$(cd "$dir" && pwd)
+    [ "$(id -u)" = 0 ] && chmod 755 "$dir"
+    postgresql_own "$dir"
+    postgresql_as env PGPASSWORD="$POSTGRESQL_SUPERPASS" "$bin/pg_basebackup" \
+        -h "$POSTGRESQL_HOST" -p "$POSTGRESQL_PORT" -U postgres \
+        -D "$dir/data" -R -X stream -c fast >"$dir/basebackup.log" 2>&1 ||
+        { cat "$dir/basebackup.log" >&2; return 1; }
+    POSTGRESQL_TCP_PORT="" POSTGRESQL_TLS="" postgresql_start "$dir"
 }
 
 # psql on our server, no ~/.psqlrc, stopping at the first error.

@@ -11,6 +11,8 @@
 #                             through password_env, like a runbook's)
 #   CUTOVER_TEST_PG_APP_USER  another login role, for the application (its
 #   CUTOVER_TEST_PG_APP_PASSWORD   rights are granted by the tests)
+#   CUTOVER_TEST_PG_STANDBY_HOST   a hot standby streaming from it: its
+#   CUTOVER_TEST_PG_STANDBY_PORT   socket directory and port (same roles)
 # The server is stopped when CMD ends; CMD's exit status is ours.
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=tests/lib/postgresql.sh
@@ -25,7 +27,12 @@ postgresql_add_role cutover_unit "${CUTOVER_TEST_PG_PASSWORD//\'/\'\'}" cutover_
     exit 1
 CUTOVER_TEST_PG_APP_PASSWORD="app-$$-$RANDOM"
 postgresql_add_role cutover_app "$CUTOVER_TEST_PG_APP_PASSWORD" || exit 1
-export CUTOVER_TEST_PG_HOST=$POSTGRESQL_HOST CUTOVER_TEST_PG_PORT=$port \
+primary=$POSTGRESQL_HOST
+postgresql_start_standby "$dir/standby" ||
+    { echo "with_postgresql: the standby did not start" >&2; exit 1; }
+export CUTOVER_TEST_PG_STANDBY_HOST=$POSTGRESQL_HOST \
+    CUTOVER_TEST_PG_STANDBY_PORT=$POSTGRESQL_PORT
+export CUTOVER_TEST_PG_HOST=$primary CUTOVER_TEST_PG_PORT=$port \
     CUTOVER_TEST_PG_CA=$POSTGRESQL_CA CUTOVER_TEST_PG_USER=cutover_unit \
     CUTOVER_TEST_PG_DB=cutover_unit CUTOVER_TEST_PG_PASSWORD \
     CUTOVER_TEST_PG_APP_USER=cutover_app CUTOVER_TEST_PG_APP_PASSWORD
