@@ -32,6 +32,8 @@
 # the repo). Where the cache cannot be written, or with POSTGRESQL_CACHE
 # set empty, each server gets an initdb of its own.
 
+# shellcheck source=tests/lib/pristine.sh
+. "$(dirname "${BASH_SOURCE[0]}")/pristine.sh"
 POSTGRESQL_SUPERPASS=${POSTGRESQL_SUPERPASS:-cutover-test-superuser}
 POSTGRESQL_CACHE=${POSTGRESQL_CACHE-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/postgresql}
 POSTGRESQL_STARTED=${POSTGRESQL_STARTED:-}
@@ -85,26 +87,14 @@ EOF
 }
 
 # postgresql_pristine: prints the pristine cluster for this server version
-# and user, making it if there is none (named by a hash of the version, the
-# user and postgresql_initdb, made beside its place and renamed there in
-# one step, as mariadb_pristine does).
+# and user, making it if there is none (tests/lib/pristine.sh), named by a
+# hash of the version, the user and postgresql_initdb.
 postgresql_pristine() {
-    local bin key dir tmp
-    [ -n "$POSTGRESQL_CACHE" ] || return 1
+    local bin key
     bin=$(postgresql_bindir) || return 1
     key=$({ "$bin/postgres" --version; id -u; echo "$POSTGRESQL_SUPERPASS";
             declare -f postgresql_initdb; } | sha256sum | cut -c1-12)
-    dir=$POSTGRESQL_CACHE/pristine-$key
-    if [ ! -f "$dir/PG_VERSION" ]; then
-        mkdir -p "$POSTGRESQL_CACHE" 2>/dev/null || return 1
-        tmp=$(mktemp -d "$POSTGRESQL_CACHE/.initdb.XXXXXX") || return 1
-        chmod 755 "$tmp"
-        postgresql_initdb "$tmp" || { rm -rf "$tmp"; return 1; }
-        mv -T "$tmp/data" "$dir" 2>/dev/null
-        rm -rf "$tmp"
-        [ -f "$dir/PG_VERSION" ] || return 1
-    fi
-    echo "$dir"
+    pristine_dir "$POSTGRESQL_CACHE" "$key" PG_VERSION postgresql_initdb
 }
 
 # postgresql_cluster DIR: DIR/data holds a new cluster (a copy of the

@@ -70,12 +70,33 @@ void pg_delete_sql(const struct pg_session *s, struct sbuf *b,
     }
 }
 
-/* The statements of tb on this session, prepared the first time. */
+typedef void (*sql_fn)(const struct pg_session *s, struct sbuf *b,
+                       const struct table *tb);
+
+/* Prepare the statement `build` makes for tb under `name`. */
+static int prepare(struct pg_session *s, const char *name, sql_fn build,
+                   const struct table *tb, const char *what,
+                   struct co_err *err)
+{
+    struct sbuf sql;
+    int rc;
+
+    sbuf_init(&sql);
+    build(s, &sql, tb);
+    rc = sql.oom ? co_errf(err, CO_ENOMEM, "out of memory")
+                 : pg_check(s, PQprepare(s->conn, name, sbuf_str(&sql), 0,
+                                         NULL),
+                            PGRES_COMMAND_OK, err, what, tb->name);
+    sbuf_free(&sql);
+    return rc;
+}
+
+/* The statements of tb on this session, prepared the first time. Names
+ * are never reused: a half-prepared pair leaves no name taken twice. */
 static int prepared(struct pg_session *s, const struct table *tb,
                     const struct pg_prepared **out, struct co_err *err)
 {
     struct pg_prepared *p, *grown;
-    struct sbuf sql;
     int rc;
 
     for (int i = 0; i < s->nprep; i++)
@@ -89,24 +110,13 @@ static int prepared(struct pg_session *s, const struct table *tb,
     s->prep = grown;
     p = &s->prep[s->nprep];
     memset(p, 0, sizeof *p);
-    snprintf(p->upsert, sizeof p->upsert, "cutover_upsert_%d", s->nprep);
-    snprintf(p->del, sizeof p->del, "cutover_delete_%d", s->nprep);
-    sbuf_init(&sql);
-    pg_upsert_sql(s, &sql, tb);
-    rc = sql.oom ? co_errf(err, CO_ENOMEM, "out of memory")
-                 : pg_check(s, PQprepare(s->conn, p->upsert, sbuf_str(&sql),
-                                         0, NULL),
-                            PGRES_COMMAND_OK, err,
-                            "preparing the upsert of table", tb->name);
-    sbuf_reset(&sql);
-    pg_delete_sql(s, &sql, tb);
+    snprintf(p->upsert, sizeof p->upsert, "cutover_upsert_%d", s->prep_seq);
+    snprintf(p->del, sizeof p->del, "cutover_delete_%d", s->prep_seq++);
+    rc = prepare(s, p->upsert, pg_upsert_sql, tb,
+                 "preparing the upsert of table", err);
     if (rc == 0)
-        rc = sql.oom ? co_errf(err, CO_ENOMEM, "out of memory")
-                     : pg_check(s, PQprepare(s->conn, p->del, sbuf_str(&sql),
-                                             0, NULL),
-                                PGRES_COMMAND_OK, err,
-                                "preparing the delete of table", tb->name);
-    sbuf_free(&sql);
+        rc = prepare(s, p->del, pg_delete_sql, tb,
+                     "preparing the delete of table", err);
     if (rc < 0)
         return rc;
     p->tb = tb;

@@ -207,28 +207,26 @@ static void create_trigger(struct pg_session *s, struct sbuf *sql,
 }
 
 static int rcapture_table(struct pg_session *s, const struct table *tb,
+                          const struct names *n, int arg,
                           struct co_err *err)
 {
-    struct names n;
     struct sbuf sql, body;
     int rc;
 
-    names_of(tb, &n);
-    if ((rc = check_names(s, tb, &n, err)) < 0)
-        return rc;
+    (void)arg;
     sbuf_init(&sql);
     sbuf_init(&body);
     sbuf_adds(&sql, "CREATE TABLE IF NOT EXISTS ");
-    pg_qualified(s, &sql, n.rlog);
+    pg_qualified(s, &sql, n->rlog);
     sbuf_adds(&sql, " (seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY");
     for (int k = 0; k < tb->nkey; k++)
         sbuf_addf(&sql, ", k%d %s", k + 1, key_type(&tb->cols[tb->key[k]]));
     sbuf_adds(&sql, ", at double precision NOT NULL DEFAULT "
                     "extract(epoch FROM clock_timestamp())); ");
-    add_comment(s, &sql, "TABLE", n.rlog, NULL);
+    add_comment(s, &sql, "TABLE", n->rlog, NULL);
 
     sbuf_adds(&body, "IF TG_OP <> 'DELETE' THEN ");
-    log_insert(s, &body, tb, &n, "NEW");
+    log_insert(s, &body, tb, n, "NEW");
     sbuf_adds(&body, "END IF; IF TG_OP = 'DELETE' OR (");
     /* compared as text in the C collation: a key whose case changed under
      * a case-insensitive collation is a changed key */
@@ -242,11 +240,11 @@ static int rcapture_table(struct pg_session *s, const struct table *tb,
         sbuf_adds(&body, ")::text COLLATE \"C\")");
     }
     sbuf_adds(&body, ") THEN ");
-    log_insert(s, &body, tb, &n, "OLD");
+    log_insert(s, &body, tb, n, "OLD");
     sbuf_adds(&body, "END IF; RETURN NULL;");
-    create_function(s, &sql, n.rcap, sbuf_str(&body), 1);
-    create_trigger(s, &sql, n.rcap, "AFTER INSERT OR UPDATE OR DELETE", tb,
-                   n.rcap, "ROW");
+    create_function(s, &sql, n->rcap, sbuf_str(&body), 1);
+    create_trigger(s, &sql, n->rcap, "AFTER INSERT OR UPDATE OR DELETE", tb,
+                   n->rcap, "ROW");
     rc = body.oom ? co_errf(err, CO_ENOMEM, "out of memory")
                   : run(s, &sql, err, "installing reverse capture", tb);
     sbuf_free(&sql);
@@ -255,23 +253,21 @@ static int rcapture_table(struct pg_session *s, const struct table *tb,
 }
 
 static int fence_table(struct pg_session *s, const struct table *tb,
+                       const struct names *n, int arg,
                        struct co_err *err)
 {
-    struct names n;
     struct sbuf sql;
     int rc;
 
-    names_of(tb, &n);
-    if ((rc = check_names(s, tb, &n, err)) < 0)
-        return rc;
+    (void)arg;
     sbuf_init(&sql);
-    create_function(s, &sql, n.fence,
+    create_function(s, &sql, n->fence,
                     "RAISE EXCEPTION USING MESSAGE = '" PG_FENCE_MESSAGE "', "
                     "ERRCODE = '" PG_FENCE_SQLSTATE "', HINT = 'the "
                     "application writes to the source database again';", 0);
-    create_trigger(s, &sql, n.fence, "BEFORE INSERT OR UPDATE OR DELETE", tb,
-                   n.fence, "ROW");
-    create_trigger(s, &sql, n.fence_truncate, "BEFORE TRUNCATE", tb, n.fence,
+    create_trigger(s, &sql, n->fence, "BEFORE INSERT OR UPDATE OR DELETE", tb,
+                   n->fence, "ROW");
+    create_trigger(s, &sql, n->fence_truncate, "BEFORE TRUNCATE", tb, n->fence,
                    "STATEMENT");
     rc = run(s, &sql, err, "installing the fence", tb);
     sbuf_free(&sql);
@@ -280,29 +276,26 @@ static int fence_table(struct pg_session *s, const struct table *tb,
 
 /* Drop our objects of tb: the capture's (fence = 0) or the fence's. */
 static int drop_table_objects(struct pg_session *s, const struct table *tb,
-                              int fence, struct co_err *err)
+                              const struct names *n, int fence,
+                              struct co_err *err)
 {
-    struct names n;
     struct sbuf sql;
     int rc;
 
-    names_of(tb, &n);
-    if ((rc = check_names(s, tb, &n, err)) < 0)
-        return rc;
     sbuf_init(&sql);
     for (int i = 0; i < (fence ? 2 : 1); i++) {
         sbuf_adds(&sql, "DROP TRIGGER IF EXISTS ");
-        pg_ident(&sql, !fence ? n.rcap : i ? n.fence_truncate : n.fence);
+        pg_ident(&sql, !fence ? n->rcap : i ? n->fence_truncate : n->fence);
         sbuf_adds(&sql, " ON ");
         pg_qualified(s, &sql, tb->name);
         sbuf_adds(&sql, "; ");
     }
     sbuf_adds(&sql, "DROP FUNCTION IF EXISTS ");
-    pg_qualified(s, &sql, fence ? n.fence : n.rcap);
+    pg_qualified(s, &sql, fence ? n->fence : n->rcap);
     sbuf_adds(&sql, "(); ");
     if (!fence) {
         sbuf_adds(&sql, "DROP TABLE IF EXISTS ");
-        pg_qualified(s, &sql, n.rlog);
+        pg_qualified(s, &sql, n->rlog);
     }
     rc = run(s, &sql, err, fence ? "removing the fence"
                                  : "removing reverse capture", tb);
@@ -311,14 +304,19 @@ static int drop_table_objects(struct pg_session *s, const struct table *tb,
 }
 
 typedef int (*table_fn)(struct pg_session *s, const struct table *tb,
-                        int arg, struct co_err *err);
+                        const struct names *n, int arg, struct co_err *err);
 
+/* fn on every table whose names hold nothing but ours. */
 static int for_each_table(struct pg_session *s, const struct schema *sc,
                           table_fn fn, int arg, struct co_err *err)
 {
     for (int i = 0; i < sc->ntables; i++) {
-        int rc = fn(s, &sc->tables[i], arg, err);
-        if (rc < 0)
+        struct names n;
+        int rc;
+
+        names_of(&sc->tables[i], &n);
+        if ((rc = check_names(s, &sc->tables[i], &n, err)) < 0 ||
+            (rc = fn(s, &sc->tables[i], &n, arg, err)) < 0)
             return rc;
     }
     return 0;
@@ -359,24 +357,10 @@ static int ddl_transaction(struct pg_session *s, const struct schema *sc,
     }
 }
 
-static int install_capture(struct pg_session *s, const struct table *tb,
-                           int arg, struct co_err *err)
-{
-    (void)arg;
-    return rcapture_table(s, tb, err);
-}
-
-static int install_fence(struct pg_session *s, const struct table *tb,
-                         int arg, struct co_err *err)
-{
-    (void)arg;
-    return fence_table(s, tb, err);
-}
-
 int pg_rcapture_install(struct pg_session *s, const struct schema *sc,
                         struct co_err *err)
 {
-    return ddl_transaction(s, sc, install_capture, 0,
+    return ddl_transaction(s, sc, rcapture_table, 0,
                            "installing reverse capture", err);
 }
 
@@ -390,7 +374,7 @@ int pg_rcapture_remove(struct pg_session *s, const struct schema *sc,
 int pg_fence_install(struct pg_session *s, const struct schema *sc,
                      struct co_err *err)
 {
-    return ddl_transaction(s, sc, install_fence, 0, "installing the fence",
+    return ddl_transaction(s, sc, fence_table, 0, "installing the fence",
                            err);
 }
 

@@ -34,6 +34,7 @@ struct pg_session {
     int lock_timeout_ms;
     struct pg_prepared *prep;
     int nprep;
+    int prep_seq;              /* names given to prepared statements */
     struct pg_params params;
 };
 
