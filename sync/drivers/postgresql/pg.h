@@ -9,6 +9,7 @@
  *   pg_value.c     struct value ↔ PostgreSQL's text forms
  *   pg_copy.c      COPY ... FROM STDIN, text format, streamed
  *   pg_apply.c     the applier's upsert and delete, one transaction a batch
+ *   pg_read.c      rows back: key-range scans, rows by key, counts
  *   pg_capture.c   reverse capture and the rollback fence (PL/pgSQL)
  *   pg_position.c  identity sequences past the maximum, WAL positions
  *
@@ -191,6 +192,30 @@ int pg_batch_delete_key(struct pg_session *s, const struct table *tb,
                         const struct tuple *key, struct co_err *err);
 int pg_batch_commit(struct pg_session *s, struct co_err *err);
 void pg_batch_rollback(struct pg_session *s);
+
+/* ---- pg_read.c ------------------------------------------------------- */
+
+/* Rows of tb with lo < key <= hi (NULL or empty bounds are open), in key
+ * order, at most `limit` (0: all), streamed one at a time: the client
+ * holds one row, whatever the range. Until the cursor is closed the
+ * session runs nothing else. Rows are tb->ncols values, valid until the
+ * next pg_cursor_next. */
+struct pg_cursor;
+int pg_scan(struct pg_session *s, const struct table *tb,
+            const struct tuple *lo, const struct tuple *hi, int64_t limit,
+            struct pg_cursor **out, struct co_err *err);
+/* 1 with *row set, 0 at the end, or an error. */
+int pg_cursor_next(struct pg_cursor *c, const struct value **row,
+                   struct co_err *err);
+/* Closing before the end cancels the rest of the query. */
+void pg_cursor_close(struct pg_cursor *c);
+/* The row with exactly this key: 1 with *row set (valid until the next
+ * pg_fetch on the session), 0 when there is none, or an error. */
+int pg_fetch(struct pg_session *s, const struct table *tb,
+             const struct tuple *key, const struct value **row,
+             struct co_err *err);
+int pg_count_rows(struct pg_session *s, const struct table *tb, int64_t *out,
+                  struct co_err *err);
 
 /* ---- pg_capture.c ---------------------------------------------------- */
 

@@ -36,6 +36,9 @@ struct pg_session {
     int nprep;
     int prep_seq;              /* names given to prepared statements */
     struct pg_params params;
+    PGresult *fetched;         /* pg_fetch's row, until the next one */
+    struct value *fetched_row;
+    int fetched_cap;
 };
 
 /* err from a failed result (NULL: from the connection): CO_ECONNLOST when

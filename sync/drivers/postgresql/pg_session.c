@@ -205,6 +205,8 @@ void pg_close(struct pg_session *s)
         return;
     if (s->conn)
         PQfinish(s->conn);
+    PQclear(s->fetched);
+    free(s->fetched_row);
     free(s->prep);
     free(s->params.values);
     free(s->params.lengths);
