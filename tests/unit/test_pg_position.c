@@ -4,7 +4,8 @@
  * (tests/lib/with_postgresql.sh): a sequence is set past the copied
  * maximum and never moves back, for identity and serial columns and odd
  * names; a column without one is refused by name; the primary's position
- * is waited for on the standby, after which the rows are there; a position
+ * is waited for on the standby, after which the rows are there; the
+ * standby reports itself receiving and not paused; a position
  * never reached times out naming both positions.
  */
 #include <setjmp.h>
@@ -121,6 +122,18 @@ static void standby_waits_for_the_primary(void **state)
     assert_int_equal(pg_wal_position(r, rlsn, sizeof rlsn, &is_standby, &err),
                      0);
     assert_int_equal(is_standby, 1);
+    {
+        struct pg_replica st;
+        assert_int_equal(pg_replica_status(r, &st, &err), 0);
+        assert_int_equal(st.standby, 1);
+        assert_int_equal(st.receiving, 1);
+        assert_int_equal(st.paused, 0);
+        assert_true(st.lag_s >= 0);
+        assert_non_null(strchr(st.position, '/'));
+        assert_int_equal(pg_replica_status(s, &st, &err), 0);
+        assert_int_equal(st.standby, 0);
+        assert_int_equal(st.receiving, 0);
+    }
     /* the primary has its own position at once */
     assert_int_equal(pg_wal_wait(s, lsn, 0, &err), 0);
     /* a standby is read-only: the driver's writes would fail there */

@@ -277,4 +277,16 @@ int pg_wal_position(struct pg_session *s, char *buf, size_t cap,
 int pg_wal_wait(struct pg_session *s, const char *lsn, double timeout_s,
                 struct co_err *err);
 
+/* What a server says of its replication: a standby, whether its WAL
+ * receiver runs, whether replay is paused, how far behind it is (0 when
+ * it has replayed all it received, else the age of the last transaction
+ * replayed; -1 unknown) and its position (pg_wal_position's). */
+struct pg_replica {
+    int standby, receiving, paused;
+    double lag_s;
+    char position[64];
+};
+int pg_replica_status(struct pg_session *s, struct pg_replica *out,
+                      struct co_err *err);
+
 #endif

@@ -1,7 +1,7 @@
 /*
  * pg_position.c — identity sequences carried past the copied keys, and
- * WAL positions: where a primary is, how far a standby has replayed, and
- * waiting until a standby has what was committed.
+ * WAL positions: where a primary is, how far a standby has replayed,
+ * waiting until a standby has what was committed, a standby's status.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,4 +138,33 @@ int pg_wal_wait(struct pg_session *s, const char *lsn, double timeout_s,
                              "(pg_wal_replay_resume())" : "");
         usleep(WAL_POLL_US);
     }
+}
+
+int pg_replica_status(struct pg_session *s, struct pg_replica *out,
+                      struct co_err *err)
+{
+    /* pg_stat_wal_receiver has a row while the receiver runs; its details
+     * are for privileged roles only, the row itself for everyone */
+    PGresult *res = PQexec(s->conn,
+        "SELECT pg_is_in_recovery(), "
+        "(SELECT count(*) FROM pg_stat_wal_receiver) > 0, "
+        "pg_is_in_recovery() AND pg_is_wal_replay_paused(), "
+        "CASE WHEN NOT pg_is_in_recovery() THEN 0 "
+        "WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 "
+        "ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) "
+        "END, " POSITION_SQL);
+
+    memset(out, 0, sizeof *out);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        return pg_check(s, res, PGRES_TUPLES_OK, err,
+                        "reading the replication status", NULL);
+    out->standby = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    out->receiving = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+    out->paused = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
+    out->lag_s = PQgetisnull(res, 0, 3) ? -1
+                                         : strtod(PQgetvalue(res, 0, 3), NULL);
+    snprintf(out->position, sizeof out->position, "%s",
+             PQgetisnull(res, 0, 4) ? "" : PQgetvalue(res, 0, 4));
+    PQclear(res);
+    return 0;
 }
