@@ -5,7 +5,9 @@
  * rolled-back batch that leaves nothing, values passed as parameters
  * arriving exactly (bytea with all 256 byte values, int64 extremes,
  * doubles, backslashes), an identity GENERATED ALWAYS key taking the
- * source's values, and refusals naming the table, the key and SQLSTATE.
+ * source's values, and refusals naming the table, the key and SQLSTATE —
+ * read from the pipeline at the commit or deep in a long batch, sticking
+ * until the rollback, with statements prepared again after a failure.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -184,23 +186,94 @@ static void refusals_name_table_and_key(void **state)
     ut_table_init(&u, "select", cols, NCOLS);
     ut_pg_exec(s, ddl);
     ut_pg_exec(s, "ALTER TABLE \"select\" ADD CHECK (note <> 'bad')");
+    /* sent in the pipeline: the refusal is read at the commit */
     assert_int_equal(pg_batch_begin(s, &err), 0);
     row[2] = vtext("bad");
-    assert_int_equal(pg_batch_put_row(s, &u.t, row, &err), CO_ETARGET);
+    assert_int_equal(pg_batch_put_row(s, &u.t, row, &err), 0);
+    assert_int_equal(pg_batch_commit(s, &err), CO_ETARGET);
     assert_contains(err.msg, "key (region, order)=('eu', 7): target ");
     assert_contains(err.msg, "writing a row of table select: new row for "
                              "relation \"select\" violates check constraint");
     assert_contains(err.msg, "[SQLSTATE 23514]");
-    pg_batch_rollback(s);
 
+    /* refused before it is sent: at once */
     assert_int_equal(pg_batch_begin(s, &err), 0);
     row[2] = (struct value){V_TEXT, 0, 0, (const unsigned char *)"a\0b", 3};
     assert_int_equal(pg_batch_put_row(s, &u.t, row, &err), CO_EDATA);
     assert_contains(err.msg, "table select: column note: the value holds a "
                              "NUL byte");
+    assert_contains(err.msg, "key (region, order)=('eu', 7)");
     pg_batch_rollback(s);
     assert_string_equal(ut_pg_value(s, "SELECT count(*) FROM \"select\""),
                         "0");
+    pg_close(s);
+}
+
+/* A refusal deep in a batch longer than the pipeline is read by a later
+ * put, names its own row, sticks until the rollback, and nothing of the
+ * batch stays; the session then takes the next batch. */
+static void refusal_in_a_long_batch(void **state)
+{
+    struct pg_session *s = ut_pg_fresh(SCHEMA);
+    struct co_err err = {0};
+    struct ut_table u;
+    struct value row[NCOLS] = {vtext("eu"), vint(0), vtext("n"),
+                               {V_NULL, 0, 0, NULL, 0},
+                               {V_NULL, 0, 0, NULL, 0}};
+    int i, rc = 0;
+
+    (void)state;
+    ut_table_init(&u, "select", cols, NCOLS);
+    ut_pg_exec(s, ddl);
+    ut_pg_exec(s, "ALTER TABLE \"select\" ADD CHECK (\"order\" <> 700)");
+    assert_int_equal(pg_batch_begin(s, &err), 0);
+    for (i = 0; i < 3 * PG_PIPELINE_DEPTH && rc == 0; i++) {
+        row[1] = vint(i);
+        rc = pg_batch_put_row(s, &u.t, row, &err);
+    }
+    assert_int_equal(rc, CO_ETARGET);
+    /* read by a later put: the one that read the pipeline's answers */
+    assert_true(i > 701 && i <= 2 * PG_PIPELINE_DEPTH);
+    assert_contains(err.msg, "key (region, order)=('eu', 700): ");
+    assert_contains(err.msg, "[SQLSTATE 23514]");
+    memset(&err, 0, sizeof err);
+    assert_int_equal(pg_batch_put_row(s, &u.t, row, &err), CO_ETARGET);
+    assert_int_equal(pg_batch_commit(s, &err), CO_ETARGET);
+    assert_string_equal(ut_pg_value(s, "SELECT count(*) FROM \"select\""),
+                        "0");
+    assert_int_equal(pg_batch_begin(s, &err), 0);
+    row[1] = vint(1);
+    assert_int_equal(pg_batch_put_row(s, &u.t, row, &err), 0);
+    assert_int_equal(pg_batch_commit(s, &err), 0);
+    assert_string_equal(ut_pg_value(s, "SELECT count(*) FROM \"select\""),
+                        "1");
+    pg_close(s);
+}
+
+/* A table missing at the first batch: its statements fail to prepare,
+ * and are prepared again once it exists. */
+static void statements_prepared_again_after_failure(void **state)
+{
+    struct pg_session *s = ut_pg_fresh(SCHEMA);
+    struct co_err err = {0};
+    struct ut_table u;
+    struct value row[NCOLS] = {vtext("eu"), vint(1), vtext("n"),
+                               {V_NULL, 0, 0, NULL, 0},
+                               {V_NULL, 0, 0, NULL, 0}};
+
+    (void)state;
+    ut_table_init(&u, "select", cols, NCOLS);
+    assert_int_equal(pg_batch_begin(s, &err), 0);
+    assert_int_equal(pg_batch_put_row(s, &u.t, row, &err), 0);
+    assert_int_equal(pg_batch_commit(s, &err), CO_ETARGET);
+    assert_contains(err.msg, "preparing the statements of table select: "
+                             "relation \"t_apply.select\" does not exist");
+    ut_pg_exec(s, ddl);
+    assert_int_equal(pg_batch_begin(s, &err), 0);
+    assert_int_equal(pg_batch_put_row(s, &u.t, row, &err), 0);
+    assert_int_equal(pg_batch_commit(s, &err), 0);
+    assert_string_equal(ut_pg_value(s, "SELECT count(*) FROM \"select\""),
+                        "1");
     pg_close(s);
 }
 
@@ -212,6 +285,8 @@ int main(void)
         cmocka_unit_test(rolled_back_batch_leaves_nothing),
         cmocka_unit_test(identity_always_takes_source_keys),
         cmocka_unit_test(refusals_name_table_and_key),
+        cmocka_unit_test(refusal_in_a_long_batch),
+        cmocka_unit_test(statements_prepared_again_after_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

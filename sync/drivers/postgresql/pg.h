@@ -184,7 +184,12 @@ void pg_delete_sql(const struct pg_session *s, struct sbuf *b,
                    const struct table *tb);
 
 /* A batch of the applier: one transaction, statements prepared once per
- * table and session. Errors name the table and the key. */
+ * table and session, sent in pipeline mode with their answers read every
+ * PG_PIPELINE_DEPTH statements and at the commit. A refusal names the
+ * table and the key, and comes back from the call that reads it (a later
+ * put or delete, or the commit); after one, every call returns it until
+ * pg_batch_rollback. A failed commit has rolled the batch back. */
+#define PG_PIPELINE_DEPTH 512
 int pg_batch_begin(struct pg_session *s, struct co_err *err);
 int pg_batch_put_row(struct pg_session *s, const struct table *tb,
                      const struct value *row, struct co_err *err);

@@ -10,6 +10,8 @@
 
 #include "sync/drivers/postgresql/pg.h"
 
+struct pg_pending;
+
 /* A statement prepared on the session for one table (pg_apply.c). */
 struct pg_prepared {
     const struct table *tb;
@@ -35,6 +37,11 @@ struct pg_session {
     struct pg_prepared *prep;
     int nprep;
     int prep_seq;              /* names given to prepared statements */
+    /* the batch in flight (pg_apply.c) */
+    int in_pipeline;
+    int pipeline_rc;           /* its first refusal, 0 while none */
+    struct pg_pending *pending;
+    int npending, cappending;
     struct pg_params params;
     PGresult *fetched;         /* pg_fetch's row, until the next one */
     struct value *fetched_row;
@@ -52,6 +59,8 @@ int pg_error(struct pg_session *s, const PGresult *res, struct co_err *err,
  * the error. Frees res either way unless the status matched and keep. */
 int pg_check(struct pg_session *s, PGresult *res, ExecStatusType want,
              struct co_err *err, const char *what, const char *name);
+/* Free the statements a closing session still had in flight. */
+void pg_pending_free(struct pg_session *s);
 /* The owner's mark for a COMMENT ("cutover migration <id>", or "cutover"
  * for a migration without an id). */
 void pg_mark(const struct pg_session *s, char *out, size_t cap);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "orchestrator/log.h"
 #include "sync/drivers/postgresql/pg_priv.h"
 
 /* The runbook's tls.mode and libpq's sslmode for it. */
@@ -89,6 +90,16 @@ static void set_label(struct pg_session *s, const struct pg_options *o)
              o->host && *o->host ? o->host : "(default socket)",
              o->port ? o->port : PG_DEFAULT_PORT,
              o->database ? o->database : "");
+}
+
+/* The server's notices (a DROP ... IF EXISTS that had nothing to drop)
+ * go to the debug log, never to stderr where libpq would print them. */
+static void notice_to_log(void *arg, const char *message)
+{
+    char line[600];
+
+    one_line(message, line, sizeof line);
+    log_debug("target %s: %s", ((struct pg_session *)arg)->label, line);
 }
 
 /* Session settings in one parameterized statement; the schema must
@@ -184,6 +195,7 @@ int pg_connect(const struct pg_options *o, struct pg_session **out,
                      connect_failure(msg), msg);
         goto fail;
     }
+    PQsetNoticeProcessor(s->conn, notice_to_log, s);
     if (PQserverVersion(s->conn) < PG_MIN_VERSION) {
         rc = co_errf(err, CO_ETARGET, "target %s: PostgreSQL %s is too old: "
                      "cutover needs 12 or later", s->label,
@@ -205,6 +217,7 @@ void pg_close(struct pg_session *s)
         return;
     if (s->conn)
         PQfinish(s->conn);
+    pg_pending_free(s);
     PQclear(s->fetched);
     free(s->fetched_row);
     free(s->prep);
