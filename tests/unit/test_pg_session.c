@@ -165,6 +165,11 @@ static void database_schema_server_tls_failures(void **state)
     assert_int_equal(try_connect(&o, &err), CO_ETARGET);
     assert_contains(err.msg, "TLS failed");
 
+    o.ca = "/nonexistent/ca.crt";
+    assert_int_equal(try_connect(&o, &err), CO_ETARGET);
+    assert_contains(err.msg, "TLS failed");
+    assert_contains(err.msg, "/nonexistent/ca.crt");
+
     o.tls_mode = "verify-full";     /* libpq's spelling is not ours */
     assert_int_equal(try_connect(&o, &err), CO_ERUNBOOK);
     assert_contains(err.msg, "target.tls.mode: \"verify-full\" is not one of");

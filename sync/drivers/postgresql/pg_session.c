@@ -59,10 +59,11 @@ static const char *connect_failure(const char *msg)
         {"no password supplied", "the server wants a password and none "
                                  "was given"},
         {"authentication failed", "authentication failed"},
-        {"does not exist", "the database does not exist"},
-        {"pg_hba.conf", "the server's pg_hba.conf refuses this connection"},
+        /* before "does not exist": a missing CA file says that too */
         {"SSL", "TLS failed"},
         {"certificate", "TLS failed"},
+        {"does not exist", "the database does not exist"},
+        {"pg_hba.conf", "the server's pg_hba.conf refuses this connection"},
         {"timeout expired", "the server did not answer in time"},
         {"could not translate host name", "the host name does not resolve"},
     };
