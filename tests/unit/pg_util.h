@@ -89,6 +89,37 @@ static inline struct pg_session *ut_pg_app(const char *schema)
     return ut_pg_connect_opts(&o);
 }
 
+/* Values to write. */
+static inline struct value ut_vint(int64_t i)
+{
+    return (struct value){V_INT, i, 0, NULL, 0};
+}
+static inline struct value ut_vtext(const char *s)
+{
+    return (struct value){V_TEXT, 0, 0, (const unsigned char *)s, strlen(s)};
+}
+static inline struct value ut_vnull(void)
+{
+    return (struct value){V_NULL, 0, 0, NULL, 0};
+}
+
+/* begin, put each of n rows, commit: the first failure's code. */
+static inline int ut_pg_put_rows(struct pg_session *s, const struct table *tb,
+                                 const struct value *rows, int n,
+                                 struct co_err *err)
+{
+    int rc = pg_batch_begin(s, err);
+
+    for (int i = 0; i < n && rc == 0; i++)
+        rc = pg_batch_put_row(s, tb, rows + (size_t)i * (size_t)tb->ncols,
+                              err);
+    if (rc < 0) {
+        pg_batch_rollback(s);
+        return rc;
+    }
+    return pg_batch_commit(s, err);
+}
+
 /* A table described by columns: name, logical type, key position. */
 struct ut_col {
     const char *name;

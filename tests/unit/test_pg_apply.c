@@ -20,12 +20,6 @@
 
 #define SCHEMA "t_apply"
 
-static struct value vint(int64_t i) { return (struct value){V_INT, i, 0, NULL, 0}; }
-static struct value vtext(const char *s)
-{
-    return (struct value){V_TEXT, 0, 0, (const unsigned char *)s, strlen(s)};
-}
-
 /* key (region text, "order" bigint), then payload */
 static const struct ut_col cols[] = {
     {"region", LT_TEXT, 1}, {"order", LT_INT, 2}, {"note", LT_TEXT, 0},
@@ -35,6 +29,34 @@ static const struct ut_col cols[] = {
 static const char *const ddl =
     "CREATE TABLE \"select\" (region text, \"order\" bigint, note text, "
     "blob bytea, amount double precision, PRIMARY KEY (region, \"order\"))";
+
+/* A session in a fresh schema with table "select" (described in u), and
+ * `extra` SQL run after its creation (NULL: none). */
+static struct pg_session *with_select(struct ut_table *u, const char *extra)
+{
+    struct pg_session *s = ut_pg_fresh(SCHEMA);
+
+    ut_table_init(u, "select", cols, NCOLS);
+    ut_pg_exec(s, ddl);
+    if (extra)
+        ut_pg_exec(s, extra);
+    return s;
+}
+
+/* A row of "select" with no blob and no amount. */
+static void select_row(struct value row[NCOLS], const char *region,
+                       int64_t order, const char *note)
+{
+    row[0] = ut_vtext(region);
+    row[1] = ut_vint(order);
+    row[2] = ut_vtext(note);
+    row[3] = row[4] = ut_vnull();
+}
+
+static const char *rows_in_select(struct pg_session *s)
+{
+    return ut_pg_value(s, "SELECT count(*) FROM \"select\"");
+}
 
 static void builds_upsert_and_delete(void **state)
 {
@@ -82,22 +104,22 @@ static void batch_upserts_and_deletes(void **state)
     ut_pg_exec(s, ddl);
     assert_int_equal(pg_batch_begin(s, &err), 0);
     for (int i = 0; i < 5; i++) {
-        row[0] = vtext(i % 2 ? "eu\\west" : "us\teast");
-        row[1] = vint(i == 4 ? INT64_MIN : i);
-        row[2] = vtext("first");
+        row[0] = ut_vtext(i % 2 ? "eu\\west" : "us\teast");
+        row[1] = ut_vint(i == 4 ? INT64_MIN : i);
+        row[2] = ut_vtext("first");
         row[3] = (struct value){V_BLOB, 0, 0, bytes, 256};
         row[4] = (struct value){V_REAL, 0, 0.1 * i, NULL, 0};
         assert_int_equal(pg_batch_put_row(s, &u.t, row, &err), 0);
     }
     /* the same key again: an update */
-    row[0] = vtext("us\teast");
-    row[1] = vint(0);
-    row[2] = vtext("back\\slash 'quoted' €");
-    row[3] = (struct value){V_NULL, 0, 0, NULL, 0};
+    row[0] = ut_vtext("us\teast");
+    row[1] = ut_vint(0);
+    row[2] = ut_vtext("back\\slash 'quoted' €");
+    row[3] = ut_vnull();
     assert_int_equal(pg_batch_put_row(s, &u.t, row, &err), 0);
     /* and a delete of key (eu\west, 1) */
-    row[0] = vtext("eu\\west");
-    row[1] = vint(1);
+    row[0] = ut_vtext("eu\\west");
+    row[1] = ut_vint(1);
     assert_int_equal(table_row_key(&u.t, row, &key), 0);
     assert_int_equal(pg_batch_delete_key(s, &u.t, &key, &err), 0);
     tuple_free(&key);
@@ -135,21 +157,17 @@ static void batch_upserts_and_deletes(void **state)
 
 static void rolled_back_batch_leaves_nothing(void **state)
 {
-    struct pg_session *s = ut_pg_fresh(SCHEMA);
     struct co_err err = {0};
     struct ut_table u;
-    struct value row[NCOLS] = {vtext("x"), vint(1), vtext("n"),
-                               {V_NULL, 0, 0, NULL, 0},
-                               {V_NULL, 0, 0, NULL, 0}};
+    struct value row[NCOLS];
+    struct pg_session *s = with_select(&u, NULL);
 
     (void)state;
-    ut_table_init(&u, "select", cols, NCOLS);
-    ut_pg_exec(s, ddl);
+    select_row(row, "x", 1, "n");
     assert_int_equal(pg_batch_begin(s, &err), 0);
     assert_int_equal(pg_batch_put_row(s, &u.t, row, &err), 0);
     pg_batch_rollback(s);
-    assert_string_equal(ut_pg_value(s, "SELECT count(*) FROM \"select\""),
-                        "0");
+    assert_string_equal(rows_in_select(s), "0");
     pg_close(s);
 }
 
@@ -159,15 +177,13 @@ static void identity_always_takes_source_keys(void **state)
     struct co_err err = {0};
     struct ut_table u;
     static const struct ut_col c2[] = {{"id", LT_INT, 1}, {"name", LT_TEXT, 0}};
-    struct value row[2] = {vint(41), vtext("kept")};
+    struct value row[2] = {ut_vint(41), ut_vtext("kept")};
 
     (void)state;
     ut_table_init(&u, "framework_made", c2, 2);
     ut_pg_exec(s, "CREATE TABLE framework_made (id bigint GENERATED ALWAYS "
                   "AS IDENTITY PRIMARY KEY, name text)");
-    assert_int_equal(pg_batch_begin(s, &err), 0);
-    assert_int_equal(pg_batch_put_row(s, &u.t, row, &err), 0);
-    assert_int_equal(pg_batch_commit(s, &err), 0);
+    assert_int_equal(ut_pg_put_rows(s, &u.t, row, 1, &err), 0);
     assert_string_equal(ut_pg_value(s, "SELECT id || name FROM "
                                        "framework_made"), "41kept");
     pg_close(s);
@@ -175,20 +191,17 @@ static void identity_always_takes_source_keys(void **state)
 
 static void refusals_name_table_and_key(void **state)
 {
-    struct pg_session *s = ut_pg_fresh(SCHEMA);
     struct co_err err = {0};
     struct ut_table u;
-    struct value row[NCOLS] = {vtext("eu"), vint(7), vtext("n"),
-                               {V_NULL, 0, 0, NULL, 0},
-                               {V_NULL, 0, 0, NULL, 0}};
+    struct value row[NCOLS];
+    struct pg_session *s = with_select(&u, "ALTER TABLE \"select\" ADD "
+                                           "CHECK (note <> 'bad')");
 
     (void)state;
-    ut_table_init(&u, "select", cols, NCOLS);
-    ut_pg_exec(s, ddl);
-    ut_pg_exec(s, "ALTER TABLE \"select\" ADD CHECK (note <> 'bad')");
+    select_row(row, "eu", 7, "n");
     /* sent in the pipeline: the refusal is read at the commit */
     assert_int_equal(pg_batch_begin(s, &err), 0);
-    row[2] = vtext("bad");
+    row[2] = ut_vtext("bad");
     assert_int_equal(pg_batch_put_row(s, &u.t, row, &err), 0);
     assert_int_equal(pg_batch_commit(s, &err), CO_ETARGET);
     assert_contains(err.msg, "key (region, order)=('eu', 7): target ");
@@ -204,8 +217,7 @@ static void refusals_name_table_and_key(void **state)
                              "NUL byte");
     assert_contains(err.msg, "key (region, order)=('eu', 7)");
     pg_batch_rollback(s);
-    assert_string_equal(ut_pg_value(s, "SELECT count(*) FROM \"select\""),
-                        "0");
+    assert_string_equal(rows_in_select(s), "0");
     pg_close(s);
 }
 
@@ -214,21 +226,18 @@ static void refusals_name_table_and_key(void **state)
  * batch stays; the session then takes the next batch. */
 static void refusal_in_a_long_batch(void **state)
 {
-    struct pg_session *s = ut_pg_fresh(SCHEMA);
     struct co_err err = {0};
     struct ut_table u;
-    struct value row[NCOLS] = {vtext("eu"), vint(0), vtext("n"),
-                               {V_NULL, 0, 0, NULL, 0},
-                               {V_NULL, 0, 0, NULL, 0}};
+    struct value row[NCOLS];
     int i, rc = 0;
+    struct pg_session *s = with_select(&u, "ALTER TABLE \"select\" ADD "
+                                           "CHECK (\"order\" <> 700)");
 
     (void)state;
-    ut_table_init(&u, "select", cols, NCOLS);
-    ut_pg_exec(s, ddl);
-    ut_pg_exec(s, "ALTER TABLE \"select\" ADD CHECK (\"order\" <> 700)");
+    select_row(row, "eu", 0, "n");
     assert_int_equal(pg_batch_begin(s, &err), 0);
     for (i = 0; i < 3 * PG_PIPELINE_DEPTH && rc == 0; i++) {
-        row[1] = vint(i);
+        row[1] = ut_vint(i);
         rc = pg_batch_put_row(s, &u.t, row, &err);
     }
     assert_int_equal(rc, CO_ETARGET);
@@ -239,14 +248,10 @@ static void refusal_in_a_long_batch(void **state)
     memset(&err, 0, sizeof err);
     assert_int_equal(pg_batch_put_row(s, &u.t, row, &err), CO_ETARGET);
     assert_int_equal(pg_batch_commit(s, &err), CO_ETARGET);
-    assert_string_equal(ut_pg_value(s, "SELECT count(*) FROM \"select\""),
-                        "0");
-    assert_int_equal(pg_batch_begin(s, &err), 0);
-    row[1] = vint(1);
-    assert_int_equal(pg_batch_put_row(s, &u.t, row, &err), 0);
-    assert_int_equal(pg_batch_commit(s, &err), 0);
-    assert_string_equal(ut_pg_value(s, "SELECT count(*) FROM \"select\""),
-                        "1");
+    assert_string_equal(rows_in_select(s), "0");
+    row[1] = ut_vint(1);
+    assert_int_equal(ut_pg_put_rows(s, &u.t, row, 1, &err), 0);
+    assert_string_equal(rows_in_select(s), "1");
     pg_close(s);
 }
 
@@ -257,23 +262,17 @@ static void statements_prepared_again_after_failure(void **state)
     struct pg_session *s = ut_pg_fresh(SCHEMA);
     struct co_err err = {0};
     struct ut_table u;
-    struct value row[NCOLS] = {vtext("eu"), vint(1), vtext("n"),
-                               {V_NULL, 0, 0, NULL, 0},
-                               {V_NULL, 0, 0, NULL, 0}};
+    struct value row[NCOLS];
 
     (void)state;
     ut_table_init(&u, "select", cols, NCOLS);
-    assert_int_equal(pg_batch_begin(s, &err), 0);
-    assert_int_equal(pg_batch_put_row(s, &u.t, row, &err), 0);
-    assert_int_equal(pg_batch_commit(s, &err), CO_ETARGET);
+    select_row(row, "eu", 1, "n");
+    assert_int_equal(ut_pg_put_rows(s, &u.t, row, 1, &err), CO_ETARGET);
     assert_contains(err.msg, "preparing the statements of table select: "
                              "relation \"t_apply.select\" does not exist");
     ut_pg_exec(s, ddl);
-    assert_int_equal(pg_batch_begin(s, &err), 0);
-    assert_int_equal(pg_batch_put_row(s, &u.t, row, &err), 0);
-    assert_int_equal(pg_batch_commit(s, &err), 0);
-    assert_string_equal(ut_pg_value(s, "SELECT count(*) FROM \"select\""),
-                        "1");
+    assert_int_equal(ut_pg_put_rows(s, &u.t, row, 1, &err), 0);
+    assert_string_equal(rows_in_select(s), "1");
     pg_close(s);
 }
 

@@ -32,13 +32,7 @@ static const char *const ddl =
     "r double precision, d numeric(40,10), t text, b bytea, flag boolean, "
     "at timestamp(6), day date, tm time(6))";
 
-static struct value vint(int64_t i) { return (struct value){V_INT, i, 0, NULL, 0}; }
 static struct value vreal(double r) { return (struct value){V_REAL, 0, r, NULL, 0}; }
-static struct value vtext(const char *s)
-{
-    return (struct value){V_TEXT, 0, 0, (const unsigned char *)s, strlen(s)};
-}
-static struct value vnull(void) { return (struct value){V_NULL, 0, 0, NULL, 0}; }
 
 static unsigned char all_bytes[256];
 static const char *const texts[] = {
@@ -61,21 +55,21 @@ static void make_rows(void)
     for (int r = 0; r < NROWS; r++) {
         struct value *v = rows[r];
         int nt = (int)(sizeof texts / sizeof texts[0]) - 1;
-        v[0] = vint(r + 1);
-        v[1] = vint(r == 0 ? INT64_MIN : r == 1 ? INT64_MAX : r * 1000 - 7);
+        v[0] = ut_vint(r + 1);
+        v[1] = ut_vint(r == 0 ? INT64_MIN : r == 1 ? INT64_MAX : r * 1000 - 7);
         v[2] = vreal(reals[r % 8]);
-        v[3] = vtext(decimals[r % 4]);
-        v[4] = vtext(texts[r % nt]);
+        v[3] = ut_vtext(decimals[r % 4]);
+        v[4] = ut_vtext(texts[r % nt]);
         v[5] = (struct value){V_BLOB, 0, 0, all_bytes + (r % 2 ? 0 : 128),
                               r % 2 ? 256 : (size_t)(r % 128)};
-        v[6] = vint(r % 2);
-        v[7] = vtext(r % 3 ? "2024-02-29 23:59:59.123456"
+        v[6] = ut_vint(r % 2);
+        v[7] = ut_vtext(r % 3 ? "2024-02-29 23:59:59.123456"
                            : "1970-01-01 00:00:00");
-        v[8] = vtext("0001-01-01");
-        v[9] = vtext("23:59:59.999999");
+        v[8] = ut_vtext("0001-01-01");
+        v[9] = ut_vtext("23:59:59.999999");
         if (r == NROWS - 1)     /* every column NULL but the key */
             for (int c = 1; c < NCOLS; c++)
-                v[c] = vnull();
+                v[c] = ut_vnull();
     }
 }
 
@@ -135,15 +129,15 @@ static void encodes_the_text_format(void **state)
 
     (void)state;
     ut_table_init(&u, "all types", cols, NCOLS);
-    row[0] = vint(-5);
-    row[1] = vnull();
+    row[0] = ut_vint(-5);
+    row[1] = ut_vnull();
     row[2] = vreal(0.1);
-    row[3] = vtext("1.50");
-    row[4] = vtext("a\\b\tc\nd\re");
+    row[3] = ut_vtext("1.50");
+    row[4] = ut_vtext("a\\b\tc\nd\re");
     row[5] = (struct value){V_BLOB, 0, 0, bytes, 3};
-    row[6] = vint(1);
-    row[7] = vtext("2024-01-02 03:04:05");
-    row[8] = vtext("");
+    row[6] = ut_vint(1);
+    row[7] = ut_vtext("2024-01-02 03:04:05");
+    row[8] = ut_vtext("");
     row[9] = vreal(NAN);
     sbuf_init(&out);
     assert_int_equal(pg_copy_encode_row(&out, &u.t, row, &err), 0);
@@ -258,9 +252,9 @@ static void many_rows_stream_through(void **state)
     for (int r = 0; r < N; r++) {
         struct value row[NCOLS];
         memcpy(row, rows[r % (NROWS - 1)], sizeof row);
-        row[0] = vint(r);
+        row[0] = ut_vint(r);
         snprintf(text, sizeof text, "row\t%d\n", r);
-        row[4] = vtext(text);
+        row[4] = ut_vtext(text);
         assert_int_equal(pg_copy_put(&c, row, &err), 0);
         assert_true(c.buf.len < PG_COPY_FLUSH);
     }

@@ -22,16 +22,11 @@ static const struct ut_col grid_cols[] = {
 static const struct ut_col text_cols[] = {
     {"name", LT_TEXT, 1}, {"data", LT_BLOB, 0}, {"ok", LT_BOOL, 0}};
 
-static struct value vint(int64_t i) { return (struct value){V_INT, i, 0, NULL, 0}; }
-static struct value vtext(const char *s)
-{
-    return (struct value){V_TEXT, 0, 0, (const unsigned char *)s, strlen(s)};
-}
 
 static struct tuple key2(int64_t a, int64_t b)
 {
     struct tuple t = {0};
-    struct value v[2] = {vint(a), vint(b)};
+    struct value v[2] = {ut_vint(a), ut_vint(b)};
 
     tuple_set(&t, v, 2);
     return t;
@@ -136,15 +131,15 @@ static void fetch_by_exact_key(void **state)
     ut_pg_exec(s, "CREATE TABLE named (name text PRIMARY KEY, data bytea, "
                   "ok boolean)");
     for (int i = 0; i < 6; i++) {
-        struct value v[3] = {vtext(names[i]),
+        struct value v[3] = {ut_vtext(names[i]),
                              {V_BLOB, 0, 0, (const unsigned char *)"\0\xff\\",
-                              (size_t)(i % 4)}, vint(i % 2)};
+                              (size_t)(i % 4)}, ut_vint(i % 2)};
         assert_int_equal(pg_batch_begin(s, &err), 0);
         assert_int_equal(pg_batch_put_row(s, &u.t, v, &err), 0);
         assert_int_equal(pg_batch_commit(s, &err), 0);
     }
     for (int i = 0; i < 6; i++) {
-        struct value k = vtext(names[i]);
+        struct value k = ut_vtext(names[i]);
         tuple_set(&key, &k, 1);
         assert_int_equal(pg_fetch(s, &u.t, &key, &row, &err), 1);
         assert_int_equal(row[0].n, strlen(names[i]));
@@ -155,7 +150,7 @@ static void fetch_by_exact_key(void **state)
         assert_int_equal(row[2].i, i % 2);
     }
     {
-        struct value k = vtext("CASE");
+        struct value k = ut_vtext("CASE");
         tuple_set(&key, &k, 1);
     }
     assert_int_equal(pg_fetch(s, &u.t, &key, &row, &err), 0);
