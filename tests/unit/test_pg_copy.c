@@ -266,6 +266,27 @@ static void many_rows_stream_through(void **state)
     pg_close(s);
 }
 
+/* The source's keys go into an identity column, GENERATED ALWAYS too. */
+static void copy_fills_identity_columns(void **state)
+{
+    struct pg_session *s = ut_pg_fresh(SCHEMA);
+    static const struct ut_col c2[] = {{"id", LT_INT, 1}, {"n", LT_TEXT, 0}};
+    struct value row[2] = {ut_vint(41), ut_vtext("kept")};
+    struct ut_table u;
+    struct pg_copy c;
+    struct co_err err = {0};
+
+    (void)state;
+    ut_table_init(&u, "ids", c2, 2);
+    ut_pg_exec(s, "CREATE TABLE ids (id bigint GENERATED ALWAYS AS IDENTITY "
+                  "PRIMARY KEY, n text)");
+    assert_int_equal(pg_copy_begin(s, &u.t, &c, &err), 0);
+    assert_int_equal(pg_copy_put(&c, row, &err), 0);
+    assert_int_equal(pg_copy_end(&c, NULL, &err), 0);
+    assert_string_equal(ut_pg_value(s, "SELECT id || n FROM ids"), "41kept");
+    pg_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -274,6 +295,7 @@ int main(void)
         cmocka_unit_test(text_with_nul_is_refused_by_name),
         cmocka_unit_test(server_refusals_keep_sqlstate),
         cmocka_unit_test(many_rows_stream_through),
+        cmocka_unit_test(copy_fills_identity_columns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

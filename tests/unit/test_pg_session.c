@@ -196,6 +196,30 @@ static void errors_keep_their_sqlstate(void **state)
     pg_close(s);
 }
 
+/* A session the server ended is a lost connection, which callers
+ * reconnect from, not a refusal. */
+static void lost_session_is_connlost(void **state)
+{
+    struct pg_session *s = ut_pg_fresh(SCHEMA), *other;
+    struct pg_options o = ut_pg_options(SCHEMA);
+    struct co_err err = {0};
+    char sql[80];
+    double ms = -1;
+
+    (void)state;
+    assert_int_equal(pg_probe(s, &ms, &err), 0);
+    assert_true(ms >= 0);
+    other = ut_pg_connect_opts(&o);
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%d)",
+             pg_backend_pid(s));
+    assert_string_equal(ut_pg_value(other, sql), "t");
+    assert_int_equal(pg_probe(s, &ms, &err), CO_ECONNLOST);
+    assert_contains(err.msg, "probing: ");
+    assert_int_equal(pg_exec(s, "SELECT 1", &err, "again"), CO_ECONNLOST);
+    pg_close(other);
+    pg_close(s);
+}
+
 /* Names PostgreSQL would fold, refuse or misread unquoted. */
 static const char *const odd_names[] = {
     "select", "Order", "we\"ird name", "tab\there", "naïve_ñ_表",
@@ -289,6 +313,7 @@ int main(void)
         cmocka_unit_test(missing_password_variable),
         cmocka_unit_test(database_schema_server_tls_failures),
         cmocka_unit_test(errors_keep_their_sqlstate),
+        cmocka_unit_test(lost_session_is_connlost),
         cmocka_unit_test(identifiers_round_trip),
         cmocka_unit_test(literals_round_trip),
         cmocka_unit_test(object_names_fit_63_bytes),

@@ -104,6 +104,12 @@ int pg_exec(struct pg_session *s, const char *sql, struct co_err *err,
 int pg_query_value(struct pg_session *s, const char *sql, char *buf,
                    size_t cap, struct co_err *err, const char *what);
 
+/* One round trip (SELECT 1), in milliseconds: the target's latency as
+ * the sampler sees it. CO_ECONNLOST when the session is gone. */
+int pg_probe(struct pg_session *s, double *ms, struct co_err *err);
+/* The server process serving this session (pg_stat_activity's pid). */
+int pg_backend_pid(const struct pg_session *s);
+
 /* ---- pg_quote.c ------------------------------------------------------ */
 
 /* PostgreSQL truncates identifiers to 63 bytes (NAMEDATALEN - 1). */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "orchestrator/events.h"
 #include "orchestrator/log.h"
 #include "sync/drivers/postgresql/pg_priv.h"
 
@@ -353,4 +354,20 @@ int pg_set_timeouts(struct pg_session *s, int statement_ms, int lock_ms,
         s->lock_timeout_ms = lock_ms;
     }
     return 0;
+}
+
+int pg_probe(struct pg_session *s, double *ms, struct co_err *err)
+{
+    double start = mono_s();
+    int rc = pg_query_value(s, "SELECT 1", NULL, 0, err, "probing");
+
+    if (rc < 0)
+        return rc;
+    *ms = (mono_s() - start) * 1000;
+    return 0;
+}
+
+int pg_backend_pid(const struct pg_session *s)
+{
+    return PQbackendPID(s->conn);
 }
