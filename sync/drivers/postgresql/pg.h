@@ -8,6 +8,7 @@
  *   pg_quote.c     identifiers, literals, names of our objects (63 bytes)
  *   pg_value.c     struct value ↔ PostgreSQL's text forms
  *   pg_copy.c      COPY ... FROM STDIN, text format, streamed
+ *   pg_schema.c    indexes and foreign keys after the copy, name limits
  *   pg_apply.c     the applier's upsert and delete, one transaction a batch
  *   pg_read.c      rows back: key-range scans, rows by key, counts
  *   pg_capture.c   reverse capture and the rollback fence (PL/pgSQL)
@@ -178,6 +179,30 @@ int pg_copy_put(struct pg_copy *c, const struct value *row,
 int pg_copy_end(struct pg_copy *c, int64_t *rows, struct co_err *err);
 /* Abandon the COPY (the server stores none of its rows). */
 void pg_copy_abort(struct pg_copy *c, const char *why);
+
+/* ---- pg_schema.c ----------------------------------------------------- */
+
+/* CO_ESCHEMA naming `what` and the name when it is longer than
+ * PostgreSQL's 63 bytes (it would be cut, and two names could meet). */
+int pg_name_check(const char *what, const char *name, struct co_err *err);
+/* The target's name of tb's index i (its SQLite name, or
+ * <table>_<columns>_key for SQLite's automatic ones) and foreign key i
+ * (<table>_<columns>_fkey), at most 63 bytes. */
+void pg_index_name(char *out, size_t cap, const struct table *tb, int i);
+void pg_fk_name(char *out, size_t cap, const struct table *tb, int i);
+/* tb's secondary indexes (automatic ones as UNIQUE constraints), after
+ * the copy; partial and expression indexes are left out (plan says so).
+ * A unique index the data breaks fails with PostgreSQL's own detail
+ * naming the duplicated key (SQLSTATE 23505). */
+int pg_create_indexes(struct pg_session *s, const struct table *tb,
+                      struct co_err *err);
+/* tb's foreign keys to tables of the migration, NOT VALID; then
+ * pg_validate_foreign_keys checks the rows without blocking writers,
+ * failing with the first orphan's key (SQLSTATE 23503). */
+int pg_create_foreign_keys(struct pg_session *s, const struct schema *sc,
+                           const struct table *tb, struct co_err *err);
+int pg_validate_foreign_keys(struct pg_session *s, const struct table *tb,
+                             struct co_err *err);
 
 /* ---- pg_apply.c ------------------------------------------------------ */
 
