@@ -4,7 +4,7 @@
  * limit, streamed over a table far larger than one result buffer, a cursor
  * closed half-way leaving the session usable, rows fetched by exact key
  * (text keys with backslashes and unicode, bytea decoded), missing keys,
- * counts.
+ * counts; a key range cleared and copied again in one transaction.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -158,12 +158,53 @@ static void fetch_by_exact_key(void **state)
     pg_close(s);
 }
 
+/* A chunk copied before a crash is copied again: cleared and copied in
+ * one transaction, the rows outside its range untouched. */
+static void chunk_copied_again(void **state)
+{
+    struct pg_session *s = ut_pg_fresh(SCHEMA);
+    struct ut_table u;
+    struct tuple lo = key2(1, 2), hi = key2(2, 1);
+    struct co_err err = {0};
+    struct pg_copy c;
+    int64_t deleted = -1, stored = -1;
+
+    (void)state;
+    ut_table_init(&u, "grid", grid_cols, 3);
+    ut_pg_exec(s, "CREATE TABLE grid (a bigint, b bigint, v float8, "
+                  "PRIMARY KEY (a, b)); INSERT INTO grid SELECT a, b, 0 FROM "
+                  "generate_series(0, 3) a, generate_series(0, 2) b");
+    ut_pg_exec(s, "BEGIN");
+    assert_int_equal(pg_clear_range(s, &u.t, &lo, &hi, &deleted, &err), 0);
+    assert_int_equal(deleted, 2);   /* (2,0) and (2,1) */
+    assert_int_equal(pg_copy_begin(s, &u.t, &c, &err), 0);
+    for (int b = 0; b < 2; b++) {
+        struct value row[3] = {ut_vint(2), ut_vint(b),
+                               {V_REAL, 0, 7.5, NULL, 0}};
+        assert_int_equal(pg_copy_put(&c, row, &err), 0);
+    }
+    assert_int_equal(pg_copy_end(&c, &stored, &err), 0);
+    ut_pg_exec(s, "COMMIT");
+    assert_int_equal(stored, 2);
+    assert_string_equal(ut_pg_value(s, "SELECT string_agg(a || '.' || b || "
+                                       "'=' || v, ' ' ORDER BY a, b) FROM "
+                                       "grid WHERE a = 2 OR (a = 1 AND b = "
+                                       "2)"), "1.2=0 2.0=7.5 2.1=7.5 2.2=0");
+    /* open bounds clear everything */
+    assert_int_equal(pg_clear_range(s, &u.t, NULL, NULL, &deleted, &err), 0);
+    assert_int_equal(deleted, 12);
+    tuple_free(&lo);
+    tuple_free(&hi);
+    pg_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(scans_follow_key_order),
         cmocka_unit_test(big_scans_stream_and_stop_early),
         cmocka_unit_test(fetch_by_exact_key),
+        cmocka_unit_test(chunk_copied_again),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

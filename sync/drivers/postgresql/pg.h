@@ -252,6 +252,12 @@ int pg_fetch(struct pg_session *s, const struct table *tb,
              struct co_err *err);
 int pg_count_rows(struct pg_session *s, const struct table *tb, int64_t *out,
                   struct co_err *err);
+/* Delete the rows with lo < key <= hi (open bounds as pg_scan's): a chunk
+ * whose COPY may have committed before a crash is cleared in the same
+ * transaction as its copy again, since COPY has no REPLACE. */
+int pg_clear_range(struct pg_session *s, const struct table *tb,
+                   const struct tuple *lo, const struct tuple *hi,
+                   int64_t *deleted, struct co_err *err);
 
 /* ---- pg_capture.c ---------------------------------------------------- */
 

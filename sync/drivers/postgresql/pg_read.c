@@ -1,8 +1,10 @@
 /*
- * pg_read.c — reading rows back for verify and for the way back: a scan
- * of a key range in key order, streamed row by row (single-row mode: the
- * client never holds the whole result), a row by exact key, a count. Keys
- * are bound as parameters; values come back through pg_value_parse.
+ * pg_read.c — rows by key: reading them back for verify and for the way
+ * back (a scan of a key range in key order, streamed row by row in
+ * single-row mode so the client never holds the whole result; a row by
+ * exact key; a count), and clearing a key range before its chunk is
+ * copied again. Keys are bound as parameters; values come back through
+ * pg_value_parse.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,6 +99,29 @@ static int row_values(const struct table *tb, PGresult *res, int r,
     return 0;
 }
 
+/* " WHERE (k..) > ($1..) AND (k..) <= ($n..)" for the bounds given
+ * (NULL or empty: open), which go into bounds[]; their number returned. */
+static int range_where(struct sbuf *sql, const struct table *tb,
+                       const struct tuple *lo, const struct tuple *hi,
+                       const struct tuple *bounds[2])
+{
+    int nb = 0, param = 0;
+
+    if (lo && lo->n) {
+        sbuf_adds(sql, " WHERE ");
+        key_row(sql, tb);
+        key_params(sql, tb, ">", &param);
+        bounds[nb++] = lo;
+    }
+    if (hi && hi->n) {
+        sbuf_adds(sql, nb ? " AND " : " WHERE ");
+        key_row(sql, tb);
+        key_params(sql, tb, "<=", &param);
+        bounds[nb++] = hi;
+    }
+    return nb;
+}
+
 int pg_scan(struct pg_session *s, const struct table *tb,
             const struct tuple *lo, const struct tuple *hi, int64_t limit,
             struct pg_cursor **out, struct co_err *err)
@@ -104,23 +129,12 @@ int pg_scan(struct pg_session *s, const struct table *tb,
     const struct tuple *bounds[2];
     struct pg_cursor *c;
     struct sbuf sql;
-    int nb = 0, param = 0, rc;
+    int nb, rc;
 
     *out = NULL;
     sbuf_init(&sql);
     select_head(s, &sql, tb);
-    if (lo && lo->n) {
-        sbuf_adds(&sql, " WHERE ");
-        key_row(&sql, tb);
-        key_params(&sql, tb, ">", &param);
-        bounds[nb++] = lo;
-    }
-    if (hi && hi->n) {
-        sbuf_adds(&sql, nb ? " AND " : " WHERE ");
-        key_row(&sql, tb);
-        key_params(&sql, tb, "<=", &param);
-        bounds[nb++] = hi;
-    }
+    nb = range_where(&sql, tb, lo, hi, bounds);
     sbuf_adds(&sql, " ORDER BY ");
     for (int k = 0; k < tb->nkey; k++) {
         if (k)
@@ -273,4 +287,34 @@ int pg_count_rows(struct pg_session *s, const struct table *tb, int64_t *out,
         return co_err_prefix(err, "table %s", tb->name);
     *out = strtoll(buf, NULL, 10);
     return 0;
+}
+
+int pg_clear_range(struct pg_session *s, const struct table *tb,
+                   const struct tuple *lo, const struct tuple *hi,
+                   int64_t *deleted, struct co_err *err)
+{
+    const struct tuple *bounds[2];
+    struct sbuf sql;
+    PGresult *res;
+    int nb, rc;
+
+    sbuf_init(&sql);
+    sbuf_adds(&sql, "DELETE FROM ");
+    pg_qualified(s, &sql, tb->name);
+    nb = range_where(&sql, tb, lo, hi, bounds);
+    rc = sql.oom ? co_errf(err, CO_ENOMEM, "out of memory")
+                 : send_with_keys(s, sbuf_str(&sql), tb, bounds, nb, err);
+    sbuf_free(&sql);
+    if (rc < 0)
+        return rc;
+    res = PQgetResult(s->conn);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        rc = pg_error(s, res, err, "clearing a key range of table %s",
+                      tb->name);
+    else if (deleted)
+        *deleted = strtoll(PQcmdTuples(res), NULL, 10);
+    PQclear(res);
+    while ((res = PQgetResult(s->conn)))
+        PQclear(res);
+    return rc;
 }
