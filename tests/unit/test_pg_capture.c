@@ -7,7 +7,8 @@
  * "cutover: writes moved back to source" and SQLSTATE 25006 while ours
  * still writes; every object carries the migration id; install and
  * remove are idempotent and all-or-nothing; a name held by another
- * migration's object is refused by name; long table names fit.
+ * migration's object is refused by name; long table names fit; writes
+ * frozen, then thawed or fenced in the same transaction.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -242,6 +243,42 @@ static void another_migrations_object_is_refused(void **state)
                                           "_cutover_rlog_users"), "0");
 }
 
+/* freeze_writes, then thaw or fence_commit: writers wait while frozen
+ * (here: the application's short lock_timeout ends its wait), readers
+ * do not; an application transaction holding a table makes the freeze
+ * give up after its wait; after a thaw writes go on, after the commit
+ * they meet the fence. */
+static void freeze_then_thaw_or_fence(void **state)
+{
+    struct fixture *f = *state;
+    struct co_err err = {0};
+
+    ut_pg_exec(f->app, "SET lock_timeout = 200");
+    /* the application's open transaction holds users */
+    ut_pg_exec(f->app, "BEGIN; INSERT INTO users VALUES (1, 'open')");
+    assert_int_equal(pg_freeze_writes(f->s, &f->sc, 200, &err), CO_ETIMEOUT);
+    assert_contains(err.msg, "freezing writes: canceling statement due to "
+                             "lock timeout");
+    ut_pg_exec(f->app, "COMMIT");
+
+    assert_int_equal(pg_freeze_writes(f->s, &f->sc, 1000, &err), 0);
+    assert_int_equal(pg_exec(f->app, "INSERT INTO users VALUES (2, 'w')",
+                             &err, "writing"), CO_ETIMEOUT);
+    assert_string_equal(pg_last_sqlstate(f->app), "55P03");
+    assert_string_equal(ut_pg_value(f->app, "SELECT count(*) FROM users"),
+                        "1");
+    assert_string_equal(ut_pg_value(f->s, "SELECT count(*) FROM users"), "1");
+    pg_thaw(f->s);
+    ut_pg_exec(f->app, "INSERT INTO users VALUES (2, 'w')");
+
+    assert_int_equal(pg_freeze_writes(f->s, &f->sc, 1000, &err), 0);
+    assert_int_equal(pg_fence_commit(f->s, &f->sc, &err), 0);
+    assert_int_equal(pg_exec(f->app, "INSERT INTO users VALUES (3, 'w')",
+                             &err, "writing"), CO_ETARGET);
+    assert_contains(err.msg, PG_FENCE_MESSAGE);
+    assert_int_equal(pg_fence_remove(f->s, &f->sc, &err), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -255,6 +292,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(another_migrations_object_is_refused,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(freeze_then_thaw_or_fence, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

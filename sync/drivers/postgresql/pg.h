@@ -290,6 +290,19 @@ int pg_fence_install(struct pg_session *s, const struct schema *sc,
                      struct co_err *err);
 int pg_fence_remove(struct pg_session *s, const struct schema *sc,
                     struct co_err *err);
+/* The fence as the write lock's end (DESIGN §10): pg_freeze_writes opens
+ * a transaction locking every table IN SHARE ROW EXCLUSIVE MODE (readers
+ * go on, writers wait; the lock CREATE TRIGGER needs), waiting at most
+ * wait_ms for the application's transactions (CO_ETIMEOUT, nothing
+ * held). Then either pg_fence_commit installs the fence in that
+ * transaction and commits — writers waiting meet the fence — or pg_thaw
+ * rolls it back and they go on. Reads (draining the reverse logs) may run
+ * on the session in between. */
+int pg_freeze_writes(struct pg_session *s, const struct schema *sc,
+                     int wait_ms, struct co_err *err);
+int pg_fence_commit(struct pg_session *s, const struct schema *sc,
+                    struct co_err *err);
+void pg_thaw(struct pg_session *s);
 
 /* Distinct keys logged for tb after after_seq, up to `limit` log rows. */
 struct pg_keys {

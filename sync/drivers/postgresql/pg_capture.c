@@ -378,6 +378,46 @@ int pg_fence_install(struct pg_session *s, const struct schema *sc,
                            err);
 }
 
+int pg_freeze_writes(struct pg_session *s, const struct schema *sc,
+                     int wait_ms, struct co_err *err)
+{
+    struct sbuf sql;
+    int rc;
+
+    sbuf_init(&sql);
+    sbuf_addf(&sql, "BEGIN; SET LOCAL lock_timeout = %d; LOCK TABLE ",
+              wait_ms > 0 ? wait_ms : 1);
+    for (int i = 0; i < sc->ntables; i++) {
+        if (i)
+            sbuf_adds(&sql, ", ");
+        pg_qualified(s, &sql, sc->tables[i].name);
+    }
+    sbuf_adds(&sql, " IN SHARE ROW EXCLUSIVE MODE");
+    rc = sql.oom ? co_errf(err, CO_ENOMEM, "out of memory")
+                 : pg_exec(s, sbuf_str(&sql), err, "freezing writes");
+    sbuf_free(&sql);
+    if (rc < 0)
+        pg_exec(s, "ROLLBACK", NULL, "freezing writes");
+    return rc;
+}
+
+int pg_fence_commit(struct pg_session *s, const struct schema *sc,
+                    struct co_err *err)
+{
+    int rc = for_each_table(s, sc, fence_table, 0, err);
+
+    if (rc == 0)
+        rc = pg_exec(s, "COMMIT", err, "committing the fence");
+    if (rc < 0)
+        pg_exec(s, "ROLLBACK", NULL, "committing the fence");
+    return rc;
+}
+
+void pg_thaw(struct pg_session *s)
+{
+    pg_exec(s, "ROLLBACK", NULL, "thawing writes");
+}
+
 int pg_fence_remove(struct pg_session *s, const struct schema *sc,
                     struct co_err *err)
 {
