@@ -4,11 +4,13 @@
 #   make asan       bin/cutover-asan (AddressSanitizer + UBSan)
 #   make test       installs what is missing, unit + e2e tests (private MariaDB)
 #   make bench      every benchmark, our figure beside its baseline
+#                   (bench-copy-pg: the PostgreSQL baselines, expert path
+#                   and pgloader)
 #   make demo       a whole migration of a sample shop under a live writer
 #   make deps       install the Debian packages all of the above need
 #   make fuzz       longer libFuzzer runs of the parsers
 
-PKGS      := mysqlclient sqlite3 libuv jansson libcurl openssl zlib
+PKGS      := mysqlclient sqlite3 libuv jansson libcurl openssl zlib libpq
 CC        ?= cc
 OPT       ?= -O2
 WARN      := -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers
@@ -37,7 +39,8 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
              -fno-sanitize-recover=undefined
 
 .PHONY: all asan asan-unit test unit e2e bench bench-copy bench-sync bench-verify \
-        bench-cutover bench-watchers bench-app-errors demo deps fuzz clean tools check-deps
+        bench-cutover bench-watchers bench-app-errors bench-copy-pg demo deps fuzz \
+        clean tools check-deps
 
 all: bin/cutover tools
 
@@ -103,10 +106,10 @@ test: check-deps
 	tests/lib/run_tests.sh
 
 bench: bench-copy bench-sync bench-verify bench-cutover bench-watchers \
-       bench-app-errors
+       bench-app-errors bench-copy-pg
 
 bench-copy bench-sync bench-verify bench-cutover bench-watchers \
-bench-app-errors: check-deps all
+bench-app-errors bench-copy-pg: check-deps all
 	bench/$(@:bench-%=%).sh
 
 demo: check-deps all

@@ -6,6 +6,12 @@
 #                            removed on exit unless KEEP=1 or the run failed
 #   bench_start_db           private MariaDB (tests/lib/mariadb.sh, the same
 #                            server settings every run); sets $SOCK
+#   bench_start_pg           private PostgreSQL (tests/lib/postgresql.sh,
+#                            the same settings every run) with a role
+#                            `bench` (CREATEDB) and its database `bench`;
+#                            sets PGHOST,
+#                            PGPORT, PGUSER, PGPASSWORD, PGDATABASE, so
+#                            psql and libpq clients reach it with no options
 #   bench_fixture KIND ROWS  path of a cached fixture (tests/lib/fixtures.py
 #                            bench|shop) under bench/out/fixtures/, built once
 #                            per generator version and size; never modified:
@@ -45,6 +51,8 @@ PY=/usr/bin/python3
 BLIB=$BENCH/benchlib.py   # executable: setsid can run it
 # shellcheck source=tests/lib/mariadb.sh
 . "$ROOT/tests/lib/mariadb.sh"
+# shellcheck source=tests/lib/postgresql.sh
+. "$ROOT/tests/lib/postgresql.sh"
 
 for f in "$CUTOVER" "$WRITER"; do
     [ -x "$f" ] || { echo "bench: $f is missing: run 'make'" >&2; exit 1; }
@@ -94,6 +102,7 @@ bench_cleanup() {
     for pid in $BENCH_PIDS; do bench_stop "$pid"; done
     wait 2>/dev/null
     [ -n "$SOCK" ] && mariadb_stop "$T/db"
+    postgresql_stop_all
     if [ "$status" != 0 ] || [ -n "${KEEP:-}" ]; then
         echo "bench files kept in $T" >&2
     else
@@ -126,6 +135,18 @@ bench_timed() {
 bench_start_db() {
     mariadb_start "$T/db" || { echo "bench: MariaDB did not start" >&2; exit 1; }
     SOCK=$MARIADB_SOCKET
+}
+
+bench_start_pg() {
+    postgresql_start "$T/pg" ||
+        { echo "bench: PostgreSQL did not start" >&2; exit 1; }
+    PGPASSWORD=bench-$$-$RANDOM
+    postgresql_add_role bench "$PGPASSWORD" bench >/dev/null &&
+        postgresql_sql "ALTER ROLE bench CREATEDB" ||
+        { echo "bench: could not make the bench role" >&2; exit 1; }
+    PGHOST=$POSTGRESQL_HOST PGPORT=$POSTGRESQL_PORT PGUSER=bench
+    PGDATABASE=bench
+    export PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE
 }
 
 sql() {

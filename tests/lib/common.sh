@@ -1,6 +1,7 @@
 # common.sh — helpers for end-to-end tests. Each test script sources this,
 # gets a private temp dir ($T) with a short path (unix sockets), can start
-# its own MariaDB, and everything it started is stopped on exit.
+# its own MariaDB (and PostgreSQL: tests/lib/postgresql.sh), and everything
+# it started is stopped on exit.
 #
 #   start_db                      private MariaDB; $SOCK is its socket
 #   shop_db PATH [ROWS]           the Django-like fixture
@@ -17,6 +18,8 @@ CUTOVER=${CUTOVER_BIN:-$ROOT/bin/cutover}
 PY=/usr/bin/python3
 # shellcheck source=tests/lib/mariadb.sh
 . "$ROOT/tests/lib/mariadb.sh"
+# shellcheck source=tests/lib/postgresql.sh
+. "$ROOT/tests/lib/postgresql.sh"
 T=$(mktemp -d /tmp/co.XXXXXX)
 SOCK=""
 STATE="$T/state"
@@ -29,6 +32,7 @@ cleanup() {
     for p in $(jobs -p 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
     [ -n "$SOCK" ] && mariadb_stop "$T/db"
     for d in ${EXTRA_DBS:-}; do mariadb_stop "$d"; done
+    postgresql_stop_all
     if [ "$status" != 0 ] || [ -n "${KEEP:-}" ]; then
         echo "test files kept in $T" >&2
     else

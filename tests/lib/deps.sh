@@ -8,7 +8,8 @@ PACKAGES="build-essential pkg-config default-libmysqlclient-dev libsqlite3-dev
 sqlite3 libuv1-dev libjansson-dev libcurl4-openssl-dev libssl-dev openssl
 mariadb-server mariadb-client libcmocka-dev python3 python3-pymysql tmux
 clang libclang-rt-14-dev curl procps python3-django python3-mysqldb php-cli
-php-sqlite3 php-mysql strace zlib1g-dev"
+php-sqlite3 php-mysql strace zlib1g-dev postgresql postgresql-client
+libpq-dev pgloader"
 
 missing() {
     for p in $PACKAGES; do
@@ -28,7 +29,8 @@ SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
 echo "deps: installing $todo"
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
-# The server package must not start a system MariaDB: tests run their own.
+# The server packages must not start a system MariaDB or PostgreSQL: tests
+# run their own.
 if [ ! -e /usr/sbin/policy-rc.d ] && [ "$(id -u)" = 0 ]; then
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
     chmod +x /usr/sbin/policy-rc.d

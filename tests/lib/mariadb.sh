@@ -35,6 +35,8 @@ mariadb_bin() {
     return 1
 }
 
+# shellcheck source=tests/lib/pristine.sh
+. "$(dirname "${BASH_SOURCE[0]}")/pristine.sh"
 MARIADB_CACHE=${MARIADB_CACHE-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/mariadb}
 
 # mariadb_install DIR: a new system database in DIR/data (its log in
@@ -52,27 +54,15 @@ mariadb_install() {
 }
 
 # mariadb_pristine: prints the pristine data directory for this server
-# version and user, making it if there is none. Its name hashes the
-# version, the user and mariadb_install itself, so a change to any of them
-# makes a new one. It is installed beside its final place and renamed
-# there in one step: callers running at the same time never see half of
-# one, and the one that loses the race drops its own.
+# version and user, making it if there is none (tests/lib/pristine.sh).
+# Its name hashes the version, the user and mariadb_install itself, so a
+# change to any of them makes a new one.
 mariadb_pristine() {
-    local bin key dir tmp
-    [ -n "$MARIADB_CACHE" ] || return 1
+    local bin key
     bin=$(mariadb_bin) || return 1
     key=$({ "$bin" --version; id -u; declare -f mariadb_install; } |
           sha256sum | cut -c1-12)
-    dir=$MARIADB_CACHE/pristine-$key
-    if [ ! -d "$dir/mysql" ]; then
-        mkdir -p "$MARIADB_CACHE" 2>/dev/null || return 1
-        tmp=$(mktemp -d "$MARIADB_CACHE/.install.XXXXXX") || return 1
-        mariadb_install "$tmp" || { rm -rf "$tmp"; return 1; }
-        mv -T "$tmp/data" "$dir" 2>/dev/null
-        rm -rf "$tmp"
-        [ -d "$dir/mysql" ] || return 1
-    fi
-    echo "$dir"
+    pristine_dir "$MARIADB_CACHE" "$key" mysql mariadb_install
 }
 
 # mariadb_datadir DIR: DIR/data holds a new system database — a copy of

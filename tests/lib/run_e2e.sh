@@ -20,6 +20,8 @@ make -s -C "$ROOT" all >/dev/null || { echo "e2e: build failed"; exit 1; }
 # made here once rather than by the first tests at the same time.
 (. tests/lib/mariadb.sh && mariadb_pristine >/dev/null) ||
     echo "e2e: no pristine MariaDB data directory; each test installs its own"
+(. tests/lib/postgresql.sh && postgresql_pristine >/dev/null) ||
+    echo "e2e: no pristine PostgreSQL cluster; each test makes its own"
 
 selected() {
     local pattern

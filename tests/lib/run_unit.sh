@@ -1,6 +1,13 @@
 #!/bin/sh
 # run_unit.sh — run the unit test binaries (cmocka), each in its own
-# process; prints "N passed, N failed" over all test cases.
+# process; prints "N passed, N failed" over all test cases. The tests of
+# the PostgreSQL driver (test_pg_*) get one private server for all of them
+# (tests/lib/with_postgresql.sh).
+if [ -z "${CUTOVER_TEST_PG_HOST:-}" ]; then
+    case " $* " in
+    *test_pg_*) exec "$(dirname "$0")/with_postgresql.sh" "$0" "$@" ;;
+    esac
+fi
 pass=0; failed=0
 for b in "$@"; do
     case "$b" in *.d) continue ;; esac

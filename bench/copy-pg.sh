@@ -1,0 +1,152 @@
+#!/bin/bash
+# copy-pg.sh — bulk copy of the bench table SQLite → PostgreSQL: the two
+# baselines of DESIGN §9/§10, in one run against one private PostgreSQL
+# (tests/lib/postgresql.sh), each into a fresh database of that server.
+#
+# The table: tests/lib/fixtures.py `bench`, BENCH_ROWS rows (default
+# 2,000,000) of `orders` (9 columns, Greek text, NULLs, DECIMAL, BOOL,
+# DATETIME; indexes on user_id and (status, created_at)). Measured:
+#
+#  1. expert: sqlite3 CLI export to CSV (.mode csv: NULL as an empty
+#     field, empty text as ""), CREATE TABLE with the primary key only and
+#     the types the PostgreSQL driver gives these columns (bigint,
+#     varchar(16), numeric(10,2), text, boolean, timestamp(6)), psql
+#     `\copy ... (FORMAT csv)`, then CREATE INDEX (user_id) and CREATE
+#     INDEX (status, created_at). Time = export + \copy + indexes, wall
+#     clock.
+#  2. pgloader (Debian's package) reading the same SQLite file into an
+#     empty database: its own defaults (creates the tables, loads, creates
+#     the indexes after). Time = wall clock of pgloader; peak RSS too.
+#  3. cutover: not yet — the PostgreSQL target driver is not wired into
+#     `cutover run`; its row in the table says so, and its figure goes
+#     beside these two when it is (the same fixture, the same server).
+#
+# Every path's table is checked before its time counts: row count, and
+# an order-independent checksum over every column normalized the same way
+# on both (sum of hashtextextended of the row's text), printed yes/NO.
+#
+#   bench/copy-pg.sh                        the full size
+#   BENCH_ROWS=200000 bench/copy-pg.sh      a quick smoke run
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+ROWS=${BENCH_ROWS:-2000000}
+command -v pgloader >/dev/null ||
+    { echo "bench: pgloader is missing: run 'make deps'" >&2; exit 1; }
+
+big=$(bench_fixture bench "$ROWS")
+bench_start_pg
+
+psql_q() {
+    psql -X -q -v ON_ERROR_STOP=1 -At "$@"
+}
+
+# table_sum DB: row count and a checksum of every column of DB's orders,
+# each normalized (pgloader picks its own types) so equal data sums equal
+table_sum() {
+    psql_q -d "$1" -c "SELECT count(*) || ' ' || sum(hashtextextended(
+        concat_ws('|', id, user_id, status, total::numeric(10,2),
+                  address, coalesce(notes, '<null>'), is_paid::text::boolean,
+                  created_at::timestamp, updated_at::timestamp), 0)::numeric)
+        FROM orders"
+}
+
+# ---- the expert path -------------------------------------------------------
+mkdir -p "$T/expert"
+psql_q -c "CREATE DATABASE expert"
+psql_q -d expert -c "CREATE TABLE orders (
+    id bigint PRIMARY KEY,
+    user_id bigint NOT NULL,
+    status varchar(16) NOT NULL,
+    total numeric(10,2) NOT NULL,
+    address text NOT NULL,
+    notes text,
+    is_paid boolean NOT NULL,
+    created_at timestamp(6) NOT NULL,
+    updated_at timestamp(6) NOT NULL)"
+say "expert: sqlite3 CSV export"
+bench_timed "$T/expert/export.json" sqlite3 -batch "$big" \
+    ".headers off" ".mode csv" ".output '$T/expert/orders.csv'" \
+    "SELECT * FROM orders ORDER BY id"
+say "expert: psql \\copy"
+bench_timed "$T/expert/load.json" psql -X -q -v ON_ERROR_STOP=1 -d expert \
+    -c "\\copy orders FROM '$T/expert/orders.csv' WITH (FORMAT csv)"
+say "expert: CREATE INDEX ×2"
+bench_timed "$T/expert/index.json" psql -X -q -v ON_ERROR_STOP=1 -d expert \
+    -c "CREATE INDEX ON orders (user_id)" \
+    -c "CREATE INDEX ON orders (status, created_at)"
+sum_expert=$(table_sum expert)
+got=${sum_expert%% *}
+[ "$got" = "$ROWS" ] || { echo "bench: expert path loaded $got rows, not $ROWS" >&2; exit 1; }
+rm -f "$T/expert/orders.csv"
+
+# ---- pgloader --------------------------------------------------------------
+mkdir -p "$T/pgloader"
+psql_q -c "CREATE DATABASE pgloader"
+cp "$big" "$T/pgloader/orders.sqlite3"
+# The password goes through PGPASSWORD, not the URL (no escaping, not on
+# the command line); the host is the socket directory.
+cat >"$T/pgloader/load.cmd" <<EOF
+LOAD DATABASE
+  FROM sqlite://$T/pgloader/orders.sqlite3
+  INTO postgresql://bench@unix:$PGHOST:$PGPORT/pgloader
+WITH include drop, create tables, create indexes, reset sequences;
+EOF
+say "pgloader: sqlite → postgresql"
+rc=0
+bench_timed "$T/pgloader/run.json" pgloader --no-ssl-cert-verification \
+    "$T/pgloader/load.cmd" >"$T/pgloader/run.out" 2>&1 || rc=$?
+if [ "$rc" != 0 ] || grep -q "FATAL\|ERROR" "$T/pgloader/run.out"; then
+    tail -30 "$T/pgloader/run.out" >&2
+    echo "bench: pgloader failed" >&2
+    exit 1
+fi
+pgloader_types=$(psql_q -d pgloader -c "SELECT string_agg(column_name || ' '
+    || data_type, ', ' ORDER BY ordinal_position) FROM
+    information_schema.columns WHERE table_name = 'orders'")
+pgloader_indexes=$(psql_q -d pgloader -c "SELECT count(*) FROM pg_indexes
+    WHERE tablename = 'orders'")
+sum_pgloader=$(table_sum pgloader)
+got=${sum_pgloader%% *}
+[ "$got" = "$ROWS" ] || { echo "bench: pgloader loaded $got rows, not $ROWS" >&2; exit 1; }
+same=no
+[ "$sum_pgloader" = "$sum_expert" ] && same=yes
+
+bpy - "$T" "$ROWS" "$same" "$pgloader_indexes" "$pgloader_types" <<'PYEOF'
+import sys
+import benchlib as b
+T, rows, same, nidx, types = sys.argv[1], int(sys.argv[2]), \
+    sys.argv[3] == 'yes', int(sys.argv[4]), sys.argv[5]
+exp = {k: b.load('%s/expert/%s.json' % (T, k))['wall_s']
+       for k in ('export', 'load', 'index')}
+expert_s = sum(exp.values())
+pgl = b.load(T + '/pgloader/run.json')
+pgl_s, pgl_rss = pgl['wall_s'], pgl['maxrss_kib'] / 1024
+n = b.num
+b.table('bulk copy of `orders` into PostgreSQL, %s rows — one run, one '
+        'server' % n(rows), [
+    ['path', 'time s', 'rows/s', 'peak RSS MiB'],
+    ['cutover bulk_copy stage', 'not wired yet', '-', '-'],
+    ['expert: CSV export + \\copy + CREATE INDEX', n(expert_s),
+     n(rows / expert_s), '-'],
+    ['  sqlite3 export to CSV', n(exp['export']), '', ''],
+    ['  psql \\copy (FORMAT csv)', n(exp['load']), '', ''],
+    ['  CREATE INDEX ×2', n(exp['index']), '', ''],
+    ['pgloader (its own types, indexes after)', n(pgl_s), n(rows / pgl_s),
+     n(pgl_rss, 1)],
+], note='  same values in both tables (count + hash of every column, '
+        'normalized): %s; pgloader made %d indexes and the types: %s'
+        % ('yes' if same else 'NO', nidx, types))
+b.table('targets for cutover (when wired in)', [
+    ['figure', 'target'],
+    ['cutover ÷ pgloader', '≤ 1.0  (cutover ≤ %s s)' % n(pgl_s)],
+    ['cutover ÷ expert', '≤ 1.15 (cutover ≤ %s s)' % n(1.15 * expert_s)],
+    ['peak RSS, MiB', '≤ 64'],
+])
+b.result('copy-pg', {
+    'rows': rows, 'cutover_s': None,
+    'expert_s': round(expert_s, 3), 'expert_export_s': exp['export'],
+    'expert_load_s': exp['load'], 'expert_index_s': exp['index'],
+    'pgloader_s': pgl_s, 'pgloader_peak_rss_mib': round(pgl_rss, 1),
+    'same_data': same})
+PYEOF
