@@ -7,7 +7,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "checkpoints/state_dir.h"
+#include "lib/state_dir.h"
 
 int state_dir_lock(const char *state_dir, struct co_err *err)
 {

@@ -6,7 +6,7 @@
 #ifndef CO_CLI_H
 #define CO_CLI_H
 
-#include "orchestrator/errors.h"
+#include "lib/errors.h"
 
 #define EXIT_OK 0
 #define EXIT_ERROR 1

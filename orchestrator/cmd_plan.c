@@ -8,9 +8,9 @@
 
 #include "checkpoints/checkpoint.h"
 #include "orchestrator/cli.h"
-#include "orchestrator/log.h"
-#include "orchestrator/migration.h"
-#include "orchestrator/runbook.h"
+#include "lib/log.h"
+#include "checkpoints/migration.h"
+#include "lib/runbook.h"
 #include "stages/pre_validate.h"
 #include "sync/verifier.h"
 
@@ -29,7 +29,7 @@ static int connect_both(struct runbook *rb, struct source **src,
 }
 
 /* The migration whose objects plan may find without a finding: the one in
- * the state dir, if any (sync/owner.h); nobody's before `run`. */
+ * the state dir, if any (lib/owner.h); nobody's before `run`. */
 static void set_owner_from_state(const struct runbook *rb, struct source *src,
                                  struct target *tgt)
 {

@@ -10,13 +10,13 @@
 
 #include "checkpoints/checkpoint.h"
 #include "orchestrator/cli.h"
-#include "orchestrator/events.h"
-#include "orchestrator/log.h"
-#include "orchestrator/migration.h"
+#include "lib/events.h"
+#include "lib/log.h"
+#include "checkpoints/migration.h"
 #include "orchestrator/orch.h"
-#include "orchestrator/runbook.h"
+#include "lib/runbook.h"
 #include "stages/backup.h"
-#include "sync/source.h"
+#include "sync/drivers/source.h"
 
 int cli_exit_code(int err)
 {
@@ -158,7 +158,7 @@ int cmd_run(const char *path)
     }
     m = migration_new(rb);
     m->started_at = now_s();
-    /* The id marks everything this migration will make (sync/owner.h). */
+    /* The id marks everything this migration will make (lib/owner.h). */
     if ((owner_new_id(m->id) < 0
              ? co_errf(&err, CO_EIO, "no random bytes for a migration id")
              : migration_save(m, &err)) < 0) {

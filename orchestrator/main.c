@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "orchestrator/cli.h"
-#include "orchestrator/log.h"
-#include "orchestrator/umask.h"
+#include "lib/log.h"
+#include "lib/umask.h"
 
 static int usage(FILE *f)
 {

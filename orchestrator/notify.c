@@ -8,9 +8,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "orchestrator/actions.h"
-#include "orchestrator/events.h"
-#include "orchestrator/log.h"
+#include "lib/actions.h"
+#include "lib/events.h"
+#include "lib/log.h"
 
 #define QUEUE_MAX 1000
 #define STOP_DEADLINE_S 10.0

@@ -11,7 +11,7 @@
 #include <pthread.h>
 #include <uv.h>
 
-#include "orchestrator/migration.h"
+#include "checkpoints/migration.h"
 #include "stages/stage.h"
 
 #define COMMANDS(X)                                                          \

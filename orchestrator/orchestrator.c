@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "orchestrator/events.h"
-#include "orchestrator/log.h"
-#include "orchestrator/metrics.h"
+#include "lib/events.h"
+#include "lib/log.h"
+#include "lib/metrics.h"
 #include "orchestrator/orch.h"
 #include "orchestrator/sampler.h"
 #include "orchestrator/server.h"

@@ -9,12 +9,12 @@
 #include <unistd.h>
 
 #include "checkpoints/checkpoint.h"
-#include "orchestrator/events.h"
-#include "orchestrator/log.h"
-#include "orchestrator/metrics.h"
+#include "lib/events.h"
+#include "lib/log.h"
+#include "lib/metrics.h"
 #include "orchestrator/orch.h"
-#include "orchestrator/replicas.h"
-#include "sync/sbuf.h"
+#include "sync/replicas.h"
+#include "lib/sbuf.h"
 
 static pthread_t probe_thread;
 static int probe_running;

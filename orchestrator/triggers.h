@@ -11,7 +11,7 @@
 
 #include <jansson.h>
 
-#include "orchestrator/runbook.h"
+#include "lib/runbook.h"
 
 struct orch;
 struct trigger_engine;

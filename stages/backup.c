@@ -22,11 +22,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "checkpoints/state_dir.h"
-#include "orchestrator/events.h"
-#include "orchestrator/faults.h"
-#include "orchestrator/log.h"
-#include "orchestrator/runbook.h"
+#include "lib/state_dir.h"
+#include "lib/events.h"
+#include "lib/faults.h"
+#include "lib/log.h"
+#include "lib/runbook.h"
 #include "sync/backup_seal.h"
 
 #define PARTIAL ".partial"

@@ -6,9 +6,9 @@
 #ifndef CO_BACKUP_H
 #define CO_BACKUP_H
 
-#include "orchestrator/errors.h"
-#include "orchestrator/migration.h"
-#include "sync/source.h"
+#include "lib/errors.h"
+#include "checkpoints/migration.h"
+#include "sync/drivers/source.h"
 
 #define BACKUP_PLAIN "source-backup.sqlite3"
 #define BACKUP_SEALED "source-backup.sqlite3.enc"

@@ -35,11 +35,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "orchestrator/actions.h"
-#include "orchestrator/events.h"
-#include "orchestrator/faults.h"
-#include "orchestrator/log.h"
-#include "orchestrator/metrics.h"
+#include "lib/actions.h"
+#include "lib/events.h"
+#include "lib/faults.h"
+#include "lib/log.h"
+#include "lib/metrics.h"
 #include "stages/replica_wait.h"
 #include "stages/reverse.h"
 #include "stages/stage.h"

@@ -13,15 +13,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "orchestrator/events.h"
-#include "orchestrator/log.h"
-#include "orchestrator/runbook.h"
+#include "lib/events.h"
+#include "lib/log.h"
+#include "lib/runbook.h"
 #include "stages/backup.h"
-#include "stages/bookkeeping.h"
-#include "stages/checks.h"
-#include "stages/collisions.h"
-#include "stages/existing.h"
-#include "orchestrator/faults.h"
+#include "stages/plan/bookkeeping.h"
+#include "stages/plan/checks.h"
+#include "stages/plan/collisions.h"
+#include "stages/plan/existing.h"
+#include "lib/faults.h"
 #include "stages/stage.h"
 #include "sync/census.h"
 #include "sync/typemap.h"

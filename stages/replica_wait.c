@@ -3,8 +3,8 @@
 
 #include <stdlib.h>
 
-#include "orchestrator/events.h"
-#include "orchestrator/runbook.h"
+#include "lib/events.h"
+#include "lib/runbook.h"
 
 #define POSITION_MAX 8192      /* MySQL GTID sets grow with server UUIDs */
 

@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "sync/target.h"
+#include "sync/drivers/target.h"
 
 struct replica_set {
     const struct runbook *rb;

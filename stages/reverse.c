@@ -3,9 +3,9 @@
 
 #include <stdlib.h>
 
-#include "orchestrator/events.h"
-#include "orchestrator/faults.h"
-#include "orchestrator/log.h"
+#include "lib/events.h"
+#include "lib/faults.h"
+#include "lib/log.h"
 #include "sync/codec.h"
 
 #define RLOG_BATCH 5000

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "orchestrator/events.h"
-#include "orchestrator/faults.h"
-#include "orchestrator/metrics.h"
+#include "lib/events.h"
+#include "lib/faults.h"
+#include "lib/metrics.h"
 #include "stages/replica_wait.h"
 #include "stages/stage.h"
 #include "sync/applier.h"

@@ -7,11 +7,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "orchestrator/events.h"
-#include "orchestrator/faults.h"
-#include "orchestrator/log.h"
-#include "orchestrator/metrics.h"
-#include "orchestrator/replicas.h"
+#include "lib/events.h"
+#include "lib/faults.h"
+#include "lib/log.h"
+#include "lib/metrics.h"
+#include "sync/replicas.h"
 #include "sync/codec.h"
 
 #define MEASURE_EVERY_S 0.25

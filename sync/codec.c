@@ -1,6 +1,6 @@
 /* codec.c — source ↔ target value conversion and the canonical encoding. */
 #include "sync/codec.h"
-#include "orchestrator/runbook.h"
+#include "lib/runbook.h"
 
 #include <inttypes.h>
 #include <math.h>

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "orchestrator/events.h"
-#include "orchestrator/faults.h"
+#include "lib/events.h"
+#include "lib/faults.h"
 #include "sync/codec.h"
 
 #define MIN_CHUNK 200

@@ -1,5 +1,5 @@
 /*
- * fuzz_runbook.c — orchestrator/runbook.c and runbook_rules.c:
+ * fuzz_runbook.c — lib/runbook.c and runbook_rules.c:
  * runbook_parse() on arbitrary bytes, then the lookups the stages make on
  * a parsed runbook, then runbook_free().
  *
@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/un.h>
 
-#include "orchestrator/runbook.h"
+#include "lib/runbook.h"
 #include "tests/fuzz/fuzz_util.h"
 
 #define FUZZ_DIR "/fuzz/runbooks"

@@ -1,5 +1,5 @@
 /*
- * test_migration.c — orchestrator/migration.c: migration_transition(), the
+ * test_migration.c — checkpoints/migration.c: migration_transition(), the
  * one function that changes state (checkpoint + history + `stage` event),
  * and the checkpoint form of the model (migration_to_json/from_json).
  *
@@ -16,10 +16,10 @@
 #include <sys/wait.h>
 
 #include "checkpoints/checkpoint.h"
-#include "orchestrator/events.h"
-#include "orchestrator/log.h"
-#include "orchestrator/migration.h"
-#include "orchestrator/runbook.h"
+#include "lib/events.h"
+#include "lib/log.h"
+#include "checkpoints/migration.h"
+#include "lib/runbook.h"
 #include "tests/lib/orders_schema.h"
 #include "tests/unit/unit_util.h"
 

@@ -1,5 +1,5 @@
 /*
- * test_runbook.c — orchestrator/runbook.c (+ runbook_rules.c, jsonread.c):
+ * test_runbook.c — lib/runbook.c (+ runbook_rules.c, jsonread.c):
  * loading and validating runbooks (DESIGN §3).
  *
  * Most cases start from the minimal valid runbook below and apply a JSON
@@ -18,8 +18,8 @@
 #include <limits.h>
 #include <openssl/evp.h>
 
-#include "orchestrator/runbook.h"
-#include "orchestrator/secrets.h"
+#include "lib/runbook.h"
+#include "lib/secrets.h"
 #include "tests/unit/unit_util.h"
 
 #define BASE_DIR "/base/runbooks"

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "sync/mysql_priv.h"
+#include "sync/drivers/mysql/mysql_priv.h"
 #include "tests/unit/unit_util.h"
 
 #define LONG "shop_order_line_item_with_a_rather_long_descriptive_name_v2"

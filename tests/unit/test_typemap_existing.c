@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "orchestrator/runbook.h"
+#include "lib/runbook.h"
 #include "sync/census.h"
 #include "sync/target_schema.h"
 #include "sync/typemap.h"

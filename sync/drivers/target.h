@@ -1,0 +1,233 @@
+/*
+ * target.h — what the stages may ask of a target database: schema, bulk
+ * load, batched upserts, reads for verification, reverse capture and the
+ * fence used for rollback.
+ *
+ * Stages never include mysql.h; they call through target_ops. Sessions
+ * opened here run in strict SQL mode, utf8mb4, UTC, foreign key checks off
+ * and marked as ours (reverse capture ignores them). Any warning the server
+ * raises while writing is an error naming the table, key and column: a
+ * clamped or truncated value never passes silently.
+ */
+#ifndef CO_TARGET_H
+#define CO_TARGET_H
+
+#include <stdint.h>
+
+#include "lib/errors.h"
+#include "lib/schema.h"
+#include "sync/drivers/source.h"
+#include "sync/target_schema.h"
+#include "lib/value.h"
+
+struct runbook;
+struct rb_conn;
+struct sbuf;
+struct target;
+struct target_cursor;
+
+/* Rows for a bulk load, pulled one at a time in key order: return 1 with
+ * *row set (already converted to target form by the codec), 0 at the end,
+ * or a negative error. */
+typedef int (*row_pull_fn)(void *arg, const struct value **row,
+                           struct co_err *err);
+
+enum { LOAD_NEVER, LOAD_IF_ALLOWED, LOAD_REQUIRED };
+
+struct load_result {
+    int64_t rows;
+    int64_t bytes;
+    int used_load_data;      /* 0: fell back to INSERT */
+    int refused;             /* CO_EDATA came from the server refusing a
+                                value (not from the rows pulled) */
+    long bad_row;            /* ... in the 1-based row of the chunk (0
+                                unknown) */
+    char bad_column[65];     /* ... and the column it named ("" unknown) */
+};
+
+/* A reverse-capture batch (after the switch: keys changed on the target). */
+struct rlog_batch {
+    int nkeys;
+    struct tuple *keys;
+    int64_t last_seq;
+};
+
+/* What a server says about itself, for checking a primary and replicas. */
+struct server_role {
+    int64_t server_id;
+    int read_only;
+    int log_bin;
+    int gtid;                /* GTID positions can be waited for */
+    int mariadb;
+};
+
+/* A replica's replication threads, as the server reports them. */
+struct replica_status {
+    int configured;          /* it replicates from some primary */
+    int io_running, sql_running;
+    char error[512];         /* the last IO or SQL error, "" when none */
+    int64_t source_server_id;
+    double seconds_behind;   /* the server's own figure; -1 unknown */
+};
+
+/* A name the driver gives an object on the target: `space` is where it
+ * must be unique ("tables", "triggers", "constraints", "indexes of T"),
+ * `what` what it names, for `table`. */
+typedef void (*name_fn)(void *arg, const char *space, const char *name,
+                        const char *what, const char *table);
+
+struct target_ops {
+    const char *name;
+
+    /* Connect and set up the session. Opening writes nothing: a database
+     * that does not exist is not an error here (database_exists says so,
+     * for plan), and `run` makes it with create_database. */
+    int (*open)(const struct runbook *rb, const struct rb_conn *conn,
+                struct target **out, struct co_err *err);
+    void (*close)(struct target *t);
+    /* Server identity for the plan ("MariaDB 10.11.6"). */
+    const char *(*server_info)(struct target *t);
+
+    /* The runbook's database: does it exist now, and make it (with the
+     * runbook's collation) and use it. */
+    int (*database_exists)(struct target *t, int *exists, struct co_err *err);
+    int (*create_database)(struct target *t, const struct runbook *rb,
+                           struct co_err *err);
+
+    /* Schema. create_table makes the table with its primary key only;
+     * indexes and foreign keys come after the copy. */
+    int (*table_state)(struct target *t, const struct table *tb, int *exists,
+                       int64_t *rows, struct co_err *err);
+    int (*create_table)(struct target *t, const struct runbook *rb,
+                        const struct table *tb, struct co_err *err);
+    int (*create_indexes)(struct target *t, const struct runbook *rb,
+                          const struct table *tb, struct co_err *err);
+    int (*create_foreign_keys)(struct target *t, const struct schema *sc,
+                               const struct table *tb, struct co_err *err);
+    int (*drop_table)(struct target *t, const struct table *tb,
+                      struct co_err *err);
+    /* schema.mode "existing": the table as the target has it (columns,
+     * keys; target_schema.h). 1 when it exists, 0 when it does not. */
+    int (*describe_table)(struct target *t, const char *table,
+                          struct ttable *out, struct co_err *err);
+
+    /* Stream rows into the table in one transaction: LOAD DATA LOCAL with
+     * REPLACE, or multi-row REPLACE. `load_data`: LOAD_NEVER,
+     * LOAD_IF_ALLOWED (when the server allows it), LOAD_REQUIRED (an error
+     * when it does not). */
+    int (*load)(struct target *t, const struct table *tb, row_pull_fn pull,
+                void *arg, int load_data, struct load_result *res,
+                struct co_err *err);
+    /* For a refusal that named no row (a CHECK constraint): write the rows
+     * one statement each in a transaction that is rolled back, up to the
+     * first the target refuses: CO_EDATA, res->bad_row its position. */
+    int (*probe_rows)(struct target *t, const struct table *tb,
+                      row_pull_fn pull, void *arg, struct load_result *res,
+                      struct co_err *err);
+
+    /* Batched writes in one transaction: begin, put/delete ..., commit. */
+    int (*begin)(struct target *t, struct co_err *err);
+    int (*put_row)(struct target *t, const struct table *tb,
+                   const struct value *row, struct co_err *err);
+    int (*delete_key)(struct target *t, const struct table *tb,
+                      const struct tuple *key, struct co_err *err);
+    int (*commit)(struct target *t, struct co_err *err);
+    void (*rollback)(struct target *t);
+
+    /* Reads for verification, values in target form. scan is for tables
+     * whose key orders the same on both sides (integer keys); fetch looks
+     * rows up by exact key. */
+    int (*scan)(struct target *t, const struct table *tb,
+                const struct key_range *range, int64_t limit,
+                struct target_cursor **out, struct co_err *err);
+    int (*cursor_next)(struct target_cursor *c, const struct value **row,
+                       struct co_err *err);
+    void (*cursor_close)(struct target_cursor *c);
+    int (*fetch)(struct target *t, const struct table *tb,
+                 const struct tuple *key, const struct value **row,
+                 struct co_err *err);
+    int (*count_rows)(struct target *t, const struct table *tb, int64_t *out,
+                      struct co_err *err);
+
+    int (*set_auto_increment)(struct target *t, const struct table *tb,
+                              int64_t next, struct co_err *err);
+
+    /* Whose objects this connection creates, drops and asks about below
+     * (lib/owner.h), and cutover's objects on the target that are not
+     * the owner's (plan reports them). */
+    void (*set_owner)(struct target *t, const char *owner);
+    int (*foreign_objects)(struct target *t, struct owned_objects *out,
+                           struct co_err *err);
+    /* Every name the driver would give the schema's objects here. */
+    int (*generated_names)(struct target *t, const struct schema *sc,
+                           name_fn emit, void *arg);
+
+    /* Reverse capture: triggers logging keys changed by anyone but us.
+     * rcapture_remove leaves the fence alone. A name held by an object
+     * that is not ours for that table is an error, never dropped; removal
+     * drops only the owner's objects. */
+    int (*rcapture_install)(struct target *t, const struct schema *sc,
+                            struct co_err *err);
+    int (*rcapture_remove)(struct target *t, const struct schema *sc,
+                           struct co_err *err);
+    int (*rlog_read)(struct target *t, const struct table *tb,
+                     int64_t after_seq, int64_t limit, struct rlog_batch *out,
+                     struct co_err *err);
+    void (*rlog_batch_free)(struct rlog_batch *b);
+    /* Fence: every write fails with 'cutover: writes moved back to
+     * source'. */
+    int (*fence_install)(struct target *t, const struct schema *sc,
+                         struct co_err *err);
+    int (*fence_remove)(struct target *t, const struct schema *sc,
+                        struct co_err *err);
+
+    /* The DEFAULT the target column gets from the source's (SQL text into
+     * `out`): 1, 0 when there is none, -1 when it cannot be carried over
+     * (*why says why; pre-validation warns). */
+    int (*column_default)(const struct column *c, struct sbuf *out,
+                          const char **why);
+
+    /* Pre-validation: load (value columns..., key text) rows into a
+     * temporary table with `cols`' types under their collation (map's, or
+     * the runbook's) and return the groups that compare equal there, as
+     * [{"values": [...], "keys": [...]}] (at most max_groups), compared on
+     * the first prefix[i] characters of column i when prefix is given
+     * (0: all), else on what an index of cutover's would cover. cols' last
+     * column is the key text. */
+    int (*find_collisions)(struct target *t, const struct runbook *rb,
+                           const struct table *cols, const int *prefix,
+                           row_pull_fn pull, void *arg, int max_groups,
+                           json_t **groups, struct co_err *err);
+
+    /* Health and checks. */
+    int (*probe)(struct target *t, double *ms, struct co_err *err);
+    int (*status_number)(struct target *t, const char *variable,
+                         double *out, struct co_err *err);
+    /* First column of the first row of `sql` as a number. */
+    int (*query_number)(struct target *t, const char *sql, double *out,
+                        struct co_err *err);
+    int (*exec)(struct target *t, const char *sql, struct co_err *err);
+
+    /* Replication (target.replicas). */
+    int (*server_role)(struct target *t, struct server_role *out,
+                       struct co_err *err);
+    int (*replica_status)(struct target *t, struct replica_status *out,
+                          struct co_err *err);
+    /* The primary's binary log position as a GTID set. */
+    int (*gtid_position)(struct target *t, char *buf, size_t cap,
+                         struct co_err *err);
+    /* On a replica: wait up to timeout_s until it has applied `pos`;
+     * 1 when it has, 0 on timeout. */
+    int (*gtid_wait)(struct target *t, const char *pos, double timeout_s,
+                     struct co_err *err);
+    /* The heartbeat row: written on the primary (the table is created on
+     * first use), read on a replica (0 when it has none yet), dropped at
+     * the end. Values are the orchestrator's own clock in microseconds. */
+    int (*heartbeat_write)(struct target *t, int64_t us, struct co_err *err);
+    int (*heartbeat_read)(struct target *t, int64_t *us, struct co_err *err);
+    int (*heartbeat_drop)(struct target *t, struct co_err *err);
+};
+
+extern const struct target_ops target_mysql_ops;
+
+#endif
