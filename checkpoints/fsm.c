@@ -1,7 +1,7 @@
-/* fsm.c — the transition table and state/event names. */
+/* fsm.c — the transition table. */
 #include "checkpoints/fsm.h"
 
-#include <string.h>
+#include <stddef.h>
 
 enum guard { ANY, BEFORE_SWITCH, AFTER_SWITCH };
 
@@ -59,54 +59,6 @@ static const struct transition table[] = {
     {ST_ROLLING_BACK,  EV_FAIL,     ST_FAILED,       ANY},
     {ST_FAILED,        EV_RESUME,   RESUME_STATE,    ANY},
 };
-
-static const char *const state_names[] = {
-#define X(id, name) name,
-    FSM_STATES(X)
-#undef X
-};
-
-static const char *const event_names[] = {
-#define X(id, name) name,
-    FSM_EVENTS(X)
-#undef X
-};
-
-const char *fsm_state_name(enum fsm_state s)
-{
-    return (unsigned)s < ST__COUNT ? state_names[s] : "?";
-}
-
-const char *fsm_event_name(enum fsm_event e)
-{
-    return (unsigned)e < EV__COUNT ? event_names[e] : "?";
-}
-
-int fsm_state_by_name(const char *name)
-{
-    for (int i = 0; i < ST__COUNT; i++)
-        if (strcmp(state_names[i], name) == 0)
-            return i;
-    return -1;
-}
-
-int fsm_event_by_name(const char *name)
-{
-    for (int i = 0; i < EV__COUNT; i++)
-        if (strcmp(event_names[i], name) == 0)
-            return i;
-    return -1;
-}
-
-int fsm_state_is_stage(enum fsm_state s)
-{
-    return s >= ST_PRE_VALIDATE && s <= ST_POST_VALIDATE;
-}
-
-int fsm_state_is_terminal(enum fsm_state s)
-{
-    return s == ST_COMPLETED || s == ST_ABORTED || s == ST_ROLLED_BACK;
-}
 
 int fsm_next(enum fsm_state from, enum fsm_event event, int switched,
              enum fsm_state resume_state)

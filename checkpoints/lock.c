@@ -1,4 +1,6 @@
 /* lock.c — one orchestrator per state dir (flock on state_dir/lock). */
+#include "checkpoints/lock.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "checkpoints/migration.h"
-#include "stages/backup.h"
+#include "lib/state_dir.h"
 
 #define BAD(...) co_errf(err, CO_ECHECKPOINT, __VA_ARGS__)
 
@@ -194,7 +194,7 @@ int migration_check(const struct runbook *rb, struct migration *m,
     TRY(want_int(cp, "", "source_schema_version", INT32_MIN, INT32_MAX, err));
     TRY(WANT_OBJ(cp, "", "backup"));
     b = json_object_get(cp, "backup");
-    TRY(want_named(b, "backup.", "file", backup_name_valid, "a backup cutover "
+    TRY(want_named(b, "backup.", "file", state_backup_name_valid, "a backup cutover "
                    "writes (a file name in the state dir)", err));
     TRY(want_named(b, "backup.", "sha256", valid_hex64, "a SHA-256 in hex",
                    err));

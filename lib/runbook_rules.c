@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checkpoints/fsm.h"
+#include "lib/states.h"
 #include "lib/secrets.h"
 
 /* The event types a webhook may subscribe to (DESIGN §7). */

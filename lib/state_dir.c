@@ -238,3 +238,15 @@ int state_dir_create(const char *state_dir, struct co_err *err)
     close(dfd);
     return 0;
 }
+
+/* The names a backup may have in the state dir: the checkpoint's
+ * backup.file is one of these, never a path. */
+static const char *const backup_names[] = {BACKUP_PLAIN, BACKUP_SEALED, NULL};
+
+int state_backup_name_valid(const char *name)
+{
+    for (int i = 0; backup_names[i]; i++)
+        if (strcmp(name, backup_names[i]) == 0)
+            return 1;
+    return 0;
+}

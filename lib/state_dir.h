@@ -51,8 +51,10 @@ int state_file_rename(const char *state_dir, const char *from,
 int state_file_write(const char *state_dir, const char *name,
                      const void *data, size_t len, struct co_err *err);
 
-/* The state dir lock: flock on state_dir/lock, held for the process's
- * life. Returns the fd, or CO_ELOCKED naming the holder's pid. */
-int state_dir_lock(const char *state_dir, struct co_err *err);
+/* The names an online backup of the source has in the state dir
+ * (stages/backup.c): a checkpoint's backup.file is one of them. */
+#define BACKUP_PLAIN "source-backup.sqlite3"
+#define BACKUP_SEALED "source-backup.sqlite3.enc"
+int state_backup_name_valid(const char *name);
 
 #endif

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "checkpoints/checkpoint.h"
+#include "checkpoints/lock.h"
 #include "orchestrator/cli.h"
 #include "lib/events.h"
 #include "lib/log.h"

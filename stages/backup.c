@@ -31,18 +31,6 @@
 
 #define PARTIAL ".partial"
 
-/* The names a backup may have in the state dir: the checkpoint's
- * backup.file is one of these, never a path. */
-static const char *const backup_names[] = {BACKUP_PLAIN, BACKUP_SEALED, NULL};
-
-int backup_name_valid(const char *name)
-{
-    for (int i = 0; backup_names[i]; i++)
-        if (strcmp(name, backup_names[i]) == 0)
-            return 1;
-    return 0;
-}
-
 static int key_from_env(const struct runbook *rb, unsigned char key[32],
                         struct co_err *err)
 {
@@ -277,7 +265,7 @@ int backup_restore(const struct runbook *rb, json_t *cp, const char *dest,
         return co_errf(err, CO_ECHECKPOINT, "the checkpoint records no backup "
                        "(backup.enabled was false, or pre_validate did not "
                        "finish)");
-    if (!backup_name_valid(file))
+    if (!state_backup_name_valid(file))
         return co_errf(err, CO_ECHECKPOINT, "the checkpoint's backup.file "
                        "\"%s\" is not a backup cutover writes", file);
     if (lstat(dest, &st) == 0)

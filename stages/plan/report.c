@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "lib/runbook.h"
-#include "orchestrator/triggers.h"
+#include "lib/trigger_rules.h"
 #include "stages/pre_validate.h"
 
 json_t *plan_to_json(const struct plan *p, const struct runbook *rb)
