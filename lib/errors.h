@@ -41,7 +41,8 @@
     X(CRYPTO,      20, "encryption or decryption failed")                   \
     X(PROTOCOL,    21, "malformed message")                                 \
     X(EXISTS,      22, "already exists")                                    \
-    X(CONNLOST,    23, "the connection to a database was lost")
+    X(CONNLOST,    23, "the connection to a database was lost")          \
+    X(UNSUPPORTED, 24, "the database driver does not support this")
 
 enum co_error {
 #define X(name, num, msg) CO_E##name = -(num),

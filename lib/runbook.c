@@ -118,14 +118,10 @@ static int read_conn(struct jread *r, json_t *o, const struct runbook *rb,
     static const char *const replica_keys[] = {
         "name", "socket", "host", "port", "user", "password_env", "tls",
         "connect_timeout_s", NULL};
-    static const char *const types[] = {"mysql", NULL};
-    int type = 0;
     json_t *tls;
 
     TRY(jr_object(r, o, is_replica ? replica_keys : target_keys));
     if (!is_replica) {
-        TRY(jr_require(r, o, "type"));
-        TRY(jr_enum(r, o, "type", types, &type));
         TRY(jr_require(r, o, "database"));
         TRY(jr_str(r, o, "database", &c->database));
         if (!c->database[0] || strlen(c->database) > 64)
@@ -178,18 +174,16 @@ static int read_replicas(struct jread *r, json_t *arr, struct runbook *rb)
     return 0;
 }
 
-static int read_source(struct jread *r, json_t *o, struct runbook *rb)
+/* source.type "sqlite": a database file. */
+static int read_sqlite_source(struct jread *r, json_t *o, struct runbook *rb)
 {
     static const char *const keys[] = {"type", "path", "busy_timeout_ms",
                                        "app_busy_timeout_ms",
                                        "app_transactions", NULL};
-    static const char *const types[] = {"sqlite", NULL};
     static const char *const begins[] = {"deferred", "immediate", NULL};
-    int type = 0, begin = 0;
+    int begin = 0;
 
     TRY(jr_object(r, o, keys));
-    TRY(jr_require(r, o, "type"));
-    TRY(jr_enum(r, o, "type", types, &type));
     TRY(jr_require(r, o, "path"));
     TRY(read_path(r, o, "path", rb->dir, &rb->source.path));
     rb->source.busy_timeout_ms = 5000;
@@ -202,7 +196,8 @@ static int read_source(struct jread *r, json_t *o, struct runbook *rb)
     return 0;
 }
 
-static int read_target(struct jread *r, json_t *o, struct runbook *rb)
+/* target.type "mysql": a server, its database and its replicas. */
+static int read_server_target(struct jread *r, json_t *o, struct runbook *rb)
 {
     json_t *reps;
 
@@ -210,6 +205,55 @@ static int read_target(struct jread *r, json_t *o, struct runbook *rb)
     if ((reps = json_object_get(o, "replicas")))
         WITH_KEY(r, "replicas", read_replicas(r, reps, rb));
     return 0;
+}
+
+/* The engines a runbook may name in source.type and target.type, and the
+ * reader of each one's section, index for index. Each has a driver of the
+ * same name in sync/drivers/registry.c (test_registry.c checks that both
+ * lists agree). */
+typedef int (*engine_reader)(struct jread *, json_t *, struct runbook *);
+static const char *const source_types[] = {"sqlite", NULL};
+static const engine_reader source_readers[] = {read_sqlite_source};
+static const char *const target_types[] = {"mysql", NULL};
+static const engine_reader target_readers[] = {read_server_target};
+
+const char *const *runbook_source_types(void)
+{
+    return source_types;
+}
+
+const char *const *runbook_target_types(void)
+{
+    return target_types;
+}
+
+/* source or target: the type picks the engine, whose reader reads the
+ * rest ("source.type: \"oracle\" is not one of: sqlite"). */
+static int read_engine(struct jread *r, json_t *o, struct runbook *rb,
+                       const char *const *types, const engine_reader *readers,
+                       char **type)
+{
+    int i = 0;
+
+    if (!json_is_object(o))
+        return jr_fail(r, NULL, "expected an object");
+    TRY(jr_require(r, o, "type"));
+    TRY(jr_enum(r, o, "type", types, &i));
+    if (!(*type = strdup(types[i])))
+        return CO_ENOMEM;
+    return readers[i](r, o, rb);
+}
+
+static int read_source(struct jread *r, json_t *o, struct runbook *rb)
+{
+    return read_engine(r, o, rb, source_types, source_readers,
+                       &rb->source.type);
+}
+
+static int read_target(struct jread *r, json_t *o, struct runbook *rb)
+{
+    return read_engine(r, o, rb, target_types, target_readers,
+                       &rb->target.type);
 }
 
 static int read_key_choices(struct jread *r, json_t *o, struct runbook *rb)
@@ -709,6 +753,7 @@ int runbook_load_needing(const char *path, int secrets, struct runbook **out,
 
 static void conn_free(struct rb_conn *c)
 {
+    free(c->type);
     free(c->name);
     free(c->socket);
     free(c->host);
@@ -733,6 +778,7 @@ void runbook_free(struct runbook *rb)
     free(rb->name);
     free(rb->state_dir);
     free(rb->source.path);
+    free(rb->source.type);
     conn_free(&rb->target);
     for (int i = 0; i < rb->nreplicas; i++)
         conn_free(&rb->replicas[i]);

@@ -50,6 +50,7 @@ struct rb_tls {
 
 /* A MySQL connection: the target primary or one of its replicas. */
 struct rb_conn {
+    char *type;            /* the target: its engine (target.type) */
     char *name;            /* replicas: name used in metrics and events */
     char *socket;
     char *host;
@@ -132,6 +133,7 @@ struct runbook {
     char *state_dir;         /* absolute */
 
     struct {
+        char *type;          /* its engine: source.type */
         char *path;          /* absolute */
         int busy_timeout_ms;
         int app_busy_timeout_ms;   /* advisory, 0 = unknown */
@@ -228,6 +230,10 @@ struct runbook {
 /* Load and validate the runbook at `path`. Returns 0, CO_EIO when the file
  * cannot be read, CO_ERUNBOOK with the JSON path in err otherwise. */
 int runbook_load(const char *path, struct runbook **out, struct co_err *err);
+
+/* The engines source.type and target.type may name, NULL-terminated. */
+const char *const *runbook_source_types(void);
+const char *const *runbook_target_types(void);
 
 /* The secrets a command needs from the environment: a variable the
  * runbook names but the command does not need may be unset (then the

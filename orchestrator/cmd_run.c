@@ -17,7 +17,7 @@
 #include "orchestrator/orch.h"
 #include "lib/runbook.h"
 #include "stages/backup.h"
-#include "sync/drivers/source.h"
+#include "sync/drivers/registry.h"
 
 int cli_exit_code(int err)
 {
@@ -35,13 +35,20 @@ int cli_exit_code(int err)
 
 struct runbook *cli_load_runbook(const char *path, int secrets, int *code)
 {
-    struct runbook *rb;
+    struct runbook *rb = NULL;
     struct co_err err = {0};
+    const struct source_ops *sops;
+    const struct target_ops *tops;
     int rc = runbook_load_needing(path, secrets, &rb, &err);
 
+    /* Every command after this finds the runbook's drivers by name. */
+    if (rc == 0 && (rc = driver_pair(rb, &sops, &tops, &err)) < 0)
+        co_err_prefix(&err, "%s", rb->path);
     if (rc < 0) {
         fprintf(stderr, "cutover: %s\n", co_err_text(&err));
         *code = rc == CO_EIO ? EXIT_USAGE : cli_exit_code(rc);
+        if (rb)
+            runbook_free(rb);
         return NULL;
     }
     return rb;
@@ -181,7 +188,7 @@ int cli_load_model(struct runbook *rb, json_t *cp, struct migration **out,
                       struct co_err *err)
 {
     struct migration *m = migration_new(rb);
-    const struct source_ops *sops = &source_sqlite_ops;
+    const struct source_ops *sops = driver_source(rb->source.type);
     struct source *src = NULL;
     struct schema sc;
     int rc = 0;

@@ -16,6 +16,7 @@
 #include "orchestrator/server.h"
 #include "orchestrator/notify.h"
 #include "orchestrator/triggers.h"
+#include "sync/drivers/registry.h"
 
 void *conductor_main(void *arg);
 
@@ -106,8 +107,8 @@ int orch_run(struct runbook *rb, struct migration *m)
     pthread_cond_init(&o->qcond, NULL);
     o->ctx.m = m;
     o->ctx.rb = rb;
-    o->ctx.sops = &source_sqlite_ops;
-    o->ctx.tops = &target_mysql_ops;
+    o->ctx.sops = driver_source(rb->source.type);
+    o->ctx.tops = driver_target(rb->target.type);
     o->ctx.orch = o;
     uv_loop_init(&o->loop);
     uv_signal_init(&o->loop, &o->sigint);

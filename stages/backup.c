@@ -202,6 +202,10 @@ int backup_take(const struct runbook *rb, const struct source_ops *sops,
     int fd, rc;
 
     snprintf(partial, sizeof partial, "%s" PARTIAL, name);
+    if (!sops->backup)
+        return co_errf(err, CO_EUNSUPPORTED, "the %s source driver cannot "
+                       "take a backup; set backup.enabled to false",
+                       sops->name);
     snprintf(path, sizeof path, "%s/%s", rb->state_dir, partial);
     if (sealed && (rc = key_from_env(rb, key, err)) < 0)
         return rc;

@@ -369,7 +369,9 @@ static int set_counters(struct stage_ctx *ctx, struct co_err *err)
     for (int i = 0; i < m->ntables; i++) {
         int64_t next;
         int rc;
-        if (!has_counter(m->tables[i].t))
+        /* Either side without counters: plan said so. */
+        if (!has_counter(m->tables[i].t) || !ctx->sops->next_autoinc ||
+            !ctx->tops->set_auto_increment)
             continue;
         rc = ctx->sops->next_autoinc(ctx->src, m->tables[i].t, &next, err);
         if (rc < 0)

@@ -23,6 +23,7 @@
 #include "stages/plan/existing.h"
 #include "lib/faults.h"
 #include "stages/stage.h"
+#include "sync/drivers/registry.h"
 #include "sync/census.h"
 #include "sync/typemap.h"
 
@@ -146,6 +147,25 @@ static int analyze_table(const struct runbook *rb,
     return rc;
 }
 
+/* A member of a driver this runbook needs and the driver leaves out. */
+struct unsupported_arg {
+    struct plan *p;
+    const char *source, *target;      /* the engines' names */
+};
+
+static void add_unsupported(void *arg, const char *side, const char *member,
+                            const char *needed_for, int blocking)
+{
+    struct unsupported_arg *u = arg;
+    const char *engine = side[0] == 's' ? u->source : u->target;
+
+    plan_add(u->p, blocking ? SEV_BLOCKING : SEV_WARNING, "unsupported", NULL,
+             NULL, blocking ? "change the runbook so it does not need it"
+                            : NULL,
+             "the %s %s driver does not support %s: %s%s", engine, side,
+             member, needed_for, blocking ? "" : " is left out");
+}
+
 int pre_validate_analyze(const struct runbook *rb,
                          const struct source_ops *sops, struct source *src,
                          const struct target_ops *tops, struct target *tgt,
@@ -160,6 +180,8 @@ int pre_validate_analyze(const struct runbook *rb,
         return rc;
     snprintf(p->target_info, sizeof p->target_info, "%s",
              tops->server_info(tgt));
+    driver_unsupported(rb, sops, tops, add_unsupported,
+                       &(struct unsupported_arg){p, sops->name, tops->name});
     if ((rc = bookkeeping_check(rb, sops, src, tops, tgt, p, err)) < 0)
         return rc;
     if (p->schema.ntables == 0)

@@ -5,6 +5,7 @@
 
 #include "lib/events.h"
 #include "lib/runbook.h"
+#include "sync/drivers/registry.h"
 
 #define POSITION_MAX 8192      /* MySQL GTID sets grow with server UUIDs */
 
@@ -12,6 +13,9 @@ int replica_set_open(struct replica_set *rs, const struct runbook *rb,
                      const struct target_ops *tops, int count,
                      struct co_err *err)
 {
+    if (!driver_replicas_supported(tops))
+        return co_errf(err, CO_EUNSUPPORTED, "the %s target driver cannot "
+                       "wait for replicas", tops->name);
     if (!rs->conn) {
         rs->rb = rb;
         rs->tops = tops;

@@ -177,7 +177,8 @@ static void find_refused_row(struct pull *p, const struct key_range *kr,
     again.pace = &(struct copy_pace){.since = mono_s()};
     if (p->sops->scan(src, p->t, kr, rows, &again.cur, &err) < 0)
         return;
-    if (tops->probe_rows(tgt, p->t, pull_row, &again, &probe, &err) ==
+    if (tops->probe_rows &&
+        tops->probe_rows(tgt, p->t, pull_row, &again, &probe, &err) ==
         CO_EDATA && probe.refused) {
         res->bad_row = probe.bad_row;
         memcpy(res->bad_column, probe.bad_column, sizeof res->bad_column);

@@ -13,6 +13,7 @@
 #include "lib/metrics.h"
 #include "lib/runbook.h"
 #include "sync/drivers/target.h"
+#include "sync/drivers/registry.h"
 
 #define BEAT_US 200000          /* one heartbeat every 200 ms */
 #define STATUS_EVERY 10         /* replication threads every 10 beats */
@@ -240,11 +241,12 @@ static void *monitor_main(void *arg)
 
 void replicas_start(const struct runbook *rb)
 {
-    if (mon.running || rb->nreplicas == 0)
+    if (mon.running || rb->nreplicas == 0 ||
+        !driver_replicas_supported(driver_target(rb->target.type)))
         return;
     pthread_mutex_lock(&mon.mu);
     mon.rb = rb;
-    mon.tops = &target_mysql_ops;
+    mon.tops = driver_target(rb->target.type);
     mon.n = rb->nreplicas;
     mon.reps = calloc((size_t)mon.n, sizeof *mon.reps);
     for (int i = 0; i < mon.n; i++) {

@@ -233,7 +233,8 @@ static void check_defaults(const struct target_ops *tops, struct plan *p)
             struct sbuf sql;
             const char *why;
             sbuf_init(&sql);
-            if (tops->column_default(&t->cols[c], &sql, &why) < 0)
+            if (tops->column_default &&
+                tops->column_default(&t->cols[c], &sql, &why) < 0)
                 plan_add(p, SEV_WARNING, "default", t->name, t->cols[c].name,
                          "add an equivalent DEFAULT on the target if the "
                          "application relies on it",

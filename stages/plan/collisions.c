@@ -131,6 +131,8 @@ static int check_constraint(const struct runbook *rb,
     pull.ncols = ncols;
     for (int i = 0; i < ncols; i++)
         pull.colp[i] = &t->cols[cols[i]];
+    if (!tops->find_collisions)  /* not supported: plan says so */
+        return 0;
     if ((rc = sops->scan_columns(src, t, cols, ncols, &pull.cur, err)) < 0)
         return rc;
     rc = tops->find_collisions(tgt, rb, &scratch, prefix, pull_values,

@@ -5,6 +5,7 @@
 
 #include "stages/plan/checks.h"
 #include "lib/runbook.h"
+#include "sync/drivers/registry.h"
 
 #define HINT_REPLICATION "fix replication on the replica (SHOW REPLICA " \
     "STATUS shows why it stopped) and START REPLICA before migrating"
@@ -84,7 +85,8 @@ int checks_replicas(const struct runbook *rb, const struct target_ops *tops,
     struct server_role primary;
     int rc;
 
-    if (rb->nreplicas == 0)
+    /* Not supported: plan says so, blocking. */
+    if (rb->nreplicas == 0 || !driver_replicas_supported(tops))
         return 0;
     if ((rc = tops->server_role(tgt, &primary, err)) < 0)
         return rc;

@@ -3,7 +3,9 @@
  * read side, plus change capture, the write fence and rollback writes).
  *
  * The stages never include sqlite3.h: they hold a `struct source *` and call
- * through `source_ops`, so another source engine is one more file. Every
+ * through the `source_ops` the registry (registry.h) found for the
+ * runbook's source.type, so another source engine is one more folder. A
+ * NULL member is not supported (registry.c lists which may be). Every
  * function returns 0 (or a count, or 1/0 for a row/no row) and a negative
  * CO_E* code on failure with the table and key named in err. CO_EBUSY means
  * the application held the write lock past our busy timeout: retry later.
@@ -150,10 +152,6 @@ struct source_ops {
                  const struct tuple *key, const struct value **row,
                  struct co_err *err);
 
-    /* A consistent read snapshot for a sequence of calls. */
-    int (*read_begin)(struct source *s, struct co_err *err);
-    int (*read_end)(struct source *s);
-
     /* Whose objects this connection creates, drops and asks about below
      * (lib/owner.h): NULL none, "" a migration from before ids, or the
      * migration's id. */
@@ -236,14 +234,6 @@ struct source_ops {
     int (*scan_columns)(struct source *s, const struct table *t,
                         const int *cols, int ncols,
                         struct source_cursor **out, struct co_err *err);
-
-    /* Run a read-only SQL statement, streaming rows to a callback (census,
-     * plan checks). */
-    int (*query)(struct source *s, const char *sql,
-                 int (*row_cb)(void *arg, int ncols, const struct value *row),
-                 void *arg, struct co_err *err);
 };
-
-extern const struct source_ops source_sqlite_ops;
 
 #endif

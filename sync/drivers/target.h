@@ -3,7 +3,9 @@
  * load, batched upserts, reads for verification, reverse capture and the
  * fence used for rollback.
  *
- * Stages never include mysql.h; they call through target_ops. Sessions
+ * Stages never include mysql.h; they call through the target_ops the
+ * registry (registry.h) found for target.type. A NULL member is not
+ * supported (registry.c lists which may be). Sessions
  * opened here run in strict SQL mode, utf8mb4, UTC, foreign key checks off
  * and marked as ours (reverse capture ignores them). Any warning the server
  * raises while writing is an error naming the table, key and column: a
@@ -206,7 +208,6 @@ struct target_ops {
     /* First column of the first row of `sql` as a number. */
     int (*query_number)(struct target *t, const char *sql, double *out,
                         struct co_err *err);
-    int (*exec)(struct target *t, const char *sql, struct co_err *err);
 
     /* Replication (target.replicas). */
     int (*server_role)(struct target *t, struct server_role *out,
@@ -227,7 +228,5 @@ struct target_ops {
     int (*heartbeat_read)(struct target *t, int64_t *us, struct co_err *err);
     int (*heartbeat_drop)(struct target *t, struct co_err *err);
 };
-
-extern const struct target_ops target_mysql_ops;
 
 #endif

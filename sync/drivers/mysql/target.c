@@ -739,11 +739,6 @@ static int tmy_query_number(struct target *t, const char *sql, double *out,
     return 0;
 }
 
-static int tmy_exec_sql(struct target *t, const char *sql, struct co_err *err)
-{
-    return my_exec(t, sql, err, "running SQL");
-}
-
 const struct target_ops target_mysql_ops = {
     .name = "mysql",
     .open = tmy_open_target,
@@ -784,7 +779,6 @@ const struct target_ops target_mysql_ops = {
     .probe = tmy_probe,
     .status_number = tmy_status_number,
     .query_number = tmy_query_number,
-    .exec = tmy_exec_sql,
     .server_role = tmy_server_role,
     .replica_status = tmy_replica_status,
     .gtid_position = tmy_gtid_position,

@@ -463,17 +463,6 @@ static int sqlite_fetch(struct source *s, const struct table *t,
     return 1;
 }
 
-static int sqlite_read_begin(struct source *s, struct co_err *err)
-{
-    return sq_exec(s, "BEGIN", err, "starting a read");
-}
-
-static int sqlite_read_end(struct source *s)
-{
-    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
-    return 0;
-}
-
 static int sqlite_next_autoinc(struct source *s, const struct table *t,
                                int64_t *out, struct co_err *err)
 {
@@ -571,33 +560,6 @@ out:
     return rc;
 }
 
-static int sqlite_query(struct source *s, const char *sql,
-                        int (*row_cb)(void *, int, const struct value *),
-                        void *arg, struct co_err *err)
-{
-    sqlite3_stmt *st;
-    struct value vals[128];
-    int rc, n, cbrc = 0;
-
-    if ((rc = sq_prepare(s, sql, &st, err, "query")) < 0)
-        return rc;
-    n = sqlite3_column_count(st);
-    if (n > 128)
-        n = 128;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        for (int i = 0; i < n; i++)
-            sq_column_value(st, i, &vals[i]);
-        if ((cbrc = row_cb(arg, n, vals)) != 0)
-            break;
-    }
-    sqlite3_finalize(st);
-    if (cbrc < 0)
-        return cbrc;
-    if (cbrc == 0 && rc != SQLITE_DONE)
-        return sq_error(s, rc, err, "query");
-    return 0;
-}
-
 /* Defined in capture.c, census.c, inspect.c and
  * owner.c. */
 int sqlite_find_rows(struct source *, const struct table *,
@@ -649,8 +611,6 @@ const struct source_ops source_sqlite_ops = {
     .cursor_next = sqlite_cursor_next,
     .cursor_close = sqlite_cursor_close,
     .fetch = sqlite_fetch,
-    .read_begin = sqlite_read_begin,
-    .read_end = sqlite_read_end,
     .set_owner = sqlite_set_owner,
     .foreign_objects = sqlite_foreign_objects,
     .capture_install = sqlite_capture_install,
@@ -669,7 +629,6 @@ const struct source_ops source_sqlite_ops = {
     .put_row = sqlite_put_row,
     .next_autoinc = sqlite_next_autoinc,
     .backup = sqlite_backup,
-    .query = sqlite_query,
     .find_rows = sqlite_find_rows,
     .scan_columns = sqlite_scan_columns,
 };
