@@ -43,9 +43,8 @@ static void *probe_main(void *arg)
         }
         if (tgt && tops->probe(tgt, &ms, &err) == 0) {
             metrics_set("target.probe_ms", ms);
-            if (tops->status_number &&
-                tops->status_number(tgt, "Threads_running", &running,
-                                    &err) == 0)
+            if (tops->load_sample &&
+                tops->load_sample(tgt, &running, &err) == 0)
                 metrics_set("target.threads_running", running);
         } else if (tgt) {
             metrics_set("target.probe_ms", 1e6);

@@ -136,7 +136,7 @@ static int give_up_attempt(struct stage_ctx *ctx, const char *why,
     double ms = pause_ms(c);
     int rc;
 
-    ctx->sops->write_rollback(ctx->src);
+    ctx->sops->thaw(ctx->src);
     c->t_lock = 0;
     pthread_mutex_lock(&m->mu);
     m->cut.attempt++;
@@ -300,8 +300,8 @@ static int do_attempt(struct stage_ctx *ctx, struct co_err *err)
     ctx->applier = NULL;
     fault_point("cutover", "lock");
     double asked = mono_s();
-    rc = ctx->sops->write_lock(ctx->src, ctx->rb->cutover.max_write_pause_ms,
-                               err);
+    rc = ctx->sops->freeze_writes(ctx->src,
+                                  ctx->rb->cutover.max_write_pause_ms, err);
     if (rc == CO_EBUSY)
         return give_up_attempt(ctx, "the source stayed locked by a writer",
                                err);
@@ -334,10 +334,7 @@ static int do_attempt(struct stage_ctx *ctx, struct co_err *err)
         return give_up_attempt(ctx, "overran max_write_pause_ms", err);
     announce_step(ctx, CUT_FENCE);
     fault_point("cutover", "fence");
-    if ((rc = ctx->sops->fence_install(ctx->src, &m->schema, err)) < 0)
-        goto fail;
-    fault_point("cutover", "before_fence_commit");
-    if ((rc = ctx->sops->write_commit(ctx->src, err)) < 0)
+    if ((rc = ctx->sops->fence_commit(ctx->src, &m->schema, err)) < 0)
         goto fail;
     /* The fence is durable: the source refuses writes from here on. */
     fault_point("cutover", "fenced");
@@ -346,7 +343,7 @@ static int do_attempt(struct stage_ctx *ctx, struct co_err *err)
     pthread_mutex_unlock(&m->mu);
     return set_step(ctx, CUT_SWITCH, err);
 fail:
-    ctx->sops->write_rollback(ctx->src);
+    ctx->sops->thaw(ctx->src);
     c->t_lock = 0;
     return rc;
 }
@@ -371,12 +368,12 @@ static int set_counters(struct stage_ctx *ctx, struct co_err *err)
         int rc;
         /* Either side without counters: plan said so. */
         if (!has_counter(m->tables[i].t) || !ctx->sops->next_autoinc ||
-            !ctx->tops->set_auto_increment)
+            !ctx->tops->set_next_id)
             continue;
         rc = ctx->sops->next_autoinc(ctx->src, m->tables[i].t, &next, err);
         if (rc < 0)
             return rc;
-        if (next > 0 && (rc = ctx->tops->set_auto_increment(
+        if (next > 0 && (rc = ctx->tops->set_next_id(
                              ctx->tgt, m->tables[i].t, next, err)) < 0)
             return rc;
     }
@@ -506,7 +503,7 @@ static void cut_leave(struct stage_ctx *ctx)
     if (!c)
         return;
     if (c->t_lock > 0)
-        ctx->sops->write_rollback(ctx->src);
+        ctx->sops->thaw(ctx->src);
     replica_set_close(&c->replicas);
     verifier_free(&c->v);
     free(c);

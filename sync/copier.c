@@ -248,9 +248,10 @@ int copy_chunk(struct migration *m, struct table_state *ts, int r,
     rc = sops->scan(src, ts->t, &kr, *chunk_rows, &p.cur, err);
     if (rc == 0) {
         rc = tops->load(tgt, ts->t, pull_row, &p,
-                        m->rb->copy.method == COPY_INSERT ? LOAD_NEVER
-                        : m->rb->copy.method == COPY_LOAD_DATA ? LOAD_REQUIRED
-                        : LOAD_IF_ALLOWED, &res, err);
+                        m->rb->copy.method == COPY_INSERT ? FAST_PATH_NEVER
+                        : m->rb->copy.method == COPY_LOAD_DATA
+                            ? FAST_PATH_REQUIRED : FAST_PATH_IF_ALLOWED,
+                        &res, err);
         sops->cursor_close(p.cur);
     }
     /* A value the target refused: name its row by key, not by its

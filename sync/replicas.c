@@ -163,10 +163,10 @@ static json_t *replica_json(const struct replica_view *r)
 {
     return json_pack("{ss sf sb sb sb ss sf}", "name", r->conn->name,
                      "lag_s", r->lag_s, "reachable", r->reachable,
-                     "io_running", r->st.io_running, "sql_running",
-                     r->st.sql_running, "error",
+                     "io_running", r->st.receiving, "sql_running",
+                     r->st.applying, "error",
                      r->reachable ? r->st.error : r->problem,
-                     "seconds_behind", r->st.seconds_behind);
+                     "seconds_behind", r->st.lag_s);
 }
 
 /* Lags from the beats, the metric, and a "replica" event when a replica's
@@ -188,18 +188,18 @@ static void publish(void)
             mon.worst_name = r->conn->name;
         }
         snprintf(health, sizeof health, "%d %d %d %s", r->reachable,
-                 r->st.io_running, r->st.sql_running,
+                 r->st.receiving, r->st.applying,
                  r->reachable ? r->st.error : r->problem);
         if (strcmp(health, r->health) != 0) {
             if (r->health[0]) {
                 if (!r->reachable)
                     log_warnx("replica %s is unreachable: %s", r->conn->name,
                               r->problem);
-                else if (!r->st.io_running || !r->st.sql_running)
+                else if (!r->st.receiving || !r->st.applying)
                     log_warnx("replica %s is not replicating (IO thread %s, "
                               "SQL thread %s)%s%s", r->conn->name,
-                              r->st.io_running ? "running" : "stopped",
-                              r->st.sql_running ? "running" : "stopped",
+                              r->st.receiving ? "running" : "stopped",
+                              r->st.applying ? "running" : "stopped",
                               r->st.error[0] ? ": " : "", r->st.error);
                 else
                     log_info("replica %s is replicating", r->conn->name);
@@ -251,7 +251,7 @@ void replicas_start(const struct runbook *rb)
     mon.reps = calloc((size_t)mon.n, sizeof *mon.reps);
     for (int i = 0; i < mon.n; i++) {
         mon.reps[i].conn = &rb->replicas[i];
-        mon.reps[i].st.seconds_behind = -1;
+        mon.reps[i].st.lag_s = -1;
     }
     mon.ring_len = mon.ring_start = 0;
     mon.stop = 0;

@@ -37,7 +37,7 @@ int checks_generated_names(const struct target_ops *tops, struct target *tgt,
                            struct plan *p, struct co_err *err);
 
 /* target.replicas: reachable, replicating from the primary, read-only;
- * the primary logging GTIDs. */
+ * the primary's positions waitable. */
 int checks_replicas(const struct runbook *rb, const struct target_ops *tops,
                     struct target *tgt, struct plan *p, struct co_err *err);
 

@@ -1,6 +1,6 @@
 /* replica_checks.c — pre-validation of target.replicas: each one reachable,
  * replicating from this primary without error, read-only, and a primary
- * whose binary log carries GTIDs the cutover can wait for. */
+ * whose replication positions the cutover can wait for. */
 #include <stdio.h>
 
 #include "stages/plan/checks.h"
@@ -12,18 +12,16 @@
 
 static void check_primary(const struct server_role *primary, struct plan *p)
 {
-    if (!primary->log_bin)
+    if (!primary->logs_changes)
         plan_add(p, SEV_BLOCKING, "replica_primary", NULL, NULL,
-                 "start the primary with log_bin (and, on MySQL, "
-                 "gtid_mode=ON)",
-                 "the target primary does not write a binary log: replicas "
-                 "cannot follow it, and the cutover cannot wait for them");
-    else if (!primary->gtid)
+                 primary->setup_hint, "the target primary keeps no "
+                 "replication log: replicas cannot follow it, and the "
+                 "cutover cannot wait for them");
+    else if (!primary->can_wait)
         plan_add(p, SEV_BLOCKING, "replica_primary", NULL, NULL,
-                 "set gtid_mode=ON and enforce_gtid_consistency=ON on the "
-                 "primary",
-                 "the target primary does not use GTIDs: the cutover cannot "
-                 "wait for its replicas to reach the final position");
+                 primary->setup_hint, "the target primary's replication "
+                 "positions cannot be waited for: the cutover cannot wait "
+                 "for its replicas to reach the final position");
 }
 
 static void check_one(const struct rb_conn *c, const struct target_ops *tops,
@@ -54,23 +52,23 @@ static void check_one(const struct rb_conn *c, const struct target_ops *tops,
         plan_add(p, SEV_BLOCKING, "replica_broken", NULL, NULL,
                  HINT_REPLICATION, "replica %s: replication stopped with an "
                  "error: %s", c->name, st.error);
-    else if (!st.io_running || !st.sql_running)
+    else if (!st.receiving || !st.applying)
         plan_add(p, SEV_BLOCKING, "replica_stopped", NULL, NULL,
                  HINT_REPLICATION, "replica %s is not replicating (IO thread "
                  "%s, SQL thread %s)", c->name,
-                 st.io_running ? "running" : "stopped",
-                 st.sql_running ? "running" : "stopped");
-    else if (st.source_server_id != primary->server_id)
+                 st.receiving ? "running" : "stopped",
+                 st.applying ? "running" : "stopped");
+    else if (st.source_id != primary->server_id)
         plan_add(p, SEV_BLOCKING, "replica_other_primary", NULL, NULL,
                  "list only replicas of the target primary",
                  "replica %s replicates from server_id %lld, not from the "
                  "target primary (server_id %lld)", c->name,
-                 (long long)st.source_server_id,
+                 (long long)st.source_id,
                  (long long)primary->server_id);
     else
         plan_add(p, SEV_INFO, "replica", NULL, NULL, NULL,
                  "replica %s replicates from the target primary "
-                 "(Seconds_Behind_Master %.0f)", c->name, st.seconds_behind);
+                 "(%.0f s behind, by its own count)", c->name, st.lag_s);
     if (!role.read_only)
         plan_add(p, SEV_BLOCKING, "replica_writable", NULL, NULL,
                  "SET GLOBAL read_only = ON on the replica (and in its "

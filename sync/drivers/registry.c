@@ -87,14 +87,14 @@ int driver_unsupported(const struct runbook *rb,
          "carrying column defaults over");
     NEED(tops, "target", probe_rows, 1, 0,
          "naming the row a refused chunk stopped at");
-    NEED(tops, "target", set_auto_increment, 1, 0,
+    NEED(tops, "target", set_next_id, 1, 0,
          "setting the target's counters past the copied keys");
-    NEED(tops, "target", status_number, 1, 0,
+    NEED(tops, "target", load_sample, 1, 0,
          "the target.threads_running metric");
     NEED(tops, "target", server_role, replicas, 1, "target.replicas");
     NEED(tops, "target", replica_status, replicas, 1, "target.replicas");
-    NEED(tops, "target", gtid_position, replicas, 1, "target.replicas");
-    NEED(tops, "target", gtid_wait, replicas, 1, "target.replicas");
+    NEED(tops, "target", replication_position, replicas, 1, "target.replicas");
+    NEED(tops, "target", position_wait, replicas, 1, "target.replicas");
     NEED(tops, "target", heartbeat_write, replicas, 1, "target.replicas");
     NEED(tops, "target", heartbeat_read, replicas, 1, "target.replicas");
     NEED(tops, "target", heartbeat_drop, replicas, 1, "target.replicas");
@@ -104,8 +104,8 @@ int driver_unsupported(const struct runbook *rb,
 
 int driver_replicas_supported(const struct target_ops *t)
 {
-    return t->server_role && t->replica_status && t->gtid_position &&
-           t->gtid_wait && t->heartbeat_write && t->heartbeat_read &&
+    return t->server_role && t->replica_status &&
+           t->replication_position && t->position_wait && t->heartbeat_write && t->heartbeat_read &&
            t->heartbeat_drop;
 }
 
@@ -139,10 +139,10 @@ const char *driver_source_incomplete(const struct source_ops *o)
     REQUIRE(o, log_batch_free);
     REQUIRE(o, log_stats);
     REQUIRE(o, log_trim);
-    REQUIRE(o, write_lock);
-    REQUIRE(o, write_commit);
-    REQUIRE(o, write_rollback);
-    REQUIRE(o, fence_install);
+    REQUIRE(o, freeze_writes);
+    REQUIRE(o, fence_commit);
+    REQUIRE(o, thaw_commit);
+    REQUIRE(o, thaw);
     REQUIRE(o, fence_remove);
     REQUIRE(o, fence_installed);
     REQUIRE(o, put_row);

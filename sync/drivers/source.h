@@ -184,29 +184,40 @@ struct source_ops {
     int (*log_stats)(struct source *s, const struct table *t,
                      int64_t after_seq, struct log_stats *out,
                      struct co_err *err);
-    /* Delete entries up to and including `upto_seq`, inside the write
-     * transaction the caller holds (write_lock): every table's trim is
-     * one commit on the application's database. */
+    /* Delete entries up to and including `upto_seq`, inside a freeze the
+     * caller holds (freeze_writes): every table's trim is one commit on
+     * the application's database. */
     int (*log_trim)(struct source *s, const struct table *t, int64_t upto_seq,
                     struct co_err *err);
 
-    /* The write lock: BEGIN IMMEDIATE, waiting at most wait_ms. */
-    int (*write_lock)(struct source *s, int wait_ms, struct co_err *err);
-    int (*write_commit)(struct source *s, struct co_err *err);
-    int (*write_rollback)(struct source *s);
+    /* The write freeze and the fence (DESIGN §10). freeze_writes makes
+     * the application's writes to the migrated tables wait, at most
+     * wait_ms to get there (CO_EBUSY when a writer held on longer): on
+     * SQLite one BEGIN IMMEDIATE transaction, on MySQL LOCK TABLES. Then
+     * exactly one of:
+     *   fence_commit  the fence goes up (every write fails with 'cutover:
+     *                 writes moved to target', capture stops) and the
+     *                 freeze ends: waiting writers meet the fence. Durable
+     *                 when it returns 0; on failure the caller thaws.
+     *   thaw_commit   the freeze ends keeping what was written under it
+     *                 (log trims, rows carried back, the fence removed).
+     *   thaw          the freeze ends undoing what was written under it,
+     *                 when the engine can; nothing was fenced. */
+    int (*freeze_writes)(struct source *s, int wait_ms, struct co_err *err);
+    int (*fence_commit)(struct source *s, const struct schema *sc,
+                        struct co_err *err);
+    int (*thaw_commit)(struct source *s, struct co_err *err);
+    void (*thaw)(struct source *s);
 
-    /* Inside the write lock: fence triggers that refuse every write with
-     * 'cutover: writes moved to target' and removal of the capture
-     * triggers; or the reverse (fence off, and capture back on when
-     * `restore_capture`: going back to sync; when ending, the change logs
-     * are dropped too, so capture_remove has nothing left to commit). */
-    int (*fence_install)(struct source *s, const struct schema *sc,
-                         struct co_err *err);
+    /* Inside a freeze: the fence off, and capture back on when
+     * `restore_capture` (going back to sync); when ending, the change logs
+     * are dropped too, so capture_remove has nothing left to commit. */
     int (*fence_remove)(struct source *s, const struct schema *sc,
                         int restore_capture, struct co_err *err);
+    /* Is the fence up (a resume looks: the fence is the durable mark)? */
     int (*fence_installed)(struct source *s, int *out, struct co_err *err);
 
-    /* Inside the write lock: make `key` hold `row` (NULL: delete it). */
+    /* Inside a freeze: make `key` hold `row` (NULL: delete it). */
     int (*put_row)(struct source *s, const struct table *t,
                    const struct tuple *key, const struct value *row,
                    struct co_err *err);

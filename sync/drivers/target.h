@@ -3,13 +3,13 @@
  * load, batched upserts, reads for verification, reverse capture and the
  * fence used for rollback.
  *
- * Stages never include mysql.h; they call through the target_ops the
- * registry (registry.h) found for target.type. A NULL member is not
- * supported (registry.c lists which may be). Sessions
- * opened here run in strict SQL mode, utf8mb4, UTC, foreign key checks off
- * and marked as ours (reverse capture ignores them). Any warning the server
- * raises while writing is an error naming the table, key and column: a
- * clamped or truncated value never passes silently.
+ * Stages never include an engine's client header; they call through the
+ * target_ops the registry (registry.h) found for target.type. A NULL
+ * member is not supported (registry.c lists which may be). Sessions
+ * opened here are strict (a value the server would clamp or truncate is
+ * an error naming the table, key and column), speak UTF-8 and UTC, check
+ * no foreign keys while loading, and are marked as ours (reverse capture
+ * ignores them).
  */
 #ifndef CO_TARGET_H
 #define CO_TARGET_H
@@ -34,12 +34,15 @@ struct target_cursor;
 typedef int (*row_pull_fn)(void *arg, const struct value **row,
                            struct co_err *err);
 
-enum { LOAD_NEVER, LOAD_IF_ALLOWED, LOAD_REQUIRED };
+/* A bulk load's way in: the engine's fast path (LOAD DATA LOCAL INFILE on
+ * MySQL, COPY FROM STDIN on PostgreSQL) or its row path (multi-row
+ * statements). */
+enum fast_path { FAST_PATH_NEVER, FAST_PATH_IF_ALLOWED, FAST_PATH_REQUIRED };
 
 struct load_result {
     int64_t rows;
     int64_t bytes;
-    int used_load_data;      /* 0: fell back to INSERT */
+    int used_fast_path;      /* 0: the row path */
     int refused;             /* CO_EDATA came from the server refusing a
                                 value (not from the rows pulled) */
     long bad_row;            /* ... in the 1-based row of the chunk (0
@@ -56,20 +59,23 @@ struct rlog_batch {
 
 /* What a server says about itself, for checking a primary and replicas. */
 struct server_role {
-    int64_t server_id;
-    int read_only;
-    int log_bin;
-    int gtid;                /* GTID positions can be waited for */
-    int mariadb;
+    int64_t server_id;       /* its identity among its replication peers */
+    int read_only;           /* refuses ordinary writes */
+    int logs_changes;        /* keeps the change log replicas follow */
+    int can_wait;            /* its replication positions can be waited
+                                for on a replica (position_wait) */
+    char setup_hint[160];    /* on a primary lacking either: what to set,
+                                in the engine's words */
 };
 
-/* A replica's replication threads, as the server reports them. */
+/* A replica's replication, as the server reports it: the receiving half
+ * (changes fetched from the primary) and the applying half. */
 struct replica_status {
     int configured;          /* it replicates from some primary */
-    int io_running, sql_running;
-    char error[512];         /* the last IO or SQL error, "" when none */
-    int64_t source_server_id;
-    double seconds_behind;   /* the server's own figure; -1 unknown */
+    int receiving, applying;
+    char error[512];         /* the last replication error, "" when none */
+    int64_t source_id;       /* the primary's server_id */
+    double lag_s;            /* the server's own figure; -1 unknown */
 };
 
 /* A name the driver gives an object on the target: `space` is where it
@@ -113,12 +119,13 @@ struct target_ops {
     int (*describe_table)(struct target *t, const char *table,
                           struct ttable *out, struct co_err *err);
 
-    /* Stream rows into the table in one transaction: LOAD DATA LOCAL with
-     * REPLACE, or multi-row REPLACE. `load_data`: LOAD_NEVER,
-     * LOAD_IF_ALLOWED (when the server allows it), LOAD_REQUIRED (an error
-     * when it does not). */
+    /* Stream rows into the table in one transaction, a row already there
+     * being replaced: through the fast path or the row path, as `fast`
+     * (enum fast_path) says — FAST_PATH_IF_ALLOWED takes the fast path
+     * when the server allows it, FAST_PATH_REQUIRED is an error when it
+     * does not. */
     int (*load)(struct target *t, const struct table *tb, row_pull_fn pull,
-                void *arg, int load_data, struct load_result *res,
+                void *arg, enum fast_path fast, struct load_result *res,
                 struct co_err *err);
     /* For a refusal that named no row (a CHECK constraint): write the rows
      * one statement each in a transaction that is rolled back, up to the
@@ -151,8 +158,10 @@ struct target_ops {
     int (*count_rows)(struct target *t, const struct table *tb, int64_t *out,
                       struct co_err *err);
 
-    int (*set_auto_increment)(struct target *t, const struct table *tb,
-                              int64_t next, struct co_err *err);
+    /* The next value the table's generated key (AUTO_INCREMENT, an
+     * identity column) hands out, at least `next`. */
+    int (*set_next_id)(struct target *t, const struct table *tb,
+                       int64_t next, struct co_err *err);
 
     /* Whose objects this connection creates, drops and asks about below
      * (lib/owner.h), and cutover's objects on the target that are not
@@ -203,8 +212,10 @@ struct target_ops {
 
     /* Health and checks. */
     int (*probe)(struct target *t, double *ms, struct co_err *err);
-    int (*status_number)(struct target *t, const char *variable,
-                         double *out, struct co_err *err);
+    /* How busy the server is now: sessions running a statement
+     * (the target.threads_running metric). */
+    int (*load_sample)(struct target *t, double *running,
+                       struct co_err *err);
     /* First column of the first row of `sql` as a number. */
     int (*query_number)(struct target *t, const char *sql, double *out,
                         struct co_err *err);
@@ -214,13 +225,14 @@ struct target_ops {
                        struct co_err *err);
     int (*replica_status)(struct target *t, struct replica_status *out,
                           struct co_err *err);
-    /* The primary's binary log position as a GTID set. */
-    int (*gtid_position)(struct target *t, char *buf, size_t cap,
-                         struct co_err *err);
+    /* The primary's replication position now: opaque text (a GTID set on
+     * MySQL, a WAL LSN on PostgreSQL) that only position_wait reads. */
+    int (*replication_position)(struct target *t, char *buf, size_t cap,
+                                struct co_err *err);
     /* On a replica: wait up to timeout_s until it has applied `pos`;
      * 1 when it has, 0 on timeout. */
-    int (*gtid_wait)(struct target *t, const char *pos, double timeout_s,
-                     struct co_err *err);
+    int (*position_wait)(struct target *t, const char *pos,
+                         double timeout_s, struct co_err *err);
     /* The heartbeat row: written on the primary (the table is created on
      * first use), read on a replica (0 when it has none yet), dropped at
      * the end. Values are the orchestrator's own clock in microseconds. */

@@ -123,7 +123,7 @@ static void a_member_left_out_is_reported_when_the_runbook_needs_it(
     /* a target without replication and existing-schema support: fine
      * until the runbook asks for them */
     tops.describe_table = NULL;
-    tops.gtid_wait = NULL;
+    tops.position_wait = NULL;
     sops.backup = NULL;
     assert_false(driver_replicas_supported(&tops));
     rb->backup.enabled = 0;
@@ -134,7 +134,7 @@ static void a_member_left_out_is_reported_when_the_runbook_needs_it(
     rb->nreplicas = 1;
     assert_int_equal(driver_unsupported(rb, &sops, &tops, note, &seen), 3);
     assert_string_equal(seen.members, "source.backup target.describe_table "
-                                      "target.gtid_wait ");
+                                      "target.position_wait ");
     assert_int_equal(seen.blocking, 3);
     rb->nreplicas = 0;
 

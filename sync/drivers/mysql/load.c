@@ -366,7 +366,7 @@ static int load_data(struct target *t, const struct table *tb,
     sbuf_free(&f.buf);
     res->rows = f.rows;
     res->bytes = f.bytes;
-    res->used_load_data = 1;
+    res->used_fast_path = 1;
     if (f.rc < 0)
         return f.rc;          /* the row source failed: its error stands */
     if (rc != 0)
@@ -446,14 +446,14 @@ static int load_insert(struct target *t, const struct table *tb,
 }
 
 int tmy_load(struct target *t, const struct table *tb, row_pull_fn pull,
-             void *arg, int how, struct load_result *res,
+             void *arg, enum fast_path how, struct load_result *res,
              struct co_err *err)
 {
     int rc, use_load_data;
 
     memset(res, 0, sizeof *res);
-    use_load_data = how != LOAD_NEVER && server_allows_local_infile(t);
-    if (how == LOAD_REQUIRED && !use_load_data)
+    use_load_data = how != FAST_PATH_NEVER && server_allows_local_infile(t);
+    if (how == FAST_PATH_REQUIRED && !use_load_data)
         return co_errf(err, CO_ETARGET, "target %s: copy.method is "
                        "\"load_data\" but the server refuses LOAD DATA LOCAL "
                        "INFILE (local_infile is OFF): turn it on, or set "

@@ -153,7 +153,7 @@ int tmy_database_exists(struct target *, int *, struct co_err *);
 int tmy_create_database(struct target *, const struct runbook *,
                         struct co_err *);
 int tmy_load(struct target *, const struct table *, row_pull_fn, void *,
-             int, struct load_result *, struct co_err *);
+             enum fast_path, struct load_result *, struct co_err *);
 int tmy_probe_rows(struct target *, const struct table *, row_pull_fn,
                    void *, struct load_result *, struct co_err *);
 int tmy_begin(struct target *, struct co_err *);
@@ -174,8 +174,8 @@ int tmy_column_default(const struct column *, struct sbuf *, const char **);
 int tmy_server_role(struct target *, struct server_role *, struct co_err *);
 int tmy_replica_status(struct target *, struct replica_status *,
                        struct co_err *);
-int tmy_gtid_position(struct target *, char *, size_t, struct co_err *);
-int tmy_gtid_wait(struct target *, const char *, double, struct co_err *);
+int tmy_replication_position(struct target *, char *, size_t, struct co_err *);
+int tmy_position_wait(struct target *, const char *, double, struct co_err *);
 int tmy_heartbeat_write(struct target *, int64_t, struct co_err *);
 int tmy_heartbeat_read(struct target *, int64_t *, struct co_err *);
 int tmy_heartbeat_drop(struct target *, struct co_err *);

@@ -47,8 +47,7 @@ int tmy_server_role(struct target *t, struct server_role *out,
     int rc;
 
     memset(out, 0, sizeof *out);
-    out->mariadb = is_mariadb(t);
-    rc = query_row(t, out->mariadb
+    rc = query_row(t, is_mariadb(t)
                           ? "SELECT @@server_id, @@read_only, @@log_bin, 1"
                           : "SELECT @@server_id, @@read_only, @@log_bin, "
                             "@@gtid_mode = 'ON'",
@@ -57,10 +56,16 @@ int tmy_server_role(struct target *t, struct server_role *out,
         return rc;
     out->server_id = strtoll(v[0], NULL, 10);
     out->read_only = atoi(v[1]);
-    out->log_bin = atoi(v[2]);
-    /* MariaDB writes GTIDs whenever it logs binary; MySQL only with
-     * gtid_mode=ON. */
-    out->gtid = out->log_bin && atoi(v[3]);
+    out->logs_changes = atoi(v[2]);
+    /* Positions are GTID sets: MariaDB writes GTIDs whenever it logs
+     * binary; MySQL only with gtid_mode=ON. */
+    out->can_wait = out->logs_changes && atoi(v[3]);
+    snprintf(out->setup_hint, sizeof out->setup_hint, "%s",
+             !out->logs_changes
+                 ? "start the primary with log_bin (and, on MySQL, "
+                   "gtid_mode=ON)"
+                 : "set gtid_mode=ON and enforce_gtid_consistency=ON on the "
+                   "primary");
     return 0;
 }
 
@@ -86,7 +91,7 @@ int tmy_replica_status(struct target *t, struct replica_status *out,
     const char *io_err, *sql_err, *behind;
 
     memset(out, 0, sizeof *out);
-    out->seconds_behind = -1;
+    out->lag_s = -1;
     if (mysql_query(t->my, "SHOW REPLICA STATUS") != 0 &&
         (mysql_errno(t->my) != ER_PARSE ||
          mysql_query(t->my, "SHOW SLAVE STATUS") != 0))
@@ -95,26 +100,26 @@ int tmy_replica_status(struct target *t, struct replica_status *out,
         return my_error(t, err, "reading replication status");
     if ((r = mysql_fetch_row(res))) {
         out->configured = 1;
-        out->io_running = strcmp(field(res, r, "Slave_IO_Running",
+        out->receiving = strcmp(field(res, r, "Slave_IO_Running",
                                        "Replica_IO_Running"), "Yes") == 0;
-        out->sql_running = strcmp(field(res, r, "Slave_SQL_Running",
+        out->applying = strcmp(field(res, r, "Slave_SQL_Running",
                                         "Replica_SQL_Running"), "Yes") == 0;
         io_err = field(res, r, "Last_IO_Error", "Last_IO_Error");
         sql_err = field(res, r, "Last_SQL_Error", "Last_SQL_Error");
         snprintf(out->error, sizeof out->error, "%s%s%s", sql_err,
                  *sql_err && *io_err ? "; " : "", io_err);
-        out->source_server_id = strtoll(
+        out->source_id = strtoll(
             field(res, r, "Master_Server_Id", "Source_Server_Id"), NULL, 10);
         behind = field(res, r, "Seconds_Behind_Master",
                        "Seconds_Behind_Source");
         if (*behind)
-            out->seconds_behind = strtod(behind, NULL);
+            out->lag_s = strtod(behind, NULL);
     }
     mysql_free_result(res);
     return 0;
 }
 
-int tmy_gtid_position(struct target *t, char *buf, size_t cap,
+int tmy_replication_position(struct target *t, char *buf, size_t cap,
                       struct co_err *err)
 {
     int rc = my_query_first(t, is_mariadb(t) ? "SELECT @@gtid_binlog_pos"
@@ -128,7 +133,7 @@ int tmy_gtid_position(struct target *t, char *buf, size_t cap,
     return 0;
 }
 
-int tmy_gtid_wait(struct target *t, const char *pos, double timeout_s,
+int tmy_position_wait(struct target *t, const char *pos, double timeout_s,
                   struct co_err *err)
 {
     size_t n = strlen(pos);

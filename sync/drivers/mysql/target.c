@@ -648,7 +648,7 @@ static int tmy_count_rows(struct target *t, const struct table *tb,
     return rc < 0 ? rc : 0;
 }
 
-static int tmy_set_auto_increment(struct target *t, const struct table *tb,
+static int tmy_set_next_id(struct target *t, const struct table *tb,
                                     int64_t next, struct co_err *err)
 {
     struct sbuf sql;
@@ -694,15 +694,14 @@ static int tmy_probe(struct target *t, double *ms, struct co_err *err)
     return rc < 0 ? rc : 0;
 }
 
-static int tmy_status_number(struct target *t, const char *variable,
-                               double *out, struct co_err *err)
+static int tmy_load_sample(struct target *t, double *running,
+                           struct co_err *err)
 {
-    char sql[128], buf[64];
-    int rc;
+    char buf[64];
+    int rc = my_query_first(t, "SHOW GLOBAL STATUS LIKE 'Threads_running'",
+                            buf, sizeof buf, err, "reading server status");
 
-    snprintf(sql, sizeof sql, "SHOW GLOBAL STATUS LIKE '%s'", variable);
-    rc = my_query_first(t, sql, buf, sizeof buf, err, "reading server status");
-    *out = strtod(buf, NULL);
+    *running = strtod(buf, NULL);
     return rc < 0 ? rc : 0;
 }
 
@@ -763,7 +762,7 @@ const struct target_ops target_mysql_ops = {
     .cursor_close = tmy_cursor_close,
     .fetch = tmy_fetch,
     .count_rows = tmy_count_rows,
-    .set_auto_increment = tmy_set_auto_increment,
+    .set_next_id = tmy_set_next_id,
     .set_owner = tmy_set_owner,
     .foreign_objects = tmy_foreign_objects,
     .generated_names = tmy_generated_names,
@@ -777,12 +776,12 @@ const struct target_ops target_mysql_ops = {
     .describe_table = tmy_describe_table,
     .column_default = tmy_column_default,
     .probe = tmy_probe,
-    .status_number = tmy_status_number,
+    .load_sample = tmy_load_sample,
     .query_number = tmy_query_number,
     .server_role = tmy_server_role,
     .replica_status = tmy_replica_status,
-    .gtid_position = tmy_gtid_position,
-    .gtid_wait = tmy_gtid_wait,
+    .replication_position = tmy_replication_position,
+    .position_wait = tmy_position_wait,
     .heartbeat_write = tmy_heartbeat_write,
     .heartbeat_read = tmy_heartbeat_read,
     .heartbeat_drop = tmy_heartbeat_drop,

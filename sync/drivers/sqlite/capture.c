@@ -28,6 +28,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lib/faults.h"
 #include "sync/drivers/sqlite/sqlite_priv.h"
 
 #define FENCE_MESSAGE "cutover: writes moved to target"
@@ -712,7 +713,7 @@ int sqlite_log_trim(struct source *s, const struct table *t, int64_t upto_seq,
 
 /* ---- the write lock, the fence, rollback writes --------------------------- */
 
-int sqlite_write_lock(struct source *s, int wait_ms, struct co_err *err)
+int sqlite_freeze_writes(struct source *s, int wait_ms, struct co_err *err)
 {
     int rc;
 
@@ -724,7 +725,7 @@ int sqlite_write_lock(struct source *s, int wait_ms, struct co_err *err)
     return rc;
 }
 
-int sqlite_write_commit(struct source *s, struct co_err *err)
+int sqlite_thaw_commit(struct source *s, struct co_err *err)
 {
     int rc = sq_exec(s, "COMMIT", err, "committing");
 
@@ -733,17 +734,23 @@ int sqlite_write_commit(struct source *s, struct co_err *err)
     return rc;
 }
 
-int sqlite_write_rollback(struct source *s)
+void sqlite_thaw(struct source *s)
 {
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     s->in_write = 0;
-    return 0;
 }
 
-int sqlite_fence_install(struct source *s, const struct schema *sc,
-                         struct co_err *err)
+/* The fence triggers in the freeze's own transaction: the commit that ends
+ * the freeze is the one that makes the fence durable. */
+int sqlite_fence_commit(struct source *s, const struct schema *sc,
+                        struct co_err *err)
 {
-    return for_tables(s, sc, fence_ddl, err, "installing the write fence");
+    int rc = for_tables(s, sc, fence_ddl, err, "installing the write fence");
+
+    if (rc < 0)
+        return rc;
+    fault_point("cutover", "before_fence_commit");
+    return sqlite_thaw_commit(s, err);
 }
 
 int sqlite_fence_remove(struct source *s, const struct schema *sc,

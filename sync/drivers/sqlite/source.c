@@ -583,11 +583,11 @@ int sqlite_log_stats(struct source *, const struct table *, int64_t,
                      struct log_stats *, struct co_err *);
 int sqlite_log_trim(struct source *, const struct table *, int64_t,
                     struct co_err *);
-int sqlite_write_lock(struct source *, int, struct co_err *);
-int sqlite_write_commit(struct source *, struct co_err *);
-int sqlite_write_rollback(struct source *);
-int sqlite_fence_install(struct source *, const struct schema *,
-                         struct co_err *);
+int sqlite_freeze_writes(struct source *, int, struct co_err *);
+int sqlite_fence_commit(struct source *, const struct schema *,
+                        struct co_err *);
+int sqlite_thaw_commit(struct source *, struct co_err *);
+void sqlite_thaw(struct source *);
 int sqlite_fence_remove(struct source *, const struct schema *, int,
                         struct co_err *);
 int sqlite_fence_installed(struct source *, int *, struct co_err *);
@@ -620,10 +620,10 @@ const struct source_ops source_sqlite_ops = {
     .log_batch_free = sqlite_log_batch_free,
     .log_stats = sqlite_log_stats,
     .log_trim = sqlite_log_trim,
-    .write_lock = sqlite_write_lock,
-    .write_commit = sqlite_write_commit,
-    .write_rollback = sqlite_write_rollback,
-    .fence_install = sqlite_fence_install,
+    .freeze_writes = sqlite_freeze_writes,
+    .fence_commit = sqlite_fence_commit,
+    .thaw_commit = sqlite_thaw_commit,
+    .thaw = sqlite_thaw,
     .fence_remove = sqlite_fence_remove,
     .fence_installed = sqlite_fence_installed,
     .put_row = sqlite_put_row,

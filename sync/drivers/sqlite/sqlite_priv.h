@@ -32,7 +32,7 @@ struct source {
     int rowcap;
     unsigned char *bytes;      /* its text and blob bytes */
     size_t bytescap;
-    int in_write;              /* inside write_lock */
+    int in_write;              /* inside freeze_writes */
     int has_owner;             /* set_owner was called (owner.h) */
     char owner[OWNER_ID_LEN + 1];
 };
