@@ -107,7 +107,6 @@ void schema_free(struct schema *s)
     free(s->tables);
     strv_free_n(s->views, s->nviews);
     strv_free_n(s->triggers, s->ntriggers);
-    free(s->journal_mode);
     memset(s, 0, sizeof *s);
 }
 

@@ -105,7 +105,6 @@ struct schema {
     int nviews;
     char **triggers;        /* names of user triggers (not migrated) */
     int ntriggers;
-    char *journal_mode;
     int64_t schema_version;
 };
 

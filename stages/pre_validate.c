@@ -140,7 +140,7 @@ static int analyze_table(const struct runbook *rb,
     n = typemap_decide(rb, t, census, notes, 64);
     rc = plan_add_notes(p, sops, src, t, notes, n, err);
     if (rc == 0)
-        rc = checks_table(rb, sops, src, p, t, census, err);
+        rc = checks_table(rb, sops, src, tops, tgt, p, t, census, err);
     if (rc == 0)
         rc = collisions_check(rb, sops, src, tops, tgt, p, t, census, err);
     free(census);

@@ -8,9 +8,9 @@
 
 #include "lib/runbook.h"
 #include "lib/sbuf.h"
+#include "sync/drivers/assess.h"
 #include "sync/verifier.h"
 
-#define MYSQL_NAME_MAX 64
 #define EXAMPLES 5
 
 int checks_examples(const struct source_ops *sops, struct source *src,
@@ -44,31 +44,17 @@ int checks_examples(const struct source_ops *sops, struct source *src,
     return (int)(count > INT32_MAX ? INT32_MAX : count);
 }
 
-/* MySQL counts identifier length in characters. */
-static size_t name_chars(const char *s)
+/* Findings a driver's assess hook reports (sync/drivers/assess.h). */
+static void add_assessed(void *arg, enum assess_severity sev,
+                         const char *code, const char *table,
+                         const char *column, const char *hint,
+                         const char *message)
 {
-    return utf8_chars((const unsigned char *)s, strlen(s));
-}
+    static const enum severity sevs[] = {
+        [ASSESS_INFO] = SEV_INFO, [ASSESS_WARNING] = SEV_WARNING,
+        [ASSESS_BLOCKING] = SEV_BLOCKING};
 
-static void check_names(struct plan *p, const struct table *t)
-{
-    if (name_chars(t->name) > MYSQL_NAME_MAX)
-        plan_add(p, SEV_BLOCKING, "identifier", t->name, NULL,
-                 "rename the table in SQLite before migrating",
-                 "table name is %zu characters; MySQL allows %d",
-                 name_chars(t->name), MYSQL_NAME_MAX);
-    for (int c = 0; c < t->ncols; c++) {
-        const char *n = t->cols[c].name;
-        if (name_chars(n) > MYSQL_NAME_MAX)
-            plan_add(p, SEV_BLOCKING, "identifier", t->name, n,
-                     "rename the column in SQLite before migrating",
-                     "column name is %zu characters; MySQL allows %d",
-                     name_chars(n), MYSQL_NAME_MAX);
-        if (strlen(n) > 0 && n[strlen(n) - 1] == ' ')
-            plan_add(p, SEV_BLOCKING, "identifier", t->name, n,
-                     "rename the column in SQLite before migrating",
-                     "column name ends with a space, which MySQL rejects");
-    }
+    plan_add(arg, sevs[sev], code, table, column, hint, "%s", message);
 }
 
 static int check_key(const struct runbook *rb,
@@ -205,12 +191,14 @@ static void check_foreign_keys(const struct runbook *rb, struct plan *p,
 }
 
 int checks_table(const struct runbook *rb, const struct source_ops *sops,
-                 struct source *src, struct plan *p, const struct table *t,
+                 struct source *src, const struct target_ops *tops,
+                 struct target *tgt, struct plan *p, const struct table *t,
                  const struct col_census *census, struct co_err *err)
 {
     int rc;
 
-    check_names(p, t);
+    if (tops->assess_table)
+        tops->assess_table(tgt, t, &(struct assess_sink){add_assessed, p});
     if ((rc = check_key(rb, sops, src, p, t, census, err)) < 0)
         return rc;
     /* An existing target has its own collations, indexes and foreign
@@ -323,39 +311,10 @@ int checks_database(const struct runbook *rb, const struct source_ops *sops,
         plan_add(p, SEV_WARNING, "trigger", s->triggers[i], NULL,
                  "recreate its logic on MySQL",
                  "trigger %s will not be migrated", s->triggers[i]);
-    if (s->journal_mode && strcasecmp(s->journal_mode, "wal") != 0)
-        plan_add(p, SEV_WARNING, "journal_mode", NULL, NULL,
-                 "run PRAGMA journal_mode=WAL on the source first",
-                 "the source's journal mode is %s, not WAL: every read of the "
-                 "copy blocks the application's writes while it runs",
-                 s->journal_mode);
-    if (rb->source.app_busy_timeout_ms > 0 &&
-        rb->source.app_busy_timeout_ms < rb->cutover.max_write_pause_ms)
-        plan_add(p, SEV_WARNING, "busy_timeout", NULL, NULL,
-                 "raise the application's busy timeout above "
-                 "cutover.max_write_pause_ms",
-                 "the application's busy timeout (%d ms) is shorter than the "
-                 "planned write pause (%d ms): writes made during the switch "
-                 "would fail with SQLITE_BUSY instead of waiting",
-                 rb->source.app_busy_timeout_ms,
-                 rb->cutover.max_write_pause_ms);
-    if (strcmp(sops->name, "sqlite") == 0 && !rb->source.app_immediate)
-        plan_add(p, SEV_WARNING, "app_transactions", NULL, NULL,
-                 "begin them with BEGIN IMMEDIATE, which waits on the busy "
-                 "timeout (Django 5.1+: OPTIONS \"transaction_mode\": "
-                 "\"IMMEDIATE\"; Django 3.2-5.0: the sqlite_immediate "
-                 "backend; Laravel 12.26+ on PHP 8.4: 'transaction_mode' => "
-                 "'IMMEDIATE', before that: the ImmediatePDO connector; see "
-                 "the README, \"How the application follows the switch\"), "
-                 "then set source.app_transactions to \"immediate\"",
-                 "the application's transactions begin deferred (BEGIN, the "
-                 "default of Django, Laravel and Python's sqlite3): one that "
-                 "reads and then writes fails at once with \"database is "
-                 "locked\", whatever its busy timeout, when another "
-                 "connection has committed since its read or holds the write "
-                 "lock. cutover does both when it installs change capture and "
-                 "at the switch, as the application's own workers do all the "
-                 "time");
+    if (sops->assess &&
+        (rc = sops->assess(src, rb, &(struct assess_sink){add_assessed, p},
+                           err)) < 0)
+        return rc;
     if (rb->schema.mode == SCHEMA_CREATE)
         check_defaults(tops, p);
     if ((rc = check_target_database(rb, tops, tgt, p, err)) < 0)

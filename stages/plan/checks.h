@@ -11,8 +11,11 @@
 
 struct runbook;
 
+/* A table's key, columns, defaults and indexes, and what the target
+ * driver says of it (its assess_table hook). */
 int checks_table(const struct runbook *rb, const struct source_ops *sops,
-                 struct source *src, struct plan *p, const struct table *t,
+                 struct source *src, const struct target_ops *tops,
+                 struct target *tgt, struct plan *p, const struct table *t,
                  const struct col_census *census, struct co_err *err);
 /* Attach up to five example keys of the rows matching f to finding fd. */
 int checks_examples(const struct source_ops *sops, struct source *src,

@@ -272,7 +272,8 @@ int existing_analyze_table(const struct runbook *rb,
     for (int c = 0; c < t->ncols; c++)
         t->cols[c].override = NULL;     /* it pointed into tt */
     if ((rc = plan_add_notes(p, sops, src, t, notes, n, err)) < 0 ||
-        (rc = checks_table(rb, sops, src, p, t, census, err)) < 0)
+        (rc = checks_table(rb, sops, src, tops, tgt, p, t, census,
+                           err)) < 0)
         goto out;
     check_target_only(p, t, &tt);
     check_key_match(p, t, &tt);

@@ -83,6 +83,10 @@ int driver_unsupported(const struct runbook *rb,
          1, "schema.mode \"existing\"");
     NEED(tops, "target", find_collisions, 1, 0,
          "predicting unique-key collisions under the target's comparison");
+    NEED(sops, "source", assess, 1, 0,
+         "the source's own settings checked by plan");
+    NEED(tops, "target", assess_table, 1, 0,
+         "the target's own limits checked by plan (identifier lengths)");
     NEED(tops, "target", column_default, 1, 0,
          "carrying column defaults over");
     NEED(tops, "target", probe_rows, 1, 0,

@@ -24,6 +24,7 @@
 #include "lib/schema.h"
 #include "lib/value.h"
 
+struct assess_sink;
 struct runbook;
 struct source;
 struct source_cursor;
@@ -241,6 +242,12 @@ struct source_ops {
                      const struct row_filter *f, int max, struct tuple *keys,
                      struct tuple *values, int *nkeys, int64_t *count,
                      struct co_err *err);
+    /* What plan must know that only this engine can say (sync/drivers/
+     * assess.h): its settings, and how the applications writing to it
+     * will meet the cutover's write freeze. */
+    int (*assess)(struct source *s, const struct runbook *rb,
+                  const struct assess_sink *to, struct co_err *err);
+
     /* Rows of the key columns and `cols` only (collision checks). */
     int (*scan_columns)(struct source *s, const struct table *t,
                         const int *cols, int ncols,

@@ -22,6 +22,7 @@
 #include "sync/target_schema.h"
 #include "lib/value.h"
 
+struct assess_sink;
 struct runbook;
 struct rb_conn;
 struct sbuf;
@@ -209,6 +210,11 @@ struct target_ops {
                            const struct table *cols, const int *prefix,
                            row_pull_fn pull, void *arg, int max_groups,
                            json_t **groups, struct co_err *err);
+
+    /* What plan must know of a table that only this engine can say
+     * (sync/drivers/assess.h): names past its limits, and the like. */
+    void (*assess_table)(struct target *t, const struct table *tb,
+                         const struct assess_sink *to);
 
     /* Health and checks. */
     int (*probe)(struct target *t, double *ms, struct co_err *err);

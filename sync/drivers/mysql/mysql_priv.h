@@ -152,6 +152,9 @@ int tmy_drop_table(struct target *, const struct table *, struct co_err *);
 int tmy_database_exists(struct target *, int *, struct co_err *);
 int tmy_create_database(struct target *, const struct runbook *,
                         struct co_err *);
+struct assess_sink;
+void tmy_assess_table(struct target *, const struct table *,
+                      const struct assess_sink *);
 int tmy_load(struct target *, const struct table *, row_pull_fn, void *,
              enum fast_path, struct load_result *, struct co_err *);
 int tmy_probe_rows(struct target *, const struct table *, row_pull_fn,

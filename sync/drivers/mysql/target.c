@@ -775,6 +775,7 @@ const struct target_ops target_mysql_ops = {
     .find_collisions = tmy_find_collisions,
     .describe_table = tmy_describe_table,
     .column_default = tmy_column_default,
+    .assess_table = tmy_assess_table,
     .probe = tmy_probe,
     .load_sample = tmy_load_sample,
     .query_number = tmy_query_number,

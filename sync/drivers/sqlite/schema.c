@@ -374,11 +374,6 @@ int sqlite_read_schema(struct source *s, const struct runbook *rb,
         rc = read_names(s, "trigger", &out->triggers, &out->ntriggers, err);
     if (rc == 0)
         rc = sqlite_schema_version(s, &out->schema_version, err);
-    if (rc == 0 && sq_prepare(s, "PRAGMA journal_mode", &st, err, "") == 0) {
-        if (sqlite3_step(st) == SQLITE_ROW)
-            out->journal_mode = dup_text(st, 0);
-        sqlite3_finalize(st);
-    }
 done:
     sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
     if (rc < 0)

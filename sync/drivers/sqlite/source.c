@@ -588,6 +588,8 @@ int sqlite_fence_commit(struct source *, const struct schema *,
                         struct co_err *);
 int sqlite_thaw_commit(struct source *, struct co_err *);
 void sqlite_thaw(struct source *);
+int sqlite_assess(struct source *, const struct runbook *,
+                  const struct assess_sink *, struct co_err *);
 int sqlite_fence_remove(struct source *, const struct schema *, int,
                         struct co_err *);
 int sqlite_fence_installed(struct source *, int *, struct co_err *);
@@ -631,4 +633,5 @@ const struct source_ops source_sqlite_ops = {
     .backup = sqlite_backup,
     .find_rows = sqlite_find_rows,
     .scan_columns = sqlite_scan_columns,
+    .assess = sqlite_assess,
 };
