@@ -167,7 +167,8 @@ static json_t *runbook_identity(const struct runbook *rb)
     snprintf(target, sizeof target, "%s/%s",
              rb->target.socket ? rb->target.socket : rb->target.host,
              rb->target.database);
-    return json_pack("{ss ss ss ss ss ss}", "sha256", rb->sha256_hex, "name",
+    /* collation: null for a target without one (the driver's default) */
+    return json_pack("{ss ss ss ss ss? ss}", "sha256", rb->sha256_hex, "name",
                      rb->name, "source", rb->source.path, "target", target,
                      "collation", rb->schema.collation, "schema_mode",
                      rb->schema.mode == SCHEMA_CREATE ? "create" : "existing");

@@ -157,7 +157,6 @@ struct runbook {
     struct {
         enum schema_mode mode;
         char *collation;
-        char *charset;           /* derived from the collation */
         struct rb_override *overrides;
         int noverrides;
         enum invalid_utf8_policy invalid_utf8;

@@ -41,9 +41,11 @@ struct runbook *cli_load_runbook(const char *path, int secrets, int *code)
     const struct target_ops *tops;
     int rc = runbook_load_needing(path, secrets, &rb, &err);
 
-    /* Every command after this finds the runbook's drivers by name. */
-    if (rc == 0 && (rc = driver_pair(rb, &sops, &tops, &err)) < 0)
-        co_err_prefix(&err, "%s", rb->path);
+    /* Every command after this finds the runbook's drivers by name; the
+     * target's judges what the runbook says in its language. */
+    if (rc == 0 && ((rc = driver_pair(rb, &sops, &tops, &err)) < 0 ||
+                    (rc = tops->check_runbook(rb, &err)) < 0))
+        co_err_prefix(&err, "runbook %s", rb->path);
     if (rc < 0) {
         fprintf(stderr, "cutover: %s\n", co_err_text(&err));
         *code = rc == CO_EIO ? EXIT_USAGE : cli_exit_code(rc);

@@ -158,6 +158,7 @@ const char *driver_source_incomplete(const struct source_ops *o)
 const char *driver_target_incomplete(const struct target_ops *o)
 {
     REQUIRE(o, name);
+    REQUIRE(o, check_runbook);
     REQUIRE(o, open);
     REQUIRE(o, close);
     REQUIRE(o, server_info);

@@ -88,6 +88,12 @@ typedef void (*name_fn)(void *arg, const char *space, const char *name,
 struct target_ops {
     const char *name;
 
+    /* The runbook's parts written in this engine's language, which the
+     * runbook reader keeps as text: schema.collation (set to the engine's
+     * default when none is given) and schema.overrides' column types.
+     * CO_ERUNBOOK naming the JSON path of the first that is wrong. */
+    int (*check_runbook)(struct runbook *rb, struct co_err *err);
+
     /* Connect and set up the session. Opening writes nothing: a database
      * that does not exist is not an error here (database_exists says so,
      * for plan), and `run` makes it with create_database. */

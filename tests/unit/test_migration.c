@@ -21,6 +21,7 @@
 #include "checkpoints/migration.h"
 #include "lib/runbook.h"
 #include "tests/lib/orders_schema.h"
+#include "tests/unit/unit_runbook.h"
 #include "tests/unit/unit_util.h"
 
 struct fixture {
@@ -34,8 +35,7 @@ struct fixture {
 static struct runbook *runbook_for(const char *state_dir, const char *source)
 {
     char *text;
-    struct runbook *rb = NULL;
-    struct co_err err = {0};
+    struct runbook *rb;
 
     assert_true(asprintf(&text,
         "{\"version\":1,\"name\":\"t\",\"state_dir\":\"%s\","
@@ -44,8 +44,7 @@ static struct runbook *runbook_for(const char *state_dir, const char *source)
         "\"database\":\"d\"},"
         "\"cutover\":{\"switch\":[{\"exec\":[\"true\"]}]}}", state_dir,
         source) > 0);
-    if (runbook_parse(text, strlen(text), "/base", &rb, &err) != 0)
-        fail_msg("runbook: %s", err.msg);
+    rb = ut_runbook(text, "/base");
     free(text);
     return rb;
 }

@@ -15,6 +15,7 @@
 
 #include "lib/runbook.h"
 #include "sync/drivers/registry.h"
+#include "tests/unit/unit_runbook.h"
 #include "tests/unit/unit_util.h"
 
 static const char runbook_text[] =
@@ -25,12 +26,7 @@ static const char runbook_text[] =
 
 static struct runbook *parse(const char *text)
 {
-    struct runbook *rb = NULL;
-    struct co_err err = {0};
-
-    if (runbook_parse(text, strlen(text), "/base", &rb, &err) < 0)
-        fail_msg("%s", err.msg);
-    return rb;
+    return ut_runbook(text, "/base");
 }
 
 static void types_are_kept_and_find_their_drivers(void **state)
