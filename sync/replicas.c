@@ -196,8 +196,9 @@ static void publish(void)
                     log_warnx("replica %s is unreachable: %s", r->conn->name,
                               r->problem);
                 else if (!r->st.receiving || !r->st.applying)
-                    log_warnx("replica %s is not replicating (IO thread %s, "
-                              "SQL thread %s)%s%s", r->conn->name,
+                    log_warnx("replica %s is not replicating (receiving "
+                              "changes: %s, applying them: %s)%s%s",
+                              r->conn->name,
                               r->st.receiving ? "running" : "stopped",
                               r->st.applying ? "running" : "stopped",
                               r->st.error[0] ? ": " : "", r->st.error);

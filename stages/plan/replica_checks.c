@@ -7,9 +7,6 @@
 #include "lib/runbook.h"
 #include "sync/drivers/registry.h"
 
-#define HINT_REPLICATION "fix replication on the replica (SHOW REPLICA " \
-    "STATUS shows why it stopped) and START REPLICA before migrating"
-
 static void check_primary(const struct server_role *primary, struct plan *p)
 {
     if (!primary->logs_changes)
@@ -50,12 +47,12 @@ static void check_one(const struct rb_conn *c, const struct target_ops *tops,
                  "replica %s does not replicate from any server", c->name);
     else if (st.error[0])
         plan_add(p, SEV_BLOCKING, "replica_broken", NULL, NULL,
-                 HINT_REPLICATION, "replica %s: replication stopped with an "
+                 st.fix_hint, "replica %s: replication stopped with an "
                  "error: %s", c->name, st.error);
     else if (!st.receiving || !st.applying)
         plan_add(p, SEV_BLOCKING, "replica_stopped", NULL, NULL,
-                 HINT_REPLICATION, "replica %s is not replicating (IO thread "
-                 "%s, SQL thread %s)", c->name,
+                 st.fix_hint, "replica %s is not replicating (receiving "
+                 "changes: %s, applying them: %s)", c->name,
                  st.receiving ? "running" : "stopped",
                  st.applying ? "running" : "stopped");
     else if (st.source_id != primary->server_id)
@@ -71,9 +68,8 @@ static void check_one(const struct rb_conn *c, const struct target_ops *tops,
                  "(%.0f s behind, by its own count)", c->name, st.lag_s);
     if (!role.read_only)
         plan_add(p, SEV_BLOCKING, "replica_writable", NULL, NULL,
-                 "SET GLOBAL read_only = ON on the replica (and in its "
-                 "configuration)",
-                 "replica %s accepts writes (read_only is off): a write "
+                 role.read_only_hint,
+                 "replica %s accepts writes (it is not read-only): a write "
                  "there would make it differ from the primary", c->name);
 }
 

@@ -67,6 +67,7 @@ struct server_role {
                                 for on a replica (position_wait) */
     char setup_hint[160];    /* on a primary lacking either: what to set,
                                 in the engine's words */
+    char read_only_hint[96]; /* on a writable replica: how to stop that */
 };
 
 /* A replica's replication, as the server reports it: the receiving half
@@ -77,6 +78,7 @@ struct replica_status {
     char error[512];         /* the last replication error, "" when none */
     int64_t source_id;       /* the primary's server_id */
     double lag_s;            /* the server's own figure; -1 unknown */
+    char fix_hint[160];      /* how to look at and restart replication */
 };
 
 /* A name the driver gives an object on the target: `space` is where it

@@ -66,6 +66,9 @@ int tmy_server_role(struct target *t, struct server_role *out,
                    "gtid_mode=ON)"
                  : "set gtid_mode=ON and enforce_gtid_consistency=ON on the "
                    "primary");
+    snprintf(out->read_only_hint, sizeof out->read_only_hint,
+             "SET GLOBAL read_only = ON on the replica (and in its "
+             "configuration)");
     return 0;
 }
 
@@ -92,6 +95,9 @@ int tmy_replica_status(struct target *t, struct replica_status *out,
 
     memset(out, 0, sizeof *out);
     out->lag_s = -1;
+    snprintf(out->fix_hint, sizeof out->fix_hint,
+             "fix replication on the replica (SHOW REPLICA STATUS shows why "
+             "it stopped) and START REPLICA before migrating");
     if (mysql_query(t->my, "SHOW REPLICA STATUS") != 0 &&
         (mysql_errno(t->my) != ER_PARSE ||
          mysql_query(t->my, "SHOW SLAVE STATUS") != 0))
