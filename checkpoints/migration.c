@@ -168,10 +168,12 @@ static json_t *runbook_identity(const struct runbook *rb)
              rb->target.socket ? rb->target.socket : rb->target.host,
              rb->target.database);
     /* collation: null for a target without one (the driver's default) */
-    return json_pack("{ss ss ss ss ss? ss}", "sha256", rb->sha256_hex, "name",
-                     rb->name, "source", rb->source.path, "target", target,
-                     "collation", rb->schema.collation, "schema_mode",
-                     rb->schema.mode == SCHEMA_CREATE ? "create" : "existing");
+    return json_pack("{ss ss ss ss ss? ss ss ss}", "sha256", rb->sha256_hex,
+                     "name", rb->name, "source", rb->source.path, "target",
+                     target, "collation", rb->schema.collation, "schema_mode",
+                     rb->schema.mode == SCHEMA_CREATE ? "create" : "existing",
+                     "source_type", rb->source.type, "target_type",
+                     rb->target.type);
 }
 
 static json_t *columns_json(const struct table *t)
@@ -381,8 +383,11 @@ static int table_from_json(struct table_state *ts, json_t *j,
 static int check_identity(struct migration *m, json_t *id, struct co_err *err)
 {
     json_t *now = runbook_identity(m->rb);
+    /* The engines too: another driver would not find what this one made.
+     * A checkpoint from before they were recorded has neither: skipped. */
     static const char *const keys[] = {"source", "target", "collation",
-                                       "schema_mode", NULL};
+                                       "schema_mode", "source_type",
+                                       "target_type", NULL};
     char diffs[768] = "";
 
     if (!json_is_object(id)) {

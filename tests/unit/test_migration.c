@@ -515,6 +515,40 @@ static void changed_source_path_is_reported_as_changed(void **state)
     runbook_free(rb2);
 }
 
+/* The drivers are found by the runbook's types: a migration made by one
+ * engine's driver cannot be resumed by another's. A checkpoint written
+ * before the types were recorded resumes as before. */
+static void changed_engine_is_reported_as_changed(void **state)
+{
+    struct fixture *f = *state;
+    struct migration *m2 = migration_new(f->rb);
+    struct co_err err = {0};
+    json_t *cp, *id;
+
+    set_schema(f->m, "total", 1);
+    cp = migration_to_json(f->m);
+    id = json_object_get(cp, "runbook");
+    assert_string_equal(json_string_value(json_object_get(id, "source_type")),
+                        "sqlite");
+    assert_string_equal(json_string_value(json_object_get(id, "target_type")),
+                        "mysql");
+    json_object_set_new(id, "target_type", json_string("postgresql"));
+    set_schema(m2, "total", 0);
+    assert_int_equal(migration_from_json(m2, cp, &err), CO_ECHANGED);
+    assert_prefix(err.msg, "the runbook changed in ways that invalidate the "
+                           "migration in progress: target_type was "
+                           "\"postgresql\", now \"mysql\"");
+    migration_free(m2);
+
+    m2 = migration_new(f->rb);
+    json_object_del(id, "source_type");
+    json_object_del(id, "target_type");
+    set_schema(m2, "total", 0);
+    assert_int_equal(migration_from_json(m2, cp, &err), 0);
+    json_decref(cp);
+    migration_free(m2);
+}
+
 /* ---- range checks of a checkpoint's fields ------------------------------- */
 
 /* One field of a valid checkpoint set to a bad value: where (a path of
@@ -707,6 +741,7 @@ int main(void)
         TF(long_utf8_error_keeps_the_model_saveable),
         TF(duplicated_table_in_a_checkpoint_is_malformed),
         TF(changed_source_path_is_reported_as_changed),
+        TF(changed_engine_is_reported_as_changed),
         TF(too_many_copy_ranges_are_refused),
         TF(checkpoint_without_an_id_is_a_migration_from_before_ids),
         TF(malformed_id_is_refused),
