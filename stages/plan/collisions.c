@@ -121,8 +121,7 @@ static int check_constraint(const struct runbook *rb,
             coll = sc[i].map.collation;
     }
     sc[ncols].name = "source_key";
-    sc[ncols].map.lt = LT_TEXT;
-    snprintf(sc[ncols].map.type, sizeof sc[ncols].map.type, "LONGTEXT");
+    sc[ncols].map.lt = LT_TEXT;       /* the driver gives it its type */
     scratch.name = SCRATCH_TABLE;
     scratch.cols = sc;
     scratch.ncols = ncols + 1;

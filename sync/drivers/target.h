@@ -213,7 +213,7 @@ struct target_ops {
      * [{"values": [...], "keys": [...]}] (at most max_groups), compared on
      * the first prefix[i] characters of column i when prefix is given
      * (0: all), else on what an index of cutover's would cover. cols' last
-     * column is the key text. */
+     * column is the key text, typed by the driver (its map.type is ""). */
     int (*find_collisions)(struct target *t, const struct runbook *rb,
                            const struct table *cols, const int *prefix,
                            row_pull_fn pull, void *arg, int max_groups,

@@ -34,7 +34,8 @@ int tmy_find_collisions(struct target *t, const struct runbook *rb,
         if (i)
             sbuf_adds(&sql, ", ");
         sbuf_ident(&sql, c->name, '`');
-        sbuf_addf(&sql, " %s", c->map.type);
+        /* the last column, the source key's text, is ours to type */
+        sbuf_addf(&sql, " %s", i < nvals ? c->map.type : "LONGTEXT");
         my_collate_clause(&sql, c, i < nvals ? rb->schema.collation
                                              : "utf8mb4_bin");
     }
@@ -42,7 +43,7 @@ int tmy_find_collisions(struct target *t, const struct runbook *rb,
     rc = my_exec(t, sbuf_str(&sql), err, "creating a scratch table");
     if (rc < 0)
         goto out;
-    rc = tmy_load(t, cols, pull, arg, 1, &res, err);
+    rc = tmy_load(t, cols, pull, arg, FAST_PATH_IF_ALLOWED, &res, err);
     if (rc < 0)
         goto drop;
     sbuf_reset(&sql);
