@@ -88,7 +88,6 @@ struct table {
     int *key;               /* positions of the key columns */
     int rowid_key;          /* the key is SQLite's rowid (runbook opt-in) */
     int key_from_unique;    /* key is a unique NOT NULL index, not the PK */
-    int without_rowid;
     int autoinc;            /* declared AUTOINCREMENT */
     int int_key;            /* single INTEGER PRIMARY KEY (rowid alias) */
     int nidx;

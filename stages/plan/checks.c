@@ -65,21 +65,14 @@ static int check_key(const struct runbook *rb,
     int create = rb->schema.mode == SCHEMA_CREATE;
 
     /* what the target's key will be (an existing one's is its own:
-     * existing.c checks it) */
-    if (create && t->rowid_key)
-        plan_add(p, SEV_WARNING, "rowid_key", t->name, NULL,
-                 "do not VACUUM the source during the migration",
-                 "keyed by SQLite's rowid (tables.keys): the target gets a "
-                 "%s column; VACUUM can renumber rowids of such tables",
-                 ROWID_COLUMN);
-    else if (create && t->key_from_unique)
+     * existing.c checks it); what the source's engine says of it */
+    if (sops->assess_table)
+        sops->assess_table(src, rb, t,
+                           &(struct assess_sink){add_assessed, p});
+    if (create && !t->rowid_key && t->key_from_unique)
         plan_add(p, SEV_INFO, "unique_key", t->name, NULL, NULL,
                  "no primary key: rows are matched by a unique NOT NULL key "
                  "(it becomes the target's primary key)");
-    if (t->without_rowid)
-        plan_add(p, SEV_INFO, "without_rowid", t->name, NULL, NULL,
-                 "WITHOUT ROWID table: copied in primary key order like any "
-                 "other");
     for (int k = 0; k < t->nkey; k++) {
         const struct col_census *c = &census[t->key[k]];
         const struct column *col = &t->cols[t->key[k]];

@@ -85,6 +85,8 @@ int driver_unsupported(const struct runbook *rb,
          "predicting unique-key collisions under the target's comparison");
     NEED(sops, "source", assess, 1, 0,
          "the source's own settings checked by plan");
+    NEED(sops, "source", assess_table, 1, 0,
+         "the source's own remarks on each table checked by plan");
     NEED(tops, "target", assess_table, 1, 0,
          "the target's own limits checked by plan (identifier lengths)");
     NEED(tops, "target", column_default, 1, 0,

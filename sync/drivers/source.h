@@ -247,6 +247,9 @@ struct source_ops {
      * will meet the cutover's write freeze. */
     int (*assess)(struct source *s, const struct runbook *rb,
                   const struct assess_sink *to, struct co_err *err);
+    /* ... and of one table (how its key behaves on this engine). */
+    void (*assess_table)(struct source *s, const struct runbook *rb,
+                         const struct table *t, const struct assess_sink *to);
 
     /* Rows of the key columns and `cols` only (collision checks). */
     int (*scan_columns)(struct source *s, const struct table *t,

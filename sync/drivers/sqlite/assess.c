@@ -1,8 +1,9 @@
 /*
  * assess.c — what plan must know about a SQLite source and the
  * applications writing to it: the journal mode (outside WAL every read of
- * the copy blocks their writes) and how their transactions wait for the
- * write lock the cutover takes.
+ * the copy blocks their writes), how their transactions wait for the
+ * write lock the cutover takes, and per table what its rowid means for
+ * the copy.
  */
 #include <stdio.h>
 #include <string.h>
@@ -31,6 +32,22 @@ static void assess_journal_mode(struct source *s,
                    "the source's journal mode is %s, not WAL: every read of "
                    "the copy blocks the application's writes while it runs",
                    mode);
+}
+
+void sqlite_assess_table(struct source *s, const struct runbook *rb,
+                         const struct table *t, const struct assess_sink *to)
+{
+    /* what the target's key will be (an existing one's is its own) */
+    if (rb->schema.mode == SCHEMA_CREATE && t->rowid_key)
+        assess_add(to, ASSESS_WARNING, "rowid_key", t->name, NULL,
+                   "do not VACUUM the source during the migration",
+                   "keyed by SQLite's rowid (tables.keys): the target gets "
+                   "a %s column; VACUUM can renumber rowids of such tables",
+                   ROWID_COLUMN);
+    if (!sqlite_has_rowid(s, t))
+        assess_add(to, ASSESS_INFO, "without_rowid", t->name, NULL, NULL,
+                   "WITHOUT ROWID table: copied in primary key order like "
+                   "any other");
 }
 
 int sqlite_assess(struct source *s, const struct runbook *rb,

@@ -183,7 +183,7 @@ static int read_foreign_keys(struct source *s, struct table *t,
     return rc == SQLITE_DONE ? 0 : sq_error(s, rc, err, "reading foreign keys");
 }
 
-static int has_rowid(struct source *s, struct table *t)
+int sqlite_has_rowid(struct source *s, const struct table *t)
 {
     struct sbuf sql;
     sqlite3_stmt *st = NULL;
@@ -202,12 +202,13 @@ static int has_rowid(struct source *s, struct table *t)
 /* Decide the key: runbook choice, else the primary key, else a unique
  * index over NOT NULL columns. Tables with none keep nkey == 0 and are
  * reported by pre-validation. */
-static void resolve_key(struct table *t, const struct runbook *rb)
+static void resolve_key(struct table *t, const struct runbook *rb,
+                        int without_rowid)
 {
     const struct rb_key_choice *kc = runbook_key_choice(rb, t->name);
     int npk = 0;
 
-    if (kc && kc->rowid && !t->without_rowid &&
+    if (kc && kc->rowid && !without_rowid &&
         table_column(t, "rowid") < 0) {
         struct column *c = &t->cols[t->ncols];
         memset(c, 0, sizeof *c);
@@ -245,7 +246,7 @@ static void resolve_key(struct table *t, const struct runbook *rb)
             if (t->cols[i].pk > 0)
                 t->key[t->cols[i].pk - 1] = i;
         t->nkey = npk;
-        t->int_key = npk == 1 && !t->without_rowid &&
+        t->int_key = npk == 1 && !without_rowid &&
                      strcasecmp(t->cols[t->key[0]].decl, "INTEGER") == 0;
         return;
     }
@@ -273,8 +274,7 @@ static int read_table(struct source *s, const struct runbook *rb,
         (rc = read_indexes(s, t, err)) < 0 ||
         (rc = read_foreign_keys(s, t, err)) < 0)
         return co_err_prefix(err, "table %s", t->name);
-    t->without_rowid = !has_rowid(s, t);
-    resolve_key(t, rb);
+    resolve_key(t, rb, !sqlite_has_rowid(s, t));
     return 0;
 }
 

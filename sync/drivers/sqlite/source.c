@@ -588,6 +588,8 @@ int sqlite_fence_commit(struct source *, const struct schema *,
                         struct co_err *);
 int sqlite_thaw_commit(struct source *, struct co_err *);
 void sqlite_thaw(struct source *);
+void sqlite_assess_table(struct source *, const struct runbook *,
+                         const struct table *, const struct assess_sink *);
 int sqlite_assess(struct source *, const struct runbook *,
                   const struct assess_sink *, struct co_err *);
 int sqlite_fence_remove(struct source *, const struct schema *, int,
@@ -634,4 +636,5 @@ const struct source_ops source_sqlite_ops = {
     .find_rows = sqlite_find_rows,
     .scan_columns = sqlite_scan_columns,
     .assess = sqlite_assess,
+    .assess_table = sqlite_assess_table,
 };

@@ -92,4 +92,7 @@ void sq_register_functions(sqlite3 *db);
 /* ... and those that find rows an existing target column refuses. */
 void sq_register_fit(sqlite3 *db);
 
+/* schema.c: does the table have a rowid (not WITHOUT ROWID)? */
+int sqlite_has_rowid(struct source *s, const struct table *t);
+
 #endif
