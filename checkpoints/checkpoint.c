@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "orchestrator/file_read.h"
-#include "orchestrator/xalloc.h"
+#include "lib/file_read.h"
+#include "lib/xalloc.h"
 
 /* SHA-256 of the canonical compact dump of body without "sha256". */
 static int body_hash(json_t *body, char hex[65])

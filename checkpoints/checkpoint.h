@@ -9,7 +9,7 @@
  * exactly that and never treated as "no migration yet".
  *
  * What the object contains is the migration model's business
- * (orchestrator/migration.c); this module only stores it safely.
+ * (checkpoints/migration.c); this module only stores it safely.
  */
 #ifndef CO_CHECKPOINT_H
 #define CO_CHECKPOINT_H
@@ -17,8 +17,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "checkpoints/state_dir.h"
-#include "orchestrator/errors.h"
+#include "lib/state_dir.h"
+#include "lib/errors.h"
 
 #define CHECKPOINT_FORMAT 1
 #define CHECKPOINT_FILE "checkpoint.json"

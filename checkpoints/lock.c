@@ -1,4 +1,6 @@
 /* lock.c — one orchestrator per state dir (flock on state_dir/lock). */
+#include "checkpoints/lock.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -7,7 +9,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "checkpoints/state_dir.h"
+#include "lib/state_dir.h"
 
 int state_dir_lock(const char *state_dir, struct co_err *err)
 {

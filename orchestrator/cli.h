@@ -6,7 +6,7 @@
 #ifndef CO_CLI_H
 #define CO_CLI_H
 
-#include "orchestrator/errors.h"
+#include "lib/errors.h"
 
 /* The exit codes themselves (EXIT_OK .. EXIT_PAUSED) are in errors.h: the
  * model picks the code of a final state too. */

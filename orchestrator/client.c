@@ -10,8 +10,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "orchestrator/events.h"
-#include "orchestrator/xalloc.h"
+#include "lib/events.h"
+#include "lib/xalloc.h"
 
 /* Is the process at the other end of fd one we believe: our own user,
  * root, or the owner of the state dir (the orchestrator's user)? */

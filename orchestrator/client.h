@@ -8,7 +8,7 @@
 
 #include <jansson.h>
 
-#include "orchestrator/errors.h"
+#include "lib/errors.h"
 
 struct client_conn {
     int fd;

@@ -13,10 +13,10 @@
 
 #include "orchestrator/cli.h"
 #include "orchestrator/client.h"
-#include "orchestrator/log.h"
-#include "orchestrator/migration.h"
+#include "lib/log.h"
+#include "checkpoints/migration.h"
+#include "lib/runbook.h"
 #include "orchestrator/protocol.h"
-#include "orchestrator/runbook.h"
 #include "orchestrator/watch_view.h"
 
 /* The state dir's owner: the user the orchestrator runs as. */

@@ -8,28 +8,45 @@
 
 #include "checkpoints/checkpoint.h"
 #include "orchestrator/cli.h"
-#include "orchestrator/log.h"
-#include "orchestrator/migration.h"
-#include "orchestrator/runbook.h"
+#include "lib/log.h"
+#include "checkpoints/migration.h"
+#include "lib/runbook.h"
 #include "stages/pre_validate.h"
+#include "sync/drivers/registry.h"
 #include "sync/verifier.h"
+
+/* The runbook's drivers, set by load_runbook (cli_load_runbook checked
+ * that there is one for each side). */
+static const struct source_ops *sops;
+static const struct target_ops *tops;
+
+static struct runbook *load_runbook(const char *path, int secrets, int *code)
+{
+    struct runbook *rb = cli_load_runbook(path, secrets, code);
+
+    if (rb) {
+        sops = driver_source(rb->source.type);
+        tops = driver_target(rb->target.type);
+    }
+    return rb;
+}
 
 static int connect_both(struct runbook *rb, struct source **src,
                         struct target **tgt, struct co_err *err)
 {
-    int rc = source_sqlite_ops.open(rb, src, err);
+    int rc = sops->open(rb, src, err);
 
     if (rc < 0)
         return rc;
-    if ((rc = target_mysql_ops.open(rb, &rb->target, tgt, err)) < 0) {
-        source_sqlite_ops.close(*src);
+    if ((rc = tops->open(rb, &rb->target, tgt, err)) < 0) {
+        sops->close(*src);
         *src = NULL;
     }
     return rc;
 }
 
 /* The migration whose objects plan may find without a finding: the one in
- * the state dir, if any (sync/owner.h); nobody's before `run`. */
+ * the state dir, if any (lib/owner.h); nobody's before `run`. */
 static void set_owner_from_state(const struct runbook *rb, struct source *src,
                                  struct target *tgt)
 {
@@ -43,8 +60,8 @@ static void set_owner_from_state(const struct runbook *rb, struct source *src,
         id = json_is_string(v) && owner_id_valid(json_string_value(v))
                  ? json_string_value(v) : v ? NULL : "";
     }
-    source_sqlite_ops.set_owner(src, id);
-    target_mysql_ops.set_owner(tgt, id);
+    sops->set_owner(src, id);
+    tops->set_owner(tgt, id);
     json_decref(cp);
 }
 
@@ -58,17 +75,17 @@ int cmd_plan(const char *path, int json)
     int code, rc;
 
     log_set_quiet(1);
-    if (!(rb = cli_load_runbook(path, RB_SECRETS_ALL, &code)))
+    if (!(rb = load_runbook(path, RB_SECRETS_ALL, &code)))
         return code;
     if ((rc = connect_both(rb, &src, &tgt, &err)) == 0) {
         set_owner_from_state(rb, src, tgt);
-        rc = pre_validate_analyze(rb, &source_sqlite_ops, src,
-                                  &target_mysql_ops, tgt, &p, &err);
+        rc = pre_validate_analyze(rb, sops, src, tops, tgt, &p,
+                                  &err);
     }
     if (rc < 0) {
         fprintf(stderr, "cutover: plan: %s\n", co_err_text(&err));
-        source_sqlite_ops.close(src);
-        target_mysql_ops.close(tgt);
+        sops->close(src);
+        tops->close(tgt);
         runbook_free(rb);
         return EXIT_ERROR;
     }
@@ -83,8 +100,8 @@ int cmd_plan(const char *path, int json)
     }
     code = p.blocking ? EXIT_FINDINGS : EXIT_OK;
     plan_free(&p);
-    source_sqlite_ops.close(src);
-    target_mysql_ops.close(tgt);
+    sops->close(src);
+    tops->close(tgt);
     runbook_free(rb);
     return code;
 }
@@ -114,7 +131,7 @@ int cmd_verify(const char *path, int json)
     int code, rc;
 
     log_set_quiet(1);
-    if (!(rb = cli_load_runbook(path, RB_PASSWORDS, &code)))
+    if (!(rb = load_runbook(path, RB_PASSWORDS, &code)))
         return code;
     if ((rc = migration_peek(rb->state_dir, &cp, &err)) < 0 ||
         (rc = cli_load_model(rb, cp, &m, &err)) < 0 ||
@@ -130,14 +147,12 @@ int cmd_verify(const char *path, int json)
     }
     /* verify.read_from "replica": compare against the first replica. */
     if (rb->verify.read_from_replica &&
-        (rc = target_mysql_ops.open(rb, &rb->replicas[0], &replica,
-                                    &err)) < 0) {
+        (rc = tops->open(rb, &rb->replicas[0], &replica, &err)) < 0) {
         fprintf(stderr, "cutover: verify: replica %s: %s\n",
                 rb->replicas[0].name, co_err_text(&err));
         goto out;
     }
-    verifier_init(&v, m, &source_sqlite_ops, src, &target_mysql_ops,
-                  replica ? replica : tgt);
+    verifier_init(&v, m, sops, src, tops, replica ? replica : tgt);
     v.wait = wait_a_little;
     v.report_name = "verify-standalone.json";
     for (int i = 0; i < m->ntables && rc == 0; i++) {
@@ -170,9 +185,9 @@ int cmd_verify(const char *path, int json)
 out:
     json_decref(cp);
     migration_free(m);
-    source_sqlite_ops.close(src);
-    target_mysql_ops.close(tgt);
-    target_mysql_ops.close(replica);
+    sops->close(src);
+    tops->close(tgt);
+    tops->close(replica);
     runbook_free(rb);
     return rc < 0 ? EXIT_ERROR : bad ? EXIT_FINDINGS : EXIT_OK;
 }

@@ -9,14 +9,15 @@
 #include <unistd.h>
 
 #include "checkpoints/checkpoint.h"
+#include "checkpoints/lock.h"
 #include "orchestrator/cli.h"
-#include "orchestrator/events.h"
-#include "orchestrator/log.h"
-#include "orchestrator/migration.h"
+#include "lib/events.h"
+#include "lib/log.h"
+#include "checkpoints/migration.h"
 #include "orchestrator/orch.h"
-#include "orchestrator/runbook.h"
+#include "lib/runbook.h"
 #include "stages/backup.h"
-#include "sync/source.h"
+#include "sync/drivers/registry.h"
 
 int cli_exit_code(int err)
 {
@@ -34,13 +35,22 @@ int cli_exit_code(int err)
 
 struct runbook *cli_load_runbook(const char *path, int secrets, int *code)
 {
-    struct runbook *rb;
+    struct runbook *rb = NULL;
     struct co_err err = {0};
+    const struct source_ops *sops;
+    const struct target_ops *tops;
     int rc = runbook_load_needing(path, secrets, &rb, &err);
 
+    /* Every command after this finds the runbook's drivers by name; the
+     * target's judges what the runbook says in its language. */
+    if (rc == 0 && ((rc = driver_pair(rb, &sops, &tops, &err)) < 0 ||
+                    (rc = tops->check_runbook(rb, &err)) < 0))
+        co_err_prefix(&err, "runbook %s", rb->path);
     if (rc < 0) {
         fprintf(stderr, "cutover: %s\n", co_err_text(&err));
         *code = rc == CO_EIO ? EXIT_USAGE : cli_exit_code(rc);
+        if (rb)
+            runbook_free(rb);
         return NULL;
     }
     return rb;
@@ -158,7 +168,7 @@ int cmd_run(const char *path)
     }
     m = migration_new(rb);
     m->started_at = now_s();
-    /* The id marks everything this migration will make (sync/owner.h). */
+    /* The id marks everything this migration will make (lib/owner.h). */
     if ((owner_new_id(m->id) < 0
              ? co_errf(&err, CO_EIO, "no random bytes for a migration id")
              : migration_save(m, &err)) < 0) {
@@ -180,7 +190,7 @@ int cli_load_model(struct runbook *rb, json_t *cp, struct migration **out,
                       struct co_err *err)
 {
     struct migration *m = migration_new(rb);
-    const struct source_ops *sops = &source_sqlite_ops;
+    const struct source_ops *sops = driver_source(rb->source.type);
     struct source *src = NULL;
     struct schema sc;
     int rc = 0;

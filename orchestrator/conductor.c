@@ -13,9 +13,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "orchestrator/events.h"
-#include "orchestrator/log.h"
-#include "orchestrator/metrics.h"
+#include "lib/events.h"
+#include "lib/log.h"
+#include "lib/metrics.h"
 #include "orchestrator/orch.h"
 #include "sync/applier.h"
 

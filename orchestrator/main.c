@@ -4,10 +4,10 @@
 #include <string.h>
 
 #include "orchestrator/cli.h"
-#include "orchestrator/log.h"
+#include "lib/log.h"
 #include "orchestrator/protocol.h"
-#include "orchestrator/umask.h"
-#include "orchestrator/xalloc.h"
+#include "lib/umask.h"
+#include "lib/xalloc.h"
 
 #define USAGE_INDENT "                              "
 

@@ -8,11 +8,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "orchestrator/actions.h"
-#include "orchestrator/backoff.h"
-#include "orchestrator/events.h"
-#include "orchestrator/log.h"
-#include "orchestrator/xalloc.h"
+#include "lib/actions.h"
+#include "lib/events.h"
+#include "lib/log.h"
+#include "lib/backoff.h"
+#include "lib/xalloc.h"
 
 #define QUEUE_MAX 1000
 #define STOP_DEADLINE_S 10.0

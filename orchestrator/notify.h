@@ -9,9 +9,9 @@
 
 #include <jansson.h>
 
-#include "orchestrator/errors.h"
-#include "orchestrator/fsm.h"
-#include "orchestrator/runbook.h"
+#include "lib/errors.h"
+#include "checkpoints/fsm.h"
+#include "lib/runbook.h"
 
 struct notifier;
 

@@ -11,8 +11,8 @@
 #include <pthread.h>
 #include <uv.h>
 
-#include "orchestrator/backoff.h"
-#include "orchestrator/migration.h"
+#include "checkpoints/migration.h"
+#include "lib/backoff.h"
 #include "orchestrator/protocol.h"
 #include "stages/stage.h"
 

@@ -8,15 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "orchestrator/events.h"
-#include "orchestrator/log.h"
-#include "orchestrator/metrics.h"
+#include "lib/events.h"
+#include "lib/log.h"
+#include "lib/metrics.h"
 #include "orchestrator/orch.h"
 #include "orchestrator/sampler.h"
 #include "orchestrator/server.h"
 #include "orchestrator/notify.h"
 #include "orchestrator/triggers.h"
-#include "orchestrator/xalloc.h"
+#include "sync/drivers/registry.h"
+#include "lib/xalloc.h"
 
 void *conductor_main(void *arg);
 
@@ -108,8 +109,8 @@ int orch_run(struct runbook *rb, struct migration *m)
     pthread_cond_init(&o->qcond, NULL);
     o->ctx.m = m;
     o->ctx.rb = rb;
-    o->ctx.sops = &source_sqlite_ops;
-    o->ctx.tops = &target_mysql_ops;
+    o->ctx.sops = driver_source(rb->source.type);
+    o->ctx.tops = driver_target(rb->target.type);
     o->ctx.orch = o;
     uv_loop_init(&o->loop);
     uv_signal_init(&o->loop, &o->sigint);

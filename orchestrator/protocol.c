@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "orchestrator/names.h"
+#include "lib/names.h"
 
 static const char *const command_names[] = {
 #define X(id, name, args) name,

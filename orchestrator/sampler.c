@@ -9,12 +9,13 @@
 #include <unistd.h>
 
 #include "checkpoints/checkpoint.h"
-#include "orchestrator/events.h"
-#include "orchestrator/log.h"
-#include "orchestrator/metrics.h"
+#include "lib/events.h"
+#include "lib/log.h"
+#include "lib/metrics.h"
 #include "orchestrator/orch.h"
-#include "orchestrator/replicas.h"
-#include "sync/sbuf.h"
+#include "sync/replicas.h"
+#include "lib/sbuf.h"
+#include "sync/drivers/registry.h"
 
 static pthread_t probe_thread;
 static int probe_running;
@@ -29,7 +30,8 @@ static struct probe_arg probe_args;
 static void *probe_main(void *arg)
 {
     struct probe_arg *pa = arg;
-    const struct target_ops *tops = &target_mysql_ops;
+    const struct target_ops *tops =
+        driver_target(pa->rb->target.type);
     struct target *tgt = NULL;
     struct co_err err = {0};
 
@@ -41,8 +43,8 @@ static void *probe_main(void *arg)
         }
         if (tgt && tops->probe(tgt, &ms, &err) == 0) {
             metrics_set("target.probe_ms", ms);
-            if (tops->status_number(tgt, "Threads_running", &running,
-                                    &err) == 0)
+            if (tops->load_sample &&
+                tops->load_sample(tgt, &running, &err) == 0)
                 metrics_set("target.threads_running", running);
         } else if (tgt) {
             metrics_set("target.probe_ms", 1e6);

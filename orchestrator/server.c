@@ -29,12 +29,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "orchestrator/events.h"
-#include "orchestrator/log.h"
+#include "lib/events.h"
+#include "lib/log.h"
 #include "orchestrator/protocol.h"
 #include "orchestrator/triggers.h"
-#include "orchestrator/umask.h"
-#include "orchestrator/xalloc.h"
+#include "lib/umask.h"
+#include "lib/xalloc.h"
 
 #define CLIENT_MAX_PENDING (1 << 20)   /* bytes queued to one client */
 #define WATCHER_SLOTS 512              /* clients of other users */

@@ -5,10 +5,10 @@
  */
 #include <string.h>
 
-#include "orchestrator/events.h"
-#include "orchestrator/metrics.h"
-#include "orchestrator/migration.h"
-#include "orchestrator/replicas.h"
+#include "lib/events.h"
+#include "lib/metrics.h"
+#include "checkpoints/migration.h"
+#include "sync/replicas.h"
 
 static json_t *sync_json(void)
 {

@@ -11,13 +11,11 @@
 
 #include <jansson.h>
 
-#include "orchestrator/runbook.h"
+#include "lib/runbook.h"
+#include "lib/trigger_rules.h"
 
 struct orch;
 struct trigger_engine;
-
-/* The rules in force: the runbook's, or the defaults when it gives none. */
-const struct rb_trigger *trigger_rules(const struct runbook *rb, int *n);
 
 struct trigger_engine *trigger_engine_new(struct orch *o);
 void trigger_engine_evaluate(struct trigger_engine *t);
@@ -26,8 +24,5 @@ int trigger_engine_alert(struct trigger_engine *t, const char *name,
                          const char *severity);
 json_t *trigger_engine_status(struct trigger_engine *t);
 void trigger_engine_free(struct trigger_engine *t);
-
-/* "verify.mismatched_rows above 0 → abort" etc., for the plan report. */
-void trigger_describe(const struct rb_trigger *r, char *buf, size_t cap);
 
 #endif

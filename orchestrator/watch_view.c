@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "orchestrator/cli.h"
-#include "orchestrator/events.h"
+#include "lib/events.h"
 
 #define LAST_EVENTS 8
 

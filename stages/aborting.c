@@ -5,9 +5,9 @@
  * is exactly as before the run; the target keeps what was copied or is
  * dropped, as schema.on_abort says.
  */
-#include "orchestrator/events.h"
-#include "orchestrator/log.h"
-#include "orchestrator/faults.h"
+#include "lib/events.h"
+#include "lib/log.h"
+#include "lib/faults.h"
 #include "stages/stage.h"
 #include "sync/applier.h"
 

@@ -22,26 +22,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "checkpoints/state_dir.h"
-#include "orchestrator/events.h"
-#include "orchestrator/faults.h"
-#include "orchestrator/log.h"
-#include "orchestrator/runbook.h"
+#include "lib/state_dir.h"
+#include "lib/events.h"
+#include "lib/faults.h"
+#include "lib/log.h"
+#include "lib/runbook.h"
 #include "sync/backup_seal.h"
 
 #define PARTIAL ".partial"
-
-/* The names a backup may have in the state dir: the checkpoint's
- * backup.file is one of these, never a path. */
-static const char *const backup_names[] = {BACKUP_PLAIN, BACKUP_SEALED, NULL};
-
-int backup_name_valid(const char *name)
-{
-    for (int i = 0; backup_names[i]; i++)
-        if (strcmp(name, backup_names[i]) == 0)
-            return 1;
-    return 0;
-}
 
 static int key_from_env(const struct runbook *rb, unsigned char key[32],
                         struct co_err *err)
@@ -214,6 +202,10 @@ int backup_take(const struct runbook *rb, const struct source_ops *sops,
     int fd, rc;
 
     snprintf(partial, sizeof partial, "%s" PARTIAL, name);
+    if (!sops->backup)
+        return co_errf(err, CO_EUNSUPPORTED, "the %s source driver cannot "
+                       "take a backup; set backup.enabled to false",
+                       sops->name);
     snprintf(path, sizeof path, "%s/%s", rb->state_dir, partial);
     if (sealed && (rc = key_from_env(rb, key, err)) < 0)
         return rc;
@@ -277,7 +269,7 @@ int backup_restore(const struct runbook *rb, json_t *cp, const char *dest,
         return co_errf(err, CO_ECHECKPOINT, "the checkpoint records no backup "
                        "(backup.enabled was false, or pre_validate did not "
                        "finish)");
-    if (!backup_name_valid(file))
+    if (!state_backup_name_valid(file))
         return co_errf(err, CO_ECHECKPOINT, "the checkpoint's backup.file "
                        "\"%s\" is not a backup cutover writes", file);
     if (lstat(dest, &st) == 0)

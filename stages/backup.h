@@ -6,12 +6,10 @@
 #ifndef CO_BACKUP_H
 #define CO_BACKUP_H
 
-#include "orchestrator/errors.h"
-#include "orchestrator/migration.h"
-#include "sync/source.h"
-
-#define BACKUP_PLAIN "source-backup.sqlite3"
-#define BACKUP_SEALED "source-backup.sqlite3.enc"
+#include "lib/errors.h"
+#include "lib/state_dir.h"
+#include "checkpoints/migration.h"
+#include "sync/drivers/source.h"
 
 /* Back up into state_dir and record file name and SHA-256 in m. */
 int backup_take(const struct runbook *rb, const struct source_ops *sops,
@@ -26,8 +24,5 @@ int backup_restore(const struct runbook *rb, json_t *cp, const char *dest,
  * ones, and any but `keep`, the one the checkpoint records; may be NULL).
  * Called by the owner of the state dir when it starts. */
 void backup_remove_leftovers(const char *state_dir, const char *keep);
-
-/* Is `name` one of the file names a backup has in the state dir? */
-int backup_name_valid(const char *name);
 
 #endif

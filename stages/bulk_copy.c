@@ -14,11 +14,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "orchestrator/events.h"
-#include "orchestrator/faults.h"
-#include "orchestrator/log.h"
-#include "orchestrator/replicas.h"
-#include "orchestrator/xalloc.h"
+#include "lib/events.h"
+#include "lib/faults.h"
+#include "lib/log.h"
+#include "sync/replicas.h"
+#include "lib/xalloc.h"
 #include "stages/stage.h"
 #include "sync/applier.h"
 #include "sync/copier.h"

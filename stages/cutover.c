@@ -38,12 +38,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "orchestrator/actions.h"
-#include "orchestrator/events.h"
-#include "orchestrator/faults.h"
-#include "orchestrator/log.h"
-#include "orchestrator/metrics.h"
-#include "orchestrator/xalloc.h"
+#include "lib/actions.h"
+#include "lib/events.h"
+#include "lib/faults.h"
+#include "lib/log.h"
+#include "lib/metrics.h"
+#include "lib/xalloc.h"
 #include "stages/replica_wait.h"
 #include "stages/reverse.h"
 #include "stages/stage.h"
@@ -144,7 +144,7 @@ static int give_up_attempt(struct stage_ctx *ctx, const char *why,
     double ms = c->t_lock > 0 ? pause_ms(c) : 0;
     int rc;
 
-    ctx->sops->write_rollback(ctx->src);
+    ctx->sops->thaw(ctx->src);
     c->t_lock = 0;
     pthread_mutex_lock(&m->mu);
     m->cut.last_pause_ms = ms;
@@ -307,8 +307,8 @@ static int do_attempt(struct stage_ctx *ctx, struct co_err *err)
     ctx->applier = NULL;
     fault_point("cutover", "lock");
     double asked = mono_s();
-    rc = ctx->sops->write_lock(ctx->src, ctx->rb->cutover.max_write_pause_ms,
-                               err);
+    rc = ctx->sops->freeze_writes(ctx->src,
+                                  ctx->rb->cutover.max_write_pause_ms, err);
     if (rc == CO_EBUSY)
         return give_up_attempt(ctx, "the source stayed locked by a writer",
                                err);
@@ -344,16 +344,13 @@ static int do_attempt(struct stage_ctx *ctx, struct co_err *err)
     if ((rc = announce_step(ctx, CUT_FENCE, err)) < 0)
         goto fail;
     fault_point("cutover", "fence");
-    if ((rc = ctx->sops->fence_install(ctx->src, &m->schema, err)) < 0)
-        goto fail;
-    fault_point("cutover", "before_fence_commit");
-    if ((rc = ctx->sops->write_commit(ctx->src, err)) < 0)
+    if ((rc = ctx->sops->fence_commit(ctx->src, &m->schema, err)) < 0)
         goto fail;
     /* The fence is durable: the source refuses writes from here on. */
     fault_point("cutover", "fenced");
     return set_step(ctx, CUT_SWITCH, err);
 fail:
-    ctx->sops->write_rollback(ctx->src);
+    ctx->sops->thaw(ctx->src);
     c->t_lock = 0;
     return rc;
 }
@@ -376,12 +373,14 @@ static int set_counters(struct stage_ctx *ctx, struct co_err *err)
     for (int i = 0; i < m->ntables; i++) {
         int64_t next;
         int rc;
-        if (!has_counter(m->tables[i].t))
+        /* Either side without counters: plan said so. */
+        if (!has_counter(m->tables[i].t) || !ctx->sops->next_autoinc ||
+            !ctx->tops->set_next_id)
             continue;
         rc = ctx->sops->next_autoinc(ctx->src, m->tables[i].t, &next, err);
         if (rc < 0)
             return rc;
-        if (next > 0 && (rc = ctx->tops->set_auto_increment(
+        if (next > 0 && (rc = ctx->tops->set_next_id(
                              ctx->tgt, m->tables[i].t, next, err)) < 0)
             return rc;
     }
@@ -504,7 +503,7 @@ static void cut_leave(struct stage_ctx *ctx)
     if (!c)
         return;
     if (c->t_lock > 0)
-        ctx->sops->write_rollback(ctx->src);
+        ctx->sops->thaw(ctx->src);
     replica_set_close(&c->replicas);
     verifier_free(&c->v);
     free(c);

@@ -13,12 +13,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "orchestrator/actions.h"
-#include "orchestrator/events.h"
-#include "orchestrator/log.h"
-#include "orchestrator/metrics.h"
-#include "orchestrator/faults.h"
-#include "orchestrator/xalloc.h"
+#include "lib/actions.h"
+#include "lib/events.h"
+#include "lib/log.h"
+#include "lib/metrics.h"
+#include "lib/faults.h"
+#include "lib/xalloc.h"
 #include "stages/stage.h"
 
 struct post {

@@ -13,17 +13,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "orchestrator/events.h"
-#include "orchestrator/log.h"
-#include "orchestrator/runbook.h"
+#include "lib/events.h"
+#include "lib/log.h"
+#include "lib/runbook.h"
 #include "stages/backup.h"
-#include "stages/bookkeeping.h"
-#include "stages/checks.h"
-#include "stages/collisions.h"
-#include "stages/existing.h"
-#include "orchestrator/faults.h"
-#include "orchestrator/xalloc.h"
+#include "stages/plan/bookkeeping.h"
+#include "stages/plan/checks.h"
+#include "stages/plan/collisions.h"
+#include "stages/plan/existing.h"
+#include "lib/faults.h"
+#include "lib/xalloc.h"
 #include "stages/stage.h"
+#include "sync/drivers/registry.h"
 #include "sync/census.h"
 #include "sync/typemap.h"
 
@@ -140,11 +141,30 @@ static int analyze_table(const struct runbook *rb,
     n = typemap_decide(rb, t, census, notes, 64);
     rc = plan_add_notes(p, sops, src, t, notes, n, err);
     if (rc == 0)
-        rc = checks_table(rb, sops, src, p, t, census, err);
+        rc = checks_table(rb, sops, src, tops, tgt, p, t, census, err);
     if (rc == 0)
         rc = collisions_check(rb, sops, src, tops, tgt, p, t, census, err);
     free(census);
     return rc;
+}
+
+/* A member of a driver this runbook needs and the driver leaves out. */
+struct unsupported_arg {
+    struct plan *p;
+    const char *source, *target;      /* the engines' names */
+};
+
+static void add_unsupported(void *arg, const char *side, const char *member,
+                            const char *needed_for, int blocking)
+{
+    struct unsupported_arg *u = arg;
+    const char *engine = side[0] == 's' ? u->source : u->target;
+
+    plan_add(u->p, blocking ? SEV_BLOCKING : SEV_WARNING, "unsupported", NULL,
+             NULL, blocking ? "change the runbook so it does not need it"
+                            : NULL,
+             "the %s %s driver does not support %s: %s%s", engine, side,
+             member, needed_for, blocking ? "" : " is left out");
 }
 
 int pre_validate_analyze(const struct runbook *rb,
@@ -161,6 +181,8 @@ int pre_validate_analyze(const struct runbook *rb,
         return rc;
     snprintf(p->target_info, sizeof p->target_info, "%s",
              tops->server_info(tgt));
+    driver_unsupported(rb, sops, tops, add_unsupported,
+                       &(struct unsupported_arg){p, sops->name, tops->name});
     if ((rc = bookkeeping_check(rb, sops, src, tops, tgt, p, err)) < 0)
         return rc;
     if (p->schema.ntables == 0)

@@ -9,10 +9,10 @@
 #include <jansson.h>
 #include <stdio.h>
 
-#include "orchestrator/errors.h"
-#include "sync/schema.h"
-#include "sync/source.h"
-#include "sync/target.h"
+#include "lib/errors.h"
+#include "lib/schema.h"
+#include "sync/drivers/source.h"
+#include "sync/drivers/target.h"
 
 struct runbook;
 

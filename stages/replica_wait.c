@@ -1,18 +1,23 @@
-/* replica_wait.c — waiting for replicas by GTID position (replica_wait.h). */
+/* replica_wait.c — waiting for replicas by position (replica_wait.h). */
 #include "stages/replica_wait.h"
 
 #include <stdlib.h>
 
-#include "orchestrator/events.h"
-#include "orchestrator/runbook.h"
-#include "orchestrator/xalloc.h"
+#include "lib/events.h"
+#include "lib/runbook.h"
+#include "sync/drivers/registry.h"
+#include "lib/xalloc.h"
 
-#define POSITION_MAX 8192      /* MySQL GTID sets grow with server UUIDs */
+#define POSITION_MAX 8192      /* positions are opaque; MySQL GTID sets
+                                  grow with server UUIDs */
 
 int replica_set_open(struct replica_set *rs, const struct runbook *rb,
                      const struct target_ops *tops, int count,
                      struct co_err *err)
 {
+    if (!driver_replicas_supported(tops))
+        return co_errf(err, CO_EUNSUPPORTED, "the %s target driver cannot "
+                       "wait for replicas", tops->name);
     if (!rs->conn) {
         rs->rb = rb;
         rs->tops = tops;
@@ -54,7 +59,8 @@ int replica_set_catch_up(struct replica_set *rs, struct target *primary,
         json_decref(waited);
         return co_errf(err, CO_ENOMEM, "out of memory");
     }
-    if ((rc = rs->tops->gtid_position(primary, pos, POSITION_MAX, err)) < 0)
+    if ((rc = rs->tops->replication_position(primary, pos, POSITION_MAX,
+                                               err)) < 0)
         goto out;
     rc = 1;
     for (int i = 0; i < rs->n && rc == 1; i++) {
@@ -64,7 +70,7 @@ int replica_set_catch_up(struct replica_set *rs, struct target *primary,
             rc = co_errf(err, CO_ETARGET, "replica %s is not connected", name);
             break;
         }
-        rc = left > 0 ? rs->tops->gtid_wait(rs->conn[i], pos, left, err) : 0;
+        rc = left > 0 ? rs->tops->position_wait(rs->conn[i], pos, left, err) : 0;
         if (rc < 0) {
             rs->tops->close(rs->conn[i]);
             rs->conn[i] = NULL;

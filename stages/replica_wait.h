@@ -1,7 +1,7 @@
 /*
  * replica_wait.h — waiting for the target's replicas to apply everything
- * the primary has logged, by GTID position (MASTER_GTID_WAIT on MariaDB,
- * WAIT_FOR_EXECUTED_GTID_SET on MySQL). The cutover waits before the fence
+ * the primary has logged, by the driver's opaque replication position (a
+ * GTID set on MySQL, a WAL LSN on PostgreSQL). The cutover waits before the fence
  * so reads from replicas are fresh at the moment of the switch; a verify
  * reading from a replica waits before rechecking a row.
  */
@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "sync/target.h"
+#include "sync/drivers/target.h"
 
 struct replica_set {
     const struct runbook *rb;
@@ -30,7 +30,7 @@ void replica_set_close(struct replica_set *rs);
  * for at most budget_s in all. Returns 1 when all have, 0 when the budget
  * ran out (*late names the replica), or an error (the connection to that
  * replica is closed; the next open reconnects). With `report`, sets it to
- * {"position": GTIDs, "replicas": {name: waited_ms}}. */
+ * {"position": the position's text, "replicas": {name: waited_ms}}. */
 int replica_set_catch_up(struct replica_set *rs, struct target *primary,
                          double budget_s, json_t **report, const char **late,
                          struct co_err *err);

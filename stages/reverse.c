@@ -3,10 +3,10 @@
 
 #include <stdlib.h>
 
-#include "orchestrator/events.h"
-#include "orchestrator/faults.h"
-#include "orchestrator/log.h"
-#include "orchestrator/xalloc.h"
+#include "lib/events.h"
+#include "lib/faults.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
 #include "sync/codec.h"
 
 #define RLOG_BATCH 5000
@@ -85,7 +85,7 @@ int reverse_traffic(struct stage_ctx *ctx, int restore_capture,
     if ((rc = ctx->tops->fence_install(ctx->tgt, &m->schema, err)) < 0)
         return rc;
     fault_point("rollback", "target_fenced");
-    if ((rc = ctx->sops->write_lock(ctx->src, 60000, err)) < 0)
+    if ((rc = ctx->sops->freeze_writes(ctx->src, 60000, err)) < 0)
         return rc;
     if ((rc = ctx->sops->fence_remove(ctx->src, &m->schema, restore_capture,
                                       err)) < 0)
@@ -95,7 +95,7 @@ int reverse_traffic(struct stage_ctx *ctx, int restore_capture,
         goto fail;
     }
     fault_point("rollback", "before_commit");
-    if ((rc = ctx->sops->write_commit(ctx->src, err)) < 0)
+    if ((rc = ctx->sops->thaw_commit(ctx->src, err)) < 0)
         goto fail;
     events_emit(EVT_CUTOVER, json_pack("{ss sI}", "step", "reversed",
                                      "rows_carried_back",
@@ -104,6 +104,6 @@ int reverse_traffic(struct stage_ctx *ctx, int restore_capture,
              (long long)carried);
     return 0;
 fail:
-    ctx->sops->write_rollback(ctx->src);
+    ctx->sops->thaw(ctx->src);
     return rc;
 }

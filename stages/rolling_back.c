@@ -9,10 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "orchestrator/actions.h"
-#include "orchestrator/events.h"
-#include "orchestrator/faults.h"
-#include "orchestrator/log.h"
+#include "lib/actions.h"
+#include "lib/events.h"
+#include "lib/faults.h"
+#include "lib/log.h"
 #include "stages/reverse.h"
 #include "stages/stage.h"
 #include "sync/applier.h"

@@ -3,8 +3,8 @@
 
 #include <string.h>
 
-#include "orchestrator/actions.h"
-#include "orchestrator/log.h"
+#include "lib/actions.h"
+#include "lib/log.h"
 #include "sync/applier.h"
 
 const struct stage *stage_for(enum fsm_state s)

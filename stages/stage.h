@@ -28,11 +28,11 @@
 #ifndef CO_STAGE_H
 #define CO_STAGE_H
 
-#include "orchestrator/errors.h"
-#include "orchestrator/fsm.h"
-#include "orchestrator/migration.h"
-#include "sync/source.h"
-#include "sync/target.h"
+#include "lib/errors.h"
+#include "checkpoints/fsm.h"
+#include "checkpoints/migration.h"
+#include "sync/drivers/source.h"
+#include "sync/drivers/target.h"
 
 enum step_result { STEP_MORE = 0, STEP_DONE = 1, STEP_IDLE = 2, STEP_REVERT = 3 };
 

@@ -6,8 +6,8 @@
  */
 #include <unistd.h>
 
-#include "orchestrator/events.h"
-#include "orchestrator/faults.h"
+#include "lib/events.h"
+#include "lib/faults.h"
 #include "stages/stage.h"
 #include "sync/applier.h"
 

@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "orchestrator/events.h"
-#include "orchestrator/faults.h"
-#include "orchestrator/metrics.h"
-#include "orchestrator/xalloc.h"
+#include "lib/events.h"
+#include "lib/faults.h"
+#include "lib/metrics.h"
+#include "lib/xalloc.h"
 #include "stages/replica_wait.h"
 #include "stages/stage.h"
 #include "sync/applier.h"

@@ -7,13 +7,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "orchestrator/backoff.h"
-#include "orchestrator/events.h"
-#include "orchestrator/faults.h"
-#include "orchestrator/log.h"
-#include "orchestrator/metrics.h"
-#include "orchestrator/replicas.h"
-#include "orchestrator/xalloc.h"
+#include "lib/events.h"
+#include "lib/faults.h"
+#include "lib/log.h"
+#include "lib/metrics.h"
+#include "sync/replicas.h"
+#include "lib/backoff.h"
+#include "lib/xalloc.h"
 #include "sync/codec.h"
 
 #define MEASURE_EVERY_S 0.25
@@ -299,15 +299,15 @@ static void trim_logs(struct applier *a, struct source *src, json_t *saved)
     }
     if (due < TRIM_AT_ENTRIES)
         return;
-    if ((rc = a->sops->write_lock(src, TRIM_LOCK_WAIT_MS, &err)) < 0)
+    if ((rc = a->sops->freeze_writes(src, TRIM_LOCK_WAIT_MS, &err)) < 0)
         goto out;
     for (int i = 0; i < m->ntables && rc >= 0; i++)
         if (upto[i] > a->trimmed[i])
             rc = a->sops->log_trim(src, m->tables[i].t, upto[i], &err);
     if (rc >= 0)
-        rc = a->sops->write_commit(src, &err);
+        rc = a->sops->thaw_commit(src, &err);
     else
-        a->sops->write_rollback(src);
+        a->sops->thaw(src);
     for (int i = 0; i < m->ntables && rc >= 0; i++)
         if (upto[i] > a->trimmed[i])
             a->trimmed[i] = upto[i];

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "orchestrator/xalloc.h"
+#include "lib/xalloc.h"
 
 #define NONCE 12
 #define TAG 16

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "orchestrator/errors.h"
+#include "lib/errors.h"
 
 #define SEAL_MAGIC "CUTOVERBK2"
 #define SEAL_HEADER 32

@@ -1,6 +1,6 @@
 /* codec.c — source ↔ target value conversion and the canonical encoding. */
 #include "sync/codec.h"
-#include "orchestrator/runbook.h"
+#include "lib/runbook.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "orchestrator/xalloc.h"
+#include "lib/xalloc.h"
 
 #define CANON_NULL 'N'
 

@@ -20,9 +20,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "orchestrator/errors.h"
-#include "sync/schema.h"
-#include "sync/value.h"
+#include "lib/errors.h"
+#include "lib/schema.h"
+#include "lib/value.h"
 
 /* Scratch space for converted text; reset once per row. */
 struct scratch {

@@ -6,9 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "orchestrator/events.h"
-#include "orchestrator/faults.h"
-#include "orchestrator/xalloc.h"
+#include "lib/events.h"
+#include "lib/faults.h"
+#include "lib/xalloc.h"
 #include "sync/codec.h"
 
 #define MIN_CHUNK 200
@@ -178,7 +178,8 @@ static void find_refused_row(struct pull *p, const struct key_range *kr,
     again.pace = &(struct copy_pace){.since = mono_s()};
     if (p->sops->scan(src, p->t, kr, rows, &again.cur, &err) < 0)
         return;
-    if (tops->probe_rows(tgt, p->t, pull_row, &again, &probe, &err) ==
+    if (tops->probe_rows &&
+        tops->probe_rows(tgt, p->t, pull_row, &again, &probe, &err) ==
         CO_EDATA && probe.refused) {
         res->bad_row = probe.bad_row;
         memcpy(res->bad_column, probe.bad_column, sizeof res->bad_column);
@@ -248,9 +249,10 @@ int copy_chunk(struct migration *m, struct table_state *ts, int r,
     rc = sops->scan(src, ts->t, &kr, *chunk_rows, &p.cur, err);
     if (rc == 0) {
         rc = tops->load(tgt, ts->t, pull_row, &p,
-                        m->rb->copy.method == COPY_INSERT ? LOAD_NEVER
-                        : m->rb->copy.method == COPY_LOAD_DATA ? LOAD_REQUIRED
-                        : LOAD_IF_ALLOWED, &res, err);
+                        m->rb->copy.method == COPY_INSERT ? FAST_PATH_NEVER
+                        : m->rb->copy.method == COPY_LOAD_DATA
+                            ? FAST_PATH_REQUIRED : FAST_PATH_IF_ALLOWED,
+                        &res, err);
         sops->cursor_close(p.cur);
     }
     /* A value the target refused: name its row by key, not by its

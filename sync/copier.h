@@ -12,9 +12,9 @@
 
 #include <stdint.h>
 
-#include "orchestrator/migration.h"
-#include "sync/source.h"
-#include "sync/target.h"
+#include "checkpoints/migration.h"
+#include "sync/drivers/source.h"
+#include "sync/drivers/target.h"
 
 struct copy_chunk_stats {
     int64_t rows;

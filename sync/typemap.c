@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "orchestrator/runbook.h"
-#include "sync/source.h"
+#include "lib/runbook.h"
+#include "sync/drivers/source.h"
 #include "sync/typemap_priv.h"
 
 #define KEY_MAX_BYTES 3072

@@ -15,8 +15,8 @@
 #define CO_TYPEMAP_H
 
 #include "sync/census.h"
-#include "sync/schema.h"
-#include "sync/source.h"
+#include "lib/schema.h"
+#include "sync/drivers/source.h"
 
 struct runbook;
 

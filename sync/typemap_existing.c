@@ -13,7 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "orchestrator/runbook.h"
+#include "lib/runbook.h"
 #include "sync/codec.h"
 #include "sync/target_schema.h"
 #include "sync/typemap_priv.h"

@@ -10,11 +10,11 @@
 #include <unistd.h>
 
 #include "checkpoints/checkpoint.h"
-#include "orchestrator/events.h"
-#include "orchestrator/log.h"
-#include "orchestrator/xalloc.h"
+#include "lib/events.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
 #include "sync/codec.h"
-#include "sync/sbuf.h"
+#include "lib/sbuf.h"
 
 #define DEFAULT_CHUNK 5000
 #define MAX_REPORTED 1000

@@ -19,9 +19,9 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "orchestrator/migration.h"
-#include "sync/source.h"
-#include "sync/target.h"
+#include "checkpoints/migration.h"
+#include "sync/drivers/source.h"
+#include "sync/drivers/target.h"
 
 /* Wait until the changes logged up to `seq` for ts are applied. */
 typedef int (*verify_wait_fn)(void *arg, struct table_state *ts, int64_t seq,

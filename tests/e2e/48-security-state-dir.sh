@@ -1,5 +1,5 @@
 #!/bin/bash
-# The state dir is trusted only when it deserves it (checkpoints/state_dir.c).
+# The state dir is trusted only when it deserves it (lib/state_dir.c).
 #  1. Refused, exit 1, the reason named, nothing written into it: a state
 #     dir owned by another user, one writable by its group, one writable
 #     by anyone, one that is a symbolic link — by `run`, `resume`,

@@ -1,6 +1,6 @@
 /*
  * fuzz_checkpoint.c — checkpoints/checkpoint.c and the model's reader in
- * orchestrator/migration.c: checkpoint_parse() on arbitrary bytes, and each
+ * checkpoints/migration.c: checkpoint_parse() on arbitrary bytes, and each
  * body it accepts read by migration_from_json() into fresh models.
  *
  * A fuzzer almost never produces a matching SHA-256, so on its own it would
@@ -25,8 +25,8 @@
 #include <string.h>
 
 #include "checkpoints/checkpoint.h"
-#include "orchestrator/migration.h"
-#include "orchestrator/runbook.h"
+#include "checkpoints/migration.h"
+#include "lib/runbook.h"
 #include "tests/fuzz/fuzz_util.h"
 #include "tests/lib/orders_schema.h"
 

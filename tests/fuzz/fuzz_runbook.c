@@ -1,7 +1,9 @@
 /*
- * fuzz_runbook.c — orchestrator/runbook.c and runbook_rules.c:
- * runbook_parse() on arbitrary bytes, then the lookups the stages make on
- * a parsed runbook, then runbook_free().
+ * fuzz_runbook.c — lib/runbook.c and runbook_rules.c:
+ * runbook_parse() on arbitrary bytes, then the target driver's judgement of
+ * what it says in the target's language (check_runbook, as every command
+ * does), the lookups the stages make on a parsed runbook, then
+ * runbook_free().
  *
  * Beyond "no crash, no leak": runbook.h promises that a runbook that loads
  * is complete and checked, so the fields every stage relies on without
@@ -13,7 +15,8 @@
 #include <string.h>
 #include <sys/un.h>
 
-#include "orchestrator/runbook.h"
+#include "lib/runbook.h"
+#include "sync/drivers/registry.h"
 #include "tests/fuzz/fuzz_util.h"
 
 #define FUZZ_DIR "/fuzz/runbooks"
@@ -37,7 +40,8 @@ static void check_complete(const struct runbook *rb)
     if (!rb->name || !rb->name[0] || !absolute(rb->state_dir) ||
         !absolute(rb->source.path) || !rb->target.database ||
         (!rb->target.socket && !rb->target.host) || !rb->target.user ||
-        !rb->schema.collation || !rb->schema.charset ||
+        !rb->source.type || !rb->target.type ||
+        !driver_source(rb->source.type) || !driver_target(rb->target.type) ||
         rb->tables.ninclude < 1 || !rb->tables.include ||
         !absolute(rb->progress.socket) ||
         strlen(rb->progress.socket) >=
@@ -66,6 +70,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!rb)
             abort();
         check_complete(rb);
+        rc = driver_target(rb->target.type)->check_runbook(rb, &err);
+        if (rc < 0 ? rc != CO_ERUNBOOK || !err.msg[0]
+                   : !rb->schema.collation)
+            abort();
         (void)runbook_table_selected(rb, "orders");
         (void)runbook_table_selected(rb, "_cutover_log");
         (void)runbook_override(rb, "orders", "total");

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sync/schema.h"
+#include "lib/schema.h"
 
 static inline void orders_column(struct column *c, const char *name, int pk,
                                  int with_map, enum ltype lt,

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "orchestrator/events.h"
+#include "lib/events.h"
 #include "sync/drivers/postgresql/pg.h"
 
 static const char *env(const char *name)

@@ -9,8 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "orchestrator/backoff.h"
-#include "orchestrator/events.h"
+#include "lib/backoff.h"
+#include "lib/events.h"
 
 static void waits_double_up_to_the_ceiling(void **state)
 {

@@ -29,6 +29,7 @@
 #include <sys/wait.h>
 
 #include "checkpoints/checkpoint.h"
+#include "checkpoints/lock.h"
 #include "tests/unit/unit_util.h"
 
 /* ---- helpers ------------------------------------------------------------ */

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "orchestrator/runbook.h"
+#include "lib/runbook.h"
 #include "sync/codec.h"
 #include "tests/unit/unit_util.h"
 #include "tests/unit/value_literals.h"

@@ -13,9 +13,9 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-#include "orchestrator/events.h"
-#include "orchestrator/log.h"
-#include "orchestrator/migration.h"
+#include "lib/events.h"
+#include "lib/log.h"
+#include "checkpoints/migration.h"
 #include "tests/unit/unit_util.h"
 
 struct pair {

@@ -10,7 +10,7 @@
 
 #include <errno.h>
 
-#include "orchestrator/file_read.h"
+#include "lib/file_read.h"
 #include "tests/unit/unit_util.h"
 
 /* A file of n bytes 0..250 repeating, written at dir/name. */

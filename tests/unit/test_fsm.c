@@ -1,5 +1,5 @@
 /*
- * test_fsm.c — orchestrator/fsm.c: the transition table of DESIGN §4 and
+ * test_fsm.c — checkpoints/fsm.c: the transition table of DESIGN §4 and
  * the state/event names.
  *
  * Legal and illegal transitions are tables of {from, event, switched,
@@ -14,7 +14,7 @@
 
 #include <string.h>
 
-#include "orchestrator/fsm.h"
+#include "checkpoints/fsm.h"
 
 struct row {
     enum fsm_state from;

@@ -1,5 +1,5 @@
 /*
- * test_migration.c — orchestrator/migration.c: migration_transition(), the
+ * test_migration.c — checkpoints/migration.c: migration_transition(), the
  * one function that changes state (checkpoint + history + `stage` event),
  * and the checkpoint form of the model (migration_to_json/from_json).
  *
@@ -16,11 +16,12 @@
 #include <sys/wait.h>
 
 #include "checkpoints/checkpoint.h"
-#include "orchestrator/events.h"
-#include "orchestrator/log.h"
-#include "orchestrator/migration.h"
-#include "orchestrator/runbook.h"
+#include "lib/events.h"
+#include "lib/log.h"
+#include "checkpoints/migration.h"
+#include "lib/runbook.h"
 #include "tests/lib/orders_schema.h"
+#include "tests/unit/unit_runbook.h"
 #include "tests/unit/unit_util.h"
 
 struct fixture {
@@ -34,8 +35,7 @@ struct fixture {
 static struct runbook *runbook_for(const char *state_dir, const char *source)
 {
     char *text;
-    struct runbook *rb = NULL;
-    struct co_err err = {0};
+    struct runbook *rb;
 
     assert_true(asprintf(&text,
         "{\"version\":1,\"name\":\"t\",\"state_dir\":\"%s\","
@@ -44,8 +44,7 @@ static struct runbook *runbook_for(const char *state_dir, const char *source)
         "\"database\":\"d\"},"
         "\"cutover\":{\"switch\":[{\"exec\":[\"true\"]}]}}", state_dir,
         source) > 0);
-    if (runbook_parse(text, strlen(text), "/base", &rb, &err) != 0)
-        fail_msg("runbook: %s", err.msg);
+    rb = ut_runbook(text, "/base");
     free(text);
     return rb;
 }
@@ -545,6 +544,40 @@ static void changed_source_path_is_reported_as_changed(void **state)
     runbook_free(rb2);
 }
 
+/* The drivers are found by the runbook's types: a migration made by one
+ * engine's driver cannot be resumed by another's. A checkpoint written
+ * before the types were recorded resumes as before. */
+static void changed_engine_is_reported_as_changed(void **state)
+{
+    struct fixture *f = *state;
+    struct migration *m2 = migration_new(f->rb);
+    struct co_err err = {0};
+    json_t *cp, *id;
+
+    set_schema(f->m, "total", 1);
+    cp = migration_to_json(f->m);
+    id = json_object_get(cp, "runbook");
+    assert_string_equal(json_string_value(json_object_get(id, "source_type")),
+                        "sqlite");
+    assert_string_equal(json_string_value(json_object_get(id, "target_type")),
+                        "mysql");
+    json_object_set_new(id, "target_type", json_string("postgresql"));
+    set_schema(m2, "total", 0);
+    assert_int_equal(migration_from_json(m2, cp, &err), CO_ECHANGED);
+    assert_prefix(err.msg, "the runbook changed in ways that invalidate the "
+                           "migration in progress: target_type was "
+                           "\"postgresql\", now \"mysql\"");
+    migration_free(m2);
+
+    m2 = migration_new(f->rb);
+    json_object_del(id, "source_type");
+    json_object_del(id, "target_type");
+    set_schema(m2, "total", 0);
+    assert_int_equal(migration_from_json(m2, cp, &err), 0);
+    json_decref(cp);
+    migration_free(m2);
+}
+
 /* ---- range checks of a checkpoint's fields ------------------------------- */
 
 /* One field of a valid checkpoint set to a bad value: where (a path of
@@ -747,6 +780,7 @@ int main(void)
         TF(long_utf8_error_keeps_the_model_saveable),
         TF(duplicated_table_in_a_checkpoint_is_malformed),
         TF(changed_source_path_is_reported_as_changed),
+        TF(changed_engine_is_reported_as_changed),
         TF(too_many_copy_ranges_are_refused),
         TF(checkpoint_without_an_id_is_a_migration_from_before_ids),
         TF(malformed_id_is_refused),

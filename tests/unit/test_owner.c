@@ -1,5 +1,5 @@
 /*
- * test_owner.c — sync/owner.c: migration ids, reading them back from an
+ * test_owner.c — lib/owner.c: migration ids, reading them back from an
  * object's definition, and which objects belong to which owner (NULL:
  * nobody's; "": a migration from before ids, whose objects carry none).
  */
@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "sync/owner.h"
+#include "lib/owner.h"
 #include "tests/unit/unit_util.h"
 
 static void new_ids_are_16_hex_digits_and_differ(void **state)

@@ -1,5 +1,5 @@
 /*
- * test_sbuf.c — sync/sbuf.c: the growable buffer that builds SQL text and
+ * test_sbuf.c — lib/sbuf.c: the growable buffer that builds SQL text and
  * data streams, and identifier quoting (the only thing standing between a
  * table name and SQL injection in generated DDL/DML).
  */
@@ -11,7 +11,7 @@
 
 #include <string.h>
 
-#include "sync/sbuf.h"
+#include "lib/sbuf.h"
 #include "tests/unit/unit_util.h"
 
 /* sbuf_ident(name, q) as a string compared with want. */

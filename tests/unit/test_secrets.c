@@ -1,5 +1,5 @@
 /*
- * test_secrets.c — orchestrator/secrets.c: redaction of registered
+ * test_secrets.c — lib/secrets.c: redaction of registered
  * secrets in text and in JSON before it is serialized, URLs as messages
  * show them, and the variables children never inherit.
  */
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "orchestrator/secrets.h"
+#include "lib/secrets.h"
 #include "tests/unit/unit_util.h"
 
 static int reset(void **state)

@@ -1,5 +1,5 @@
 /*
- * test_state_dir.c — checkpoints/state_dir.c: which state dirs are
+ * test_state_dir.c — lib/state_dir.c: which state dirs are
  * trusted, and files in them that are links.
  */
 #include <setjmp.h>
@@ -10,7 +10,7 @@
 
 #include <fcntl.h>
 
-#include "checkpoints/state_dir.h"
+#include "lib/state_dir.h"
 #include "tests/unit/unit_util.h"
 
 static void a_private_dir_of_ours_is_trusted(void **state)

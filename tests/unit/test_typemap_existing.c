@@ -10,7 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "orchestrator/runbook.h"
+#include "lib/runbook.h"
+#include "tests/unit/unit_runbook.h"
 #include "sync/census.h"
 #include "sync/target_schema.h"
 #include "sync/typemap.h"
@@ -25,12 +26,7 @@ static struct runbook *rb(void)
         "\"source\":{\"type\":\"sqlite\",\"path\":\"a.sqlite3\"},"
         "\"target\":{\"type\":\"mysql\",\"socket\":\"/tmp/x.sock\","
         "\"database\":\"d\"},\"schema\":{\"mode\":\"existing\"}}";
-    struct runbook *r = NULL;
-    struct co_err err = {0};
-
-    if (runbook_parse(text, strlen(text), "/base", &r, &err) != 0)
-        fail_msg("runbook: %s", err.msg);
-    return r;
+    return ut_runbook(text, "/base");
 }
 
 /* One source column `c` (declared `decl`) against one target column. */

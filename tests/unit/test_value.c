@@ -1,5 +1,5 @@
 /*
- * test_value.c — sync/value.c: owned tuples and their checkpoint (JSON)
+ * test_value.c — lib/value.c: owned tuples and their checkpoint (JSON)
  * form, UTF-8 validation, and the human form used in messages.
  */
 #include <setjmp.h>
@@ -11,8 +11,8 @@
 #include <jansson.h>
 #include <string.h>
 
-#include "orchestrator/errors.h"
-#include "sync/value.h"
+#include "lib/errors.h"
+#include "lib/value.h"
 #include "tests/unit/unit_util.h"
 #include "tests/unit/value_literals.h"
 

@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "orchestrator/xalloc.h"
+#include "lib/xalloc.h"
 
 /* Under AddressSanitizer a huge allocation must fail like malloc does
  * (NULL), not stop the test. */

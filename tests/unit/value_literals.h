@@ -6,7 +6,7 @@
 #ifndef CO_VALUE_LITERALS_H
 #define CO_VALUE_LITERALS_H
 
-#include "sync/value.h"
+#include "lib/value.h"
 
 #define TXT(s) {.type = V_TEXT, .p = (const unsigned char *)(s), \
                 .n = sizeof(s) - 1}

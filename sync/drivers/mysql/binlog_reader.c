@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "orchestrator/xalloc.h"
+#include "lib/xalloc.h"
 
 int blr_fail(struct co_err *err, const struct blr_cur *c, const char *fmt,
              ...)

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "orchestrator/xalloc.h"
+#include "lib/xalloc.h"
 
 /* Same limit as the table map. */
 #define MAX_COLUMNS 4096

@@ -82,8 +82,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "orchestrator/errors.h"
-#include "sync/value.h"
+#include "lib/errors.h"
+#include "lib/value.h"
 
 /* Event types this module reads (the binlog's own numbers). */
 enum binlog_event_type {

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "orchestrator/xalloc.h"
+#include "lib/xalloc.h"
 
 /* MySQL and MariaDB allow 4096 columns; more is a corrupt count. */
 #define MAX_COLUMNS 4096

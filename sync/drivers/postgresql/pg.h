@@ -24,11 +24,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "orchestrator/errors.h"
-#include "sync/owner.h"
-#include "sync/sbuf.h"
-#include "sync/schema.h"
-#include "sync/value.h"
+#include "lib/errors.h"
+#include "lib/owner.h"
+#include "lib/sbuf.h"
+#include "lib/schema.h"
+#include "lib/value.h"
 
 /* ---- pg_session.c ---------------------------------------------------- */
 

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/xalloc.h"
 #include "sync/drivers/postgresql/pg_priv.h"
 
 static void column_list(struct sbuf *b, const struct table *tb)
@@ -99,7 +100,7 @@ static int queue(struct pg_session *s, enum pending_kind kind,
 
     if (s->npending == s->cappending) {
         int cap = s->cappending ? 2 * s->cappending : 64;
-        p = realloc(s->pending, sizeof *p * (size_t)cap);
+        p = xrealloc(s->pending, sizeof *p * (size_t)cap);
         if (!p)
             return co_errf(err, CO_ENOMEM, "out of memory");
         s->pending = p;
@@ -225,7 +226,7 @@ static int prepared(struct pg_session *s, const struct table *tb,
             p = &s->prep[i];
     }
     if (!p) {
-        struct pg_prepared *grown = realloc(s->prep, sizeof *s->prep *
+        struct pg_prepared *grown = xrealloc(s->prep, sizeof *s->prep *
                                             (size_t)(s->nprep + 1));
         if (!grown)
             return co_errf(err, CO_ENOMEM, "out of memory");
@@ -255,16 +256,16 @@ static int params_reserve(struct pg_session *s, int n, struct co_err *err)
 
     if (n <= p->cap)
         return 0;
-    v = realloc(p->values, sizeof *p->values * (size_t)n);
+    v = xrealloc(p->values, sizeof *p->values * (size_t)n);
     if (v)
         p->values = v;
-    l = realloc(p->lengths, sizeof *p->lengths * (size_t)n);
+    l = xrealloc(p->lengths, sizeof *p->lengths * (size_t)n);
     if (l)
         p->lengths = l;
-    f = realloc(p->formats, sizeof *p->formats * (size_t)n);
+    f = xrealloc(p->formats, sizeof *p->formats * (size_t)n);
     if (f)
         p->formats = f;
-    sc = realloc(p->scratch, sizeof *p->scratch * (size_t)n);
+    sc = xrealloc(p->scratch, sizeof *p->scratch * (size_t)n);
     if (sc)
         p->scratch = sc;
     if (!v || !l || !f || !sc)

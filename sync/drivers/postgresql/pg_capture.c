@@ -25,8 +25,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "orchestrator/events.h"
-#include "orchestrator/log.h"
+#include "lib/xalloc.h"
+#include "lib/events.h"
+#include "lib/log.h"
 #include "sync/drivers/postgresql/pg_priv.h"
 
 #define FENCE_TRUNCATE_PREFIX "_cutover_rfencet_"
@@ -451,7 +452,7 @@ static int read_keys(struct pg_session *s, const struct table *tb,
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
         return pg_check(s, res, PGRES_TUPLES_OK, err,
                         "reading the reverse log of table", tb->name);
-    out->keys = calloc((size_t)PQntuples(res) + 1, sizeof *out->keys);
+    out->keys = xcalloc((size_t)PQntuples(res) + 1, sizeof *out->keys);
     if (!out->keys)
         rc = co_errf(err, CO_ENOMEM, "out of memory");
     for (int r = 0; r < PQntuples(res) && rc == 0; r++) {

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "orchestrator/events.h"
+#include "lib/events.h"
 #include "sync/drivers/postgresql/pg_priv.h"
 
 #define WAL_POLL_US 10000

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/xalloc.h"
 #include "sync/drivers/postgresql/pg_priv.h"
 
 struct pg_cursor {
@@ -143,9 +144,9 @@ int pg_scan(struct pg_session *s, const struct table *tb,
     }
     if (limit > 0)
         sbuf_addf(&sql, " LIMIT %lld", (long long)limit);
-    c = calloc(1, sizeof *c);
+    c = xcalloc(1, sizeof *c);
     if (c)
-        c->row = calloc((size_t)tb->ncols + 1, sizeof *c->row);
+        c->row = xcalloc((size_t)tb->ncols + 1, sizeof *c->row);
     if (sql.oom || !c || !c->row) {
         sbuf_free(&sql);
         pg_cursor_close(c);
@@ -234,7 +235,7 @@ int pg_fetch(struct pg_session *s, const struct table *tb,
     PQclear(s->fetched);
     s->fetched = NULL;
     if (s->fetched_cap < tb->ncols) {
-        struct value *grown = realloc(s->fetched_row, sizeof *grown *
+        struct value *grown = xrealloc(s->fetched_row, sizeof *grown *
                                       (size_t)tb->ncols);
         if (!grown)
             return co_errf(err, CO_ENOMEM, "out of memory");

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "orchestrator/log.h"
+#include "lib/log.h"
 #include "sync/drivers/postgresql/pg_priv.h"
 
 int pg_name_check(const char *what, const char *name, struct co_err *err)

@@ -9,8 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "orchestrator/events.h"
-#include "orchestrator/log.h"
+#include "lib/xalloc.h"
+#include "lib/events.h"
+#include "lib/log.h"
 #include "sync/drivers/postgresql/pg_priv.h"
 
 /* The runbook's tls.mode and libpq's sslmode for it. */
@@ -162,8 +163,8 @@ int pg_connect(const struct pg_options *o, struct pg_session **out,
                            "environment variable %s is %s", o->password_env,
                            password ? "empty" : "not set");
     }
-    if (!(s = calloc(1, sizeof *s)) ||
-        !(s->schema = strdup(o->schema && *o->schema ? o->schema
+    if (!(s = xcalloc(1, sizeof *s)) ||
+        !(s->schema = xstrdup(o->schema && *o->schema ? o->schema
                                                        : "public"))) {
         free(s);
         return co_errf(err, CO_ENOMEM, "out of memory");

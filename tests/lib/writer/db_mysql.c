@@ -9,7 +9,7 @@
 
 #include <mysql.h>
 
-#include "sync/sbuf.h"
+#include "lib/sbuf.h"
 #include "tests/lib/writer/writer.h"
 
 static enum db_status my_fail(struct db *db)

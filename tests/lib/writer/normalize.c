@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sync/sbuf.h"
+#include "lib/sbuf.h"
 #include "tests/lib/writer/writer.h"
 
 /* The cell as a C string, for parsing (blob bytes have no terminator). */

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sync/sbuf.h"
+#include "lib/sbuf.h"
 #include "tests/lib/writer/writer.h"
 
 static void write_all(int fd, const char *p, size_t n)

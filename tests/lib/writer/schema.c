@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "sync/sbuf.h"
+#include "lib/sbuf.h"
 #include "tests/lib/writer/writer.h"
 
 struct table schema_users = {"auth_user", 1, 8,
