@@ -8,7 +8,8 @@
 #   make deps       install the Debian packages all of the above need
 #   make fuzz       longer libFuzzer runs of the parsers
 
-PKGS      := mysqlclient sqlite3 libuv jansson libcurl openssl zlib
+PKGS      := mysqlclient sqlite3 libuv jansson libcurl openssl zlib \
+             libmicrohttpd
 CC        ?= cc
 OPT       ?= -O2
 WARN      := -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers
