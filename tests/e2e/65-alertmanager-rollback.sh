@@ -10,11 +10,18 @@
 # writer follows back to SQLite; every row is equal on both sides at the
 # moment of the rollback (the probe row written on MariaDB included), and
 # every write the writer had acknowledged is in SQLite.
+# README.md shows the three files exactly as they are.
 # Prints the time from the alert firing (Prometheus' activeAt) to
 # `rolling_back`.
 # timeout: 240
 . "$(dirname "$0")/../lib/common.sh"
 
+# The README shows these files as they are.
+for f in prometheus.yml cutover-rules.yml alertmanager.yml; do
+    $PY -c 'import sys; sys.exit(open(sys.argv[2]).read() not in open(sys.argv[1]).read())' \
+        "$ROOT/README.md" "$ROOT/examples/monitoring/$f" \
+        || fail "README.md does not show examples/monitoring/$f as it is"
+done
 for p in prometheus prometheus-alertmanager; do
     command -v $p >/dev/null || fail "$p missing (Debian's $p package)"
 done
