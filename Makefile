@@ -38,7 +38,8 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
              -fno-sanitize-recover=undefined
 
 .PHONY: all asan asan-unit test unit e2e bench bench-copy bench-sync bench-verify \
-        bench-cutover bench-watchers bench-app-errors demo deps fuzz clean tools check-deps
+        bench-cutover bench-watchers bench-app-errors bench-monitoring demo deps fuzz \
+        clean tools check-deps
 
 all: bin/cutover tools
 
@@ -104,10 +105,10 @@ test: check-deps
 	tests/lib/run_tests.sh
 
 bench: bench-copy bench-sync bench-verify bench-cutover bench-watchers \
-       bench-app-errors
+       bench-app-errors bench-monitoring
 
 bench-copy bench-sync bench-verify bench-cutover bench-watchers \
-bench-app-errors: check-deps all
+bench-app-errors bench-monitoring: check-deps all
 	bench/$(@:bench-%=%).sh
 
 demo: check-deps all
