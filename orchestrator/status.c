@@ -53,6 +53,11 @@ json_t *migration_status(struct migration *m)
                    "write_pause_ms", m->cut.last_pause_ms, "steps_ms",
                    m->cut.steps_ms, "last_error",
                    m->last_error);
+    /* the watch view counts the post_validate window down */
+    json_object_set_new(st, "post_validate", json_pack(
+        "{sf sf sf}", "started_at", m->post.started_at, "watch_s",
+        m->rb->post_validate.watch_s, "interval_s",
+        m->rb->post_validate.interval_s));
     pthread_mutex_unlock(&m->mu);
     json_t *reps = replicas_status();
     if (reps)
