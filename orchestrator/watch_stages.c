@@ -150,25 +150,36 @@ void watch_title(json_t *st, const struct watch_rate *r, double now)
            num(st, "started_at") > 0 ? elapsed : "-", left);
 }
 
-static void copy_lines(json_t *st, int width, int *budget)
-{
-    json_t *t;
-    size_t i;
-    char b[512];
+/* One line per table: its name, a bar, and what `line` adds. */
+typedef void (*table_line_fn)(json_t *t, const char *bar, double frac);
 
-    json_array_foreach(json_object_get(st, "tables"), i, t) {
-        if ((*budget)-- <= 0)
-            break;
-        double total = num(t, "total"), r = num(t, "rows");
-        double frac = json_is_true(json_object_get(t, "indexes_done")) ? 1.0
-                      : total > 0 ? r / total : 0;
-        bar(b, width, frac > 1 ? 1 : frac);
-        printf("%-20.20s [%s] %5.1f%% %9.0f r/s ETA %5.0fs\n", str(t, "name"),
-               b, frac * 100, num(t, "rows_per_s"), num(t, "eta_s"));
-    }
+static double copy_fraction(json_t *t)
+{
+    double total = num(t, "total"), rows = num(t, "rows");
+
+    if (json_is_true(json_object_get(t, "indexes_done")))
+        return 1.0;
+    return total > 0 ? (rows < total ? rows / total : 1) : 0;
 }
 
-static void verify_lines(json_t *st, int width, int *budget)
+static void copy_line(json_t *t, const char *b, double frac)
+{
+    printf("%-20.20s [%s] %5.1f%% %9.0f r/s ETA %5.0fs\n", str(t, "name"),
+           b, frac * 100, num(t, "rows_per_s"), num(t, "eta_s"));
+}
+
+static void verify_line(json_t *t, const char *b, double frac)
+{
+    json_t *v = json_object_get(t, "verify");
+    double bad = num(v, "mismatches");
+
+    printf("%-20.20s [%s] %5.1f%% %9.0f hashed %s%3.0f diff%s\n",
+           str(t, "name"), b, frac * 100, num(v, "rows"),
+           bad > 0 ? paint(TONE_FIRING) : "", bad, bad > 0 ? unpaint() : "");
+}
+
+static void table_lines(json_t *st, int width, int *budget,
+                        double (*fraction)(json_t *), table_line_fn line)
 {
     json_t *t;
     size_t i;
@@ -177,12 +188,9 @@ static void verify_lines(json_t *st, int width, int *budget)
     json_array_foreach(json_object_get(st, "tables"), i, t) {
         if ((*budget)-- <= 0)
             break;
-        json_t *v = json_object_get(t, "verify");
-        double frac = verify_fraction(t), bad = num(v, "mismatches");
+        double frac = fraction(t);
         bar(b, width, frac);
-        printf("%-20.20s [%s] %5.1f%% %9.0f hashed %s%3.0f diff%s\n",
-               str(t, "name"), b, frac * 100, num(v, "rows"),
-               bad > 0 ? paint(TONE_FIRING) : "", bad, bad > 0 ? unpaint() : "");
+        line(t, b, frac);
     }
 }
 
@@ -241,6 +249,9 @@ void watch_stage_lines(json_t *st, json_t *checks, const char *runbook,
 {
     const char *stage = shown_stage(st);
     int width = cols - 58 > 10 ? cols - 58 : 10;
+
+    if (width > 400)             /* the bar buffers hold 511 */
+        width = 400;
     int applier = strcmp(stage, "sync") == 0 || strcmp(stage, "verify") == 0 ||
                   (strcmp(stage, "cutover") == 0 &&
                    !json_is_true(json_object_get(st, "switched")));
@@ -250,11 +261,11 @@ void watch_stage_lines(json_t *st, json_t *checks, const char *runbook,
         printf("%spaused%s in %s — `cutover ctl %s resume` goes on\n",
                paint(TONE_WARN), unpaint(), stage, runbook);
     if (strcmp(stage, "verify") == 0 || strcmp(stage, "cutover") == 0)
-        verify_lines(st, width, &budget);
+        table_lines(st, width, &budget, verify_fraction, verify_line);
     else if (strcmp(stage, "post_validate") == 0)
         window_lines(st, checks, now, width, &budget);
     else
-        copy_lines(st, width, &budget);
+        table_lines(st, width, &budget, copy_fraction, copy_line);
     if (applier)
         printf("sync: lag %.2f s  backlog %.0f  applied %.0f/s\n",
                num(sync, "lag_s"), num(sync, "backlog_rows"),
