@@ -329,7 +329,7 @@ static enum MHD_Result handle_alerts(struct http_server *s,
 
 static void sse_append(struct sse_client *c, const char *p, size_t n)
 {
-    if (c->ended)
+    if (c->ended || n == 0)
         return;
     if (c->len + n > SSE_MAX_PENDING) {
         c->ended = 1;              /* fell behind: it reconnects */
