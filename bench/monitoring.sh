@@ -14,6 +14,10 @@
 # A run with http counts only if Prometheus scraped the endpoint through the
 # copy (at least one sample per 2 s) and every post was refused.
 #
+# Prometheus runs through every run (scraping nothing while no migration
+# listens); the CPU time it uses during each run is printed beside it,
+# since on 2 cores it competes with the copy and the server.
+#
 # Time = the bulk_copy stage from the `stage` events. BENCH_ROUNDS
 # (default 1) rounds, the order reversed every other round; ratios = mean
 # scraped (posted) ÷ mean without. Target ≤ 1.05.
@@ -38,6 +42,11 @@ sed "s/127.0.0.1:9464/127.0.0.1:$HP/; /^alerting:/,\$d" \
 cp "$ROOT/examples/monitoring/cutover-rules.yml" "$T/"
 bench_spawn prometheus --config.file="$T/prometheus.yml" \
     --storage.tsdb.path="$T/prom-data" --web.listen-address="127.0.0.1:$PP"
+PROM_PID=$BENCH_PID
+# prom_cpu: CPU seconds Prometheus has used so far (it shares the 2 cores)
+prom_cpu() {
+    awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$PROM_PID/stat"
+}
 for i in $(seq 1 300); do
     curl -sf "http://127.0.0.1:$PP/-/ready" >/dev/null && break
     sleep 0.1
@@ -79,8 +88,10 @@ one_copy() {
         posts "http://127.0.0.1:$HP/alerts" "$D/posts.txt" &
         ppid=$!
     fi
+    prom_cpu >"$D/prom_cpu.txt"
     bench_timed "$D/timed.json" "$CUTOVER" run "$D/runbook.json" \
         >"$D/run.out" 2>"$D/run.err" || rc=$?
+    prom_cpu >>"$D/prom_cpu.txt"
     bench_check_run "$D" "$rc"
     [ -z "$ppid" ] || wait "$ppid"
     if [ "$with" != 0 ]; then
@@ -109,12 +120,15 @@ import benchlib as b
 T, rows, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 n = b.num
 copy = lambda name: b.spans('%s/%s/state/events.ndjson' % (T, name))['bulk_copy']['s']
-tab = [['round', 'without s', 'scraped s', 'posted s', 'scrapes', 'posts']]
+tab = [['round', 'without s', 'scraped s', 'posted s', 'scrapes', 'posts',
+        'Prometheus CPU s']]
 runs, problems = {'without': [], 'scraped': [], 'posted': []}, []
 for r in range(1, rounds + 1):
-    row, counts = [str(r)], []
+    row, counts, cpu = [str(r)], [], []
     for kind in runs:
         s = copy('%s%d' % (kind, r))
+        c0, c1 = map(float, open('%s/%s%d/prom_cpu.txt' % (T, kind, r)).read().split())
+        cpu.append(n(c1 - c0))
         runs[kind].append(s)
         row.append(n(s))
         if kind == 'without':
@@ -127,7 +141,7 @@ for r in range(1, rounds + 1):
     posts = open('%s/posted%d/posts.txt' % (T, r)).read().strip()
     if posts != '400:500 401:500':
         problems.append('posted%d: replies %s' % (r, posts))
-    tab.append(row + ['/'.join(counts), posts])
+    tab.append(row + ['/'.join(counts), posts, '/'.join(cpu)])
 mean = {k: sum(v) / rounds for k, v in runs.items()}
 scraped, posted = mean['scraped'] / mean['without'], mean['posted'] / mean['without']
 b.table('bulk copy of `orders`, %s rows: without the http endpoint, with '

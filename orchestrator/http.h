@@ -45,11 +45,12 @@ char *http_metrics_render(struct orch *o, size_t *len);
 json_t *http_alerts_parse(const char *body, size_t len, char *why,
                           size_t cap);
 
-/* On the loop thread: hand each firing alert not already handed on to the
- * alert rules (trigger_engine_alert_from: an `alert` event, then the rules
- * it matches), record each resolved one as an `alert` event with status
- * "resolved". `firing` remembers which alerts are firing (by Alertmanager's
- * fingerprint), so the repeats Alertmanager sends fire no rule twice.
+/* On the loop thread: hand each firing alert that has not yet made a rule
+ * act to the alert rules (trigger_engine_alert_from: an `alert` event,
+ * then the rules it matches), record each resolved one as an `alert` event
+ * with status "resolved". `firing` remembers the alerts that made a rule
+ * act (by Alertmanager's fingerprint) until they resolve, so the repeats
+ * Alertmanager sends act only once.
  * Returns the reply: {"ok", "firing", "resolved", "repeated",
  * "rules_fired"}. */
 json_t *http_alerts_apply(struct trigger_engine *t, json_t *firing,

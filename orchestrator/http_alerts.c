@@ -121,7 +121,7 @@ done:
 json_t *http_alerts_apply(struct trigger_engine *t, json_t *firing,
                           json_t *alerts)
 {
-    int nfiring = 0, nresolved = 0, repeated = 0, fired = 0;
+    int nfiring = 0, nresolved = 0, repeated = 0, fired = 0, n;
     json_t *a;
     size_t i;
 
@@ -150,11 +150,17 @@ json_t *http_alerts_apply(struct trigger_engine *t, json_t *firing,
             json_decref(fields);
             continue;
         }
-        if (json_object_size(firing) >= FIRING_REMEMBERED)
-            json_object_clear(firing);
-        json_object_set_new(firing, key, json_true());
         json_object_set_new(fields, "status", json_string("firing"));
-        fired += trigger_engine_alert_from(t, name, sev, fields);
+        n = trigger_engine_alert_from(t, name, sev, fields);
+        /* Remembered only once it has acted: an alert that fired while
+         * its rule waited for another stage acts when Alertmanager repeats
+         * it there. */
+        if (n > 0) {
+            if (json_object_size(firing) >= FIRING_REMEMBERED)
+                json_object_clear(firing);
+            json_object_set_new(firing, key, json_true());
+        }
+        fired += n;
     }
     return json_pack("{sb si si si si}", "ok", 1, "firing", nfiring,
                      "resolved", nresolved, "repeated", repeated,

@@ -12,7 +12,8 @@
 #  - POST /alerts: no token or a wrong one → 401, a garbage or wrong-version
 #    body → 400, a body over 256 KiB → 413, GET → 405; 1,000 rapid posts of
 #    those change nothing: no alert or trigger event, the migration
-#    completes and every row is equal on both sides.
+#    completes and every row is equal on both sides; the token appears in
+#    no file of the state dir and no output.
 # timeout: 240
 . "$(dirname "$0")/../lib/common.sh"
 
@@ -142,6 +143,11 @@ wait_run 0 "the migration with refused posts"
 kill "$SSE" 2>/dev/null || true
 wait "$SSE" 2>/dev/null || true
 compare "$T/shop.sqlite3" shop
+
+# the token is a secret: in no file of the state dir and no output
+if grep -rqF "$CUTOVER_HTTP_TOKEN" "$STATE" "$T/run.out" "$T/run.err" "$T/sse.txt" "$T/metrics.txt"; then
+    fail "the bearer token appears in the state dir or the output"
+fi
 
 # -- the event stream had every event, ids = seq ---------------------------
 $PY - "$T/sse.txt" "$STATE/events.ndjson" <<'PY' || fail "/events"
