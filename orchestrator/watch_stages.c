@@ -194,18 +194,27 @@ static void table_lines(json_t *st, int width, int *budget,
     }
 }
 
+/* The sub-step: from `lock` to `fence` the source refuses nothing but
+ * makes writers wait; from `switch` on it refuses them (the fence). */
 static void cutover_line(json_t *st, const char *runbook)
 {
     json_t *c = json_object_get(st, "cutover");
     const char *step = str(c, "step");
+    static const char *const paused[] = {"lock", "drain", "reverify", "fence",
+                                         NULL};
+    const char *note = "";
 
-    if (strcmp(step, "ready") == 0)
+    for (int i = 0; paused[i]; i++)
+        if (strcmp(step, paused[i]) == 0)
+            note = ", writers wait on the source's lock";
+    if (strcmp(step, "switch") == 0)
+        note = ", source fenced, switching the application";
+    if (json_is_true(json_object_get(c, "waiting_for_ctl")))
         printf("cutover: ready, synced — waiting for `cutover ctl %s "
                "cutover`\n", runbook);
     else
-        printf("cutover: step %s, attempt %.0f", step, num(c, "attempt"));
-    if (strcmp(step, "ready") != 0)
-        printf("%s\n", num(c, "write_pause_ms") > 0 ? "" : ", writes paused");
+        printf("cutover: step %s, attempt %.0f%s\n", step,
+               num(c, "attempt"), note);
     if (num(c, "write_pause_ms") > 0)
         printf("cutover: last write pause %.0f ms\n",
                num(c, "write_pause_ms"));

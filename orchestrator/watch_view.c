@@ -218,6 +218,8 @@ static void apply_stage_event(struct view *v, const char *type, json_t *ev)
                             json_object_get(ev, "write_pause_ms"));
         if (json_object_get(ev, "attempt"))
             json_object_set(c, "attempt", json_object_get(ev, "attempt"));
+        json_object_set_new(c, "waiting_for_ctl", json_boolean(
+            json_object_get(ev, "waiting_for") != NULL));
     } else if (strcmp(type, "check") == 0) {
         json_object_set(v->checks, s_(ev, "name"), ev);
     } else if (strcmp(type, "stage") == 0 &&
