@@ -10,7 +10,8 @@
 #   make deps       install the Debian packages all of the above need
 #   make fuzz       longer libFuzzer runs of the parsers
 
-PKGS      := mysqlclient sqlite3 libuv jansson libcurl openssl zlib libpq
+PKGS      := mysqlclient sqlite3 libuv jansson libcurl openssl zlib libpq \
+             libmicrohttpd
 CC        ?= cc
 OPT       ?= -O2
 WARN      := -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers
@@ -42,7 +43,8 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
              -fno-sanitize-recover=undefined
 
 .PHONY: all asan asan-unit test unit e2e bench bench-copy bench-sync bench-verify \
-        bench-cutover bench-watchers bench-app-errors bench-copy-pg demo deps fuzz \
+        bench-cutover bench-watchers bench-app-errors bench-copy-pg \
+        bench-monitoring demo deps fuzz \
         clean tools check-deps
 
 all: bin/cutover tools
@@ -109,10 +111,10 @@ test: check-deps
 	tests/lib/run_tests.sh
 
 bench: bench-copy bench-sync bench-verify bench-cutover bench-watchers \
-       bench-app-errors bench-copy-pg
+       bench-app-errors bench-copy-pg bench-monitoring
 
 bench-copy bench-sync bench-verify bench-cutover bench-watchers \
-bench-app-errors bench-copy-pg: check-deps all
+bench-app-errors bench-copy-pg bench-monitoring: check-deps all
 	bench/$(@:bench-%=%).sh
 
 demo: check-deps all

@@ -502,6 +502,8 @@ static void register_secrets(json_t *root)
                                                               "password_env")));
     register_secret_env(json_string_value(json_object_get(
         json_object_get(root, "backup"), "encrypt_key_env")));
+    register_secret_env(json_string_value(json_object_get(
+        json_object_get(root, "http"), "token_env")));
 }
 
 static void set_defaults(struct runbook *rb)
@@ -534,7 +536,7 @@ static int read_all(struct jread *r, json_t *root, struct runbook *rb)
     static const char *const keys[] = {
         "version", "name", "state_dir", "source", "target", "tables",
         "schema", "copy", "sync", "verify", "cutover", "post_validate",
-        "triggers", "notify", "hooks", "progress", "backup", NULL};
+        "triggers", "notify", "hooks", "progress", "backup", "http", NULL};
     static const struct section sections[] = {
         {"source", read_source},    {"target", read_target},
         {"tables", read_tables},    {"schema", read_schema},
@@ -544,6 +546,7 @@ static int read_all(struct jread *r, json_t *root, struct runbook *rb)
         {"triggers", rb_read_triggers},
         {"notify", rb_read_notify}, {"hooks", rb_read_hooks},
         {"progress", read_progress}, {"backup", read_backup},
+        {"http", rb_read_http},
     };
     int version = 0;
 
@@ -714,6 +717,8 @@ void runbook_free(struct runbook *rb)
     rb_free_rules(rb);
     free(rb->progress.socket);
     free(rb->backup.encrypt_key_env);
+    free(rb->http.listen);
+    free(rb->http.token_env);
     free(rb);
 }
 

@@ -224,6 +224,14 @@ struct runbook {
         int enabled;
         char *encrypt_key_env;   /* AES-256-GCM key: 64 hex chars */
     } backup;
+
+    /* The HTTP endpoint (runbook_http.c): off unless the runbook has it. */
+    struct {
+        int enabled;
+        char *listen;            /* "127.0.0.1:9464", "[::1]:9464" */
+        char *token_env;         /* bearer token for POST /alerts */
+        int max_connections;
+    } http;
 };
 
 /* Load and validate the runbook at `path`. Returns 0, CO_EIO when the file

@@ -19,6 +19,7 @@ int rb_read_post_validate(struct jread *r, json_t *o, struct runbook *rb);
 int rb_read_triggers(struct jread *r, json_t *arr, struct runbook *rb);
 int rb_read_notify(struct jread *r, json_t *arr, struct runbook *rb);
 int rb_read_hooks(struct jread *r, json_t *o, struct runbook *rb);
+int rb_read_http(struct jread *r, json_t *o, struct runbook *rb);
 
 /* After all sections: metric names refer to declared checks/replicas. */
 int rb_check_trigger_metrics(struct jread *r, struct runbook *rb);

@@ -238,7 +238,7 @@ int cmd_watch(const char *path)
         runbook_free(rb);
         return EXIT_ERROR;
     }
-    code = isatty(STDOUT_FILENO) ? watch_view_run(&c, hello)
+    code = isatty(STDOUT_FILENO) ? watch_view_run(&c, hello, path)
                                  : watch_lines_run(&c, hello);
     json_decref(hello);
     client_close_conn(&c);

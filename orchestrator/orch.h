@@ -48,6 +48,7 @@ struct command {
 struct progress_server;
 struct notifier;
 struct trigger_engine;
+struct http_server;
 
 struct orch {
     struct runbook *rb;
@@ -70,6 +71,7 @@ struct orch {
     struct progress_server *server;
     struct notifier *notifier;
     struct trigger_engine *triggers;
+    struct http_server *http;  /* the runbook's "http" endpoint, or NULL */
     double last_prom;
     double outage_since;       /* a database unreachable since (mono), 0 */
     struct backoff outage;     /* between reconnection attempts */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "orchestrator/http.h"
 #include "lib/events.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
@@ -135,6 +136,13 @@ int orch_run(struct runbook *rb, struct migration *m)
         code = 1;
         goto out;
     }
+    /* The HTTP endpoint, when the runbook asks for one (http.h). */
+    o->http = http_server_start(o, &err);
+    if (!o->http && err.code) {
+        log_error("%s", co_err_text(&err));
+        code = 1;
+        goto out;
+    }
     migration_on_transition(m, on_transition, o);
     pthread_create(&o->conductor, NULL, conductor_main, o);
     uv_run(&o->loop, UV_RUN_DEFAULT);
@@ -144,6 +152,7 @@ int orch_run(struct runbook *rb, struct migration *m)
     sampler_write_prom(o);
 out:
     migration_on_transition(m, NULL, NULL);
+    http_server_stop(o->http);
     server_stop(o->server);
     trigger_engine_free(o->triggers);
     notifier_stop(o->notifier);

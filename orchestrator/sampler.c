@@ -98,8 +98,7 @@ void sampler_sample(struct orch *o)
         metrics_set("host.load1", load[0]);
 }
 
-/* Prometheus label value: backslash, quote and newline escaped. */
-static void label(struct sbuf *b, const char *v)
+void sampler_prom_label(struct sbuf *b, const char *v)
 {
     sbuf_addc(b, '"');
     for (const char *p = v; *p; p++) {
@@ -126,9 +125,9 @@ int sampler_write_prom(struct orch *o)
     sbuf_init(&b);
     sbuf_adds(&b, "# HELP cutover_state 1 for the migration's current "
                   "state.\n# TYPE cutover_state gauge\ncutover_state{name=");
-    label(&b, o->rb->name);
+    sampler_prom_label(&b, o->rb->name);
     sbuf_adds(&b, ",state=");
-    label(&b, fsm_state_name(m->state));
+    sampler_prom_label(&b, fsm_state_name(m->state));
     sbuf_adds(&b, "} 1\n# HELP cutover_rows_copied Rows copied per table.\n"
                   "# TYPE cutover_rows_copied gauge\n");
     pthread_mutex_lock(&m->mu);
@@ -137,9 +136,9 @@ int sampler_write_prom(struct orch *o)
         for (int r = 0; r < m->tables[i].nranges; r++)
             rows += m->tables[i].ranges[r].rows;
         sbuf_adds(&b, "cutover_rows_copied{name=");
-        label(&b, o->rb->name);
+        sampler_prom_label(&b, o->rb->name);
         sbuf_adds(&b, ",table=");
-        label(&b, m->tables[i].t->name);
+        sampler_prom_label(&b, m->tables[i].t->name);
         sbuf_addf(&b, "} %lld\n", (long long)rows);
     }
     pthread_mutex_unlock(&m->mu);
@@ -147,9 +146,9 @@ int sampler_write_prom(struct orch *o)
                   "(DESIGN section 6).\n# TYPE cutover_metric gauge\n");
     json_object_foreach(snap, key, v) {
         sbuf_adds(&b, "cutover_metric{name=");
-        label(&b, o->rb->name);
+        sampler_prom_label(&b, o->rb->name);
         sbuf_adds(&b, ",metric=");
-        label(&b, key);
+        sampler_prom_label(&b, key);
         sbuf_addf(&b, "} %.17g\n", json_number_value(v));
     }
     json_decref(snap);

@@ -10,9 +10,12 @@
 #define CO_SAMPLER_H
 
 struct orch;
+struct sbuf;
 
 void sampler_sample(struct orch *o);
 int sampler_write_prom(struct orch *o);
+/* A Prometheus label value, quoted: backslash, quote and newline escaped. */
+void sampler_prom_label(struct sbuf *b, const char *v);
 
 /* Stop the probe thread and the replica monitor (started lazily by
  * sampler_sample); `ended`: the migration reached a final state, so what

@@ -53,6 +53,15 @@ json_t *migration_status(struct migration *m)
                    "write_pause_ms", m->cut.last_pause_ms, "steps_ms",
                    m->cut.steps_ms, "last_error",
                    m->last_error);
+    /* the watch view says when the switch waits for `ctl cutover` */
+    json_object_set_new(json_object_get(st, "cutover"), "waiting_for_ctl",
+                        json_boolean(m->rb->cutover.mode == CUTOVER_MANUAL &&
+                                     !m->cut.go && m->cut.step == CUT_READY));
+    /* and counts the post_validate window down */
+    json_object_set_new(st, "post_validate", json_pack(
+        "{sf sf sf}", "started_at", m->post.started_at, "watch_s",
+        m->rb->post_validate.watch_s, "interval_s",
+        m->rb->post_validate.interval_s));
     pthread_mutex_unlock(&m->mu);
     json_t *reps = replicas_status();
     if (reps)

@@ -178,11 +178,19 @@ void trigger_engine_evaluate(struct trigger_engine *t)
 int trigger_engine_alert(struct trigger_engine *t, const char *name,
                          const char *severity)
 {
+    return trigger_engine_alert_from(t, name, severity, NULL);
+}
+
+int trigger_engine_alert_from(struct trigger_engine *t, const char *name,
+                              const char *severity, json_t *fields)
+{
     struct migration *m = t->o->m;
+    json_t *ev = fields ? fields : json_object();
     int fired = 0;
 
-    events_emit(EVT_ALERT, json_pack("{ss ss}", "name", name, "severity",
-                                   severity ? severity : ""));
+    json_object_set_new(ev, "name", json_string(name));
+    json_object_set_new(ev, "severity", json_string(severity ? severity : ""));
+    events_emit(EVT_ALERT, ev);
     for (int i = 0; i < t->nrules; i++) {
         const struct rb_trigger *r = &t->rules[i];
         if (!r->alert || (strcmp(r->alert, "*") != 0 &&

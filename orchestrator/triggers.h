@@ -22,6 +22,10 @@ void trigger_engine_evaluate(struct trigger_engine *t);
 /* Returns how many rules fired. */
 int trigger_engine_alert(struct trigger_engine *t, const char *name,
                          const char *severity);
+/* The same, for an alert from elsewhere (Alertmanager): `fields` (stolen,
+ * may be NULL) go into the `alert` event beside the name and severity. */
+int trigger_engine_alert_from(struct trigger_engine *t, const char *name,
+                              const char *severity, json_t *fields);
 json_t *trigger_engine_status(struct trigger_engine *t);
 void trigger_engine_free(struct trigger_engine *t);
 

@@ -173,20 +173,66 @@ int watch_lines_run(struct client_conn *c, json_t *hello)
 
 struct view {
     json_t *status;
+    json_t *checks;            /* check name → its last `check` event */
+    const char *runbook;
     char events[LAST_EVENTS][256];
     int nevents;
     char stages[512];
+    struct watch_rate verify;  /* rows hashed per second */
+    double verify_t0, verify_rows0;
 };
 
-static void bar(char *out, int width, double frac)
+/* Rows hashed so far, all tables. */
+static double verified_rows(json_t *st)
 {
-    int full = (int)(frac * width + 0.5);
+    double rows = 0;
+    json_t *t;
+    size_t i;
 
-    if (full > width)
-        full = width;
-    for (int i = 0; i < width; i++)
-        out[i] = i < full ? '#' : '.';
-    out[width] = '\0';
+    json_array_foreach(json_object_get(st, "tables"), i, t)
+        rows += n_(json_object_get(t, "verify"), "rows");
+    return rows;
+}
+
+/* verify, cutover and check events: what the stage's own lines show. */
+static void apply_stage_event(struct view *v, enum event_type type,
+                              json_t *ev)
+{
+    json_t *st = v->status, *t;
+    size_t i;
+
+    if (type == EVT_VERIFY && json_object_get(ev, "rows")) {
+        json_array_foreach(json_object_get(st, "tables"), i, t)
+            if (strcmp(s_(t, "name"), s_(ev, "table")) == 0)
+                json_object_set_new(t, "verify", json_pack(
+                    "{sO sO sb}", "rows", json_object_get(ev, "rows"),
+                    "mismatches", json_object_get(ev, "mismatches"), "done",
+                    json_is_true(json_object_get(ev, "table_done"))));
+        if (v->verify_t0 == 0) {
+            v->verify_t0 = mono_s();
+            v->verify_rows0 = verified_rows(st);
+        } else if (mono_s() > v->verify_t0)
+            v->verify.per_s = (verified_rows(st) - v->verify_rows0) /
+                              (mono_s() - v->verify_t0);
+    } else if (type == EVT_CUTOVER && json_object_get(ev, "step")) {
+        json_t *c = json_object_get(st, "cutover");
+        json_object_set(c, "step", json_object_get(ev, "step"));
+        if (json_object_get(ev, "write_pause_ms"))
+            json_object_set(c, "write_pause_ms",
+                            json_object_get(ev, "write_pause_ms"));
+        if (json_object_get(ev, "attempt"))
+            json_object_set(c, "attempt", json_object_get(ev, "attempt"));
+        json_object_set_new(c, "waiting_for_ctl", json_boolean(
+            json_object_get(ev, "waiting_for") != NULL));
+    } else if (type == EVT_CHECK) {
+        json_object_set(v->checks, s_(ev, "name"), ev);
+    } else if (type == EVT_STAGE &&
+               strcmp(s_(ev, "to"), "post_validate") == 0) {
+        json_object_set_new(st, "switched", json_true());
+        if (n_(json_object_get(st, "post_validate"), "started_at") == 0)
+            json_object_set_new(json_object_get(st, "post_validate"),
+                                "started_at", json_real(now_s()));
+    }
 }
 
 /* Fold an event into the status the view shows. */
@@ -196,6 +242,7 @@ static void apply_event(struct view *v, json_t *ev)
     json_t *st = v->status, *t;
     size_t i;
 
+    apply_stage_event(v, type, ev);
     if (type == EVT_STAGE) {
         json_object_set(st, "state", json_object_get(ev, "to"));
         size_t o = strlen(v->stages);
@@ -242,8 +289,8 @@ static void apply_event(struct view *v, json_t *ev)
 static void draw(struct view *v)
 {
     struct winsize ws = {0};
-    int cols = 80, rows = 24, line = 0;
-    json_t *st = v->status, *t, *sync = json_object_get(st, "sync");
+    int cols = 80, rows = 24;
+    json_t *st = v->status, *t;
     size_t i;
     char b[256];
 
@@ -252,31 +299,16 @@ static void draw(struct view *v)
         rows = ws.ws_row;
     }
     printf("\033[H\033[2J");
-    printf("cutover %s — %s\n", s_(st, "name"), s_(st, "state"));
+    watch_title(st, &v->verify, now_s());
     printf("stages: %.*s\n", cols - 9, v->stages[0] ? v->stages : s_(st, "state"));
-    line = 2;
-    int width = cols - 58 > 10 ? cols - 58 : 10;
-    json_array_foreach(json_object_get(st, "tables"), i, t) {
-        if (line >= rows - LAST_EVENTS - 4)
-            break;
-        double total = n_(t, "total"), r = n_(t, "rows");
-        double frac = json_is_true(json_object_get(t, "indexes_done")) ? 1.0
-                      : total > 0 ? r / total : 0;
-        bar(b, width, frac);
-        printf("%-20.20s [%s] %5.1f%% %9.0f r/s ETA %5.0fs\n", s_(t, "name"),
-               b, frac * 100, n_(t, "rows_per_s"), n_(t, "eta_s"));
-        line++;
-    }
-    printf("sync: lag %.2f s  backlog %.0f  applied %.0f/s\n",
-           n_(sync, "lag_s"), n_(sync, "backlog_rows"),
-           n_(sync, "applied_per_s"));
+    watch_stage_lines(st, v->checks, v->runbook, now_s(), cols,
+                      rows - LAST_EVENTS - 8);
     json_array_foreach(json_object_get(st, "replicas"), i, t) {
         replica_text(t, b, sizeof b);
         printf("replica %.*s\n", cols - 9, b);
     }
     json_array_foreach(json_object_get(st, "triggers"), i, t)
-        printf("trigger %-60.60s %s\n", s_(t, "rule"),
-               json_is_true(json_object_get(t, "breached")) ? "BREACHED" : "ok");
+        watch_trigger_line(t);
     printf("last events:\n");
     for (int k = 0; k < v->nevents; k++)
         printf("  %.*s\n", cols - 3, v->events[k]);
@@ -294,9 +326,9 @@ static void restore_terminal(int sig)
     _exit(128 + sig);
 }
 
-int watch_view_run(struct client_conn *c, json_t *hello)
+int watch_view_run(struct client_conn *c, json_t *hello, const char *runbook)
 {
-    struct view v = {0};
+    struct view v = {.runbook = runbook};
     struct co_err err = {0};
     struct sigaction sa = {.sa_handler = restore_terminal};
     json_t *ev;
@@ -306,6 +338,11 @@ int watch_view_run(struct client_conn *c, json_t *hello)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     v.status = json_deep_copy(json_object_get(hello, "status"));
+    v.checks = json_object();
+    if (!json_is_object(json_object_get(v.status, "cutover")))
+        json_object_set_new(v.status, "cutover", json_object());
+    if (!json_is_object(json_object_get(v.status, "post_validate")))
+        json_object_set_new(v.status, "post_validate", json_object());
     fflush(stdout);
     printf("\033[?25l");
     draw(&v);
@@ -326,5 +363,6 @@ int watch_view_run(struct client_conn *c, json_t *hello)
     }
     printf("\033[?25h\n");
     json_decref(v.status);
+    json_decref(v.checks);
     return EXIT_OK;
 }

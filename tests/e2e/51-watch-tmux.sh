@@ -9,6 +9,14 @@
 #    locked so the watcher attaches before the table list is known) shows
 #    advancing bars too once the copy runs.
 #  - Ctrl-C in the view shows the cursor again.
+#  - Each stage has its own screen: the title has the state and the
+#    migration's elapsed time; held in verify (CUTOVER_PAUSE_AT), one
+#    verify bar per table (rows hashed, mismatches) and the sync line; at
+#    the manual cutover the sub-step and how to go on; in post_validate the
+#    window counting down ("left" in the title and on its bar) and the
+#    check's line, and no sync line (the applier has stopped).
+#  - Colour where the terminal has it (the default rule "ok" in green),
+#    none in a view started with NO_COLOR=1.
 #  - `watch ... | cat` (line mode) prints the stage lines and progress
 #    lines, no event line without details, and ends when the migration
 #    completes.
@@ -46,7 +54,7 @@ for line in sys.stdin:
 # watch_session NAME: a 120x40 tmux session running the terminal view
 watch_session() {
     tm new-session -d -s "$1" -x 120 -y 40 \
-        "'$CUTOVER' watch '$T/runbook.json'; echo \"watch exited \$?\"; sleep 600"
+        "${2:-}'$CUTOVER' watch '$T/runbook.json'; echo \"watch exited \$?\"; sleep 600"
 }
 
 # sample_bars: every ~0.2 s while the copy runs, the bars of both views
@@ -91,7 +99,9 @@ start_db
 shop_db "$T/shop.sqlite3" 20000
 runbook "$T/runbook.json" "{'source': {'busy_timeout_ms': 60000},
   'copy': {'workers': 2, 'max_rows_per_s': 3000},
-  'cutover': {'mode': 'manual'}}"
+  'cutover': {'mode': 'manual'},
+  'post_validate': {'watch_s': 8, 'interval_s': 0.5,
+    'checks': [{'name': 'orders', 'sql': 'SELECT COUNT(*) FROM shop_order', 'min': 1}]}}"
 
 # hold the source locked so pre_validate waits for us
 $PY - "$T/shop.sqlite3" "$T/unlock" <<'PY' &
@@ -108,7 +118,8 @@ PY
 LOCKER=$!
 wait_for 10 test -e "$T/unlock.locked"
 
-"$CUTOVER" run "$T/runbook.json" >"$T/run.out" 2>"$T/run.err" &
+CUTOVER_PAUSE_AT=verify:chunk:2 CUTOVER_PAUSE_FILE="$T/verify.hold" \
+    "$CUTOVER" run "$T/runbook.json" >"$T/run.out" 2>"$T/run.err" &
 RUN=$!
 wait_for 30 test -S "$STATE/progress.sock"
 assert_eq pre_validate "$(status 'd["state"]')" "state while the source is locked"
@@ -117,7 +128,7 @@ assert_eq pre_validate "$(status 'd["state"]')" "state while the source is locke
 "$CUTOVER" watch "$T/runbook.json" | cat >"$T/lines.out" &
 LINES=$!
 watch_session early
-wait_for 20 sh -c "tmux -S '$TS' capture-pane -p -t early | grep -q '^cutover test .* pre_validate$'"
+wait_for 20 sh -c "tmux -S '$TS' capture-pane -p -t early | grep -q '^cutover test — pre_validate — elapsed [0-9]'"
 wait_for 10 grep -q 'watching test: pre_validate' "$T/lines.out"
 touch "$T/unlock"
 wait "$LOCKER"
@@ -129,10 +140,30 @@ sample_bars
 advanced late || soft_fail "the bars of a view attached during bulk_copy did not advance"
 advanced early || soft_fail "the bars of a view attached during pre_validate (before the table list was known) did not advance"
 
+# verify, held after its second chunk: verify bars, not copy bars
+wait_for 60 test -e "$T/verify.hold"
+wait_for 10 sh -c "tmux -S '$TS' capture-pane -p -t late | grep -q 'hashed'"
+capture late >"$T/verify.txt"
+grep -q '^cutover test — verify — elapsed [0-9]' "$T/verify.txt" || soft_fail "verify title: $(cat "$T/verify.txt")"
+grep -Eq '^[a-z_]+ +\[#+\.*\] +[0-9.]+% +[0-9]+ hashed +0 diff$' "$T/verify.txt" \
+    || soft_fail "no verify bar: $(cat "$T/verify.txt")"
+grep -q ' r/s ETA ' "$T/verify.txt" && soft_fail "copy bars during verify: $(cat "$T/verify.txt")"
+grep -q '^sync: lag' "$T/verify.txt" || soft_fail "no sync line during verify"
+rm -f "$T/verify.hold"
+
 # hold at the manual cutover so the views stay live
 wait_state 60 cutover
+watch_session plain "NO_COLOR=1 "
+wait_for 10 sh -c "tmux -S '$TS' capture-pane -p -t late | grep -q '^cutover: ready'"
 capture late >"$T/late.txt"
-grep -q '^cutover test .* cutover$' "$T/late.txt" || soft_fail "no header with the state: $(cat "$T/late.txt")"
+grep -q '^cutover test — cutover — elapsed [0-9]' "$T/late.txt" || soft_fail "no header with the state: $(cat "$T/late.txt")"
+grep -q "^cutover: ready, synced — waiting for \`cutover ctl .*runbook.json cutover\`" "$T/late.txt" \
+    || soft_fail "no cutover sub-step line: $(cat "$T/late.txt")"
+ESC=$(printf '\033')
+tm capture-pane -e -p -t late | grep -q "${ESC}\[32mok" || soft_fail "the rule's ok is not green"
+wait_for 10 sh -c "tmux -S '$TS' capture-pane -p -t plain | grep -q '^trigger'"
+tm capture-pane -e -p -t plain >"$T/plain.txt"
+grep -q "${ESC}\[3[0-9]m" "$T/plain.txt" && soft_fail "colour with NO_COLOR=1: $(cat -v "$T/plain.txt")"
 grep -q '^stages: .*sync > verify > cutover$' "$T/late.txt" || soft_fail "no stages line: $(cat "$T/late.txt")"
 for t in auth_user django_session shop_order shop_orderitem shop_product; do
     grep -q "^$t *\[#*\] 100.0%" "$T/late.txt" || soft_fail "no full bar for $t in the view"
@@ -163,6 +194,15 @@ tm send-keys -t intr C-c
 wait_for 10 sh -c "tmux -S '$TS' capture-pane -p -t intr | grep -q 'watch exited 130'"
 assert_eq 1 "$(tm display -p -t intr '#{cursor_flag}')" "cursor shown after Ctrl-C"
 assert_exit 0 "$CUTOVER" ctl "$T/runbook.json" cutover
+
+# post_validate: the window counts down, the check has its line, no sync
+wait_for 30 sh -c "tmux -S '$TS' capture-pane -p -t late | grep -q '^check orders'"
+capture late >"$T/post.txt"
+grep -Eq '^cutover test — post_validate — elapsed [0-9]+[ms].*, window [0-9]+s left$' "$T/post.txt" \
+    || soft_fail "post_validate title: $(cat "$T/post.txt")"
+grep -Eq '^window +\[#*\.*\] [0-9]+s of 8s left$' "$T/post.txt" || soft_fail "no window line: $(cat "$T/post.txt")"
+grep -Eq '^check orders +ok \([0-9]+ ms\)$' "$T/post.txt" || soft_fail "no check line: $(cat "$T/post.txt")"
+grep -q '^sync:' "$T/post.txt" && soft_fail "a stale sync line in post_validate: $(cat "$T/post.txt")"
 
 # the migration completes; every watcher ends on its own
 set +e

@@ -263,6 +263,20 @@ static const struct error_case error_cases[] = {
     {"password_env naming an unset variable",
      "{\"target\":{\"password_env\":\"" UNSET_VAR "\"}}", NULL,
      "target.password_env: environment variable " UNSET_VAR " is not set"},
+    {"http.listen that is a host name, not an address",
+     "{\"http\":{\"listen\":\"localhost:9464\"}}", NULL,
+     "http.listen: \"localhost\" is not a numeric IPv4 or [IPv6] address"},
+    {"http.listen without a port",
+     "{\"http\":{\"listen\":\"127.0.0.1\"}}", NULL,
+     "http.listen: expected HOST:PORT"},
+    {"http.listen with port 0",
+     "{\"http\":{\"listen\":\"127.0.0.1:0\"}}", NULL,
+     "http.listen: the port must be a number from 1 to 65535"},
+    {"unknown key in http",
+     "{\"http\":{\"token\":\"x\"}}", NULL, "http.token: unknown key"},
+    {"http.max_connections out of range",
+     "{\"http\":{\"max_connections\":0}}", NULL,
+     "http.max_connections: "},
 };
 
 static void run_error_case(void **state)
@@ -276,6 +290,26 @@ static void run_error_case(void **state)
 }
 
 /* ---- defaults and paths ------------------------------------------------- */
+
+static void http_section_is_off_by_default_and_loopback_when_on(void **state)
+{
+    struct runbook *rb = parse_ok(NULL);
+
+    (void)state;
+    assert_false(rb->http.enabled);
+    runbook_free(rb);
+    rb = parse_ok("{\"http\":{}}");
+    assert_true(rb->http.enabled);
+    assert_string_equal(rb->http.listen, "127.0.0.1:9464");
+    assert_null(rb->http.token_env);
+    assert_int_equal(rb->http.max_connections, 32);
+    runbook_free(rb);
+    rb = parse_ok("{\"http\":{\"listen\":\"[::1]:9100\","
+                  "\"token_env\":\"CUTOVER_UNIT_HTTP_TOKEN\"}}");
+    assert_string_equal(rb->http.listen, "[::1]:9100");
+    assert_string_equal(rb->http.token_env, "CUTOVER_UNIT_HTTP_TOKEN");
+    runbook_free(rb);
+}
 
 static void minimal_runbook_gets_documented_defaults(void **state)
 {
@@ -737,6 +771,7 @@ static void load_of_a_missing_file_is_an_io_error(void **state)
 
 static const struct CMUnitTest fixed_tests[] = {
     T(minimal_runbook_gets_documented_defaults),
+    T(http_section_is_off_by_default_and_loopback_when_on),
     T(relative_paths_resolve_against_the_runbook_dir),
     T(absolute_paths_are_kept),
     T(explicit_values_override_defaults),
