@@ -8,7 +8,7 @@
 # timeout: 900
 . "$(dirname "$0")/../lib/common.sh"
 
-points=$(grep -rhoE --include="*.c" 'fault_point\("[a-z_]+", "[a-z_]+"\)' "$ROOT"/orchestrator \
+points=$(grep -rhoE --include="*.c" 'fault_point\("[a-z_]+", "[a-z_]+"\)' "$ROOT"/lib "$ROOT"/orchestrator \
     "$ROOT"/stages "$ROOT"/sync "$ROOT"/checkpoints \
     | sed 's/fault_point("\([a-z_]*\)", "\([a-z_]*\)")/\1:\2/' | sort -u)
 covered_elsewhere="$(grep -o 'for point in .*; do' "$ROOT/tests/e2e/32-cutover-crash-matrix.sh" \
