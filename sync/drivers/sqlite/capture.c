@@ -151,6 +151,20 @@ static int has_secondary_unique(const struct table *t)
     return 0;
 }
 
+/* "CREATE TRIGGER IF NOT EXISTS <prefix><table> <when> ON <table> BEGIN"
+ * and the owner's mark: the head of each of our triggers. */
+static void trigger_head(struct sbuf *b, const struct source *s,
+                         const char *prefix, const char *when,
+                         const struct table *t)
+{
+    sbuf_adds(b, "CREATE TRIGGER IF NOT EXISTS ");
+    object_name(b, prefix, t);
+    sbuf_addf(b, " %s ON ", when);
+    sbuf_ident(b, t->name, '"');
+    sbuf_adds(b, " BEGIN ");
+    mark(b, s);
+}
+
 static void build_capture(struct sbuf *b, const struct source *s,
                           const struct table *t)
 {
@@ -166,23 +180,13 @@ static void build_capture(struct sbuf *b, const struct source *s,
     }
     sbuf_adds(b, ", at REAL);\n");
 
-    sbuf_adds(b, "CREATE TRIGGER IF NOT EXISTS ");
-    object_name(b, "_cutover_ai_", t);
-    sbuf_adds(b, " AFTER INSERT ON ");
-    sbuf_ident(b, t->name, '"');
-    sbuf_adds(b, " BEGIN ");
-    mark(b, s);
+    trigger_head(b, s, "_cutover_ai_", "AFTER INSERT", t);
     log_insert_head(b, t);
     sbuf_adds(b, "VALUES (");
     row_keys(b, t, "NEW");
     sbuf_adds(b, ", julianday('now')); END;\n");
 
-    sbuf_adds(b, "CREATE TRIGGER IF NOT EXISTS ");
-    object_name(b, "_cutover_au_", t);
-    sbuf_adds(b, " AFTER UPDATE ON ");
-    sbuf_ident(b, t->name, '"');
-    sbuf_adds(b, " BEGIN ");
-    mark(b, s);
+    trigger_head(b, s, "_cutover_au_", "AFTER UPDATE", t);
     log_insert_head(b, t);
     sbuf_adds(b, "VALUES (");
     row_keys(b, t, "NEW");
@@ -203,12 +207,7 @@ static void build_capture(struct sbuf *b, const struct source *s,
     }
     sbuf_adds(b, "; END;\n");
 
-    sbuf_adds(b, "CREATE TRIGGER IF NOT EXISTS ");
-    object_name(b, "_cutover_ad_", t);
-    sbuf_adds(b, " AFTER DELETE ON ");
-    sbuf_ident(b, t->name, '"');
-    sbuf_adds(b, " BEGIN ");
-    mark(b, s);
+    trigger_head(b, s, "_cutover_ad_", "AFTER DELETE", t);
     log_insert_head(b, t);
     sbuf_adds(b, "VALUES (");
     row_keys(b, t, "OLD");
@@ -217,12 +216,8 @@ static void build_capture(struct sbuf *b, const struct source *s,
     if (!has_secondary_unique(t))
         return;
     for (int upd = 0; upd <= 1; upd++) {
-        sbuf_adds(b, "CREATE TRIGGER IF NOT EXISTS ");
-        object_name(b, upd ? "_cutover_bu_" : "_cutover_bi_", t);
-        sbuf_adds(b, upd ? " BEFORE UPDATE ON " : " BEFORE INSERT ON ");
-        sbuf_ident(b, t->name, '"');
-        sbuf_adds(b, " BEGIN ");
-        mark(b, s);
+        trigger_head(b, s, upd ? "_cutover_bu_" : "_cutover_bi_",
+                     upd ? "BEFORE UPDATE" : "BEFORE INSERT", t);
         sbuf_addc(b, '\n');
         conflict_logging(b, t, upd);
         sbuf_adds(b, "END;\n");
@@ -232,15 +227,11 @@ static void build_capture(struct sbuf *b, const struct source *s,
 static void build_fence(struct sbuf *b, const struct source *s,
                         const struct table *t)
 {
-    static const char *const ops[] = {"INSERT", "UPDATE", "DELETE"};
+    static const char *const when[] = {"BEFORE INSERT", "BEFORE UPDATE",
+                                       "BEFORE DELETE"};
 
     for (int i = 0; fence_triggers[i]; i++) {
-        sbuf_adds(b, "CREATE TRIGGER IF NOT EXISTS ");
-        object_name(b, fence_triggers[i], t);
-        sbuf_addf(b, " BEFORE %s ON ", ops[i]);
-        sbuf_ident(b, t->name, '"');
-        sbuf_adds(b, " BEGIN ");
-        mark(b, s);
+        trigger_head(b, s, fence_triggers[i], when[i], t);
         sbuf_adds(b, "SELECT RAISE(ABORT, '" FENCE_MESSAGE "'); END;\n");
     }
 }
