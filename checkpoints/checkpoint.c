@@ -88,12 +88,16 @@ int checkpoint_parse(const char *text, size_t len, const char *what,
         return co_errf(err, CO_ECHECKPOINT, "%s has no \"format\" field: "
                        "not a cutover checkpoint", what);
     }
-    if (json_integer_value(fmt) != CHECKPOINT_FORMAT) {
+    if (json_integer_value(fmt) < CHECKPOINT_FORMAT_OLDEST ||
+        json_integer_value(fmt) > CHECKPOINT_FORMAT) {
         long long f = (long long)json_integer_value(fmt);
         json_decref(root);
         return co_errf(err, CO_ECHECKPOINT, "%s has format %lld; this "
-                       "cutover reads format %d (use the cutover version that "
-                       "wrote it)", what, f, CHECKPOINT_FORMAT);
+                       "cutover reads formats %d to %d (%s)", what, f,
+                       CHECKPOINT_FORMAT_OLDEST, CHECKPOINT_FORMAT,
+                       f > CHECKPOINT_FORMAT
+                           ? "a newer cutover wrote it: use that version"
+                           : "not a format any cutover wrote");
     }
     sum = json_object_get(root, "sha256");
     if (!json_is_string(sum)) {

@@ -20,7 +20,11 @@
 #include "lib/state_dir.h"
 #include "lib/errors.h"
 
-#define CHECKPOINT_FORMAT 1
+/* Format 2 keeps each column's logical type (lib/ltype.h) beside its
+ * target type; format 1 files are still read (checkpoints/migration.c
+ * fills the logical type from the stored type) and rewritten as 2. */
+#define CHECKPOINT_FORMAT 2
+#define CHECKPOINT_FORMAT_OLDEST 1
 #define CHECKPOINT_FILE "checkpoint.json"
 
 /* Write `body` (an object; "format" and "sha256" are set here). Returns 0
@@ -30,7 +34,8 @@ int checkpoint_write(const char *state_dir, json_t *body, struct co_err *err);
 
 /* Read and check. Returns 0 with *body (without "sha256"), or
  * CO_ECHECKPOINT naming the problem: missing, truncated, not an object,
- * wrong format, hash mismatch. */
+ * a format older than CHECKPOINT_FORMAT_OLDEST or newer than
+ * CHECKPOINT_FORMAT, hash mismatch. The body keeps its "format". */
 int checkpoint_read(const char *state_dir, json_t **body, struct co_err *err);
 
 /* The same checks on bytes in memory (tests and the fuzzer). */

@@ -168,6 +168,10 @@ static json_t *columns_json(const struct table *t)
             col->map.precision, "scale", col->map.scale, "dt",
             dt_repr_name(col->map.dt), "autoinc", col->map.autoinc,
             "rowid", col->is_rowid));
+        json_object_set_new(json_array_get(cols, (size_t)c), "logical",
+                            col->map.has_logical
+                                ? ltype_to_json(&col->map.logical)
+                                : json_null());
     }
     return cols;
 }
@@ -300,8 +304,39 @@ static int get_tuple(json_t *obj, const char *key, struct tuple *out,
     return 0;
 }
 
-static int apply_columns(struct table *t, json_t *cols, struct co_err *err)
+/* A column's logical type: stored beside its type since format 2, read
+ * from the type through the target driver in a format 1 checkpoint. */
+static int column_logical(const struct migration *m, int format,
+                          struct column *col, json_t *c, const char *table,
+                          struct co_err *err)
 {
+    json_t *j = json_object_get(c, "logical");
+    char why[160];
+
+    col->map.has_logical = 0;
+    if (format >= 2) {
+        if (json_is_null(j))
+            return 0;       /* the target driver could not tell either */
+        if (ltype_from_json(j, &col->map.logical, why, sizeof why) < 0)
+            return BAD("checkpoint: table %s: column %s: %s", table,
+                       col->name, why);
+        col->map.has_logical = 1;
+        return 0;
+    }
+    if (!m->logical_of_type)
+        return BAD("checkpoint: format %d keeps no logical types and no "
+                   "target driver was given to read them from the column "
+                   "types", format);
+    col->map.has_logical =
+        m->logical_of_type(col->map.type, &col->map.logical) == 0;
+    return 0;
+}
+
+static int apply_columns(const struct migration *m, int format,
+                         struct table *t, json_t *cols, struct co_err *err)
+{
+    int rc;
+
     size_t i;
     json_t *c;
 
@@ -335,13 +370,16 @@ static int apply_columns(struct table *t, json_t *cols, struct co_err *err)
         col->map.precision = (int)json_integer_value(json_object_get(c, "precision"));
         col->map.scale = (int)json_integer_value(json_object_get(c, "scale"));
         col->map.autoinc = json_is_true(json_object_get(c, "autoinc"));
+        if ((rc = column_logical(m, format, col, c, t->name, err)) < 0)
+            return rc;
         snprintf(col->map.reason, sizeof col->map.reason,
                  "as decided when the migration started");
     }
     return 0;
 }
 
-static int table_from_json(struct table_state *ts, json_t *j,
+static int table_from_json(const struct migration *m, int format,
+                           struct table_state *ts, json_t *j,
                            struct co_err *err)
 {
     json_t *ranges = json_object_get(j, "ranges"), *r, *v;
@@ -349,7 +387,8 @@ static int table_from_json(struct table_state *ts, json_t *j,
     size_t i;
     int rc;
 
-    if ((rc = apply_columns(ts->t, json_object_get(j, "columns"), err)) < 0)
+    if ((rc = apply_columns(m, format, ts->t, json_object_get(j, "columns"),
+                            err)) < 0)
         return rc;
     if (!json_is_array(ranges))
         return BAD("checkpoint: table %s: \"ranges\" is not an array", name);
@@ -457,6 +496,9 @@ int migration_from_json(struct migration *m, json_t *cp, struct co_err *err)
     json_t *tables = json_object_get(cp, "tables"), *t, *cut, *v;
     const char *state = json_string_value(json_object_get(cp, "state"));
     const char *resume = json_string_value(json_object_get(cp, "resume_state"));
+    /* no "format": a model's own JSON, not yet written (the current form) */
+    json_t *fmt = json_object_get(cp, "format");
+    int format = fmt ? (int)json_integer_value(fmt) : CHECKPOINT_FORMAT;
     size_t i;
     int rc;
 
@@ -475,7 +517,7 @@ int migration_from_json(struct migration *m, json_t *cp, struct co_err *err)
     json_array_foreach(tables, i, t) {
         struct table_state *ts =
             migration_table(m, json_string_value(json_object_get(t, "name")));
-        if ((rc = table_from_json(ts, t, err)) < 0)
+        if ((rc = table_from_json(m, format, ts, t, err)) < 0)
             return rc;
     }
     /* A checkpoint without an id is from a cutover that gave none: its

@@ -151,6 +151,11 @@ struct migration {
 
     transition_hook_fn hook;
     void *hook_arg;
+
+    /* The target driver's reader of its own column types: a format 1
+     * checkpoint kept only those, and its logical types are filled from
+     * them (migration_from_json). NULL refuses such a checkpoint. */
+    int (*logical_of_type)(const char *type, struct logical_type *out);
 };
 
 struct migration *migration_new(struct runbook *rb);

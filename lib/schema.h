@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 
+#include "lib/ltype.h"
+
 /* What a column's values mean, on both sides. Conversions and the
  * canonical encoding used by verify are chosen by this. */
 enum ltype {
@@ -36,6 +38,8 @@ enum dt_repr {
 struct colmap {
     enum ltype lt;
     char type[96];          /* target column type, e.g. DECIMAL(12,2) */
+    struct logical_type logical;   /* what type stands for (lib/ltype.h) */
+    int has_logical;        /* 0: the target driver could not tell */
     int precision, scale;   /* LT_DECIMAL */
     enum dt_repr dt;        /* LT_DATETIME / LT_DATE */
     int invalid_utf8;       /* runbook policy for this column */

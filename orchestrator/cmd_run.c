@@ -195,6 +195,7 @@ int cli_load_model(struct runbook *rb, json_t *cp, struct migration **out,
     struct schema sc;
     int rc = 0;
 
+    m->logical_of_type = driver_target(rb->target.type)->logical_of_type;
     migration_kept_from_json(m, cp);
     if (json_array_size(json_object_get(cp, "tables")) > 0) {
         if ((rc = sops->open(rb, &src, err)) == 0 &&
@@ -294,7 +295,8 @@ int cmd_check_checkpoint(const char *path)
     printf("checkpoint %s/%s: OK (format %d, SHA-256 verified)\n"
            "  state %s, resumes into %s, %zu tables, %s\n"
            "  migration %s\n", rb->state_dir,
-           CHECKPOINT_FILE, CHECKPOINT_FORMAT,
+           CHECKPOINT_FILE, (int)json_integer_value(json_object_get(cp,
+                                                                 "format")),
            json_string_value(json_object_get(cp, "state")),
            json_string_value(json_object_get(cp, "resume_state")),
            json_array_size(json_object_get(cp, "tables")),

@@ -13,6 +13,7 @@
 
 #include "lib/runbook.h"
 #include "sync/drivers/source.h"
+#include "sync/drivers/target.h"
 #include "sync/typemap_priv.h"
 
 #define KEY_MAX_BYTES 3072
@@ -750,4 +751,12 @@ int typemap_decide(const struct runbook *rb, struct table *t,
         note(&x, t->key[0], MAP_BLOCKING, "the key takes up to %d bytes on "
              "the target; InnoDB allows %d", key_bytes, KEY_MAX_BYTES);
     return x.nnotes;
+}
+
+void typemap_record_logical(const struct target_ops *tops, struct table *t)
+{
+    for (int i = 0; i < t->ncols; i++) {
+        struct colmap *m = &t->cols[i].map;
+        m->has_logical = tops->logical_of_type(m->type, &m->logical) == 0;
+    }
 }

@@ -52,6 +52,11 @@ int typemap_decide(const struct runbook *rb, struct table *t,
                    const struct col_census *census, struct map_note *notes,
                    int max_notes);
 
+/* Record beside every column's decided type the logical type it stands
+ * for, as the target driver reads its own type (kept in the checkpoint). */
+struct target_ops;
+void typemap_record_logical(const struct target_ops *tops, struct table *t);
+
 /* schema.mode "existing": every column's map comes from the target
  * column of the same name in `tt` (its type is the type), and the notes say
  * which source values that column would refuse or change, each blocking. */

@@ -266,6 +266,7 @@ int existing_analyze_table(const struct runbook *rb,
         goto out;
     t->rows_estimate = census[0].rows;
     n = typemap_existing(rb, t, census, &tt, notes, MAX_NOTES);
+    typemap_record_logical(tops, t);
     for (int c = 0; c < t->ncols; c++)
         t->cols[c].override = NULL;     /* it pointed into tt */
     if ((rc = plan_add_notes(p, sops, src, t, notes, n, err)) < 0 ||

@@ -161,6 +161,7 @@ const char *driver_target_incomplete(const struct target_ops *o)
 {
     REQUIRE(o, name);
     REQUIRE(o, check_runbook);
+    REQUIRE(o, logical_of_type);
     REQUIRE(o, open);
     REQUIRE(o, close);
     REQUIRE(o, server_info);

@@ -96,6 +96,12 @@ struct target_ops {
      * CO_ERUNBOOK naming the JSON path of the first that is wrong. */
     int (*check_runbook)(struct runbook *rb, struct co_err *err);
 
+    /* The logical type (lib/ltype.h) a column type in this engine's
+     * language stands for; -1 for a type it does not know. Plan records
+     * it beside each column's type, and a checkpoint written before
+     * logical types were kept is read back through it. */
+    int (*logical_of_type)(const char *type, struct logical_type *out);
+
     /* Connect and set up the session. Opening writes nothing: a database
      * that does not exist is not an error here (database_exists says so,
      * for plan), and `run` makes it with create_database. */

@@ -5,7 +5,7 @@
  *
  * A fuzzer almost never produces a matching SHA-256, so on its own it would
  * stop at the hash check. Each input that is a JSON object is therefore
- * also signed here the way checkpoint_write() does (format 1; sha256 of the
+ * also signed here the way checkpoint_write() does (its format; sha256 of the
  * compact, sorted, ASCII dump without "sha256"; written indented) and
  * parsed again: that must succeed (a checkpoint we wrote must read back),
  * and it lets the fuzzer's mutations reach the model's reader.
@@ -27,6 +27,7 @@
 #include "checkpoints/checkpoint.h"
 #include "checkpoints/migration.h"
 #include "lib/runbook.h"
+#include "sync/drivers/registry.h"
 #include "tests/fuzz/fuzz_util.h"
 #include "tests/lib/orders_schema.h"
 
@@ -70,6 +71,8 @@ static void load_model(json_t *body, int with_table)
         if (migration_set_schema(m, &sc) != 0)
             abort();
     }
+    /* format 1 bodies fill their logical types as `cutover resume` does */
+    m->logical_of_type = driver_target("mysql")->logical_of_type;
     rc = migration_from_json(m, body, &err);
     if (rc == 0) {
         json_t *again = migration_to_json(m);

@@ -5,11 +5,13 @@
  * Fixtures in tests/unit/files/ (golden and deliberately corrupt files, as
  * mosquitto keeps them) were made once by this program:
  *     build/tests/test_checkpoint --write-fixtures tests/unit/files
- * checkpoint_good.json          written by checkpoint_write
+ * checkpoint_good.json          written by checkpoint_write (format 2)
  * checkpoint_truncated.json     its first half (a torn write)
  * checkpoint_bad_hash.json      one value changed after writing
  * checkpoint_wrong_version.json format 7 with a correct hash (a future
  *                               cutover's file)
+ * checkpoint_format1.json       written by checkpoint_write of format 1
+ *                               (before logical types); never regenerated
  *
  * I/O failures are injected with CUTOVER_FAULT_IO, whose call counters are
  * per process: each case runs checkpoint_write in a fresh child, so "the
@@ -30,6 +32,7 @@
 
 #include "checkpoints/checkpoint.h"
 #include "checkpoints/lock.h"
+#include "tests/unit/checkpoint_fixtures.h"
 #include "tests/unit/unit_util.h"
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -49,18 +52,8 @@ static json_t *golden_body(void)
 /* Copy fixture `name` to dir/checkpoint.json. */
 static void install_fixture(const char *dir, const char *name)
 {
-    char *fdir = ut_fixture_dir(), *src = ut_path(fdir, name),
-         *dst = ut_path(dir, CHECKPOINT_FILE), *data;
-    size_t len;
-
-    data = ut_read_file(src, &len);
-    if (!data)
-        fail_msg("fixture %s is missing", src);
-    assert_int_equal(ut_write_file(dst, data, len), 0);
-    free(data);
-    free(src);
-    free(dst);
-    free(fdir);
+    if (ut_install_fixture(dir, name) < 0)
+        fail_msg("fixture %s is missing or cannot be copied", name);
 }
 
 static void expect_parse_error(const char *text, size_t len,
@@ -92,8 +85,9 @@ static void expect_read_error(const char *dir, const char *rest)
     free(want);
 }
 
-/* Read dir's checkpoint; must succeed and equal `want` + format 1. */
-static void expect_checkpoint(const char *dir, json_t *want)
+/* Read dir's checkpoint; must succeed and equal `want` + `format`. */
+static void expect_checkpoint_format(const char *dir, json_t *want,
+                                     int format)
 {
     struct co_err err = {0};
     json_t *body = NULL, *expected = json_deep_copy(want);
@@ -101,7 +95,7 @@ static void expect_checkpoint(const char *dir, json_t *want)
 
     if (checkpoint_read(dir, &body, &err) != 0)
         fail_msg("checkpoint_read: %s", err.msg);
-    json_object_set_new(expected, "format", json_integer(CHECKPOINT_FORMAT));
+    json_object_set_new(expected, "format", json_integer(format));
     json_object_del(expected, "sha256");
     assert_null(json_object_get(body, "sha256"));
     if (!json_equal(body, expected)) {
@@ -113,28 +107,17 @@ static void expect_checkpoint(const char *dir, json_t *want)
     json_decref(expected);
 }
 
+static void expect_checkpoint(const char *dir, json_t *want)
+{
+    expect_checkpoint_format(dir, want, CHECKPOINT_FORMAT);
+}
+
 static void write_ok(const char *dir, json_t *body)
 {
     struct co_err err = {0};
 
     if (checkpoint_write(dir, body, &err) != 0)
         fail_msg("checkpoint_write: %s", err.msg);
-}
-
-/* SHA-256 (hex) of the canonical compact form, as checkpoint.c defines it,
- * to forge a fixture whose only fault is its format. */
-static void canonical_hash(json_t *body, char hex[65])
-{
-    char *text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS |
-                                      JSON_ENSURE_ASCII |
-                                      JSON_REAL_PRECISION(17));
-    unsigned char md[32];
-    unsigned int mdlen;
-
-    EVP_Digest(text, strlen(text), md, &mdlen, EVP_sha256(), NULL);
-    for (int i = 0; i < 32; i++)
-        sprintf(hex + 2 * i, "%02x", md[i]);
-    free(text);
 }
 
 /* ---- round trip --------------------------------------------------------- */
@@ -246,7 +229,19 @@ static void parse_refuses_format_7(void **state)
 
     (void)state;
     expect_parse_error(text, strlen(text), "test-input has format 7; this "
-                                           "cutover reads format 1");
+                                           "cutover reads formats 1 to 2 (a "
+                                           "newer cutover wrote it: use that "
+                                           "version)");
+}
+
+static void parse_refuses_format_0(void **state)
+{
+    static const char text[] = "{\"format\": 0, \"sha256\": \"00\"}";
+
+    (void)state;
+    expect_parse_error(text, strlen(text), "test-input has format 0; this "
+                                           "cutover reads formats 1 to 2 (not "
+                                           "a format any cutover wrote)");
 }
 
 static void parse_refuses_a_missing_sha256(void **state)
@@ -295,6 +290,20 @@ static void golden_fixture_reads_back(void **state)
     ut_rmtree(dir);
 }
 
+/* A file the previous format's writer made is still read, as it is (the
+ * migration model fills in what format 1 did not keep). */
+static void format1_fixture_reads_back(void **state)
+{
+    char *dir = ut_tempdir();
+    json_t *want = golden_body();
+
+    (void)state;
+    install_fixture(dir, "checkpoint_format1.json");
+    expect_checkpoint_format(dir, want, 1);
+    json_decref(want);
+    ut_rmtree(dir);
+}
+
 static void truncated_fixture_is_refused(void **state)
 {
     char *dir = ut_tempdir();
@@ -321,8 +330,8 @@ static void wrong_version_fixture_is_refused(void **state)
 
     (void)state;
     install_fixture(dir, "checkpoint_wrong_version.json");
-    expect_read_error(dir, "has format 7; this cutover reads format 1 (use "
-                           "the cutover version that wrote it)");
+    expect_read_error(dir, "has format 7; this cutover reads formats 1 to 2 "
+                           "(a newer cutover wrote it: use that version)");
     ut_rmtree(dir);
 }
 
@@ -497,7 +506,7 @@ static void second_lock_on_a_state_dir_fails_naming_the_holder(void **state)
 static int write_fixtures(const char *out)
 {
     char *good = ut_path(out, "checkpoint_good.json"), *text, *at;
-    char *path, hex[65];
+    char *path;
     size_t len;
     struct co_err err = {0};
     json_t *body = golden_body(), *future;
@@ -524,18 +533,9 @@ static int write_fixtures(const char *out)
     free(text);
 
     future = golden_body();
-    json_object_set_new(future, "format", json_integer(7));
-    canonical_hash(future, hex);
-    json_object_set_new(future, "sha256", json_string(hex));
-    text = json_dumps(future, JSON_INDENT(1) | JSON_SORT_KEYS |
-                                  JSON_ENSURE_ASCII | JSON_REAL_PRECISION(17));
     path = ut_path(out, "checkpoint_wrong_version.json");
-    len = strlen(text);
-    text = realloc(text, len + 2);
-    memcpy(text + len, "\n", 2);               /* as checkpoint_write does */
-    ut_write_file(path, text, len + 1);
+    ut_checkpoint_forge(future, 7, path);
     free(path);
-    free(text);
     free(good);
     json_decref(body);
     json_decref(future);
@@ -553,9 +553,11 @@ int main(int argc, char **argv)
         cmocka_unit_test(parse_refuses_a_value_that_is_not_an_object),
         cmocka_unit_test(parse_refuses_a_missing_format),
         cmocka_unit_test(parse_refuses_format_7),
+        cmocka_unit_test(parse_refuses_format_0),
         cmocka_unit_test(parse_refuses_a_missing_sha256),
         cmocka_unit_test(parse_refuses_a_body_modified_after_writing),
         cmocka_unit_test(golden_fixture_reads_back),
+        cmocka_unit_test(format1_fixture_reads_back),
         cmocka_unit_test(truncated_fixture_is_refused),
         cmocka_unit_test(bad_hash_fixture_is_refused),
         cmocka_unit_test(wrong_version_fixture_is_refused),

@@ -5,6 +5,15 @@
  *
  * Each test gets a fresh state dir (mkdtemp), a runbook whose state_dir is
  * that dir, and the event bus opened on it.
+ *
+ * Golden checkpoints of the filled model, in tests/unit/files/, one per
+ * format this cutover reads:
+ *     build/tests/test_migration --write-fixtures tests/unit/files
+ * checkpoint_orders_format2.json  written by checkpoint_write: each column
+ *                                 with its type and its logical type
+ * checkpoint_orders_format1.json  the same model as format 1 kept it (the
+ *                                 type only), as cutover before logical
+ *                                 types wrote it
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +31,8 @@
 #include "lib/runbook.h"
 #include "tests/lib/orders_schema.h"
 #include "tests/unit/unit_runbook.h"
+#include "sync/drivers/registry.h"
+#include "tests/unit/checkpoint_fixtures.h"
 #include "tests/unit/unit_util.h"
 
 struct fixture {
@@ -765,7 +776,179 @@ static void malformed_id_is_refused(void **state)
     migration_free(m2);
 }
 
-int main(void)
+/* ---- logical types across checkpoint formats ---------------------------- */
+
+#define FIXTURE_FORMAT1 "checkpoint_orders_format1.json"
+#define FIXTURE_FORMAT2 "checkpoint_orders_format2.json"
+
+static int (*mysql_types(void))(const char *, struct logical_type *)
+{
+    return driver_target("mysql")->logical_of_type;
+}
+
+/* The filled model with each column's logical type, as plan records it. */
+static json_t *orders_checkpoint(struct migration *m)
+{
+    set_schema(m, "total", 1);
+    fill_model(m);
+    for (int c = 0; c < 2; c++) {
+        struct colmap *map = &m->schema.tables[0].cols[c].map;
+        map->has_logical = mysql_types()(map->type, &map->logical) == 0;
+    }
+    return migration_to_json(m);
+}
+
+/* Read fixture `name` as `cutover resume` does (through the state dir);
+ * returns from_json's result, *out the model read. */
+static int load_fixture(struct fixture *f, const char *name,
+                        struct migration **out, struct co_err *err)
+{
+    json_t *cp = NULL;
+    int rc;
+
+    if (ut_install_fixture(f->dir, name) < 0)
+        fail_msg("fixture %s is missing or cannot be copied", name);
+    if ((rc = migration_peek(f->dir, &cp, err)) < 0)
+        return rc;
+    *out = migration_new(f->rb);
+    set_schema(*out, "total", 0);
+    (*out)->logical_of_type = f->m->logical_of_type;
+    rc = migration_from_json(*out, cp, err);
+    json_decref(cp);
+    return rc;
+}
+
+static void expect_orders_logical_types(const struct migration *m)
+{
+    const struct colmap *id = &m->schema.tables[0].cols[0].map;
+    const struct colmap *total = &m->schema.tables[0].cols[1].map;
+
+    assert_string_equal(id->type, "BIGINT");
+    assert_true(id->has_logical);
+    assert_int_equal(id->logical.kind, LK_INTEGER);
+    assert_false(id->logical.is_unsigned);
+    assert_true(id->logical.int_min == INT64_MIN);
+    assert_true(id->logical.int_max == (uint64_t)INT64_MAX);
+    assert_string_equal(total->type, "DECIMAL(12,2)");
+    assert_true(total->has_logical);
+    assert_int_equal(total->logical.kind, LK_DECIMAL);
+    assert_int_equal(total->logical.precision, 12);
+    assert_int_equal(total->logical.scale, 2);
+}
+
+static json_t *columns_of(json_t *cp)
+{
+    return json_object_get(json_array_get(json_object_get(cp, "tables"), 0),
+                           "columns");
+}
+
+static void format2_fixture_keeps_the_logical_types(void **state)
+{
+    struct fixture *f = *state;
+    struct migration *m2 = NULL;
+    struct co_err err = {0};
+
+    if (load_fixture(f, FIXTURE_FORMAT2, &m2, &err) != 0)
+        fail_msg("from_json: %s", err.msg);
+    expect_orders_logical_types(m2);
+    migration_free(m2);
+}
+
+/* Format 1 kept only the MySQL type: the target driver reads the logical
+ * type from it, and the model then writes what format 2 keeps. */
+static void format1_fixture_is_upgraded_through_the_target_driver(
+    void **state)
+{
+    struct fixture *f = *state;
+    struct migration *m2 = NULL, *m3 = NULL;
+    struct co_err err = {0};
+    json_t *upgraded;
+
+    f->m->logical_of_type = mysql_types();
+    if (load_fixture(f, FIXTURE_FORMAT1, &m2, &err) != 0)
+        fail_msg("from_json: %s", err.msg);
+    expect_orders_logical_types(m2);
+    upgraded = migration_to_json(m2);
+    if (load_fixture(f, FIXTURE_FORMAT2, &m3, &err) != 0)
+        fail_msg("from_json: %s", err.msg);
+    json_t *current = migration_to_json(m3);
+    assert_json_equal(columns_of(upgraded), columns_of(current));
+    json_decref(upgraded);
+    json_decref(current);
+    migration_free(m2);
+    migration_free(m3);
+}
+
+static void format1_fixture_without_a_type_reader_is_refused(void **state)
+{
+    struct fixture *f = *state;
+    struct migration *m2 = NULL;
+    struct co_err err = {0};
+
+    assert_int_equal(load_fixture(f, FIXTURE_FORMAT1, &m2, &err),
+                     CO_ECHECKPOINT);
+    assert_string_equal(err.msg, "checkpoint: format 1 keeps no logical "
+                                 "types and no target driver was given to "
+                                 "read them from the column types");
+    migration_free(m2);
+}
+
+static void malformed_logical_type_is_refused_naming_the_column(
+    void **state)
+{
+    struct fixture *f = *state;
+    struct migration *m2 = migration_new(f->rb);
+    struct co_err err = {0};
+    json_t *cp = orders_checkpoint(f->m);
+
+    json_object_set_new(json_object_get(json_array_get(columns_of(cp), 1),
+                                        "logical"),
+                        "scale", json_integer(13));
+    set_schema(m2, "total", 0);
+    assert_int_equal(migration_from_json(m2, cp, &err), CO_ECHECKPOINT);
+    assert_string_equal(err.msg, "checkpoint: table orders: column total: "
+                                 "logical type: \"scale\" is not an integer "
+                                 "from 0 to 12");
+    json_decref(cp);
+    migration_free(m2);
+}
+
+/* Both golden files from the same filled model. */
+static int write_fixtures(const char *out)
+{
+    void *state = NULL;
+    struct fixture *f;
+    struct co_err err = {0};
+    json_t *cp, *col;
+    char *path, *written;
+    size_t i;
+    int rc = 1;
+
+    if (setup(&state) != 0)
+        return 1;
+    f = state;
+    cp = orders_checkpoint(f->m);
+    if (checkpoint_write(f->dir, cp, &err) < 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        goto out;
+    }
+    written = ut_path(f->dir, CHECKPOINT_FILE);
+    path = ut_path(out, FIXTURE_FORMAT2);
+    rc = rename(written, path) < 0 || chmod(path, 0644) < 0;
+    free(written);
+    free(path);
+    json_array_foreach(columns_of(cp), i, col)
+        json_object_del(col, "logical");
+    path = ut_path(out, FIXTURE_FORMAT1);
+    rc |= ut_checkpoint_forge(cp, 1, path) < 0;
+    free(path);
+out:
+    json_decref(cp);
+    teardown(&state);
+    return rc;
+}
+
+int main(int argc, char **argv)
 {
 #define TF(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest fixed[] = {
@@ -784,12 +967,18 @@ int main(void)
         TF(too_many_copy_ranges_are_refused),
         TF(checkpoint_without_an_id_is_a_migration_from_before_ids),
         TF(malformed_id_is_refused),
+        TF(format2_fixture_keeps_the_logical_types),
+        TF(format1_fixture_is_upgraded_through_the_target_driver),
+        TF(format1_fixture_without_a_type_reader_is_refused),
+        TF(malformed_logical_type_is_refused_naming_the_column),
     };
     enum { NFIXED = sizeof fixed / sizeof fixed[0],
            NBAD = sizeof bad_fields / sizeof bad_fields[0] };
     struct CMUnitTest tests[NFIXED + NBAD];
     char names[NBAD][160];
 
+    if (argc == 3 && strcmp(argv[1], "--write-fixtures") == 0)
+        return write_fixtures(argv[2]);
     memcpy(tests, fixed, sizeof fixed);
     for (size_t i = 0; i < NBAD; i++) {
         snprintf(names[i], sizeof names[i], "refuses %s = %s",

@@ -154,6 +154,7 @@ int tmy_create_database(struct target *, const struct runbook *,
                         struct co_err *);
 struct assess_sink;
 int tmy_check_runbook(struct runbook *, struct co_err *);
+int tmy_logical_of_type(const char *type, struct logical_type *out);
 void tmy_assess_table(struct target *, const struct table *,
                       const struct assess_sink *);
 int tmy_load(struct target *, const struct table *, row_pull_fn, void *,

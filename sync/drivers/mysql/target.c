@@ -741,6 +741,7 @@ static int tmy_query_number(struct target *t, const char *sql, double *out,
 const struct target_ops target_mysql_ops = {
     .name = "mysql",
     .check_runbook = tmy_check_runbook,
+    .logical_of_type = tmy_logical_of_type,
     .open = tmy_open_target,
     .close = tmy_close_target,
     .server_info = tmy_server_info,

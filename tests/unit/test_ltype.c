@@ -1,0 +1,139 @@
+/*
+ * test_ltype.c — lib/ltype.c (a logical type's JSON form, as checkpoints
+ * keep it) and the MySQL target's reader of its own column types
+ * (sync/drivers/mysql/ltype.c), which fills the logical types of a
+ * format 1 checkpoint.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "lib/ltype.h"
+#include "sync/drivers/registry.h"
+#include "sync/drivers/target.h"
+
+struct mysql_case {
+    const char *type;
+    struct logical_type want;
+};
+
+static const struct mysql_case mysql_cases[] = {
+    {"TINYINT(1)", {.kind = LK_BOOLEAN}},
+    {"TINYINT", {.kind = LK_INTEGER, .int_min = -128, .int_max = 127}},
+    {"smallint unsigned", {.kind = LK_INTEGER, .is_unsigned = 1,
+                           .int_max = 65535}},
+    {"MEDIUMINT", {.kind = LK_INTEGER, .int_min = -8388608,
+                   .int_max = 8388607}},
+    {"int(11)", {.kind = LK_INTEGER, .int_min = INT32_MIN,
+                 .int_max = INT32_MAX}},
+    {"BIGINT", {.kind = LK_INTEGER, .int_min = INT64_MIN,
+                .int_max = INT64_MAX}},
+    {"BIGINT UNSIGNED", {.kind = LK_INTEGER, .is_unsigned = 1,
+                         .int_max = UINT64_MAX}},
+    {"DECIMAL(65,30)", {.kind = LK_DECIMAL, .precision = 65, .scale = 30}},
+    {"DOUBLE", {.kind = LK_FLOAT}},
+    {"VARCHAR(255)", {.kind = LK_TEXT, .max_chars = 255}},
+    {"LONGTEXT", {.kind = LK_TEXT}},
+    {"TEXT", {.kind = LK_TEXT, .max_chars = 65535}},
+    {"VARBINARY(16)", {.kind = LK_BYTES, .max_bytes = 16}},
+    {"LONGBLOB", {.kind = LK_BYTES}},
+    {"DATE", {.kind = LK_DATE}},
+    {"DATETIME(6)", {.kind = LK_DATETIME, .fsp = 6}},
+    {"TIMESTAMP", {.kind = LK_DATETIME, .zone = LZONE_UTC}},
+    {"TIME(6)", {.kind = LK_TIME, .fsp = 6}},
+    {"JSON", {.kind = LK_JSON}},
+    {"ENUM('a','b')", {.kind = LK_ENUM}},
+};
+
+static void expect_same(const struct logical_type *got,
+                        const struct logical_type *want, const char *what)
+{
+    if (got->kind != want->kind || got->is_unsigned != want->is_unsigned ||
+        got->int_min != want->int_min || got->int_max != want->int_max ||
+        got->precision != want->precision || got->scale != want->scale ||
+        got->max_chars != want->max_chars ||
+        got->max_bytes != want->max_bytes || got->fsp != want->fsp ||
+        got->zone != want->zone || strcmp(got->charset, want->charset) ||
+        strcmp(got->collation, want->collation))
+        fail_msg("%s: read as %s, expected %s", what, lkind_name(got->kind),
+                 lkind_name(want->kind));
+}
+
+static void mysql_types_read_as_their_logical_types(void **state)
+{
+    int (*read)(const char *, struct logical_type *) =
+        driver_target("mysql")->logical_of_type;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof mysql_cases / sizeof *mysql_cases; i++) {
+        struct logical_type got;
+        if (read(mysql_cases[i].type, &got) != 0)
+            fail_msg("%s: not read", mysql_cases[i].type);
+        expect_same(&got, &mysql_cases[i].want, mysql_cases[i].type);
+    }
+}
+
+static void unknown_mysql_type_is_not_guessed(void **state)
+{
+    struct logical_type got;
+
+    (void)state;
+    assert_int_equal(driver_target("mysql")->logical_of_type("GEOMETRY",
+                                                             &got), -1);
+}
+
+/* Every kind survives its JSON form, 2^64-1 included. */
+static void json_form_round_trips(void **state)
+{
+    struct logical_type text = {.kind = LK_TEXT, .max_chars = 40};
+
+    (void)state;
+    snprintf(text.charset, sizeof text.charset, "utf8mb4");
+    snprintf(text.collation, sizeof text.collation, "utf8mb4_bin");
+    for (size_t i = 0; i <= sizeof mysql_cases / sizeof *mysql_cases; i++) {
+        const struct logical_type *want =
+            i < sizeof mysql_cases / sizeof *mysql_cases
+                ? &mysql_cases[i].want : &text;
+        struct logical_type got;
+        char why[160] = "";
+        json_t *j = ltype_to_json(want);
+
+        if (ltype_from_json(j, &got, why, sizeof why) != 0)
+            fail_msg("%s: %s", lkind_name(want->kind), why);
+        expect_same(&got, want, lkind_name(want->kind));
+        json_decref(j);
+    }
+}
+
+static void json_form_names_what_is_wrong(void **state)
+{
+    struct logical_type got;
+    char why[160];
+    json_t *j = json_pack("{ss}", "kind", "fraction");
+
+    (void)state;
+    assert_int_equal(ltype_from_json(j, &got, why, sizeof why), -1);
+    assert_string_equal(why, "logical type: \"kind\" is missing or unknown");
+    json_decref(j);
+    j = json_pack("{ss si}", "kind", "datetime", "fsp", 6);
+    assert_int_equal(ltype_from_json(j, &got, why, sizeof why), -1);
+    assert_string_equal(why, "logical type: \"zone\" is not \"naive\" or "
+                             "\"utc\"");
+    json_decref(j);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(mysql_types_read_as_their_logical_types),
+        cmocka_unit_test(unknown_mysql_type_is_not_guessed),
+        cmocka_unit_test(json_form_round_trips),
+        cmocka_unit_test(json_form_names_what_is_wrong),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
