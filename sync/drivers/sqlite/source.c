@@ -489,7 +489,10 @@ static int sqlite_next_autoinc(struct source *s, const struct table *t,
     if (sqlite3_step(st) == SQLITE_ROW)
         maxkey = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
-    *out = (seq > maxkey ? seq : maxkey) + 1;
+    int64_t top = seq > maxkey ? seq : maxkey;
+    /* a key at INT64_MAX has no successor: the counter stays at the top
+     * (signed overflow otherwise) */
+    *out = top < INT64_MAX ? top + 1 : INT64_MAX;
     return 0;
 }
 
