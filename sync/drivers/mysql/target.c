@@ -11,7 +11,6 @@
  */
 #include <inttypes.h>
 #include <math.h>
-#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "lib/object_name.h"
 #include "lib/runbook.h"
 #include "sync/codec.h"
 #include "sync/drivers/mysql/mysql_priv.h"
@@ -120,22 +120,7 @@ int my_exec_allow_warnings(struct target *t, const char *sql,
 void my_object_name(char *out, size_t cap, const char *prefix,
                     const char *base, int hash_bytes)
 {
-    unsigned char md[32];
-    unsigned int mdlen;
-    size_t plen = strlen(prefix), blen = strlen(base), o;
-
-    if (plen + blen <= MY_NAME_MAX) {
-        snprintf(out, cap, "%s%s", prefix, base);
-        return;
-    }
-    EVP_Digest(base, blen, md, &mdlen, EVP_sha256(), NULL);
-    /* Cut on a UTF-8 boundary so the name stays valid text. */
-    size_t keep = MY_NAME_MAX - plen - 1 - 2 * (size_t)hash_bytes;
-    while (keep > 0 && ((unsigned char)base[keep] & 0xC0) == 0x80)
-        keep--;
-    o = (size_t)snprintf(out, cap, "%s%.*s_", prefix, (int)keep, base);
-    for (int i = 0; i < hash_bytes && o + 2 < cap; i++, o += 2)
-        snprintf(out + o, cap - o, "%02x", md[i]);
+    object_name_fit(out, cap, prefix, base, MY_NAME_MAX, hash_bytes);
 }
 
 void my_table_name(struct target *t, struct sbuf *b, const char *name)

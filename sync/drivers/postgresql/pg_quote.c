@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/evp.h>
+#include "lib/object_name.h"
 
 #include "sync/drivers/postgresql/pg_priv.h"
 
@@ -50,20 +50,5 @@ void pg_string(struct sbuf *b, const char *s)
 void pg_object_name(char *out, size_t cap, const char *prefix,
                     const char *base)
 {
-    enum { HASH_BYTES = 8 };
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen;
-    size_t plen = strlen(prefix), blen = strlen(base), keep, o;
-
-    if (plen + blen <= PG_NAME_MAX) {
-        snprintf(out, cap, "%s%s", prefix, base);
-        return;
-    }
-    EVP_Digest(base, blen, md, &mdlen, EVP_sha256(), NULL);
-    keep = PG_NAME_MAX - plen - 1 - 2 * HASH_BYTES;
-    while (keep > 0 && ((unsigned char)base[keep] & 0xC0) == 0x80)
-        keep--;
-    o = (size_t)snprintf(out, cap, "%s%.*s_", prefix, (int)keep, base);
-    for (int i = 0; i < HASH_BYTES && o + 2 < cap; i++, o += 2)
-        snprintf(out + o, cap - o, "%02x", md[i]);
+    object_name_fit(out, cap, prefix, base, PG_NAME_MAX, 8);
 }
