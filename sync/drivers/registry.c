@@ -162,6 +162,8 @@ const char *driver_target_incomplete(const struct target_ops *o)
     REQUIRE(o, name);
     REQUIRE(o, check_runbook);
     REQUIRE(o, logical_of_type);
+    REQUIRE(o, render_type);
+    REQUIRE(o, types);
     REQUIRE(o, open);
     REQUIRE(o, close);
     REQUIRE(o, server_info);

@@ -87,6 +87,27 @@ struct replica_status {
 typedef void (*name_fn)(void *arg, const char *space, const char *name,
                         const char *what, const char *table);
 
+/* What the type decisions (sync/typemap.c and the source drivers) must
+ * respect on this engine, and the words their notes use for it. */
+struct type_limits {
+    const char *engine;          /* the engine, as notes name it: "MySQL" */
+    int key_max_bytes;           /* the longest index entry */
+    const char *key_limit;       /* "the %d-byte <key_limit>" */
+    const char *index_engine;    /* "<index_engine> allows %d" (bytes) */
+    int bytes_per_char;          /* the worst case of its text encoding */
+    int index_needs_length;      /* text must be bounded to be indexed (and
+                                    is then at least 255 characters) */
+    int long_unique_prefix;      /* a unique index on text past the limit
+                                    indexes a prefix (else: refused) */
+    int64_t bounded_text_max;    /* the longest bounded text, characters */
+    int decimal_max_precision, decimal_max_scale;
+    const char *decimal_name;    /* "DECIMAL" */
+    int holds_infinity;          /* its floats store ±Infinity */
+    int keeps_negative_zero;     /* its floats read -0.0 back as -0.0 */
+    const char *generated_key;   /* what makes a key generated:
+                                    "AUTO_INCREMENT" */
+};
+
 struct target_ops {
     const char *name;
 
@@ -101,6 +122,12 @@ struct target_ops {
      * it beside each column's type, and a checkpoint written before
      * logical types were kept is read back through it. */
     int (*logical_of_type)(const char *type, struct logical_type *out);
+    /* The column type that holds a logical type, in this engine's
+     * language (the inverse of logical_of_type for the types plan
+     * chooses), and the limits plan chooses within. */
+    void (*render_type)(const struct logical_type *lt, char *out,
+                        size_t cap);
+    const struct type_limits *types;
 
     /* Connect and set up the session. Opening writes nothing: a database
      * that does not exist is not an error here (database_exists says so,

@@ -1,7 +1,8 @@
 /*
- * ltype.c — the logical type a MySQL column type stands for: what an old
+ * ltype.c — MySQL column types and logical types, both ways: what an old
  * checkpoint, which kept only the MySQL type, is read back as, and what
- * plan records beside each column's rendered type.
+ * plan records beside each column's rendered type; and the column type
+ * plan renders for each logical type, within InnoDB's limits.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -140,3 +141,98 @@ int tmy_logical_of_type(const char *type, struct logical_type *out)
     }
     return -1;
 }
+
+/* The integer type that holds [lo, hi]: the narrowest, as plan keeps a
+ * declared TINYINT a TINYINT when its values fit. */
+static void render_integer(const struct logical_type *lt, char *out,
+                           size_t cap)
+{
+    static const char *const words[] = {"TINYINT", "SMALLINT", "MEDIUMINT",
+                                        "INT", "BIGINT"};
+    static const int bytes[] = {1, 2, 3, 4, 8};
+
+    for (size_t i = 0; i < 5; i++) {
+        struct logical_type fit;
+        integer_range(&fit, bytes[i], lt->is_unsigned);
+        if (lt->int_min >= fit.int_min && lt->int_max <= fit.int_max) {
+            snprintf(out, cap, "%s%s", words[i],
+                     lt->is_unsigned ? " UNSIGNED" : "");
+            return;
+        }
+    }
+    snprintf(out, cap, "BIGINT%s", lt->is_unsigned ? " UNSIGNED" : "");
+}
+
+/* Only the fraction digits are written: DATETIME(0) reads as DATETIME. */
+static void with_fsp(const char *word, int fsp, char *out, size_t cap)
+{
+    if (fsp > 0)
+        snprintf(out, cap, "%s(%d)", word, fsp);
+    else
+        snprintf(out, cap, "%s", word);
+}
+
+void tmy_render_type(const struct logical_type *lt, char *out, size_t cap)
+{
+    switch (lt->kind) {
+    case LK_INTEGER:
+        render_integer(lt, out, cap);
+        return;
+    case LK_BOOLEAN:
+        snprintf(out, cap, "TINYINT(1)");
+        return;
+    case LK_DECIMAL:
+        snprintf(out, cap, "DECIMAL(%d,%d)", lt->precision, lt->scale);
+        return;
+    case LK_FLOAT:
+        snprintf(out, cap, "DOUBLE");
+        return;
+    case LK_BYTES:
+        if (lt->max_bytes > 0)
+            snprintf(out, cap, "VARBINARY(%lld)", (long long)lt->max_bytes);
+        else
+            snprintf(out, cap, "LONGBLOB");
+        return;
+    case LK_DATE:
+        snprintf(out, cap, "DATE");
+        return;
+    case LK_TIME:
+        with_fsp("TIME", lt->fsp, out, cap);
+        return;
+    case LK_DATETIME:
+        with_fsp(lt->zone == LZONE_UTC ? "TIMESTAMP" : "DATETIME", lt->fsp,
+                 out, cap);
+        return;
+    case LK_JSON:
+        snprintf(out, cap, "JSON");
+        return;
+    case LK_UUID:
+        snprintf(out, cap, "CHAR(36)");
+        return;
+    default:            /* text, and enum/set whose members are not kept */
+        if (lt->kind == LK_TEXT && lt->max_chars > 0)
+            snprintf(out, cap, "VARCHAR(%lld)", (long long)lt->max_chars);
+        else
+            snprintf(out, cap, "LONGTEXT");
+        return;
+    }
+}
+
+/* InnoDB with utf8mb4: 3072-byte index entries, 4 bytes a character,
+ * VARCHAR up to a 64 KiB row, DECIMAL(65,30), no infinities. */
+const struct type_limits tmy_type_limits = {
+    .engine = "MySQL",
+    .key_max_bytes = 3072,
+    .key_limit = "index limit of utf8mb4 keys",
+    .index_engine = "InnoDB",
+    .bytes_per_char = 4,
+    .index_needs_length = 1,
+    .long_unique_prefix = 1,
+    .bounded_text_max = 16383,
+    .decimal_max_precision = 65,
+    .decimal_max_scale = 30,
+    .decimal_name = "DECIMAL",
+    .holds_infinity = 0,
+    .keeps_negative_zero = 0,
+    .generated_key = "AUTO_INCREMENT",
+};

@@ -155,6 +155,8 @@ int tmy_create_database(struct target *, const struct runbook *,
 struct assess_sink;
 int tmy_check_runbook(struct runbook *, struct co_err *);
 int tmy_logical_of_type(const char *type, struct logical_type *out);
+void tmy_render_type(const struct logical_type *lt, char *out, size_t cap);
+extern const struct type_limits tmy_type_limits;
 void tmy_assess_table(struct target *, const struct table *,
                       const struct assess_sink *);
 int tmy_load(struct target *, const struct table *, row_pull_fn, void *,
