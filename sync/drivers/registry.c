@@ -133,6 +133,7 @@ const char *driver_source_incomplete(const struct source_ops *o)
     REQUIRE(o, schema_version);
     REQUIRE(o, count_rows);
     REQUIRE(o, census);
+    REQUIRE(o, decide_types);
     REQUIRE(o, split_points);
     REQUIRE(o, scan);
     REQUIRE(o, cursor_next);

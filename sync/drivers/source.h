@@ -25,9 +25,11 @@
 #include "lib/value.h"
 
 struct assess_sink;
+struct map_note;
 struct runbook;
 struct source;
 struct source_cursor;
+struct target_ops;
 
 /* A key range (lo, hi]: NULL bounds are open. */
 struct key_range {
@@ -133,6 +135,17 @@ struct source_ops {
     /* One pass over the table: a census of every column (out[ncols]). */
     int (*census)(struct source *s, const struct table *t,
                   struct col_census *out, struct co_err *err);
+    /* Plan: every column's logical type (map.logical, map.lt and the
+     * conversion) from what the column declares and the census saw,
+     * within the target's limits (tops->types); a runbook override (the
+     * target's own type words) is checked against the values instead.
+     * map.type stays "" for the caller to render, except for overrides;
+     * reasons and notes say "{type}" where the rendered type goes
+     * (sync/typemap.h). Returns the number of notes written. */
+    int (*decide_types)(const struct runbook *rb, struct table *t,
+                        const struct col_census *census,
+                        const struct target_ops *tops,
+                        struct map_note *notes, int max_notes);
     /* nparts-1 split keys dividing the table into parts of similar size. */
     int (*split_points)(struct source *s, const struct table *t, int nparts,
                         struct tuple *points, int *npoints,
