@@ -127,6 +127,9 @@ start_pg() {
     export CUTOVER_PG_PASSWORD="migrator-$$"
     postgresql_add_role migrator "$CUTOVER_PG_PASSWORD" shop ||
         fail "could not add the migrator role"
+    # what the copy needs to write rows in key order (README)
+    postgresql_sql "GRANT SET ON PARAMETER session_replication_role TO migrator" \
+        >/dev/null || fail "could not grant session_replication_role"
 }
 
 pg_runbook() {

@@ -98,6 +98,11 @@ int pg_create_schema(struct pg_session *s, struct co_err *err);
 int pg_server_version(const struct pg_session *s);
 /* The migration our objects belong to (sync/owner.h): NULL, "" or an id. */
 void pg_set_owner(struct pg_session *s, const char *owner);
+/* Does the session skip foreign key checks (session_replication_role
+ * replica: a superuser, or a role granted SET on that parameter)? Rows
+ * then arrive in key order, not in dependency order, as on MySQL with
+ * foreign_key_checks off. Unmarked sessions never ask. */
+int pg_skips_foreign_keys(const struct pg_session *s);
 /* SQLSTATE of the last error on this session, "" when none. */
 const char *pg_last_sqlstate(const struct pg_session *s);
 

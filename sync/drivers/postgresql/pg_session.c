@@ -220,6 +220,11 @@ int pg_connect(const struct pg_options *o, struct pg_session **out,
     }
     if ((rc = setup_session(s, o, err)) < 0)
         goto fail;
+    /* refused without the right: then foreign keys wait for the copy */
+    if (!o->unmarked)
+        s->replica_role = pg_exec(s, "SET session_replication_role = "
+                                     "replica", NULL, "skipping foreign key "
+                                     "checks") == 0;
     *out = s;
     return 0;
 fail:
@@ -273,6 +278,7 @@ int pg_server_version(const struct pg_session *s)
     return PQserverVersion(s->conn);
 }
 const char *pg_last_sqlstate(const struct pg_session *s) { return s->sqlstate; }
+int pg_skips_foreign_keys(const struct pg_session *s) { return s->replica_role; }
 
 void pg_set_owner(struct pg_session *s, const char *owner)
 {

@@ -156,10 +156,14 @@ static void tpg_set_owner(struct target *t, const char *owner)
     pg_set_owner(t->s, owner);
 }
 
+/* Before the switch: every table is copied, so every foreign key the
+ * rows allow is validated now at the latest. */
 static int tpg_rcapture_install(struct target *t, const struct schema *sc,
                                 struct co_err *err)
 {
-    return pg_rcapture_install(t->s, sc, err);
+    int rc = tpg_validate_foreign_keys(t, sc, err);
+
+    return rc < 0 ? rc : pg_rcapture_install(t->s, sc, err);
 }
 
 static int tpg_rcapture_remove(struct target *t, const struct schema *sc,

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lib/log.h"
 #include "lib/runbook.h"
 #include "sync/codec.h"
 #include "sync/drivers/postgresql/target_priv.h"
@@ -309,14 +310,48 @@ int tpg_create_indexes(struct target *t, const struct runbook *rb,
     return pg_create_indexes(t->s, tb, err);
 }
 
+/* Every foreign key of ours still NOT VALID in the schema, validated
+ * where the rows allow it now: one pointing at rows not copied yet (the
+ * table it references is still being copied, or a live write is between
+ * two apply batches) stays NOT VALID until a later call. The last table
+ * to finish its copy validates what the others could not. */
+int tpg_validate_foreign_keys(struct target *t, const struct schema *sc,
+                              struct co_err *err)
+{
+    for (int i = 0; i < sc->ntables; i++) {
+        int rc;
+        if (sc->tables[i].nfk == 0)
+            continue;
+        rc = pg_validate_foreign_keys(t->s, &sc->tables[i], err);
+        /* the SQLSTATE pg_error names (the ROLLBACK after it cleared the
+         * session's) */
+        if (rc < 0 && strstr(err->msg, "[SQLSTATE 23503]"))
+            log_debug("%s (validated later)", err->msg);
+        else if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 /* NOT VALID first (no long lock while the rows are checked), then
- * VALIDATE, which lets writers go on. */
+ * VALIDATE, which lets writers go on. Rows arrive in key order, not in
+ * dependency order: our sessions must skip the checks a NOT VALID key
+ * still makes of new rows, as MySQL's foreign_key_checks = 0 does. */
 int tpg_create_foreign_keys(struct target *t, const struct schema *sc,
                             const struct table *tb, struct co_err *err)
 {
-    int rc = pg_create_foreign_keys(t->s, sc, tb, err);
+    int rc;
 
-    return rc < 0 ? rc : pg_validate_foreign_keys(t->s, tb, err);
+    if (tb->nfk == 0)
+        return 0;
+    if (!pg_skips_foreign_keys(t->s))
+        return co_errf(err, CO_ETARGET, "target %s: table %s: its foreign "
+                       "keys need a session that skips foreign key checks "
+                       "while the copy and the applier write: %s",
+                       pg_label(t->s), tb->name, TPG_REPLICA_ROLE_HINT);
+    if ((rc = pg_create_foreign_keys(t->s, sc, tb, err)) < 0)
+        return rc;
+    return tpg_validate_foreign_keys(t, sc, err);
 }
 
 /* The tables dropped are the ones this migration made; foreign keys of

@@ -38,7 +38,12 @@ static void name_too_long(const struct assess_sink *to, const char *table,
 void tpg_assess_table(struct target *t, const struct table *tb,
                       const struct assess_sink *to)
 {
-    (void)t;
+    if (tb->nfk > 0 && !pg_skips_foreign_keys(t->s))
+        assess_add(to, ASSESS_BLOCKING, "foreign_key_checks", tb->name, NULL,
+                   TPG_REPLICA_ROLE_HINT, "the table has foreign keys, and "
+                   "cutover's sessions cannot skip foreign key checks "
+                   "(session_replication_role): rows are copied in key "
+                   "order, not in the order the keys need");
     if (strlen(tb->name) > PG_NAME_MAX)
         name_too_long(to, tb->name, NULL, "table", tb->name);
     for (int c = 0; c < tb->ncols; c++)

@@ -20,6 +20,10 @@
 /* schema.collation when the runbook gives none: the database's own, and
  * no COLLATE clause. */
 #define TPG_DEFAULT_COLLATION "default"
+/* What lets our sessions skip foreign key checks (pg_skips_foreign_keys). */
+#define TPG_REPLICA_ROLE_HINT                                               \
+    "run `GRANT SET ON PARAMETER session_replication_role TO` the "         \
+    "runbook's user (PostgreSQL 15 and later), or migrate as a superuser"
 /* The database a connection uses while the runbook's does not exist. */
 #define TPG_MAINTENANCE_DB "postgres"
 
@@ -62,6 +66,8 @@ int tpg_create_indexes(struct target *, const struct runbook *,
                        const struct table *, struct co_err *);
 int tpg_create_foreign_keys(struct target *, const struct schema *,
                             const struct table *, struct co_err *);
+int tpg_validate_foreign_keys(struct target *, const struct schema *,
+                              struct co_err *);
 int tpg_drop_table(struct target *, const struct table *, struct co_err *);
 int tpg_column_default(const struct column *, struct sbuf *, const char **);
 int tpg_set_next_id(struct target *, const struct table *, int64_t,
