@@ -210,4 +210,14 @@ const struct type_limits tpg_type_limits = {
     .holds_infinity = 1,
     .keeps_negative_zero = 1,
     .generated_key = "identity",
+    .name_max = PG_NAME_MAX,
+    .charset = "UTF8",
+    /* a case-insensitive collation must be made first: ICU, not
+     * deterministic */
+    .nocase_collation = "one made with CREATE COLLATION ... (provider = "
+                        "icu, deterministic = false)",
+    .binary_collation = "schema.collation \"C\", or any deterministic one",
+    .text_word = "text",
+    .fk_set_default = 1,
+    .text_refuses_nul = 1,
 };
