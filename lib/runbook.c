@@ -218,9 +218,9 @@ static int read_postgresql_target(struct jread *r, json_t *o,
 {
     static const char *const keys[] = {
         "type", "host", "port", "user", "password_env", "database", "schema",
-        "tls", "connect_timeout_s", NULL};
+        "tls", "replicas", "connect_timeout_s", NULL};
     struct rb_conn *c = &rb->target;
-    json_t *tls;
+    json_t *tls, *reps;
 
     TRY(jr_object(r, o, keys));
     TRY(jr_require(r, o, "database"));
@@ -249,6 +249,9 @@ static int read_postgresql_target(struct jread *r, json_t *o,
         WITH_KEY(r, "tls", read_tls(r, tls, rb->dir, postgresql_tls_modes,
                                     &c->tls));
     TRY(read_password(r, rb, c));
+    /* read as MySQL's are, for plan to say the driver has none yet */
+    if ((reps = json_object_get(o, "replicas")))
+        WITH_KEY(r, "replicas", read_replicas(r, reps, rb));
     return 0;
 }
 
