@@ -90,4 +90,13 @@ int64_t binlog_read_changes(MYSQL *conn, const struct binlog_read_opts *o,
                             struct binlog_read_stats *stats,
                             struct co_err *err);
 
+/* Plan: what binlog capture needs of the server (binlog_assess.c), as
+ * findings that say how to set each missing thing — the binary log, ROW
+ * format, FULL row images, a retention of more than expected_s (the
+ * migration's expected length), the replication privileges, a server_id
+ * (ours) no other replica uses. A failing query is CO_ESOURCE. */
+struct assess_sink;
+int binlog_assess(MYSQL *conn, uint32_t our_server_id, double expected_s,
+                  const struct assess_sink *to, struct co_err *err);
+
 #endif
