@@ -247,10 +247,12 @@ void pg_batch_rollback(struct pg_session *s);
 /* ---- pg_read.c ------------------------------------------------------- */
 
 /* Rows of tb with lo < key <= hi (NULL or empty bounds are open), in key
- * order, at most `limit` (0: all), streamed one at a time: the client
- * holds one row, whatever the range. Until the cursor is closed the
- * session runs nothing else. Rows are tb->ncols values, valid until the
- * next pg_cursor_next. */
+ * order, at most `limit` (0: all). An open range without a limit (or
+ * with a limit past 100,000 rows) streams one row at a time: the client
+ * holds one row, whatever the table; a range with an upper key or a
+ * smaller limit (verify's chunks) comes as one result, which is much
+ * cheaper a row. Until the cursor is closed the session runs nothing
+ * else. Rows are tb->ncols values, valid until the next pg_cursor_next. */
 struct pg_cursor;
 int pg_scan(struct pg_session *s, const struct table *tb,
             const struct tuple *lo, const struct tuple *hi, int64_t limit,

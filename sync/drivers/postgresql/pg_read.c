@@ -16,10 +16,18 @@
 struct pg_cursor {
     struct pg_session *s;
     const struct table *tb;
-    PGresult *res;             /* the current row's result */
+    PGresult *res;             /* the current row's result, or the whole
+                                  result of a bounded scan */
     struct value *row;
     int done;
+    int whole;                 /* res holds every row; next is the next */
+    int next;
 };
+
+/* A scan bounded by a limit or an upper key is read as one result: at
+ * most that many rows (verify's chunks), and one PGresult rather than one
+ * a row, which single-row mode costs. An open range streams row by row. */
+#define WHOLE_RESULT_MAX 100000
 
 static void select_head(struct pg_session *s, struct sbuf *b,
                         const struct table *tb)
@@ -123,6 +131,25 @@ static int range_where(struct sbuf *sql, const struct table *tb,
     return nb;
 }
 
+/* The whole result of a bounded scan, every answer of the session read. */
+static int read_whole(struct pg_cursor *c, struct co_err *err)
+{
+    PGresult *res;
+    int rc = 0;
+
+    while ((res = PQgetResult(c->s->conn))) {
+        if (rc == 0 && PQresultStatus(res) != PGRES_TUPLES_OK)
+            rc = pg_error(c->s, res, err, "reading table %s", c->tb->name);
+        if (rc == 0 && !c->res) {
+            c->res = res;
+            continue;
+        }
+        PQclear(res);
+    }
+    c->done = 1;
+    return rc;
+}
+
 int pg_scan(struct pg_session *s, const struct table *tb,
             const struct tuple *lo, const struct tuple *hi, int64_t limit,
             struct pg_cursor **out, struct co_err *err)
@@ -154,11 +181,14 @@ int pg_scan(struct pg_session *s, const struct table *tb,
     }
     c->s = s;
     c->tb = tb;
+    c->whole = (limit > 0 && limit <= WHOLE_RESULT_MAX) || (hi && hi->n);
     rc = send_with_keys(s, sbuf_str(&sql), tb, bounds, nb, err);
     sbuf_free(&sql);
     c->done = rc < 0;           /* nothing sent: nothing to read or cancel */
-    if (rc == 0 && !PQsetSingleRowMode(s->conn))
+    if (rc == 0 && !c->whole && !PQsetSingleRowMode(s->conn))
         rc = pg_error(s, NULL, err, "reading table %s", tb->name);
+    if (rc == 0 && c->whole)
+        rc = read_whole(c, err);
     if (rc < 0) {
         pg_cursor_close(c);
         return rc;
@@ -173,6 +203,14 @@ int pg_cursor_next(struct pg_cursor *c, const struct value **row,
     PGresult *res;
     int rc;
 
+    if (c->whole) {
+        if (!c->res || c->next >= PQntuples(c->res))
+            return 0;
+        if ((rc = row_values(c->tb, c->res, c->next++, c->row, err)) < 0)
+            return rc;
+        *row = c->row;
+        return 1;
+    }
     PQclear(c->res);
     c->res = NULL;
     if (c->done)
