@@ -9,7 +9,8 @@
 #   4. the escaping fixture (every byte COPY's text format escapes, NULL vs
 #      '' vs 'NULL', 4-byte UTF-8, 1 MiB values, invalid UTF-8 kept as
 #      bytea) round-trips byte-exact into a database cutover creates, with
-#      the runbook's schema created too.
+#      the runbook's schema created too, through COPY and through the row
+#      path (copy.method "insert") alike.
 # timeout: 300
 . "$(dirname "$0")/../lib/common.sh"
 
@@ -94,4 +95,18 @@ assert_eq "$(sqlite3 "$T/esc.sqlite3" "SELECT hex(s) FROM t WHERE id = 13")" \
     "NUL in text kept as bytea"
 assert_exit 0 "$CUTOVER" verify "$T/esc.json"
 assert_contains "$OUT" "identical" "verify of the escaping fixture"
+
+# the row path (copy.method "insert": the applier's upserts) writes the
+# same bytes as COPY
+$PY "$ROOT/tests/lib/fixtures.py" escaping "$T/esc2.sqlite3"
+pg_runbook "$T/esc2.json" "{'state_dir': 'state-esc2', 'source': {'path': 'esc2.sqlite3'},
+    'target': {'database': 'escaping_rows', 'schema': 'app'},
+    'copy': {'method': 'insert'},
+    'schema': {'invalid_utf8': 'as_blob', 'overrides': {'t.s': 'bytea'}}}"
+assert_exit 0 "$CUTOVER" run "$T/esc2.json"
+digest() {
+    pg_sql "$1" "SELECT md5(string_agg(concat_ws('|', id, encode(s, 'hex'), encode(b, 'hex'), encode(raw, 'hex')), ';' ORDER BY id)) FROM app.t"
+}
+a=$(digest escaping)
+[ -n "$a" ] && [ "$a" = "$(digest escaping_rows)" ] || fail "COPY and row paths differ"
 echo ok
