@@ -9,7 +9,9 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -55,6 +57,45 @@ static char **build_env(const struct action_env *extra)
     return env;
 }
 
+/* Wait for the child until `deadline` (mono_s): 0 with its status, -1
+ * with errno ETIMEDOUT or another. The switch actions run inside the write
+ * pause, so the wait ends when the child does (a pidfd becomes readable),
+ * not at the next tick of a polling loop; without pidfds (old kernels),
+ * polled every millisecond. */
+static int wait_child(pid_t pid, double deadline, int *status)
+{
+    int fd = pidfd_open(pid, 0);
+
+    for (;;) {
+        pid_t w = waitpid(pid, status, WNOHANG);
+        double left = deadline - mono_s();
+        if (w == pid)
+            break;
+        if (w < 0 && errno != EINTR)
+            goto fail;
+        if (left <= 0) {
+            errno = ETIMEDOUT;
+            goto fail;
+        }
+        if (fd >= 0) {
+            struct pollfd p = {.fd = fd, .events = POLLIN};
+            poll(&p, 1, (int)(left * 1000) + 1);
+        } else {
+            usleep(1000);
+        }
+    }
+    if (fd >= 0)
+        close(fd);
+    return 0;
+fail:
+    if (fd >= 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+    }
+    return -1;
+}
+
 static int run_exec(const struct rb_action *a, const char *what,
                     const struct action_env *extra, struct co_err *err)
 {
@@ -91,22 +132,16 @@ static int run_exec(const struct rb_action *a, const char *what,
     if (rc != 0)
         return co_errf(err, CO_EACTION, "%s: cannot run %s: %s", what,
                        a->argv[0], strerror(rc));
-    for (;;) {
-        pid_t w = waitpid(pid, &status, WNOHANG);
-        if (w == pid)
-            break;
-        if (w < 0 && errno != EINTR)
-            return co_errf(err, CO_EACTION, "%s: waitpid: %s", what,
-                           strerror(errno));
-        if (mono_s() > deadline) {
-            kill(-pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            return co_errf(err, CO_ETIMEOUT, "%s (%s) did not finish within "
-                           "%d ms and was killed", what, a->argv[0],
-                           a->timeout_ms);
-        }
-        usleep(5000);
+    if ((rc = wait_child(pid, deadline, &status)) < 0 && errno == ETIMEDOUT) {
+        kill(-pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        return co_errf(err, CO_ETIMEOUT, "%s (%s) did not finish within "
+                       "%d ms and was killed", what, a->argv[0],
+                       a->timeout_ms);
     }
+    if (rc < 0)
+        return co_errf(err, CO_EACTION, "%s: waitpid: %s", what,
+                       strerror(errno));
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return 0;
     if (WIFEXITED(status))

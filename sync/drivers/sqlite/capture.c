@@ -3,7 +3,7 @@
  * cutover write fence, and the writes a rollback makes.
  *
  * For each table T with key K we add:
- *   _cutover_log_T(seq INTEGER PRIMARY KEY AUTOINCREMENT, k1.., at REAL)
+ *   _cutover_log_T(seq INTEGER PRIMARY KEY, k1.., at REAL)
  *   _cutover_ai_T / _au_T / _ad_T  AFTER INSERT/UPDATE/DELETE: append the
  *       key (UPDATE: the new key, and the old one when it changed bytewise)
  *   _cutover_bi_T / _bu_T  BEFORE INSERT/UPDATE, only for tables with
@@ -11,7 +11,10 @@
  *       them, because INSERT OR REPLACE deletes such rows without firing a
  *       DELETE trigger (recursive_triggers is off in the application).
  * The log is written inside the application's own transaction, so a change
- * is logged exactly when it commits. The log's key columns carry the source
+ * is logged exactly when it commits. Its seq is the rowid (max + 1), not
+ * AUTOINCREMENT, which would cost every logged change a write to
+ * sqlite_sequence as well: seqs are never reused because trimming always
+ * keeps the newest entry. The log's key columns carry the source
  * columns' collations: frontier comparisons in log_read are the source's.
  *
  * The fence (_cutover_fence_{i,u,d}_T) replaces the capture triggers in the
@@ -172,7 +175,7 @@ static void build_capture(struct sbuf *b, const struct source *s,
     object_name(b, LOG_PREFIX, t);
     sbuf_addc(b, '(');
     mark(b, s);
-    sbuf_adds(b, "seq INTEGER PRIMARY KEY AUTOINCREMENT");
+    sbuf_adds(b, "seq INTEGER PRIMARY KEY");
     for (int k = 0; k < t->nkey; k++) {
         const struct column *c = &t->cols[t->key[k]];
         sbuf_addf(b, ", k%d COLLATE ", k + 1);
@@ -685,11 +688,15 @@ int sqlite_log_trim(struct source *s, const struct table *t, int64_t upto_seq,
     sqlite3_stmt *st;
     int rc;
 
-    /* A range of the rowid: the quickest delete, so the shortest lock. */
+    /* A range of the rowid: the quickest delete, so the shortest lock.
+     * The newest entry stays: the next seq is max + 1, and an empty log
+     * would hand out seqs the applier has already passed. */
     sbuf_init(&sql);
     sbuf_adds(&sql, "DELETE FROM ");
     object_name(&sql, LOG_PREFIX, t);
-    sbuf_adds(&sql, " WHERE seq <= ?1");
+    sbuf_adds(&sql, " WHERE seq <= ?1 AND seq < (SELECT max(seq) FROM ");
+    object_name(&sql, LOG_PREFIX, t);
+    sbuf_adds(&sql, ")");
     rc = sq_prepare(s, sbuf_str(&sql), &st, err, "trimming the change log");
     sbuf_free(&sql);
     if (rc < 0)
