@@ -37,15 +37,7 @@ run_case() {
     rm -f "$T/shop.sqlite3-wal" "$T/shop.sqlite3-shm"
     runbook "$T/runbook.json" "{'target': {'database': '$db'},
         'copy': {'workers': 2, 'chunk_target_ms': 20}}"
-    set +e
-    CUTOVER_CRASH_AT="$crash" "$CUTOVER" run "$T/runbook.json" >"$T/run.log" 2>&1
-    code=$?
-    set -e
-    assert_eq 137 "$code" "run with CUTOVER_CRASH_AT=$crash (killed by SIGKILL)"
-    assert_exit 0 "$CUTOVER" check-checkpoint "$T/runbook.json"
-    assert_contains "$OUT" "state bulk_copy" "checkpoint after the crash"
-    assert_exit 0 "$CUTOVER" resume "$T/runbook.json"
-    assert_contains "$OUT" "completed" "resume after $crash"
+    crash_resume "$crash"
     compare "$T/shop.sqlite3" "$db"
     check_recopies
 }

@@ -71,6 +71,22 @@ assert_exit() {
     [ "$got" = "$want" ] || { echo "$OUT" >&2; fail "$* exited $got, expected $want"; }
 }
 
+# crash_resume CRASH: `cutover run $T/runbook.json` killed at the crash
+# point CRASH (SIGKILL: exit 137) with its checkpoint in bulk_copy, then
+# `cutover resume` to completion.
+crash_resume() {
+    local code
+    set +e
+    CUTOVER_CRASH_AT="$1" "$CUTOVER" run "$T/runbook.json" >"$T/run.log" 2>&1
+    code=$?
+    set -e
+    assert_eq 137 "$code" "run with CUTOVER_CRASH_AT=$1 (killed by SIGKILL)"
+    assert_exit 0 "$CUTOVER" check-checkpoint "$T/runbook.json"
+    assert_contains "$OUT" "state bulk_copy" "checkpoint after the crash"
+    assert_exit 0 "$CUTOVER" resume "$T/runbook.json"
+    assert_contains "$OUT" "completed" "resume after $1"
+}
+
 # attack_refused WHAT: a security test tried an attack and it was refused.
 # The summary of `make test` counts these lines (fault_summary.py); call it
 # only after the assertion that shows the refusal.
