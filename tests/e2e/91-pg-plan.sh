@@ -5,9 +5,12 @@
 #   2. text holding a NUL byte (PostgreSQL cannot store it) is blocking,
 #      with the row named, and an override to bytea resolves it;
 #   3. a table name and a column name past 63 bytes are blocking, named;
-#   4. a role whose sessions cannot skip foreign key checks gets a blocking
+#   4. unique values SQLite keeps apart that PostgreSQL compares equal (two
+#      spellings of one datetime in a UNIQUE column) are blocking, with the
+#      keys, found by PostgreSQL itself in a temporary table;
+#   5. a role whose sessions cannot skip foreign key checks gets a blocking
 #      finding for each table with foreign keys, saying what to grant;
-#   5. plan changes nothing: no table, no schema on the target.
+#   6. plan changes nothing: no table, no schema on the target.
 # timeout: 120
 . "$(dirname "$0")/../lib/common.sh"
 
@@ -33,6 +36,10 @@ db.execute("UPDATE note SET body = 'a' || char(0) || 'b' WHERE id = 7")
 db.execute('CREATE TABLE "%s" (id INTEGER PRIMARY KEY)' % sys.argv[2])
 db.execute('CREATE TABLE wide (id INTEGER PRIMARY KEY, "%s" TEXT)'
            % sys.argv[3])
+db.execute('CREATE TABLE slot (id INTEGER PRIMARY KEY, at DATETIME UNIQUE)')
+db.executemany('INSERT INTO slot VALUES (?,?)', [
+    (1, '2024-01-01 10:00'), (2, '2024-01-01 10:00:00'),
+    (3, '2024-01-02 10:00:00')])
 db.commit()
 PY
 pg_runbook "$T/runbook.json" "{'target': {'schema': 'app'}}"
@@ -75,6 +82,11 @@ if bad:
 ok &= has("blocking", "note", "body", "NUL byte", [[7]])
 ok &= has("blocking", long_table, None, "63")
 ok &= has("blocking", "wide", long_column, "63")
+coll = [f for f in plan["findings"] if f["code"] == "collision"]
+print("collision:", coll)
+ok &= len(coll) == 1 and coll[0]["table"] == "slot" and \
+    coll[0]["severity"] == "blocking" and \
+    sorted(coll[0]["examples"][0]["keys"]) == ["[1]", "[2]"]
 sys.exit(0 if ok else 1)
 PY
 # plan changed nothing
@@ -83,14 +95,14 @@ assert_eq "" "$(pg_sql shop "SELECT nspname FROM pg_namespace WHERE nspname = 'a
 
 # the override to bytea and the long names left out: nothing blocks
 pg_runbook "$T/runbook.json" "{'target': {'schema': 'app'},
-    'tables': {'exclude': ['$LONG_TABLE', 'wide']},
+    'tables': {'exclude': ['$LONG_TABLE', 'wide', 'slot']},
     'schema': {'overrides': {'note.body': 'bytea'}}}"
 assert_exit 0 "$CUTOVER" plan "$T/runbook.json"
 
 # a role whose sessions cannot skip foreign key checks
 postgresql_add_role plain "$CUTOVER_PG_PASSWORD" plain >/dev/null
 pg_runbook "$T/runbook.json" "{'target': {'user': 'plain', 'database': 'plain'},
-    'tables': {'exclude': ['$LONG_TABLE', 'wide']},
+    'tables': {'exclude': ['$LONG_TABLE', 'wide', 'slot']},
     'schema': {'overrides': {'note.body': 'bytea'}}}"
 assert_exit 3 "$CUTOVER" plan "$T/runbook.json"
 assert_contains "$OUT" "GRANT SET ON PARAMETER session_replication_role" \
