@@ -12,7 +12,8 @@
 #   5. The same with PostgreSQL (a private server, tables made by hand as
 #      cutover makes them, the fence raising cutover's SQLSTATE 25006);
 #      then `check` against PostgreSQL reports a deleted acknowledged row
-#      lost and a changed one different.
+#      lost and a changed one different, and compare_pg.py (equal rows at
+#      the rollback) names both differences.
 # WRITER_BIN picks another build of the writer (a sanitizer build, say).
 # timeout: 180
 . "$(dirname "$0")/../lib/common.sh"
@@ -319,6 +320,9 @@ by_hand() {
     sleep 2.5
     "fence_$engine"
     shop_copy "$engine" to_sqlite
+    # both sides hold the same rows until the switch file names SQLite
+    sqlite3 "$DB" ".backup $T/back-from-$engine.sqlite3"
+    "compare_$engine" "$T/back-from-$engine.sqlite3" || fail "data differs"
     record_prefix "$rec" "$rec.$engine"
     check_ok "$rec.$engine" --target "$engine" "$@"
     echo sqlite >"$T/switch"
@@ -341,6 +345,7 @@ by_hand() {
 
 # 4. Cutover to MySQL and rollback by hand.
 start_db
+compare_mysql() { $PY "$ROOT/tests/lib/compare.py" "$1" "$SOCK" shop; }
 shop_copy mysql schema
 by_hand mysql 4 --mysql-socket "$SOCK" --mysql-db shop
 
@@ -363,6 +368,10 @@ fence_postgresql() {
 }
 PG=(--pg-host "$POSTGRESQL_HOST" --pg-port "$POSTGRESQL_PORT" --pg-user shop
     --pg-db shop --pg-schema public)
+compare_postgresql() {
+    $PY "$ROOT/tests/lib/compare_pg.py" "$1" "$POSTGRESQL_HOST" \
+        "$POSTGRESQL_PORT" shop shop
+}
 by_hand postgresql 5 "${PG[@]}"
 
 # `check` against PostgreSQL fails when it must: an acknowledged row
@@ -394,4 +403,9 @@ assert_contains "$OUT" '"lost": 1, "unexpected": 0, "different": 1' \
     "check of a damaged PostgreSQL"
 assert_contains "$OUT" 'lost django_session' "lost row named"
 assert_contains "$OUT" 'different shop_order' "different row named"
+assert_exit 1 compare_postgresql "$T/back-from-postgresql.sqlite3"
+assert_contains "$OUT" "compared" "compare_pg.py"
+assert_contains "$OUT" ": 2 differences" "compare_pg.py of a damaged PostgreSQL"
+assert_contains "$OUT" "django_session: row missing on PostgreSQL" "compare_pg.py"
+assert_contains "$OUT" "column is_paid: sqlite" "compare_pg.py"
 echo "ok: writer self-test"

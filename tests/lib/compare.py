@@ -2,6 +2,8 @@
 """compare.py — independent row-by-row comparison of a SQLite database and
 a MySQL/MariaDB database, for tests. It shares no code with cutover: values
 are normalized here in Python from the two drivers' own types.
+compare_pg.py does the same against PostgreSQL with this module's
+normalization (compare_all with a reader of its own).
 
 usage: compare.py SQLITE_PATH MYSQL_SOCKET DATABASE [--tables a,b]
                   [--ignore-missing-tables] [--json]
@@ -61,9 +63,15 @@ def norm_time_text(s):
 
 
 def equal(sv, mv, mtype):
-    """Is SQLite value sv the same value as MySQL value mv?"""
+    """Is SQLite value sv the same value as MySQL value mv? (Or PostgreSQL
+    value mv, in the types compare_pg.py turns psycopg2's into.)"""
     if sv is None or mv is None:
         return sv is None and mv is None
+    if isinstance(mv, (dict, list)):            # PostgreSQL's jsonb, parsed
+        try:
+            return isinstance(sv, str) and json.loads(sv) == mv
+        except ValueError:
+            return False
     if isinstance(mv, decimal.Decimal):
         try:
             if isinstance(sv, float):
@@ -127,7 +135,20 @@ def table_key(db, table):
     return pk, [r[0] for r in info]
 
 
-def compare_table(sdb, mdb, table, out, limit):
+def mysql_reader(mdb):
+    """A function reading every row of a table's columns from MySQL."""
+    def read(table, cols):
+        cur = mdb.cursor()
+        cur.execute('SELECT %s FROM `%s`' % (', '.join(
+            '`%s`' % c.replace('`', '``') for c in cols),
+            table.replace('`', '``')))
+        return cur.fetchall()
+    return read
+
+
+def compare_table(sdb, read_target, name, table, out, limit):
+    """Compare table on SQLite with the rows read_target(table, columns)
+    returns from the target called name."""
     pk, cols = table_key(sdb, table)
     qt = '"' + table.replace('"', '""') + '"'
     mcols = cols
@@ -143,13 +164,9 @@ def compare_table(sdb, mdb, table, out, limit):
     for row in sdb.execute('SELECT %s FROM %s' % (', '.join(scols), qt)):
         d = dict(zip(mcols, row))
         src[tuple(d[k] for k in pk)] = d
-    cur = mdb.cursor()
-    cur.execute('SELECT %s FROM `%s`' % (', '.join(
-        '`%s`' % c.replace('`', '``') for c in mcols),
-        table.replace('`', '``')))
     seen = set()
     problems = 0
-    for row in cur.fetchall():
+    for row in read_target(table, mcols):
         d = dict(zip(mcols, row))
         mkey = tuple(d[k] for k in pk)
         match = None
@@ -164,41 +181,37 @@ def compare_table(sdb, mdb, table, out, limit):
         if match is None:
             problems += 1
             if problems <= limit:
-                out.append('%s: extra row on MySQL, key %r' % (table, mkey))
+                out.append('%s: extra row on %s, key %r' % (table, name, mkey))
             continue
         seen.add(match)
         for c in mcols:
             if not equal(src[match][c], d[c], None):
                 problems += 1
                 if problems <= limit:
-                    out.append('%s key %r column %s: sqlite %r != mysql %r' % (
-                        table, match, c, src[match][c], d[c]))
+                    out.append('%s key %r column %s: sqlite %r != %s %r' % (
+                        table, match, c, src[match][c], name.lower(), d[c]))
     for skey in src:
         if skey not in seen:
             problems += 1
             if problems <= limit:
-                out.append('%s: row missing on MySQL, key %r' % (table, skey))
+                out.append('%s: row missing on %s, key %r' % (table, name, skey))
     return len(src), problems
 
 
-def main(argv):
-    if len(argv) < 4:
-        print(__doc__, file=sys.stderr)
-        return 2
-    path, sock, dbname = argv[1:4]
+def compare_all(path, read_target, name, argv):
+    """Every table of the SQLite file at path against the target; the
+    options --tables, --json of argv. Returns the exit status."""
     only = None
     if '--tables' in argv:
         only = argv[argv.index('--tables') + 1].split(',')
     sdb = sqlite3.connect(path)
-    mdb = pymysql.connect(unix_socket=sock, user='root', database=dbname,
-                          charset='utf8mb4', binary_prefix=True)
     out = []
     total_rows = total_bad = 0
     report = {}
     for t in sqlite_tables(sdb):
         if only and t not in only:
             continue
-        rows, bad = compare_table(sdb, mdb, t, out, 20)
+        rows, bad = compare_table(sdb, read_target, name, t, out, 20)
         total_rows += rows
         total_bad += bad
         report[t] = {'rows': rows, 'differences': bad}
@@ -211,6 +224,16 @@ def main(argv):
         print('compared %d rows in %d tables: %d differences' % (
             total_rows, len(report), total_bad))
     return 0 if total_bad == 0 else 1
+
+
+def main(argv):
+    if len(argv) < 4:
+        print(__doc__, file=sys.stderr)
+        return 2
+    path, sock, dbname = argv[1:4]
+    mdb = pymysql.connect(unix_socket=sock, user='root', database=dbname,
+                          charset='utf8mb4', binary_prefix=True)
+    return compare_all(path, mysql_reader(mdb), 'MySQL', argv)
 
 
 if __name__ == '__main__':
