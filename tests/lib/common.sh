@@ -219,11 +219,15 @@ wait_state() {
 }
 
 # writer_start RATE: the live writer on $T/shop.sqlite3, following the
-# switch file $T/switch; its record goes to $T/record.jsonl.
+# switch file $T/switch; its record goes to $T/record.jsonl. Its target is
+# MariaDB, or with WRITER_TARGET=postgresql the server of start_pg
+# (tests/lib/pg_writer.sh).
 writer_start() {
+    local target=(--mysql-socket "$SOCK" --mysql-db "${WRITER_DB:-shop}")
+    [ "${WRITER_TARGET:-mysql}" = postgresql ] && target=("${PG_WRITER[@]}")
     echo sqlite > "$T/switch"
-    "$ROOT/bin/writer" run --sqlite "$T/shop.sqlite3" --mysql-socket "$SOCK" \
-        --mysql-db "${WRITER_DB:-shop}" --switch-file "$T/switch" \
+    "$ROOT/bin/writer" run --sqlite "$T/shop.sqlite3" "${target[@]}" \
+        --switch-file "$T/switch" \
         --record "$T/record.jsonl" --rate "$1" --duration 3600 \
         --busy-timeout-ms 10000 >"$T/writer.out" 2>"$T/writer.err" &
     WRITER_PID=$!
@@ -238,7 +242,7 @@ writer_stop() {
 }
 
 # run_under_writer RATE: the writer at RATE through a whole `cutover run`,
-# which must complete with the writer following the switch to MySQL.
+# which must complete with the writer following the switch to its target.
 run_under_writer() {
     writer_start "$1"
     sleep 1
@@ -246,7 +250,7 @@ run_under_writer() {
     assert_contains "$OUT" "completed" "run"
     sleep 1
     writer_stop
-    [ "$(echo "$WRITER_SUMMARY" | json_get 'd["backend"]')" = mysql ] \
+    [ "$(echo "$WRITER_SUMMARY" | json_get 'd["backend"]')" = "${WRITER_TARGET:-mysql}" ] \
         || fail "the writer did not follow the switch: $WRITER_SUMMARY"
 }
 
