@@ -18,11 +18,7 @@
 
 start_pg
 shop_db "$T/shop.sqlite3" 40000
-pg_runbook "$T/runbook.json" "{'copy': {'workers': 2},
-  'cutover': {'max_write_pause_ms': 2000, $PG_SWITCH_JSON},
-  'post_validate': {'watch_s': 3, 'interval_s': 0.5,
-    'checks': [{'name': 'orders', 'sql': 'SELECT COUNT(*) FROM shop_order',
-                'min': 1}]}}"
+pg_runbook "$T/runbook.json" "$(live_cutover_json "$PG_SWITCH_JSON")"
 export WRITER_TARGET=postgresql
 run_under_writer 300
 assert_eq 1 "$(echo "$WRITER_SUMMARY" | json_get 'd["switches"]')" "switches"

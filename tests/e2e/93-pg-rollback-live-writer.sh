@@ -28,13 +28,7 @@ pg_runbook "$T/runbook.json" "{'cutover': {$PG_SWITCH_JSON},
   'triggers': [{'name': 'totals', 'metric': 'check.totals.failures',
                 'above': 2, 'action': 'rollback'}]}"
 export WRITER_TARGET=postgresql
-writer_start 300
-sleep 1
-"$CUTOVER" run "$T/runbook.json" >"$T/run.out" 2>"$T/run.err" &
-RUN=$!
-wait_state 120 post_validate
-wait_for 10 grep -q postgresql "$T/switch"
-sleep 2     # the writer works on PostgreSQL for a while
+run_switched_under_writer 300 postgresql
 bad=$(pg_shop "INSERT INTO shop_order (user_id, status, total, is_paid,
     note, created_at, updated_at) SELECT MIN(user_id), 'new', -1, false,
     'refund bug', now(), now() FROM shop_order RETURNING id")

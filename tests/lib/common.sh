@@ -254,6 +254,20 @@ run_under_writer() {
         || fail "the writer did not follow the switch: $WRITER_SUMMARY"
 }
 
+# run_switched_under_writer RATE SIDE: the writer at RATE, `cutover run`
+# in the background ($RUN, output in $T/run.out and run.err) until the
+# migration watches post_validate with the switch file naming SIDE, then
+# two seconds of the writer working there.
+run_switched_under_writer() {
+    writer_start "$1"
+    sleep 1
+    "$CUTOVER" run "$T/runbook.json" >"$T/run.out" 2>"$T/run.err" &
+    RUN=$!
+    wait_state 120 post_validate
+    wait_for 10 grep -q "$2" "$T/switch"
+    sleep 2
+}
+
 writer_check() {
     "$ROOT/bin/writer" check --record "$T/record.jsonl" "$@" \
         || fail "acknowledged writes missing or wrong ($*)"
@@ -262,6 +276,17 @@ writer_check() {
 # switch actions that move the writer (and back)
 SWITCH_JSON="'switch': [{'exec': ['sh', '-c', 'echo mysql > \$CUTOVER_STATE_DIR/../switch']}],
   'switch_back': [{'exec': ['sh', '-c', 'echo sqlite > \$CUTOVER_STATE_DIR/../switch']}]"
+
+# live_cutover_json SWITCH-JSON: the runbook settings of a whole migration
+# under the live writer (30-, 92-): two copy workers, a 2 s write pause
+# allowed, 3 s of post-validate checking the orders are there.
+live_cutover_json() {
+    echo "{'copy': {'workers': 2},
+  'cutover': {'max_write_pause_ms': 2000, $1},
+  'post_validate': {'watch_s': 3, 'interval_s': 0.5,
+    'checks': [{'name': 'orders', 'sql': 'SELECT COUNT(*) FROM shop_order',
+                'min': 1}]}}"
+}
 
 # http_start NAME [options of http_server.py]: a local HTTP server; its
 # URL is in $HTTP_URL, its request log in $T/NAME.log.
