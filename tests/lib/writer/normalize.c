@@ -5,8 +5,9 @@
  * as strings, blobs as hex. The text forms differ by backend: MySQL prints
  * booleans 0/1 and pads fractions of seconds, PostgreSQL prints t/f, cuts
  * the zeros off a fraction and, for timestamptz, adds the zone (+00 in the
- * UTC sessions of db_postgresql.c, which also decodes bytea). The normalization is written here, apart from
- * cutover's row codec: a checker must not share the code it checks.
+ * UTC sessions of db_postgresql.c, which also decodes bytea). The
+ * normalization is written here, apart from cutover's row codec: a checker
+ * must not share the code it checks.
  *
  * read_row applies it to one row, read by key: what `run` records after its
  * writes and what `check` compares the record with.
