@@ -35,6 +35,9 @@ struct logical_type {
     int64_t int_min;          /* LK_INTEGER: the range the type holds; */
     uint64_t int_max;         /* unsigned so that 2^64-1 fits */
     int precision, scale;     /* LK_DECIMAL */
+    int float_bits;           /* LK_FLOAT: significand bits when fewer
+                                 than a double's 53; 0: a double (not
+                                 kept in checkpoints) */
     int64_t max_chars;        /* LK_TEXT: longest value; 0 when unbounded */
     char charset[16];         /* LK_TEXT: "" when the target's default */
     char collation[64];       /* LK_TEXT: "" when the target's default */

@@ -138,8 +138,7 @@ static int analyze_table(const struct runbook *rb,
         return rc;
     }
     t->rows_estimate = census[0].rows;
-    n = typemap_decide(rb, t, census, notes, 64);
-    typemap_record_logical(tops, t);
+    n = typemap_decide(rb, sops, tops, t, census, notes, 64);
     rc = plan_add_notes(p, sops, src, t, notes, n, err);
     if (rc == 0)
         rc = checks_table(rb, sops, src, tops, tgt, p, t, census, err);

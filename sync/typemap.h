@@ -1,6 +1,6 @@
 /*
- * typemap.h — deciding each column's target type from its declared SQLite
- * type, the census of its values and the runbook's overrides.
+ * typemap.h — deciding each column's target type from what the source
+ * declares, the census of its values and the runbook's overrides.
  *
  * The rule: no value may be truncated, rounded, clamped or reinterpreted.
  * Where the declared type would do that, the type is widened and the reason
@@ -20,16 +20,6 @@
 
 struct runbook;
 
-/* The declared type, read the way a person would (SQLite's own affinity
- * rules decide storage; this decides meaning). */
-enum decl_kind {
-    DK_NONE, DK_INT, DK_BOOL, DK_REAL, DK_DECIMAL, DK_NUMERIC, DK_TEXT,
-    DK_VARCHAR, DK_BLOB, DK_DATETIME, DK_DATE, DK_TIME
-};
-
-/* Classify; *len (VARCHAR(n)), *p and *s (DECIMAL(p,s)) when present. */
-enum decl_kind typemap_decl_kind(const char *decl, int *len, int *p, int *s);
-
 /* A problem found while deciding: severity and message. */
 enum map_severity { MAP_OK, MAP_INFO, MAP_WARNING, MAP_BLOCKING };
 
@@ -45,16 +35,23 @@ struct map_note {
     struct row_filter rows;
 };
 
-/* Decide map for every column of t. Notes (at most max_notes) explain
- * anything beyond the obvious; returns the number written. in_unique[i]
- * says column i is part of the key or a unique index. */
-int typemap_decide(const struct runbook *rb, struct table *t,
+/* Decide map for every column of t: the source driver decides each
+ * column's logical type within the target's limits, the target renders
+ * it (map.type), and the words "{type}" in reasons and notes become what
+ * it rendered. Notes (at most max_notes) explain anything beyond the
+ * obvious; returns the number written. */
+struct target_ops;
+int typemap_decide(const struct runbook *rb, const struct source_ops *sops,
+                   const struct target_ops *tops, struct table *t,
                    const struct col_census *census, struct map_note *notes,
                    int max_notes);
 
-/* Record beside every column's decided type the logical type it stands
- * for, as the target driver reads its own type (kept in the checkpoint). */
-struct target_ops;
+/* Every "{type}" in s (of capacity cap) becomes `type`; what no longer
+ * fits is cut, as snprintf would have cut it. */
+void typemap_put_type(char *s, size_t cap, const char *type);
+
+/* Record beside every column's type the logical type it stands for, as
+ * the target driver reads its own type (schema.mode "existing"). */
 void typemap_record_logical(const struct target_ops *tops, struct table *t);
 
 /* schema.mode "existing": every column's map comes from the target

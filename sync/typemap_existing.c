@@ -219,9 +219,9 @@ static void text_fit(struct ctx *x, int ci, const struct col_census *c,
         }
     }
     if (tc->kind == TK_JSON)
-        note(x, ci, MAP_WARNING, "MySQL's JSON type rewrites documents "
-             "(key order, spaces): verify compares the text and finds "
-             "every document MySQL rewrote different");
+        note(x, ci, MAP_WARNING, "%s (JSON) rewrites documents (key "
+             "order, spaces): verify compares the text and finds every "
+             "document it rewrote different", tc->type);
 }
 
 static void blob_fit(struct ctx *x, int ci, const struct col_census *c,

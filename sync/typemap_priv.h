@@ -1,7 +1,8 @@
 /*
- * typemap_priv.h — what typemap.c (create mode: types decided from the
- * source) and typemap_existing.c (existing mode: the target's types) share:
- * the decision context and the notes they write.
+ * typemap_priv.h — what the source drivers' type decisions (create mode:
+ * types decided from the source, e.g. sync/drivers/sqlite/typemap.c) and
+ * typemap_existing.c (existing mode: the target's types) share: the
+ * decision context and the notes they write.
  */
 #ifndef CO_TYPEMAP_PRIV_H
 #define CO_TYPEMAP_PRIV_H
@@ -12,11 +13,14 @@
 
 #include "sync/typemap.h"
 
+struct target_ops;
+
 struct ctx {
     const struct runbook *rb;
     struct table *t;
     struct map_note *notes;
     int max_notes, nnotes;
+    const struct target_ops *tops;    /* create mode: renders, limits */
 };
 
 static inline void note(struct ctx *x, int col, enum map_severity sev,

@@ -59,9 +59,12 @@ static void add_assessed(void *arg, enum assess_severity sev,
 
 static int check_key(const struct runbook *rb,
                      const struct source_ops *sops, struct source *src,
-                     struct plan *p, const struct table *t,
-                     const struct col_census *census, struct co_err *err)
+                     const struct type_limits *L, struct plan *p,
+                     const struct table *t, const struct col_census *census,
+                     struct co_err *err)
 {
+    char hint[160];
+
     int create = rb->schema.mode == SCHEMA_CREATE;
 
     /* what the target's key will be (an existing one's is its own:
@@ -78,11 +81,11 @@ static int check_key(const struct runbook *rb,
         const struct column *col = &t->cols[t->key[k]];
         if (c->nulls > 0) {
             struct row_filter f = {.kind = RF_NULL, .col = t->key[k]};
+            snprintf(hint, sizeof hint, "fix the rows (SQLite allows NULL in "
+                     "non-INTEGER primary keys; %s does not)", L->engine);
             struct finding *fd = plan_add(
-                p, SEV_BLOCKING, "null_key", t->name, col->name,
-                "fix the rows (SQLite allows NULL in non-INTEGER primary keys; "
-                "MySQL does not)", "%lld rows have NULL in the key",
-                (long long)c->nulls);
+                p, SEV_BLOCKING, "null_key", t->name, col->name, hint,
+                "%lld rows have NULL in the key", (long long)c->nulls);
             int rc = checks_examples(sops, src, t, &f, fd, err);
             if (rc < 0)
                 return rc;
@@ -105,20 +108,23 @@ static int check_key(const struct runbook *rb,
     return 0;
 }
 
-static void check_columns(const struct runbook *rb, struct plan *p,
+static void check_columns(const struct runbook *rb,
+                          const struct type_limits *L, struct plan *p,
                           const struct table *t)
 {
+    char builtin[160], custom[160];
+
+    snprintf(builtin, sizeof builtin, "pick schema.collation to match, e.g. "
+             "%s for NOCASE", L->nocase_collation);
+    snprintf(custom, sizeof custom, "SQLite loads custom collations from "
+             "the application; %s will not have it", L->engine);
     for (int c = 0; c < t->ncols; c++) {
         const struct column *col = &t->cols[c];
         if (col->coll && strcasecmp(col->coll, "BINARY") != 0 &&
             col->map.lt == LT_TEXT)
             plan_add(p, SEV_WARNING, "collation", t->name, col->name,
                      strcasecmp(col->coll, "NOCASE") == 0 ||
-                     strcasecmp(col->coll, "RTRIM") == 0
-                         ? "pick schema.collation to match, e.g. "
-                           "utf8mb4_general_ci for NOCASE"
-                         : "SQLite loads custom collations from the "
-                           "application; MySQL will not have it",
+                     strcasecmp(col->coll, "RTRIM") == 0 ? builtin : custom,
                      "the column compares with COLLATE %s in SQLite but with "
                      "%s on the target: equality and sorting may change",
                      col->coll, rb->schema.collation);
@@ -126,6 +132,7 @@ static void check_columns(const struct runbook *rb, struct plan *p,
 }
 
 static int check_orphans(const struct runbook *rb,
+                         const struct type_limits *L,
                          const struct source_ops *sops, struct source *src,
                          struct plan *p, const struct table *t,
                          struct co_err *err)
@@ -140,10 +147,12 @@ static int check_orphans(const struct runbook *rb,
             return n;
         if (n == 0)
             continue;
+        char hint[200];
+        snprintf(hint, sizeof hint, "fix or delete the rows; %s accepts them "
+                 "during the copy (foreign key checks off) but the "
+                 "application may not expect them", L->engine);
         struct finding *fd = plan_add(
-            p, SEV_WARNING, "orphans", t->name, t->fk[i].from[0],
-            "fix or delete the rows; MySQL accepts them during the copy "
-            "(foreign key checks off) but the application may not expect them",
+            p, SEV_WARNING, "orphans", t->name, t->fk[i].from[0], hint,
             "%d rows reference rows of %s that do not exist", n,
             t->fk[i].ref_table);
         fd->examples = probe.examples;
@@ -151,20 +160,25 @@ static int check_orphans(const struct runbook *rb,
     return 0;
 }
 
-static void check_indexes(struct plan *p, const struct table *t)
+static void check_indexes(const struct type_limits *L, struct plan *p,
+                          const struct table *t)
 {
+    char hint[120];
+
+    snprintf(hint, sizeof hint, "create an equivalent index on %s after the "
+             "migration", L->engine);
     for (int i = 0; i < t->nidx; i++) {
         const struct index *ix = &t->idx[i];
         if (ix->partial || ix->expr)
-            plan_add(p, SEV_WARNING, "index", t->name, NULL,
-                     "create an equivalent index on MySQL after the migration",
+            plan_add(p, SEV_WARNING, "index", t->name, NULL, hint,
                      "index %s is %s and will not be created on the target",
                      ix->name, ix->partial ? "partial (WHERE ...)" :
                      "on expressions");
     }
 }
 
-static void check_foreign_keys(const struct runbook *rb, struct plan *p,
+static void check_foreign_keys(const struct runbook *rb,
+                               const struct type_limits *L, struct plan *p,
                                const struct table *t)
 {
     for (int i = 0; i < t->nfk; i++) {
@@ -175,11 +189,13 @@ static void check_foreign_keys(const struct runbook *rb, struct plan *p,
                      "will not enforce this reference",
                      "foreign key to %s is skipped: that table is not migrated",
                      fk->ref_table);
-        if ((fk->on_delete && strcasecmp(fk->on_delete, "SET DEFAULT") == 0) ||
-            (fk->on_update && strcasecmp(fk->on_update, "SET DEFAULT") == 0))
+        if (!L->fk_set_default &&
+            ((fk->on_delete && strcasecmp(fk->on_delete, "SET DEFAULT") == 0) ||
+             (fk->on_update && strcasecmp(fk->on_update, "SET DEFAULT") == 0)))
             plan_add(p, SEV_WARNING, "foreign_key", t->name, NULL, NULL,
-                     "foreign key to %s uses SET DEFAULT, which InnoDB does "
-                     "not support; the action is dropped", fk->ref_table);
+                     "foreign key to %s uses SET DEFAULT, which %s does not "
+                     "support; the action is dropped", fk->ref_table,
+                     L->index_engine);
     }
 }
 
@@ -192,16 +208,16 @@ int checks_table(const struct runbook *rb, const struct source_ops *sops,
 
     if (tops->assess_table)
         tops->assess_table(tgt, t, &(struct assess_sink){add_assessed, p});
-    if ((rc = check_key(rb, sops, src, p, t, census, err)) < 0)
+    if ((rc = check_key(rb, sops, src, tops->types, p, t, census, err)) < 0)
         return rc;
     /* An existing target has its own collations, indexes and foreign
      * keys: nothing of the source's is made there. */
     if (rb->schema.mode == SCHEMA_CREATE) {
-        check_columns(rb, p, t);
-        check_indexes(p, t);
-        check_foreign_keys(rb, p, t);
+        check_columns(rb, tops->types, p, t);
+        check_indexes(tops->types, p, t);
+        check_foreign_keys(rb, tops->types, p, t);
     }
-    return check_orphans(rb, sops, src, p, t, err);
+    return check_orphans(rb, tops->types, sops, src, p, t, err);
 }
 
 /* Defaults the target cannot take over (after the type decisions: whether
@@ -241,8 +257,9 @@ static int check_target_database(const struct runbook *rb,
     if (rb->schema.mode == SCHEMA_CREATE)
         plan_add(p, SEV_INFO, "target_database", NULL, NULL, NULL,
                  "the target database %s does not exist yet; `cutover run` "
-                 "creates it (utf8mb4, %s) before the first table",
-                 rb->target.database, rb->schema.collation);
+                 "creates it (%s, %s) before the first table",
+                 rb->target.database, tops->types->charset,
+                 rb->schema.collation);
     else
         plan_add(p, SEV_BLOCKING, "target_database", NULL, NULL,
                  "create it with the application's tables, or correct "
@@ -293,17 +310,21 @@ int checks_database(const struct runbook *rb, const struct source_ops *sops,
                     struct target *tgt, struct plan *p, struct co_err *err)
 {
     const struct schema *s = &p->schema;
+    char view_hint[120], trigger_hint[80];
     int rc;
 
     (void)src;
+    snprintf(view_hint, sizeof view_hint, "recreate it on %s (SQLite view "
+             "SQL rarely runs as is)", tops->types->engine);
+    snprintf(trigger_hint, sizeof trigger_hint, "recreate its logic on %s",
+             tops->types->engine);
     for (int i = 0; i < s->nviews; i++)
-        plan_add(p, SEV_WARNING, "view", s->views[i], NULL,
-                 "recreate it on MySQL (SQLite view SQL rarely runs as is)",
+        plan_add(p, SEV_WARNING, "view", s->views[i], NULL, view_hint,
                  "view %s will not be migrated", s->views[i]);
     for (int i = 0; i < s->ntriggers; i++)
         plan_add(p, SEV_WARNING, "trigger", s->triggers[i], NULL,
-                 "recreate its logic on MySQL",
-                 "trigger %s will not be migrated", s->triggers[i]);
+                 trigger_hint, "trigger %s will not be migrated",
+                 s->triggers[i]);
     if (sops->assess &&
         (rc = sops->assess(src, rb, &(struct assess_sink){add_assessed, p},
                            err)) < 0)

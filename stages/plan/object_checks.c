@@ -132,6 +132,12 @@ int checks_generated_names(const struct target_ops *tops, struct target *tgt,
 {
     struct given_names g = {0};
     int rc = tops->generated_names(tgt, &p->schema, remember, &g);
+    char hint[200];
+
+    snprintf(hint, sizeof hint, "rename one of them in SQLite before "
+             "migrating (names longer than %s's %d characters are shortened "
+             "with a hash, and a shortened name can equal another one)",
+             tops->types->engine, tops->types->name_max);
 
     if (rc == 0 && g.oom)
         rc = co_errf(err, CO_ENOMEM, "out of memory");
@@ -141,10 +147,7 @@ int checks_generated_names(const struct target_ops *tops, struct target *tgt,
         const struct given_name *a = &g.v[i - 1], *b = &g.v[i];
         if (by_space_and_name(a, b) != 0)
             continue;
-        plan_add(p, SEV_BLOCKING, "name_collision", a->table, NULL,
-                 "rename one of them in SQLite before migrating (names "
-                 "longer than MySQL's 64 characters are shortened with a "
-                 "hash, and a shortened name can equal another one)",
+        plan_add(p, SEV_BLOCKING, "name_collision", a->table, NULL, hint,
                  "%s of table %s and %s of table %s would both be named %s "
                  "on the target", a->what, a->table, b->what, b->table,
                  a->name);

@@ -25,9 +25,11 @@
 #include "lib/value.h"
 
 struct assess_sink;
+struct map_note;
 struct runbook;
 struct source;
 struct source_cursor;
+struct target_ops;
 
 /* A key range (lo, hi]: NULL bounds are open. */
 struct key_range {
@@ -99,7 +101,8 @@ enum row_filter_kind {
     RF_DT_FRACTION_OVER,  /* date/time of `col` (arg: stored as, an enum
                              dt_repr; -1 a time of day) with more than lo
                              fraction digits */
-    RF_DATE_WITH_TIME     /* date of `col` with a time of day */
+    RF_DATE_WITH_TIME,    /* date of `col` with a time of day */
+    RF_NUL_BYTE           /* text or blob of `col` holding a NUL byte */
 };
 
 /* Storage classes, for RF_STORED_AS_OTHER. */
@@ -133,6 +136,17 @@ struct source_ops {
     /* One pass over the table: a census of every column (out[ncols]). */
     int (*census)(struct source *s, const struct table *t,
                   struct col_census *out, struct co_err *err);
+    /* Plan: every column's logical type (map.logical, map.lt and the
+     * conversion) from what the column declares and the census saw,
+     * within the target's limits (tops->types); a runbook override (the
+     * target's own type words) is checked against the values instead.
+     * map.type stays "" for the caller to render, except for overrides;
+     * reasons and notes say "{type}" where the rendered type goes
+     * (sync/typemap.h). Returns the number of notes written. */
+    int (*decide_types)(const struct runbook *rb, struct table *t,
+                        const struct col_census *census,
+                        const struct target_ops *tops,
+                        struct map_note *notes, int max_notes);
     /* nparts-1 split keys dividing the table into parts of similar size. */
     int (*split_points)(struct source *s, const struct table *t, int nparts,
                         struct tuple *points, int *npoints,

@@ -106,6 +106,14 @@ struct type_limits {
     int keeps_negative_zero;     /* its floats read -0.0 back as -0.0 */
     const char *generated_key;   /* what makes a key generated:
                                     "AUTO_INCREMENT" */
+    int name_max;                /* the longest object name, characters */
+    const char *charset;         /* the database's text encoding */
+    const char *nocase_collation;   /* one like SQLite's NOCASE */
+    const char *binary_collation;   /* advice: a collation that compares
+                                       what SQLite's BINARY does */
+    const char *text_word;       /* its text type, unsized: "VARCHAR" */
+    int fk_set_default;          /* foreign keys take ON ... SET DEFAULT */
+    int text_refuses_nul;        /* its text cannot hold a NUL byte */
 };
 
 struct target_ops {

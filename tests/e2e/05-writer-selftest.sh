@@ -12,7 +12,7 @@
 #   5. The same with PostgreSQL (a private server, tables made by hand as
 #      cutover makes them, the fence raising cutover's SQLSTATE 25006);
 #      then `check` against PostgreSQL reports a deleted acknowledged row
-#      lost and a changed one different, and compare_pg.py (equal rows at
+#      lost and a changed one different, and compare.py (equal rows at
 #      the rollback) names both differences.
 # WRITER_BIN picks another build of the writer (a sanitizer build, say).
 # timeout: 180
@@ -371,8 +371,8 @@ fence_postgresql() {
 PG=(--pg-host "$POSTGRESQL_HOST" --pg-port "$POSTGRESQL_PORT" --pg-user shop
     --pg-db shop --pg-schema public)
 compare_postgresql() {
-    $PY "$ROOT/tests/lib/compare_pg.py" "$1" "$POSTGRESQL_HOST" \
-        "$POSTGRESQL_PORT" shop shop
+    $PY "$ROOT/tests/lib/compare.py" "$1" \
+        "postgresql:host=$POSTGRESQL_HOST port=$POSTGRESQL_PORT user=shop" shop
 }
 by_hand postgresql 5 "${PG[@]}"
 
@@ -406,8 +406,7 @@ assert_contains "$OUT" '"lost": 1, "unexpected": 0, "different": 1' \
 assert_contains "$OUT" 'lost django_session' "lost row named"
 assert_contains "$OUT" 'different shop_order' "different row named"
 assert_exit 1 compare_postgresql "$T/back-from-postgresql.sqlite3"
-assert_contains "$OUT" "compared" "compare_pg.py"
-assert_contains "$OUT" ": 2 differences" "compare_pg.py of a damaged PostgreSQL"
-assert_contains "$OUT" "django_session: row missing on PostgreSQL" "compare_pg.py"
-assert_contains "$OUT" "column is_paid: sqlite" "compare_pg.py"
+assert_contains "$OUT" ": 2 differences" "compare.py of a damaged PostgreSQL"
+assert_contains "$OUT" "django_session: row missing on" "compare.py"
+assert_contains "$OUT" "column is_paid: sqlite" "compare.py"
 echo "ok: writer self-test"

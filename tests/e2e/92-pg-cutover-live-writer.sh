@@ -7,7 +7,7 @@
 #   - `cutover run` exits 0, completed; the writer switched once, no errors;
 #   - `writer check` against PostgreSQL: 0 acknowledged writes lost;
 #   - at the switch (SQLite fenced, the writer waiting) every row of every
-#     table is equal on both sides (compare_pg.py, not cutover's verify);
+#     table is equal on both sides (compare.py, not cutover's verify);
 #   - SQLite refuses writes with cutover's fence; the pause was measured;
 #   - no id handed out twice: the identity sequences were set past the
 #     largest key at the switch.
@@ -16,7 +16,7 @@
 # shellcheck source=tests/lib/pg_writer.sh
 . "$ROOT/tests/lib/pg_writer.sh"
 
-start_pg
+start_pg_for_writer
 shop_db "$T/shop.sqlite3" 40000
 pg_runbook "$T/runbook.json" "$(live_cutover_json "$PG_SWITCH_JSON")"
 export WRITER_TARGET=postgresql
@@ -45,7 +45,7 @@ done
 assert_eq 0 "$(echo "$WRITER_SUMMARY" | json_get 'd["reused_ids"]')" \
     "ids handed out again after the switch"
 # and the next id PostgreSQL hands out is past every key SQLite ever gave
-next=$(pg_shop "SELECT nextval(pg_get_serial_sequence('shop_order', 'id'))")
+next=$(pg_sql shop "SELECT nextval(pg_get_serial_sequence('shop_order', 'id'))")
 last=$(sqlite3 "$T/shop.sqlite3" "SELECT seq FROM sqlite_sequence WHERE name = 'shop_order'")
 [ "$next" -gt "$last" ] || fail "shop_order's sequence at $next, SQLite's at $last"
 echo ok

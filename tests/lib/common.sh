@@ -8,6 +8,11 @@
 #   runbook PATH [JSON]           a runbook for $T/shop.sqlite3 → $SOCK,
 #                                 with JSON merged on top (python dict)
 #   compare SQLITE DB             independent row-by-row comparison
+#   start_pg                      private PostgreSQL, role migrator owning
+#                                 database shop ($CUTOVER_PG_PASSWORD)
+#   pg_runbook PATH [JSON]        runbook() with that PostgreSQL as target
+#   pg_sql DB SQL                 SQL as migrator, values tab-separated
+#   pg_compare SQLITE DB          compare against that PostgreSQL
 #   show_create DB                SHOW CREATE TABLE of every table
 #   events TYPE                   that type's events from the state dir
 #   fail MSG / assert_eq A B MSG / assert_exit CODE CMD...
@@ -117,6 +122,42 @@ PYEOF
 
 # show_create DB: SHOW CREATE TABLE of every table of DB, one after the
 # other, AUTO_INCREMENT counters left out (they move with the data).
+start_pg() {
+    postgresql_start "$T/pg" || fail "PostgreSQL did not start"
+    export CUTOVER_PG_PASSWORD="migrator-$$"
+    postgresql_add_role migrator "$CUTOVER_PG_PASSWORD" shop ||
+        fail "could not add the migrator role"
+    # what the copy needs to write rows in key order (README)
+    postgresql_sql "GRANT SET ON PARAMETER session_replication_role TO migrator" \
+        >/dev/null || fail "could not grant session_replication_role"
+}
+
+pg_runbook() {
+    runbook "$1" "${2:-{\}}"
+    $PY - "$1" "$POSTGRESQL_HOST" "$POSTGRESQL_PORT" "${2:-{\}}" <<'PYEOF'
+import json, sys, ast
+path, host, port, extra = sys.argv[1], sys.argv[2], sys.argv[3], \
+    ast.literal_eval(sys.argv[4])
+rb = json.load(open(path))
+rb["target"] = {"type": "postgresql", "host": host, "port": int(port),
+                "user": "migrator", "password_env": "CUTOVER_PG_PASSWORD",
+                "database": "shop"}
+rb["target"].update(extra.get("target", {}))
+json.dump(rb, open(path, "w"), indent=1)
+PYEOF
+}
+
+pg_sql() {
+    PGPASSWORD=$CUTOVER_PG_PASSWORD postgresql_psql -U migrator -d "$1" \
+        -At -F "$(printf '\t')" -c "$2"
+}
+
+pg_compare() {
+    $PY "$ROOT/tests/lib/compare.py" "$1" \
+        "postgresql:host=$POSTGRESQL_HOST port=$POSTGRESQL_PORT user=migrator password=$CUTOVER_PG_PASSWORD" \
+        "$2" || fail "data differs"
+}
+
 show_create() {
     local t
     for t in $(sql "$1" -e "SHOW TABLES"); do

@@ -1,12 +1,14 @@
 #!/usr/bin/python3
 """compare.py — independent row-by-row comparison of a SQLite database and
-a MySQL/MariaDB database, for tests. It shares no code with cutover: values
-are normalized here in Python from the two drivers' own types.
-compare_pg.py does the same against PostgreSQL with this module's
-normalization (compare_all with a reader of its own).
+a MySQL/MariaDB or PostgreSQL database, for tests. It shares no code with
+cutover: values are normalized here in Python from the drivers' own types
+(pymysql, psycopg2).
 
 usage: compare.py SQLITE_PATH MYSQL_SOCKET DATABASE [--tables a,b]
                   [--ignore-missing-tables] [--json]
+       compare.py SQLITE_PATH postgresql:CONNINFO DATABASE ...
+                  (CONNINFO: libpq key=value pairs; DATABASE is the dbname,
+                  --schema NAME the schema, public by default)
 
 Every table of the SQLite file (except sqlite_* and _cutover_*) is read
 whole on both sides, keyed by its primary key (or rowid as cutover_rowid),
@@ -63,15 +65,9 @@ def norm_time_text(s):
 
 
 def equal(sv, mv, mtype):
-    """Is SQLite value sv the same value as MySQL value mv? (Or PostgreSQL
-    value mv, in the types compare_pg.py turns psycopg2's into.)"""
+    """Is SQLite value sv the same value as MySQL value mv?"""
     if sv is None or mv is None:
         return sv is None and mv is None
-    if isinstance(mv, (dict, list)):            # PostgreSQL's jsonb, parsed
-        try:
-            return isinstance(sv, str) and json.loads(sv) == mv
-        except ValueError:
-            return False
     if isinstance(mv, decimal.Decimal):
         try:
             if isinstance(sv, float):
@@ -82,6 +78,11 @@ def equal(sv, mv, mtype):
             return decimal.Decimal(str(sv)) == mv
         except decimal.InvalidOperation:
             return False
+    if isinstance(mv, datetime.datetime) and mv.tzinfo is not None:
+        # timestamptz: an instant, compared in UTC
+        mv = mv.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    if isinstance(mv, memoryview):              # PostgreSQL's bytea
+        mv = bytes(mv)
     if isinstance(mv, datetime.datetime):
         if isinstance(sv, str):
             return norm_datetime_text(sv) == mv
@@ -93,6 +94,11 @@ def equal(sv, mv, mtype):
             return datetime.datetime(1970, 1, 1) + \
                 datetime.timedelta(microseconds=round(sv * 1e6)) == mv
         return False
+    if isinstance(mv, datetime.datetime) is False and \
+            isinstance(mv, datetime.time):      # PostgreSQL's time
+        mv = datetime.timedelta(hours=mv.hour, minutes=mv.minute,
+                                seconds=mv.second,
+                                microseconds=mv.microsecond)
     if isinstance(mv, datetime.timedelta):      # a TIME column
         return isinstance(sv, str) and norm_time_text(sv) == mv
     if isinstance(mv, datetime.date):
@@ -135,20 +141,7 @@ def table_key(db, table):
     return pk, [r[0] for r in info]
 
 
-def mysql_reader(mdb):
-    """A function reading every row of a table's columns from MySQL."""
-    def read(table, cols):
-        cur = mdb.cursor()
-        cur.execute('SELECT %s FROM `%s`' % (', '.join(
-            '`%s`' % c.replace('`', '``') for c in cols),
-            table.replace('`', '``')))
-        return cur.fetchall()
-    return read
-
-
-def compare_table(sdb, read_target, name, table, out, limit):
-    """Compare table on SQLite with the rows read_target(table, columns)
-    returns from the target called name."""
+def compare_table(sdb, mdb, table, out, limit, quote='`', schema=None):
     pk, cols = table_key(sdb, table)
     qt = '"' + table.replace('"', '""') + '"'
     mcols = cols
@@ -164,9 +157,16 @@ def compare_table(sdb, read_target, name, table, out, limit):
     for row in sdb.execute('SELECT %s FROM %s' % (', '.join(scols), qt)):
         d = dict(zip(mcols, row))
         src[tuple(d[k] for k in pk)] = d
+    cur = mdb.cursor()
+
+    def ident(name):
+        return quote + name.replace(quote, quote * 2) + quote
+    cur.execute('SELECT %s FROM %s%s' % (
+        ', '.join(ident(c) for c in mcols),
+        ident(schema) + '.' if schema else '', ident(table)))
     seen = set()
     problems = 0
-    for row in read_target(table, mcols):
+    for row in cur.fetchall():
         d = dict(zip(mcols, row))
         mkey = tuple(d[k] for k in pk)
         match = None
@@ -181,37 +181,49 @@ def compare_table(sdb, read_target, name, table, out, limit):
         if match is None:
             problems += 1
             if problems <= limit:
-                out.append('%s: extra row on %s, key %r' % (table, name, mkey))
+                out.append('%s: extra row on MySQL, key %r' % (table, mkey))
             continue
         seen.add(match)
         for c in mcols:
             if not equal(src[match][c], d[c], None):
                 problems += 1
                 if problems <= limit:
-                    out.append('%s key %r column %s: sqlite %r != %s %r' % (
-                        table, match, c, src[match][c], name.lower(), d[c]))
+                    out.append('%s key %r column %s: sqlite %r != mysql %r' % (
+                        table, match, c, src[match][c], d[c]))
     for skey in src:
         if skey not in seen:
             problems += 1
             if problems <= limit:
-                out.append('%s: row missing on %s, key %r' % (table, name, skey))
+                out.append('%s: row missing on MySQL, key %r' % (table, skey))
     return len(src), problems
 
 
-def compare_all(path, read_target, name, argv):
-    """Every table of the SQLite file at path against the target; the
-    options --tables, --json of argv. Returns the exit status."""
+def main(argv):
+    if len(argv) < 4:
+        print(__doc__, file=sys.stderr)
+        return 2
+    path, sock, dbname = argv[1:4]
     only = None
     if '--tables' in argv:
         only = argv[argv.index('--tables') + 1].split(',')
     sdb = sqlite3.connect(path)
+    quote, schema = '`', None
+    if sock.startswith('postgresql:'):
+        import psycopg2
+        mdb = psycopg2.connect(sock[len('postgresql:'):] + ' dbname=' + dbname)
+        quote = '"'
+        schema = argv[argv.index('--schema') + 1] if '--schema' in argv \
+            else 'public'
+    else:
+        mdb = pymysql.connect(unix_socket=sock, user='root', database=dbname,
+                              charset='utf8mb4', binary_prefix=True)
     out = []
     total_rows = total_bad = 0
     report = {}
     for t in sqlite_tables(sdb):
         if only and t not in only:
             continue
-        rows, bad = compare_table(sdb, read_target, name, t, out, 20)
+        rows, bad = compare_table(sdb, mdb, t, out, 20, quote, schema)
         total_rows += rows
         total_bad += bad
         report[t] = {'rows': rows, 'differences': bad}
@@ -224,16 +236,6 @@ def compare_all(path, read_target, name, argv):
         print('compared %d rows in %d tables: %d differences' % (
             total_rows, len(report), total_bad))
     return 0 if total_bad == 0 else 1
-
-
-def main(argv):
-    if len(argv) < 4:
-        print(__doc__, file=sys.stderr)
-        return 2
-    path, sock, dbname = argv[1:4]
-    mdb = pymysql.connect(unix_socket=sock, user='root', database=dbname,
-                          charset='utf8mb4', binary_prefix=True)
-    return compare_all(path, mysql_reader(mdb), 'MySQL', argv)
 
 
 if __name__ == '__main__':

@@ -2,7 +2,7 @@
  * test_ltype.c — lib/ltype.c (a logical type's JSON form, as checkpoints
  * keep it) and the MySQL target's reader of its own column types
  * (sync/drivers/mysql/ltype.c), which fills the logical types of a
- * format 1 checkpoint.
+ * format 1 checkpoint, and renders from the logical types plan decides.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -86,6 +86,45 @@ static void unknown_mysql_type_is_not_guessed(void **state)
                                                              &got), -1);
 }
 
+/* What plan decides, rendered by the MySQL target and read back by it,
+ * is what was decided: the checkpoint keeps the same logical type either
+ * way. Only the types plan decides render to themselves: a TEXT read
+ * back (65535 bytes) renders as VARCHAR. */
+static void mysql_renders_what_it_reads(void **state)
+{
+    static const char *const decided[] = {
+        "TINYINT(1)", "TINYINT", "SMALLINT", "MEDIUMINT", "int", "BIGINT",
+        "BIGINT UNSIGNED", "DECIMAL(65,30)", "DOUBLE", "VARCHAR(255)",
+        "LONGTEXT", "VARBINARY(16)", "LONGBLOB", "DATE", "DATETIME(6)",
+        "TIMESTAMP", "TIME(6)", "JSON",
+    };
+    const struct target_ops *my = driver_target("mysql");
+
+    (void)state;
+    for (size_t i = 0; i < sizeof decided / sizeof *decided; i++) {
+        struct logical_type lt, back;
+        char type[96];
+        assert_int_equal(my->logical_of_type(decided[i], &lt), 0);
+        my->render_type(&lt, type, sizeof type);
+        if (my->logical_of_type(type, &back) != 0)
+            fail_msg("%s rendered as %s, not read back", decided[i], type);
+        expect_same(&back, &lt, decided[i]);
+    }
+}
+
+/* Single precision is told apart: an override to FLOAT would round. */
+static void mysql_float_width(void **state)
+{
+    struct logical_type lt;
+
+    (void)state;
+    assert_int_equal(driver_target("mysql")->logical_of_type("FLOAT", &lt), 0);
+    assert_int_equal(lt.float_bits, 24);
+    assert_int_equal(driver_target("mysql")->logical_of_type("DOUBLE", &lt),
+                     0);
+    assert_int_equal(lt.float_bits, 0);
+}
+
 /* Every kind survives its JSON form, 2^64-1 included. */
 static void json_form_round_trips(void **state)
 {
@@ -131,6 +170,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(mysql_types_read_as_their_logical_types),
         cmocka_unit_test(unknown_mysql_type_is_not_guessed),
+        cmocka_unit_test(mysql_renders_what_it_reads),
+        cmocka_unit_test(mysql_float_width),
         cmocka_unit_test(json_form_round_trips),
         cmocka_unit_test(json_form_names_what_is_wrong),
     };

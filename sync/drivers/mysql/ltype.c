@@ -70,7 +70,8 @@ int tmy_logical_of_type(const char *type, struct logical_type *out)
         if (comma)
             scale = atoi(comma + 1);
     }
-    if (starts(up, "TINYINT") && len == 1) {
+    if ((starts(up, "TINYINT") && len == 1) || starts(up, "BOOL") ||
+        starts(up, "BOOLEAN")) {
         out->kind = LK_BOOLEAN;
         return 0;
     }
@@ -87,6 +88,9 @@ int tmy_logical_of_type(const char *type, struct logical_type *out)
     }
     if (starts(up, "DOUBLE") || starts(up, "FLOAT") || starts(up, "REAL")) {
         out->kind = LK_FLOAT;
+        /* FLOAT is single precision, FLOAT(p) too up to p = 24 */
+        if (starts(up, "FLOAT") && len <= 24)
+            out->float_bits = 24;
         return 0;
     }
     if ((starts(up, "VARCHAR") || starts(up, "CHAR")) && len >= 0) {
@@ -235,4 +239,11 @@ const struct type_limits tmy_type_limits = {
     .holds_infinity = 0,
     .keeps_negative_zero = 0,
     .generated_key = "AUTO_INCREMENT",
+    .name_max = 64,
+    .charset = "utf8mb4",
+    .nocase_collation = "utf8mb4_general_ci",
+    .binary_collation = "schema.collation \"utf8mb4_bin\", or "
+                        "\"utf8mb4_nopad_bin\" for trailing spaces",
+    .text_word = "VARCHAR",
+    .fk_set_default = 0,        /* InnoDB refuses it */
 };

@@ -608,6 +608,7 @@ const struct source_ops source_sqlite_ops = {
     .schema_version = sqlite_schema_version,
     .count_rows = sqlite_count_rows,
     .census = sqlite_census,
+    .decide_types = sqlite_decide_types,
     .split_points = sqlite_split_points,
     .scan = sqlite_scan,
     .cursor_next = sqlite_cursor_next,

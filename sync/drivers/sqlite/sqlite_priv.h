@@ -92,6 +92,22 @@ void sq_register_functions(sqlite3 *db);
 /* ... and those that find rows an existing target column refuses. */
 void sq_register_fit(sqlite3 *db);
 
+/* typemap.c: the declared type, read the way a person would (SQLite's
+ * own affinity rules decide storage; this decides meaning), with *len
+ * (VARCHAR(n)), *p and *s (DECIMAL(p,s)) when present. */
+enum decl_kind {
+    DK_NONE, DK_INT, DK_BOOL, DK_REAL, DK_DECIMAL, DK_NUMERIC, DK_TEXT,
+    DK_VARCHAR, DK_BLOB, DK_DATETIME, DK_DATE, DK_TIME
+};
+enum decl_kind typemap_decl_kind(const char *decl, int *len, int *p, int *s);
+/* ... and each column's logical type (source_ops.decide_types). */
+struct map_note;
+struct target_ops;
+int sqlite_decide_types(const struct runbook *rb, struct table *t,
+                        const struct col_census *census,
+                        const struct target_ops *tops, struct map_note *notes,
+                        int max_notes);
+
 /* schema.c: does the table have a rowid (not WITHOUT ROWID)? */
 int sqlite_has_rowid(struct source *s, const struct table *t);
 
