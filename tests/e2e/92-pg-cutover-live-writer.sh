@@ -22,6 +22,8 @@ pg_runbook "$T/runbook.json" "$(live_cutover_json "$PG_SWITCH_JSON")"
 export WRITER_TARGET=postgresql
 run_under_writer 300
 assert_eq 1 "$(echo "$WRITER_SUMMARY" | json_get 'd["switches"]')" "switches"
+[ "$(echo "$WRITER_SUMMARY" | json_get 'd["fence_errors"]')" -ge 1 ] ||
+    fail "the writer never met SQLite's fence: $WRITER_SUMMARY"
 assert_eq 0 "$(echo "$WRITER_SUMMARY" | json_get 'd["other_errors"]')" \
     "the writer's errors (writer.err: $(tail -3 "$T/writer.err"))"
 echo "longest writer stall: $(echo "$WRITER_SUMMARY" | json_get 'd["longest_stall_ms"]') ms"
