@@ -17,9 +17,11 @@
 #  2. pgloader (Debian's package) reading the same SQLite file into an
 #     empty database: its own defaults (creates the tables, loads, creates
 #     the indexes after). Time = wall clock of pgloader; peak RSS too.
-#  3. cutover: not yet — the PostgreSQL target driver is not wired into
-#     `cutover run`; its row in the table says so, and its figure goes
-#     beside these two when it is (the same fixture, the same server).
+#  3. cutover: `cutover run` on a copy of the fixture (copy.workers 2,
+#     verify.mode count) into a fresh database it creates. Time = the
+#     bulk_copy stage, from the `stage` event entering it to the one
+#     leaving it (rows streamed through COPY, indexes built after); peak
+#     RSS of the whole `cutover run` process.
 #
 # Every path's table is checked before its time counts: row count, and
 # an order-independent checksum over every column normalized the same way
@@ -31,6 +33,7 @@
 . "$(dirname "$0")/lib.sh"
 
 ROWS=${BENCH_ROWS:-2000000}
+BENCH_TARGET=postgresql
 command -v pgloader >/dev/null ||
     { echo "bench: pgloader is missing: run 'make deps'" >&2; exit 1; }
 
@@ -80,6 +83,21 @@ got=${sum_expert%% *}
 [ "$got" = "$ROWS" ] || { echo "bench: expert path loaded $got rows, not $ROWS" >&2; exit 1; }
 rm -f "$T/expert/orders.csv"
 
+# ---- cutover -----------------------------------------------------------------
+mkdir -p "$T/cutover"
+cp "$big" "$T/cutover/orders.sqlite3"
+bench_runbook "$T/cutover" cutover orders.sqlite3 \
+    "{'verify': {'mode': 'count'}, 'copy': {'workers': 2}}"
+say "cutover: migrating $ROWS rows into database cutover"
+rc=0
+bench_timed "$T/cutover/timed.json" "$CUTOVER" run "$T/cutover/runbook.json" \
+    >"$T/cutover/run.out" 2>"$T/cutover/run.err" || rc=$?
+bench_check_run "$T/cutover" "$rc"
+sum_cutover=$(table_sum cutover)
+got=${sum_cutover%% *}
+[ "$got" = "$ROWS" ] || { echo "bench: cutover loaded $got rows, not $ROWS" >&2; exit 1; }
+[ "$sum_cutover" = "$sum_expert" ] || same_cutover=NO
+
 # ---- pgloader --------------------------------------------------------------
 mkdir -p "$T/pgloader"
 psql_q -c "CREATE DATABASE pgloader"
@@ -112,11 +130,16 @@ got=${sum_pgloader%% *}
 same=no
 [ "$sum_pgloader" = "$sum_expert" ] && same=yes
 
-bpy - "$T" "$ROWS" "$same" "$pgloader_indexes" "$pgloader_types" <<'PYEOF'
+bpy - "$T" "$ROWS" "$same" "$pgloader_indexes" "$pgloader_types" \
+    "${same_cutover:-yes}" <<'PYEOF'
 import sys
 import benchlib as b
 T, rows, same, nidx, types = sys.argv[1], int(sys.argv[2]), \
     sys.argv[3] == 'yes', int(sys.argv[4]), sys.argv[5]
+same_cutover = sys.argv[6] == 'yes'
+cut = b.load(T + '/cutover/timed.json')
+cut_s = b.spans(T + '/cutover/state/events.ndjson')['bulk_copy']['s']
+cut_rss = cut['maxrss_kib'] / 1024
 exp = {k: b.load('%s/expert/%s.json' % (T, k))['wall_s']
        for k in ('export', 'load', 'index')}
 expert_s = sum(exp.values())
@@ -126,7 +149,8 @@ n = b.num
 b.table('bulk copy of `orders` into PostgreSQL, %s rows — one run, one '
         'server' % n(rows), [
     ['path', 'time s', 'rows/s', 'peak RSS MiB'],
-    ['cutover bulk_copy stage', 'not wired yet', '-', '-'],
+    ['cutover bulk_copy stage', n(cut_s), n(rows / cut_s), n(cut_rss, 1)],
+    ['  whole `cutover run`', n(cut['wall_s']), '', ''],
     ['expert: CSV export + \\copy + CREATE INDEX', n(expert_s),
      n(rows / expert_s), '-'],
     ['  sqlite3 export to CSV', n(exp['export']), '', ''],
@@ -134,17 +158,22 @@ b.table('bulk copy of `orders` into PostgreSQL, %s rows — one run, one '
     ['  CREATE INDEX ×2', n(exp['index']), '', ''],
     ['pgloader (its own types, indexes after)', n(pgl_s), n(rows / pgl_s),
      n(pgl_rss, 1)],
-], note='  same values in both tables (count + hash of every column, '
-        'normalized): %s; pgloader made %d indexes and the types: %s'
-        % ('yes' if same else 'NO', nidx, types))
-b.table('targets for cutover (when wired in)', [
-    ['figure', 'target'],
-    ['cutover ÷ pgloader', '≤ 1.0  (cutover ≤ %s s)' % n(pgl_s)],
-    ['cutover ÷ expert', '≤ 1.15 (cutover ≤ %s s)' % n(1.15 * expert_s)],
-    ['peak RSS, MiB', '≤ 64'],
+], note='  same values in all three tables (count + hash of every column, '
+        'normalized): pgloader %s, cutover %s; pgloader made %d indexes and '
+        'the types: %s' % ('yes' if same else 'NO',
+                           'yes' if same_cutover else 'NO', nidx, types))
+r_pgl, r_exp = cut_s / pgl_s, cut_s / expert_s
+b.table('cutover against its targets', [
+    ['figure', 'value', 'target', ''],
+    ['cutover ÷ pgloader', n(r_pgl), '≤ 1.0', b.verdict(r_pgl, '<=', 1.0)],
+    ['cutover ÷ expert', n(r_exp), '≤ 1.15', b.verdict(r_exp, '<=', 1.15)],
+    ['peak RSS, MiB', n(cut_rss, 1), '≤ 64', b.verdict(cut_rss, '<=', 64)],
 ])
 b.result('copy-pg', {
-    'rows': rows, 'cutover_s': None,
+    'rows': rows, 'cutover_s': cut_s, 'cutover_run_s': cut['wall_s'],
+    'cutover_peak_rss_mib': round(cut_rss, 1),
+    'cutover_over_pgloader': round(r_pgl, 3),
+    'cutover_over_expert': round(r_exp, 3), 'cutover_same_data': same_cutover,
     'expert_s': round(expert_s, 3), 'expert_export_s': exp['export'],
     'expert_load_s': exp['load'], 'expert_index_s': exp['index'],
     'pgloader_s': pgl_s, 'pgloader_peak_rss_mib': round(pgl_rss, 1),

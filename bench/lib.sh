@@ -6,6 +6,9 @@
 #                            removed on exit unless KEEP=1 or the run failed
 #   bench_start_db           private MariaDB (tests/lib/mariadb.sh, the same
 #                            server settings every run); sets $SOCK
+#   bench_start_target       the server BENCH_TARGET names (mysql, the
+#                            default, or postgresql): bench_start_db or
+#                            bench_start_pg
 #   bench_start_pg           private PostgreSQL (tests/lib/postgresql.sh,
 #                            the same settings every run) with a role
 #                            `bench` (CREATEDB) and its database `bench`;
@@ -17,7 +20,8 @@
 #                            per generator version and size; never modified:
 #                            copy it before a migration touches it
 #   bench_runbook DIR DB SOURCE [PY-DICT]   DIR/runbook.json: SOURCE (a file
-#                            in DIR) → database DB on $SOCK, state in
+#                            in DIR) → database DB on the BENCH_TARGET
+#                            server (made first on PostgreSQL), state in
 #                            DIR/state, with PY-DICT merged one level deep
 #   bench_spawn CMD...       start CMD in the background in its own session
 #                            (so it and its children can be killed as a
@@ -39,7 +43,8 @@
 # normal or not (EXIT, INT, TERM). Results go to stdout: a table per bench
 # and a last line `RESULT {json}`; progress goes to stderr. Environment:
 # BENCH_OUT (default bench/out), CUTOVER_BIN (default bin/cutover), KEEP=1
-# (keep $T), and each script's own BENCH_* sizes (see its header).
+# (keep $T), BENCH_TARGET (mysql or postgresql, for the scripts that say
+# so) and each script's own BENCH_* sizes (see its header).
 set -eu -o pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -137,12 +142,28 @@ bench_start_db() {
     SOCK=$MARIADB_SOCKET
 }
 
+BENCH_TARGET=${BENCH_TARGET:-mysql}
+export BENCH_TARGET
+
+bench_start_target() {
+    case $BENCH_TARGET in
+    mysql) bench_start_db ;;
+    postgresql) bench_start_pg ;;
+    *) echo "bench: BENCH_TARGET is mysql or postgresql, not $BENCH_TARGET" >&2
+       exit 2 ;;
+    esac
+}
+
 bench_start_pg() {
     postgresql_start "$T/pg" ||
         { echo "bench: PostgreSQL did not start" >&2; exit 1; }
     PGPASSWORD=bench-$$-$RANDOM
+    # the role cutover's PostgreSQL target wants (README): it creates
+    # databases and may skip foreign key checks while it loads
     postgresql_add_role bench "$PGPASSWORD" bench >/dev/null &&
-        postgresql_sql "ALTER ROLE bench CREATEDB" ||
+        postgresql_sql "ALTER ROLE bench CREATEDB" >/dev/null &&
+        postgresql_sql "GRANT SET ON PARAMETER session_replication_role TO
+                        bench" >/dev/null ||
         { echo "bench: could not make the bench role" >&2; exit 1; }
     PGHOST=$POSTGRESQL_HOST PGPORT=$POSTGRESQL_PORT PGUSER=bench
     PGDATABASE=bench
@@ -181,13 +202,23 @@ bench_fixture() {
 }
 
 bench_runbook() {
+    if [ "$BENCH_TARGET" = postgresql ]; then
+        psql -X -q -c "CREATE DATABASE \"$2\"" -d bench >/dev/null ||
+            { echo "bench: could not create database $2" >&2; exit 1; }
+    fi
     $PY - "$1/runbook.json" "$SOCK" "$2" "$3" "${4:-{\}}" <<'PYEOF'
-import ast, json, sys
+import ast, json, os, sys
 path, sock, db, source, extra = sys.argv[1:6]
+if os.environ["BENCH_TARGET"] == "postgresql":
+    target = {"type": "postgresql", "host": os.environ["PGHOST"],
+              "port": int(os.environ["PGPORT"]), "user": "bench",
+              "password_env": "PGPASSWORD", "database": db}
+else:
+    target = {"type": "mysql", "socket": sock, "user": "root",
+              "database": db}
 rb = {"version": 1, "name": db, "state_dir": "state",
       "source": {"type": "sqlite", "path": source},
-      "target": {"type": "mysql", "socket": sock, "user": "root",
-                 "database": db},
+      "target": target,
       "copy": {"workers": 2},
       "backup": {"enabled": False},
       "post_validate": {"watch_s": 0}}

@@ -40,6 +40,7 @@
 #
 #   bench/sync.sh
 #   BENCH_SHOP_ROWS=60000 BENCH_SECONDS=10 BENCH_BURST_KEYS=20000 bench/sync.sh
+#   BENCH_TARGET=postgresql bench/sync.sh      into a private PostgreSQL
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -51,7 +52,7 @@ TPUT_S=${BENCH_TPUT_SECONDS:-10}
 ROUNDS=${BENCH_TPUT_ROUNDS:-3}
 
 fixture=$(bench_fixture shop "$SHOP_ROWS")
-bench_start_db
+bench_start_target
 D=$T/sync
 mkdir -p "$D" "$T/plain"
 cp "$fixture" "$D/shop.sqlite3"
@@ -74,7 +75,8 @@ writer() {
     local dir=$1
     echo sqlite >"$dir/switch"
     bench_spawn "$WRITER" run --sqlite "$dir/shop.sqlite3" \
-        --mysql-socket "$SOCK" --mysql-db shop --switch-file "$dir/switch" \
+        --mysql-socket "${SOCK:-/nonexistent}" --mysql-db shop \
+        --switch-file "$dir/switch" \
         --record "$dir/$4.record" --rate "$2" --duration 86400 \
         --busy-timeout-ms 10000 >"$dir/$4.out" 2>"$dir/$4.err"
     local pid=$BENCH_PID

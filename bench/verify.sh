@@ -3,7 +3,8 @@
 # (DESIGN §9, issue 6).
 #
 # One `cutover run` of a copy of the bench table (tests/lib/fixtures.py
-# `bench`, BENCH_ROWS rows, default 2,000,000) into a private MariaDB with
+# `bench`, BENCH_ROWS rows, default 2,000,000) into a private MariaDB (or
+# PostgreSQL with BENCH_TARGET=postgresql) with
 # verify.mode full (every row hashed on both sides, chunk by chunk, chunk
 # hashes compared), copy.workers 2, backup.enabled false,
 # post_validate.watch_s 0, no writer (nothing to re-check). From the `stage`
@@ -18,12 +19,13 @@
 #
 #   bench/verify.sh
 #   BENCH_ROWS=200000 bench/verify.sh
+#   BENCH_TARGET=postgresql bench/verify.sh
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 ROWS=${BENCH_ROWS:-2000000}
 fixture=$(bench_fixture bench "$ROWS")
-bench_start_db
+bench_start_target
 D=$T/verify
 mkdir -p "$D"
 cp "$fixture" "$D/orders.sqlite3"
@@ -35,7 +37,7 @@ bench_timed "$D/timed.json" "$CUTOVER" run "$D/runbook.json" \
 bench_check_run "$D" "$rc"
 
 bpy - "$D" "$ROWS" <<'PYEOF'
-import json, sys
+import json, os, sys
 import benchlib as b
 D, rows = sys.argv[1], int(sys.argv[2])
 sp = b.spans(D + '/state/events.ndjson')
@@ -52,7 +54,8 @@ if checked != rows or mismatches:
 rss = b.load(D + '/timed.json')['maxrss_kib'] / 1024
 rate = rows / verify_s
 n = b.num
-b.table('verify.mode full on `orders`, %s rows — one run' % n(rows), [
+b.table('verify.mode full on `orders`, %s rows into %s — one run'
+        % (n(rows), os.environ['BENCH_TARGET']), [
     ['stage', 'time s', 'rows/s'],
     ['verify (both sides hashed, compared)', n(verify_s), n(rate)],
     ['bulk copy of the same rows (baseline)', n(copy_s), n(rows / copy_s)],
@@ -65,7 +68,7 @@ b.table('targets', [
      b.verdict(rss, '<=', 64)],
 ])
 b.result('verify', {
-    'rows': rows, 'verify_s': verify_s, 'verify_rows_per_s': round(rate),
+    'target': os.environ['BENCH_TARGET'], 'rows': rows, 'verify_s': verify_s, 'verify_rows_per_s': round(rate),
     'copy_s': copy_s, 'copy_rows_per_s': round(rows / copy_s),
     'verify_over_copy': round(verify_s / copy_s, 3), 'mismatches': mismatches,
     'peak_rss_mib': round(rss, 1),

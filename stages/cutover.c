@@ -263,7 +263,10 @@ static int do_prepare(struct stage_ctx *ctx, struct co_err *err)
     if ((rc = stage_check_schema(ctx, err)) < 0)
         return rc;
     fault_point("cutover", "prepare");
-    if ((rc = ctx->tops->rcapture_install(ctx->tgt, &ctx->m->schema, err)) < 0)
+    /* the fence an undone switch left on the target (do_unswitch) */
+    if ((rc = ctx->tops->fence_remove(ctx->tgt, &ctx->m->schema, err)) < 0 ||
+        (rc = ctx->tops->rcapture_install(ctx->tgt, &ctx->m->schema,
+                                          err)) < 0)
         return rc;
     if ((rc = applier_wait_caught_up(ctx->applier, CATCH_UP_S, err)) < 0)
         return rc;
@@ -431,15 +434,28 @@ static int do_switch(struct stage_ctx *ctx, struct co_err *err)
     return STEP_DONE;
 }
 
-/* A switch action failed: undo the ones done, carry back anything written
- * on the target meanwhile, reopen the source, back to sync. */
+/* A switch action failed: carry back anything written on the target
+ * meanwhile and reopen the source, then undo the switch actions done, back
+ * to sync. The order matters: an application sent back to the source
+ * before the carried rows are there can write past the source's fence
+ * without an error (a row fence does not fire for a DELETE or UPDATE that
+ * matches no row), and the rows carried after would undo what it wrote.
+ * The target keeps its fence until the next attempt (do_prepare): an
+ * application that has not met it yet still goes nowhere but back. */
 static int do_unswitch(struct stage_ctx *ctx, struct co_err *err)
 {
     struct migration *m = ctx->m;
     struct action_env env = {0};
     char what[64];
-    int rc;
+    int fenced, rc;
 
+    /* A resume after the carry committed finds the source fence gone:
+     * carrying again would overwrite what the application has written on
+     * the source since. */
+    if ((rc = ctx->sops->fence_installed(ctx->src, &fenced, err)) < 0)
+        return rc;
+    if (fenced && (rc = reverse_traffic(ctx, 1, err)) < 0)
+        return rc;
     stage_switch_env(ctx, &env, "to_source");
     for (int i = m->cut.switch_done - 1; i >= 0; i--) {
         if (i >= ctx->rb->cutover.nswitch_back)
@@ -449,16 +465,14 @@ static int do_unswitch(struct stage_ctx *ctx, struct co_err *err)
                              err)) < 0) {
             action_env_free(&env);
             return co_err_prefix(err, "a switch action failed and undoing it "
-                                 "failed too; traffic may be split: the "
-                                 "source is fenced, the target is open. Fix "
-                                 "the switch and run `cutover resume`");
+                                 "failed too: the source is open again "
+                                 "with everything written on the target, "
+                                 "the target is fenced. Fix the switch "
+                                 "back and run `cutover resume`");
         }
     }
     action_env_free(&env);
-    if ((rc = reverse_traffic(ctx, 1, err)) < 0)
-        return rc;
-    if ((rc = ctx->tops->fence_remove(ctx->tgt, &m->schema, err)) < 0 ||
-        (rc = ctx->tops->rcapture_remove(ctx->tgt, &m->schema, err)) < 0)
+    if ((rc = ctx->tops->rcapture_remove(ctx->tgt, &m->schema, err)) < 0)
         return rc;
     /* Entering ready from unswitch clears `switched`. */
     return give_up_attempt(ctx, "a switch action failed", err);

@@ -16,6 +16,7 @@
 #include "lib/runbook.h"
 #include "sync/codec.h"
 #include "sync/drivers/postgresql/target_priv.h"
+#include "sync/drivers/target_text.h"
 
 int tpg_database_exists(struct target *t, int *exists, struct co_err *err)
 {
@@ -124,24 +125,6 @@ void tpg_collate_clause(struct sbuf *b, const struct runbook *rb,
 
 /* ---- defaults --------------------------------------------------------- */
 
-static int is_number(const char *p, size_t n, int integer)
-{
-    size_t i = 0;
-    int digits = 0, dot = 0;
-
-    if (i < n && (p[i] == '-' || p[i] == '+'))
-        i++;
-    for (; i < n; i++) {
-        if (isdigit((unsigned char)p[i]))
-            digits++;
-        else if (p[i] == '.' && !dot && !integer)
-            dot = 1;
-        else
-            return 0;
-    }
-    return digits > 0;
-}
-
 /* A date/time literal as the codec writes the column's values, so the
  * default reads as the copied values do. */
 static int datetime_default(const struct column *c, const char *p, size_t n,
@@ -198,7 +181,7 @@ int tpg_column_default(const struct column *c, struct sbuf *out,
             sbuf_adds(out, strcasecmp(d, "TRUE") == 0 ? "1" : "0");
             return 1;
         }
-        if (!is_number(p, len, c->map.lt == LT_INT)) {
+        if (!target_number_text(p, len, c->map.lt == LT_INT)) {
             *why = "it is not a number of the column's type";
             return -1;
         }
@@ -225,7 +208,7 @@ int tpg_column_default(const struct column *c, struct sbuf *out,
         sbuf_adds(out, d);
         return 1;
     }
-    if (is_number(d, n, 0) && c->map.lt == LT_TEXT) {
+    if (target_number_text(d, n, 0) && c->map.lt == LT_TEXT) {
         pg_string(out, d);
         return 1;
     }

@@ -9,9 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "lib/runbook.h"
-#include "lib/xalloc.h"
 #include "sync/drivers/postgresql/target_priv.h"
+#include "sync/drivers/target_text.h"
 
 /* An override we accept: a type tpg_logical_of_type knows, written with
  * letters, digits, spaces, parentheses and commas only, so nothing can
@@ -43,21 +42,13 @@ static int check_collation(const char *c, struct co_err *err)
 
 int tpg_check_runbook(struct runbook *rb, struct co_err *err)
 {
-    int rc;
+    static const struct target_words words = {
+        .default_collation = TPG_DEFAULT_COLLATION,
+        .check_collation = check_collation,
+        .type_valid = override_type_valid,
+        .type_examples = "a PostgreSQL column type such as \"numeric(12,2)\", "
+                         "\"varchar(191)\", \"bytea\" or \"timestamptz\"",
+    };
 
-    if (!rb->schema.collation &&
-        !(rb->schema.collation = xstrdup(TPG_DEFAULT_COLLATION)))
-        return co_errf(err, CO_ENOMEM, "out of memory");
-    if ((rc = check_collation(rb->schema.collation, err)) < 0)
-        return rc;
-    for (int i = 0; i < rb->schema.noverrides; i++) {
-        const struct rb_override *ov = &rb->schema.overrides[i];
-        if (!override_type_valid(ov->type))
-            return co_errf(err, CO_ERUNBOOK, "schema.overrides.%s.%s: "
-                           "expected a PostgreSQL column type such as "
-                           "\"numeric(12,2)\", \"varchar(191)\", \"bytea\" "
-                           "or \"timestamptz\", not \"%s\"",
-                           ov->table, ov->column, ov->type);
-    }
-    return 0;
+    return target_words_check(rb, &words, err);
 }
