@@ -3,7 +3,9 @@
 # (DESIGN §10, issue 17 items 7–8), as 30-cutover-live-writer.sh does for
 # MariaDB: the writer at 300 transactions/s on SQLite through the whole
 # migration; cutover's fence stops it there, it waits until the switch
-# action names PostgreSQL in its switch file and carries on there.
+# action names PostgreSQL in its switch file and carries on there, logged
+# in as the application's own role (shop_app, with only the default
+# privileges a DBA grants it in advance: cutover's role owns the tables).
 #   - `cutover run` exits 0, completed; the writer switched once, no errors;
 #   - `writer check` against PostgreSQL: 0 acknowledged writes lost;
 #   - at the switch (SQLite fenced, the writer waiting) every row of every

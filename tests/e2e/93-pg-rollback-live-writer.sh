@@ -1,7 +1,9 @@
 #!/bin/bash
 # 93-pg-rollback-live-writer.sh — the way back from PostgreSQL under the
 # live writer (DESIGN §10, issue 17 item 7), as 31-rollback-live-writer.sh
-# does for MariaDB. After the switch the writer works on PostgreSQL; then a
+# does for MariaDB. After the switch the writer works on PostgreSQL as the
+# application's own role (its writes reach the reverse logs through
+# cutover's SECURITY DEFINER triggers); then a
 # post-validate SQL check on PostgreSQL starts failing (a session that
 # expired last century, written there by another client, one the writer
 # does not know and so never changes) and its rule rolls the migration
@@ -59,8 +61,8 @@ assert_eq 0 "$left" "cutover objects left in SQLite"
 # PostgreSQL refuses writes now, with cutover's SQLSTATE (on a row that
 # exists: a DELETE that matches no row fires no row trigger)
 set +e
-msg=$(postgresql_psql -U migrator -d shop -At -v VERBOSITY=verbose \
-    -c "DELETE FROM django_session WHERE session_key = 'other-client'" 2>&1)
+msg=$(pg_app "DELETE FROM django_session WHERE session_key = 'other-client'" \
+    -v VERBOSITY=verbose 2>&1)
 set -e
 assert_contains "$msg" "25006" "PostgreSQL fence SQLSTATE"
 assert_contains "$msg" "cutover: writes moved back to source" "PostgreSQL fence"

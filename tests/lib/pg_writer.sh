@@ -4,12 +4,16 @@
 # common.sh, then:
 #
 #   start_pg_for_writer       start_pg (common.sh), and the application's
-#                             way in: the migrator's password in $T/pgpass
+#                             own role, shop_app, not cutover's: what a DBA
+#                             grants it in advance (default privileges of
+#                             the tables and sequences the migrator will
+#                             create) is all it has. Passwords in $T/pgpass
 #                             (PGPASSFILE, read by libpq for the writer,
 #                             psql and psycopg2 in the switch actions, which
 #                             do not see the runbook's password_env)
 #   PG_WRITER                 the writer's options for that server (set
 #                             WRITER_TARGET=postgresql for writer_start)
+#   pg_app SQL [PSQL-OPTION...]  psql as shop_app in database shop
 #   PG_SWITCH_JSON            switch and switch_back actions: each compares
 #                             every row first (into $T/at-switch.txt and
 #                             $T/at-switch-back.txt: the side left behind is
@@ -19,12 +23,24 @@
 #   compared_equal REPORT     that comparison found every row equal
 
 start_pg_for_writer() {
+    local app_password=app-$$
     start_pg
     export PGPASSFILE=$T/pgpass
-    (umask 077 && echo "*:*:shop:migrator:$CUTOVER_PG_PASSWORD" >"$PGPASSFILE")
+    (umask 077 && printf '*:*:shop:%s:%s\n' migrator "$CUTOVER_PG_PASSWORD" \
+        shop_app "$app_password" >"$PGPASSFILE")
+    postgresql_add_role shop_app "$app_password" ||
+        fail "no role for the application"
+    pg_sql shop "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT,
+        INSERT, UPDATE, DELETE ON TABLES TO shop_app;
+      ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT
+        ON SEQUENCES TO shop_app" || fail "could not grant shop_app its rights"
     PG_WRITER=(--pg-host "$POSTGRESQL_HOST" --pg-port "$POSTGRESQL_PORT"
-               --pg-user migrator --pg-db shop --pg-schema public)
+               --pg-user shop_app --pg-db shop --pg-schema public)
     pg_switch_scripts
+}
+
+pg_app() {
+    postgresql_psql -U shop_app -d shop -At "${@:2}" -c "$1"
 }
 
 # The scripts PG_SWITCH_JSON runs; the comparison's exit status is the
