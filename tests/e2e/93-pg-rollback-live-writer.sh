@@ -3,11 +3,10 @@
 # live writer (DESIGN §10, issue 17 item 7), as 31-rollback-live-writer.sh
 # does for MariaDB. After the switch the writer works on PostgreSQL as the
 # application's own role (its writes reach the reverse logs through
-# cutover's SECURITY DEFINER triggers); then a
-# post-validate SQL check on PostgreSQL starts failing (a session that
-# expired last century, written there by another client, one the writer
-# does not know and so never changes) and its rule rolls the migration
-# back on its own:
+# cutover's SECURITY DEFINER triggers); then a post-validate SQL check on
+# PostgreSQL starts failing (a session that expired last century, written
+# there by another client, one the writer does not know and so never
+# changes) and its rule rolls the migration back on its own:
 #   - the writer meets PostgreSQL's fence (SQLSTATE 25006, "cutover: writes
 #     moved back to source"), follows back to SQLite and carries on there;
 #   - `cutover run` exits 5, state rolled_back;
