@@ -79,13 +79,18 @@ static int read_password(struct jread *r, const struct runbook *rb,
     return 0;
 }
 
+/* MySQL's names of the tls modes, and PostgreSQL's (libpq's sslmode
+ * with an underscore), index for index with enum tls_mode. */
+static const char *const mysql_tls_modes[] = {
+    "disabled", "preferred", "required", "verify_ca", "verify_identity", NULL};
+static const char *const postgresql_tls_modes[] = {
+    "disable", "prefer", "require", "verify_ca", "verify_full", NULL};
+
 static int read_tls(struct jread *r, json_t *o, const char *dir,
-                    struct rb_tls *tls)
+                    const char *const *modes, struct rb_tls *tls)
 {
     static const char *const keys[] = {"mode", "ca", "cert", "key", NULL};
-    static const char *const modes[] = {"disabled", "preferred", "required",
-                                        "verify_ca", "verify_identity", NULL};
-    int mode = TLS_DISABLED;
+    int mode = tls->mode;
 
     TRY(jr_object(r, o, keys));
     TRY(jr_enum(r, o, "mode", modes, &mode));
@@ -140,7 +145,7 @@ static int read_conn(struct jread *r, json_t *o, const struct runbook *rb,
     if (!c->user)
         c->user = xstrdup("root");
     if ((tls = json_object_get(o, "tls")))
-        WITH_KEY(r, "tls", read_tls(r, tls, dir, &c->tls));
+        WITH_KEY(r, "tls", read_tls(r, tls, dir, mysql_tls_modes, &c->tls));
     TRY(read_password(r, rb, c));
     return 0;
 }
@@ -205,6 +210,51 @@ static int read_server_target(struct jread *r, json_t *o, struct runbook *rb)
     return 0;
 }
 
+/* target.type "postgresql": a server (host may be a socket directory, as
+ * libpq reads it), its database and the schema the tables go to. Without
+ * a tls section libpq's "prefer" applies. */
+static int read_postgresql_target(struct jread *r, json_t *o,
+                                  struct runbook *rb)
+{
+    static const char *const keys[] = {
+        "type", "host", "port", "user", "password_env", "database", "schema",
+        "tls", "replicas", "connect_timeout_s", NULL};
+    struct rb_conn *c = &rb->target;
+    json_t *tls, *reps;
+
+    TRY(jr_object(r, o, keys));
+    TRY(jr_require(r, o, "database"));
+    TRY(jr_str(r, o, "database", &c->database));
+    if (!c->database[0] || strlen(c->database) > 63)
+        return jr_fail(r, "database", "must be 1 to 63 bytes (PostgreSQL's "
+                       "longest name)");
+    TRY(jr_str(r, o, "schema", &c->schema));
+    if (!c->schema)
+        c->schema = xstrdup("public");
+    if (!c->schema[0] || strlen(c->schema) > 63)
+        return jr_fail(r, "schema", "must be 1 to 63 bytes (PostgreSQL's "
+                       "longest name)");
+    TRY(jr_require(r, o, "host"));
+    TRY(jr_str(r, o, "host", &c->host));
+    c->port = 5432;
+    TRY(jr_int(r, o, "port", 1, 65535, &c->port));
+    TRY(jr_str(r, o, "user", &c->user));
+    if (!c->user)
+        c->user = xstrdup("postgres");
+    TRY(jr_str(r, o, "password_env", &c->password_env));
+    c->connect_timeout_s = 10;
+    TRY(jr_int(r, o, "connect_timeout_s", 1, 3600, &c->connect_timeout_s));
+    c->tls.mode = TLS_PREFERRED;
+    if ((tls = json_object_get(o, "tls")))
+        WITH_KEY(r, "tls", read_tls(r, tls, rb->dir, postgresql_tls_modes,
+                                    &c->tls));
+    TRY(read_password(r, rb, c));
+    /* read as MySQL's are, for plan to say the driver has none yet */
+    if ((reps = json_object_get(o, "replicas")))
+        WITH_KEY(r, "replicas", read_replicas(r, reps, rb));
+    return 0;
+}
+
 /* The engines a runbook may name in source.type and target.type, and the
  * reader of each one's section, index for index. Each has a driver of the
  * same name in sync/drivers/registry.c (test_registry.c checks that both
@@ -212,8 +262,9 @@ static int read_server_target(struct jread *r, json_t *o, struct runbook *rb)
 typedef int (*engine_reader)(struct jread *, json_t *, struct runbook *);
 static const char *const source_types[] = {"sqlite", NULL};
 static const engine_reader source_readers[] = {read_sqlite_source};
-static const char *const target_types[] = {"mysql", NULL};
-static const engine_reader target_readers[] = {read_server_target};
+static const char *const target_types[] = {"mysql", "postgresql", NULL};
+static const engine_reader target_readers[] = {read_server_target,
+                                               read_postgresql_target};
 
 const char *const *runbook_source_types(void)
 {
@@ -681,6 +732,7 @@ static void conn_free(struct rb_conn *c)
         free(c->password);
     }
     free(c->database);
+    free(c->schema);
     free(c->tls.ca);
     free(c->tls.cert);
     free(c->tls.key);

@@ -59,6 +59,8 @@ struct rb_conn {
     char *password_env;
     char *password;        /* from the environment; never printed */
     char *database;
+    char *schema;          /* PostgreSQL: the schema of the tables
+                              ("public" when none is given) */
     struct rb_tls tls;
     int connect_timeout_s;
 };

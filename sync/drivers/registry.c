@@ -8,6 +8,7 @@
 /* Each engine folder exports its ops table; only this file names them. */
 extern const struct source_ops source_sqlite_ops;
 extern const struct target_ops target_mysql_ops;
+extern const struct target_ops target_postgresql_ops;
 
 static const struct source_ops *const sources[] = {
     &source_sqlite_ops,
@@ -16,6 +17,7 @@ static const struct source_ops *const sources[] = {
 
 static const struct target_ops *const targets[] = {
     &target_mysql_ops,
+    &target_postgresql_ops,
     NULL
 };
 

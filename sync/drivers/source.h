@@ -101,7 +101,8 @@ enum row_filter_kind {
     RF_DT_FRACTION_OVER,  /* date/time of `col` (arg: stored as, an enum
                              dt_repr; -1 a time of day) with more than lo
                              fraction digits */
-    RF_DATE_WITH_TIME     /* date of `col` with a time of day */
+    RF_DATE_WITH_TIME,    /* date of `col` with a time of day */
+    RF_NUL_BYTE           /* text or blob of `col` holding a NUL byte */
 };
 
 /* Storage classes, for RF_STORED_AS_OTHER. */

@@ -113,6 +113,7 @@ struct type_limits {
                                        what SQLite's BINARY does */
     const char *text_word;       /* its text type, unsized: "VARCHAR" */
     int fk_set_default;          /* foreign keys take ON ... SET DEFAULT */
+    int text_refuses_nul;        /* its text cannot hold a NUL byte */
 };
 
 struct target_ops {

@@ -10,31 +10,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 
 start_db
-$PY - "$T/base.sqlite3" <<'PY'
-import sqlite3, sys, random
-db = sqlite3.connect(sys.argv[1])
-db.executescript('''
-CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT, b BLOB, raw BLOB);
-''')
-r = random.Random(5)
-texts = ['\t', '\n', '\r', '\\', '\\N', 'NULL', '', "'", '"', '\x1a', '\x08',
-         'a\tb\nc\\d\re', 'x\x00y', '😀𝄞', 'trailing ', ' leading',
-         '\\\\\\', '\\t', 'ç\u0301', 'a' * (1 << 20)]
-rows = []
-for i, s in enumerate(texts):
-    rows.append((i + 1, s, s.encode('utf-8'), bytes([i, 0, 9, 10, 13, 92, 255])))
-rows.append((100, None, None, None))
-for i in range(101, 3000):
-    rows.append((i, ''.join(chr(r.choice([9, 10, 92, 65, 0x3b1, 0x1f600]))
-                            for _ in range(r.randint(0, 40))),
-                 bytes(r.getrandbits(8) for _ in range(r.randint(0, 64))),
-                 bytes(r.getrandbits(8) for _ in range(r.randint(0, 64)))))
-db.executemany('INSERT INTO t VALUES (?,?,?,?)', rows)
-# invalid UTF-8 in a TEXT column (kept as bytes with invalid_utf8 as_blob)
-db.execute("CREATE TABLE bad (id INTEGER PRIMARY KEY, s TEXT)")
-db.execute("INSERT INTO bad VALUES (1, CAST(x'ff00fe5c09' AS TEXT)), (2, 'ok'), (3, CAST(x'c3' AS TEXT))")
-db.commit()
-PY
+$PY "$ROOT/tests/lib/fixtures.py" escaping "$T/base.sqlite3"
 # each migration starts from the untouched database: a finished one leaves
 # its fence, which a new migration of the same file refuses
 for method in load_data insert; do

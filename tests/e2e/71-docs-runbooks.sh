@@ -5,8 +5,9 @@
 #     runbook and stops at the missing checkpoint: exit 1, not 2). Only the
 #     TLS files are pointed at files that exist here, and the environment
 #     variables it names are set.
-#  2. pointed at a private MariaDB and at a sample database of its
-#     application (tests/e2e/fixtures/django-app.sql for django.json,
+#  2. pointed at a private MariaDB (a private PostgreSQL for a runbook
+#     whose target.type is postgresql) and at a sample database of its
+#     application (tests/e2e/fixtures/django-app.sql for django*.json,
 #     laravel-app.sql for laravel.json, the shop fixture for the others),
 #     with everything else as written, `cutover plan` passes (exit 0), and
 #     every schema.overrides and tables.keys entry names a real column or
@@ -55,7 +56,13 @@ if sock:
     rb["source"]["path"] = fixture
     for k in ("host", "port", "tls", "password_env", "replicas"):
         rb["target"].pop(k, None)
-    rb["target"].update(socket=sock, user="root", database=db)
+    if rb["target"]["type"] == "postgresql":
+        rb["target"].update(host=os.environ["POSTGRESQL_HOST"],
+                            port=int(os.environ["POSTGRESQL_PORT"]),
+                            user="migrator", database=db,
+                            password_env="CUTOVER_PG_PASSWORD")
+    else:
+        rb["target"].update(socket=sock, user="root", database=db)
     rb.pop("progress", None)
 json.dump(rb, open(out, "w"), indent=1)
 print("\n".join(sorted(set(names))))
@@ -63,6 +70,7 @@ PY
 }
 
 start_db
+start_pg
 shop_db "$T/shop.sqlite3" 2000
 sqlite3 "$T/django.sqlite3" <"$ROOT/tests/e2e/fixtures/django-app.sql" >/dev/null
 sqlite3 "$T/laravel.sqlite3" <"$ROOT/tests/e2e/fixtures/laravel-app.sql" >/dev/null
@@ -82,7 +90,7 @@ for rb in $RUNBOOKS; do
 
     # 2. planned against its application's database
     case "$name" in
-    runbooks-django) fixture=$T/django.sqlite3 ;;
+    runbooks-django*) fixture=$T/django.sqlite3 ;;
     runbooks-laravel) fixture=$T/laravel.sqlite3 ;;
     *) fixture=$T/shop.sqlite3 ;;
     esac

@@ -1,10 +1,14 @@
 #!/usr/bin/python3
 """compare.py — independent row-by-row comparison of a SQLite database and
-a MySQL/MariaDB database, for tests. It shares no code with cutover: values
-are normalized here in Python from the two drivers' own types.
+a MySQL/MariaDB or PostgreSQL database, for tests. It shares no code with
+cutover: values are normalized here in Python from the drivers' own types
+(pymysql, psycopg2).
 
 usage: compare.py SQLITE_PATH MYSQL_SOCKET DATABASE [--tables a,b]
                   [--ignore-missing-tables] [--json]
+       compare.py SQLITE_PATH postgresql:CONNINFO DATABASE ...
+                  (CONNINFO: libpq key=value pairs; DATABASE is the dbname,
+                  --schema NAME the schema, public by default)
 
 Every table of the SQLite file (except sqlite_* and _cutover_*) is read
 whole on both sides, keyed by its primary key (or rowid as cutover_rowid),
@@ -74,6 +78,11 @@ def equal(sv, mv, mtype):
             return decimal.Decimal(str(sv)) == mv
         except decimal.InvalidOperation:
             return False
+    if isinstance(mv, datetime.datetime) and mv.tzinfo is not None:
+        # timestamptz: an instant, compared in UTC
+        mv = mv.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    if isinstance(mv, memoryview):              # PostgreSQL's bytea
+        mv = bytes(mv)
     if isinstance(mv, datetime.datetime):
         if isinstance(sv, str):
             return norm_datetime_text(sv) == mv
@@ -85,6 +94,11 @@ def equal(sv, mv, mtype):
             return datetime.datetime(1970, 1, 1) + \
                 datetime.timedelta(microseconds=round(sv * 1e6)) == mv
         return False
+    if isinstance(mv, datetime.datetime) is False and \
+            isinstance(mv, datetime.time):      # PostgreSQL's time
+        mv = datetime.timedelta(hours=mv.hour, minutes=mv.minute,
+                                seconds=mv.second,
+                                microseconds=mv.microsecond)
     if isinstance(mv, datetime.timedelta):      # a TIME column
         return isinstance(sv, str) and norm_time_text(sv) == mv
     if isinstance(mv, datetime.date):
@@ -127,7 +141,7 @@ def table_key(db, table):
     return pk, [r[0] for r in info]
 
 
-def compare_table(sdb, mdb, table, out, limit):
+def compare_table(sdb, mdb, table, out, limit, quote='`', schema=None):
     pk, cols = table_key(sdb, table)
     qt = '"' + table.replace('"', '""') + '"'
     mcols = cols
@@ -144,9 +158,12 @@ def compare_table(sdb, mdb, table, out, limit):
         d = dict(zip(mcols, row))
         src[tuple(d[k] for k in pk)] = d
     cur = mdb.cursor()
-    cur.execute('SELECT %s FROM `%s`' % (', '.join(
-        '`%s`' % c.replace('`', '``') for c in mcols),
-        table.replace('`', '``')))
+
+    def ident(name):
+        return quote + name.replace(quote, quote * 2) + quote
+    cur.execute('SELECT %s FROM %s%s' % (
+        ', '.join(ident(c) for c in mcols),
+        ident(schema) + '.' if schema else '', ident(table)))
     seen = set()
     problems = 0
     for row in cur.fetchall():
@@ -190,15 +207,23 @@ def main(argv):
     if '--tables' in argv:
         only = argv[argv.index('--tables') + 1].split(',')
     sdb = sqlite3.connect(path)
-    mdb = pymysql.connect(unix_socket=sock, user='root', database=dbname,
-                          charset='utf8mb4', binary_prefix=True)
+    quote, schema = '`', None
+    if sock.startswith('postgresql:'):
+        import psycopg2
+        mdb = psycopg2.connect(sock[len('postgresql:'):] + ' dbname=' + dbname)
+        quote = '"'
+        schema = argv[argv.index('--schema') + 1] if '--schema' in argv \
+            else 'public'
+    else:
+        mdb = pymysql.connect(unix_socket=sock, user='root', database=dbname,
+                              charset='utf8mb4', binary_prefix=True)
     out = []
     total_rows = total_bad = 0
     report = {}
     for t in sqlite_tables(sdb):
         if only and t not in only:
             continue
-        rows, bad = compare_table(sdb, mdb, t, out, 20)
+        rows, bad = compare_table(sdb, mdb, t, out, 20, quote, schema)
         total_rows += rows
         total_bad += bad
         report[t] = {'rows': rows, 'differences': bad}

@@ -4,6 +4,7 @@ the demo.
 
 usage: fixtures.py shop PATH [--rows N] [--seed S]
        fixtures.py bench PATH [--rows N]
+       fixtures.py escaping PATH
 
 shop: a Django-like shop (auth_user, shop_product, shop_order,
 shop_orderitem, django_session) with integer, composite and text keys,
@@ -14,6 +15,11 @@ bench: the 2M-row orders table of the bulk-copy benchmark (id, user_id,
 status, total DECIMAL(10,2), address with Greek, notes with emoji and NULLs,
 is_paid, created_at DATETIME with microseconds, updated_at; indexes on
 user_id and (status, created_at)).
+
+escaping: every byte a bulk-load stream must escape (tab, newline, CR,
+backslash, NUL, ctrl-Z, backspace, the text \\N, quotes) in text and blobs,
+NULL vs '' vs 'NULL', 4-byte UTF-8, a 1 MiB value (table t; row 13 holds
+the text 'x\\0y'), and invalid UTF-8 in a TEXT column (table bad).
 """
 import random
 import sqlite3
@@ -156,6 +162,32 @@ CREATE TABLE orders (
     db.close()
 
 
+def escaping(path):
+    db = sqlite3.connect(path)
+    db.execute('CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT, b BLOB, '
+               'raw BLOB)')
+    r = random.Random(5)
+    texts = ['\t', '\n', '\r', '\\', '\\N', 'NULL', '', "'", '"', '\x1a',
+             '\x08', 'a\tb\nc\\d\re', 'x\x00y', '😀𝄞', 'trailing ',
+             ' leading', '\\\\\\', '\\t', 'ç\u0301', 'a' * (1 << 20)]
+    rows = []
+    for i, s in enumerate(texts):
+        rows.append((i + 1, s, s.encode('utf-8'),
+                     bytes([i, 0, 9, 10, 13, 92, 255])))
+    rows.append((100, None, None, None))
+    for i in range(101, 3000):
+        rows.append((i, ''.join(chr(r.choice([9, 10, 92, 65, 0x3b1, 0x1f600]))
+                                for _ in range(r.randint(0, 40))),
+                     bytes(r.getrandbits(8) for _ in range(r.randint(0, 64))),
+                     bytes(r.getrandbits(8) for _ in range(r.randint(0, 64)))))
+    db.executemany('INSERT INTO t VALUES (?,?,?,?)', rows)
+    db.execute('CREATE TABLE bad (id INTEGER PRIMARY KEY, s TEXT)')
+    db.execute("INSERT INTO bad VALUES (1, CAST(x'ff00fe5c09' AS TEXT)), "
+               "(2, 'ok'), (3, CAST(x'c3' AS TEXT))")
+    db.commit()
+    db.close()
+
+
 def main(argv):
     if len(argv) < 3:
         print(__doc__, file=sys.stderr)
@@ -167,6 +199,8 @@ def main(argv):
         shop(path, rows or 120000, seed)
     elif kind == 'bench':
         bench(path, rows or 2000000)
+    elif kind == 'escaping':
+        escaping(path)
     else:
         print(__doc__, file=sys.stderr)
         return 2

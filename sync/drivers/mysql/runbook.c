@@ -12,6 +12,7 @@
 #include "lib/xalloc.h"
 #include "lib/runbook.h"
 #include "sync/drivers/mysql/mysql_priv.h"
+#include "sync/drivers/target_text.h"
 
 /* A MySQL column type we accept in overrides: WORD[(n[,m])][ UNSIGNED].
  * Anything else could smuggle SQL into the CREATE TABLE. */
@@ -77,20 +78,13 @@ static int check_collation(const char *c, struct co_err *err)
 
 int tmy_check_runbook(struct runbook *rb, struct co_err *err)
 {
-    int rc;
+    static const struct target_words words = {
+        .default_collation = "utf8mb4_bin",
+        .check_collation = check_collation,
+        .type_valid = override_type_valid,
+        .type_examples = "a MySQL column type such as \"DECIMAL(12,2)\" or "
+                         "\"VARCHAR(191)\"",
+    };
 
-    if (!rb->schema.collation &&
-        !(rb->schema.collation = xstrdup("utf8mb4_bin")))
-        return co_errf(err, CO_ENOMEM, "out of memory");
-    if ((rc = check_collation(rb->schema.collation, err)) < 0)
-        return rc;
-    for (int i = 0; i < rb->schema.noverrides; i++) {
-        const struct rb_override *ov = &rb->schema.overrides[i];
-        if (!override_type_valid(ov->type))
-            return co_errf(err, CO_ERUNBOOK, "schema.overrides.%s.%s: "
-                           "expected a MySQL column type such as "
-                           "\"DECIMAL(12,2)\" or \"VARCHAR(191)\"",
-                           ov->table, ov->column);
-    }
-    return 0;
+    return target_words_check(rb, &words, err);
 }

@@ -13,6 +13,7 @@
 #include "lib/log.h"
 #include "lib/runbook.h"
 #include "sync/drivers/mysql/mysql_priv.h"
+#include "sync/drivers/target_text.h"
 #include "lib/xalloc.h"
 
 #define INDEX_MAX_BYTES 3072
@@ -95,24 +96,6 @@ int tmy_table_state(struct target *t, const struct table *tb, int *exists,
     return 0;
 }
 
-static int is_number(const char *p, size_t n, int integer)
-{
-    size_t i = 0;
-    int digits = 0, dot = 0;
-
-    if (i < n && (p[i] == '-' || p[i] == '+'))
-        i++;
-    for (; i < n; i++) {
-        if (isdigit((unsigned char)p[i]))
-            digits++;
-        else if (p[i] == '.' && !dot && !integer)
-            dot = 1;
-        else
-            return 0;
-    }
-    return digits > 0;
-}
-
 /* SQLite keeps a column's DEFAULT as SQL text. A literal carries over,
  * adapted: a quoted number on a numeric column loses its quotes (Laravel
  * writes DEFAULT '0' for booleans), a backslash is escaped (MySQL reads it
@@ -141,7 +124,7 @@ int tmy_column_default(const struct column *c, struct sbuf *out,
         int quoted = n >= 2 && d[0] == '\'' && d[n - 1] == '\'';
         const char *p = quoted ? d + 1 : d;
         size_t len = quoted ? n - 2 : n;
-        if (!is_number(p, len, c->map.lt == LT_INT || c->map.lt == LT_BOOL)) {
+        if (!target_number_text(p, len, c->map.lt == LT_INT || c->map.lt == LT_BOOL)) {
             *why = "it is not a number of the column's type";
             return -1;
         }
@@ -161,7 +144,7 @@ int tmy_column_default(const struct column *c, struct sbuf *out,
             sbuf_addc(out, ')');
         return 1;
     }
-    if (is_number(d, n, 0)) {
+    if (target_number_text(d, n, 0)) {
         if (lob)
             sbuf_addf(out, "('%s')", d);
         else

@@ -61,12 +61,17 @@ struct pg_options {
     const char *tls_mode;      /* disable|require|verify_ca|verify_full;
                                   NULL: libpq's "prefer" */
     const char *ca;            /* CA certificate file (sslrootcert) */
+    const char *cert, *key;    /* client certificate and its key
+                                  (sslcert, sslkey); NULL: none */
     int connect_timeout_s;     /* 0: PG_CONNECT_TIMEOUT_S */
     int statement_timeout_ms;  /* 0: PG_STATEMENT_TIMEOUT_MS */
     int lock_timeout_ms;       /* 0: PG_LOCK_TIMEOUT_MS */
     int unmarked;              /* do not set PG_SESSION_GUC: our triggers
                                   treat the session as the application's
                                   (checking that a fence holds) */
+    int schema_may_be_missing; /* a missing schema is no error (plan
+                                  reports it, `run` creates it):
+                                  pg_schema_exists says which */
 };
 
 struct pg_session;
@@ -84,10 +89,20 @@ void pg_close(struct pg_session *s);
 /* "host:port/database", for messages. */
 const char *pg_label(const struct pg_session *s);
 const char *pg_schema(const struct pg_session *s);
+/* Did the schema exist when the session was set up (or was it made since
+ * with pg_create_schema)? */
+int pg_schema_exists(const struct pg_session *s);
+/* CREATE SCHEMA IF NOT EXISTS, then the session's search_path finds it. */
+int pg_create_schema(struct pg_session *s, struct co_err *err);
 /* The server's version as a number (150004 for 15.4). */
 int pg_server_version(const struct pg_session *s);
 /* The migration our objects belong to (sync/owner.h): NULL, "" or an id. */
 void pg_set_owner(struct pg_session *s, const char *owner);
+/* Does the session skip foreign key checks (session_replication_role
+ * replica: a superuser, or a role granted SET on that parameter)? Rows
+ * then arrive in key order, not in dependency order, as on MySQL with
+ * foreign_key_checks off. Unmarked sessions never ask. */
+int pg_skips_foreign_keys(const struct pg_session *s);
 /* SQLSTATE of the last error on this session, "" when none. */
 const char *pg_last_sqlstate(const struct pg_session *s);
 
@@ -269,6 +284,7 @@ int pg_clear_range(struct pg_session *s, const struct table *tb,
 #define PG_RLOG_PREFIX "_cutover_rlog_"
 #define PG_RCAPTURE_PREFIX "_cutover_rcap_"
 #define PG_FENCE_PREFIX "_cutover_rfence_"
+#define PG_FENCE_TRUNCATE_PREFIX "_cutover_rfencet_"
 /* DDL on the application's tables waits at most this long for a lock at
  * each try, and is tried again while PG_DDL_PATIENCE_S lasts. */
 #define PG_DDL_LOCK_TIMEOUT "100ms"
@@ -319,9 +335,11 @@ void pg_keys_free(struct pg_keys *k);
 
 /* The identity (or serial) sequence of column `col` of tb moves past the
  * column's maximum, never backwards: the next generated value is
- * max(MAX(col) + 1, the sequence's own next value, 1), in *next. */
+ * max(MAX(col) + 1, the sequence's own next value, at_least, 1), in
+ * *next (at_least: the source's own counter, which remembers keys it
+ * handed out and deleted since). */
 int pg_set_next_id(struct pg_session *s, const struct table *tb, int col,
-                   int64_t *next, struct co_err *err);
+                   int64_t at_least, int64_t *next, struct co_err *err);
 /* The WAL position as text (an LSN such as 0/3000148): written on a
  * primary, replayed on a standby (*standby = 1). */
 int pg_wal_position(struct pg_session *s, char *buf, size_t cap,

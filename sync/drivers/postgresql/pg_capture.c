@@ -30,7 +30,6 @@
 #include "lib/log.h"
 #include "sync/drivers/postgresql/pg_priv.h"
 
-#define FENCE_TRUNCATE_PREFIX "_cutover_rfencet_"
 #define DDL_RETRY_US 20000
 
 /* The names of table tb's objects. */
@@ -45,7 +44,7 @@ static void names_of(const struct table *tb, struct names *n)
     pg_object_name(n->rcap, sizeof n->rcap, PG_RCAPTURE_PREFIX, tb->name);
     pg_object_name(n->fence, sizeof n->fence, PG_FENCE_PREFIX, tb->name);
     pg_object_name(n->fence_truncate, sizeof n->fence_truncate,
-                   FENCE_TRUNCATE_PREFIX, tb->name);
+                   PG_FENCE_TRUNCATE_PREFIX, tb->name);
 }
 
 /* Run a statement built in sql (then emptied). */

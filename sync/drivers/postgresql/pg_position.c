@@ -40,7 +40,7 @@ static int sequence_of(struct pg_session *s, const struct table *tb,
 }
 
 int pg_set_next_id(struct pg_session *s, const struct table *tb, int col,
-                   int64_t *next, struct co_err *err)
+                   int64_t at_least, int64_t *next, struct co_err *err)
 {
     const char *name = tb->cols[col].name;
     char seq[2 * PG_NAME_MAX + 8];
@@ -60,7 +60,8 @@ int pg_set_next_id(struct pg_session *s, const struct table *tb, int col,
     sbuf_adds(&sql, ") FROM ");
     pg_qualified(s, &sql, tb->name);
     sbuf_addf(&sql, ") + 1, (SELECT CASE WHEN is_called THEN last_value + 1 "
-                    "ELSE last_value END FROM %s)), false)", seq);
+                    "ELSE last_value END FROM %s), %lld), false)", seq,
+              (long long)at_least);
     if (sql.oom) {
         sbuf_free(&sql);
         return co_errf(err, CO_ENOMEM, "out of memory");

@@ -30,6 +30,8 @@ struct pg_session {
     PGconn *conn;
     char label[320];           /* host:port/database */
     char *schema;
+    int schema_missing;        /* see pg_options.schema_may_be_missing */
+    int replica_role;          /* see pg_skips_foreign_keys */
     int has_owner;
     char owner[OWNER_ID_LEN + 1];
     char sqlstate[6];          /* of the last error, "" when none */

@@ -129,11 +129,22 @@ static int setup_session(struct pg_session *s, const struct pg_options *o,
                        "false), set_config('statement_timeout', $2, false), "
                        "set_config('lock_timeout', $3, false), "
                        "set_config('" PG_SESSION_GUC "', $4, false), "
+                       /* what pg_value_parse reads back: UTC, ISO dates,
+                        * hex bytea, floats that read back exactly */
+                       "set_config('TimeZone', 'UTC', false), "
+                       "set_config('DateStyle', 'ISO, MDY', false), "
+                       "set_config('bytea_output', 'hex', false), "
+                       "set_config('extra_float_digits', '1', false), "
+                       "set_config('standard_conforming_strings', 'on', "
+                       "false), "
                        "EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)",
                        4, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
         rc = pg_error(s, res, err, "setting up the session");
-    else if (strcmp(PQgetvalue(res, 0, 4), "t") != 0)
+    else if (strcmp(PQgetvalue(res, 0, 9), "t") != 0 &&
+             o->schema_may_be_missing)
+        s->schema_missing = 1;
+    else if (strcmp(PQgetvalue(res, 0, 9), "t") != 0)
         rc = co_errf(err, CO_ETARGET, "target %s: schema \"%s\" does not "
                      "exist in database \"%s\": create it, or name another "
                      "in target.schema", s->label, s->schema,
@@ -180,6 +191,8 @@ int pg_connect(const struct pg_options *o, struct pg_session **out,
     param(keys, vals, &n, "dbname", o->database);
     param(keys, vals, &n, "sslmode", sslmode);
     param(keys, vals, &n, "sslrootcert", o->ca && *o->ca ? o->ca : NULL);
+    param(keys, vals, &n, "sslcert", o->cert && *o->cert ? o->cert : NULL);
+    param(keys, vals, &n, "sslkey", o->key && *o->key ? o->key : NULL);
     param(keys, vals, &n, "application_name", PG_APPLICATION_NAME);
     param(keys, vals, &n, "client_encoding", "UTF8");
     param(keys, vals, &n, "connect_timeout", timeout);
@@ -207,6 +220,11 @@ int pg_connect(const struct pg_options *o, struct pg_session **out,
     }
     if ((rc = setup_session(s, o, err)) < 0)
         goto fail;
+    /* refused without the right: then foreign keys wait for the copy */
+    if (!o->unmarked)
+        s->replica_role = pg_exec(s, "SET session_replication_role = "
+                                     "replica", NULL, "skipping foreign key "
+                                     "checks") == 0;
     *out = s;
     return 0;
 fail:
@@ -234,11 +252,33 @@ void pg_close(struct pg_session *s)
 
 const char *pg_label(const struct pg_session *s) { return s->label; }
 const char *pg_schema(const struct pg_session *s) { return s->schema; }
+int pg_schema_exists(const struct pg_session *s) { return !s->schema_missing; }
+
+int pg_create_schema(struct pg_session *s, struct co_err *err)
+{
+    struct sbuf sql;
+    int rc;
+
+    sbuf_init(&sql);
+    sbuf_adds(&sql, "CREATE SCHEMA IF NOT EXISTS ");
+    pg_ident(&sql, s->schema);
+    /* search_path named it before it existed: set it again */
+    sbuf_adds(&sql, "; SELECT set_config('search_path', quote_ident(");
+    pg_string(&sql, s->schema);
+    sbuf_adds(&sql, "), false)");
+    rc = sql.oom ? co_errf(err, CO_ENOMEM, "out of memory")
+                 : pg_exec(s, sbuf_str(&sql), err, "creating the schema");
+    sbuf_free(&sql);
+    if (rc == 0)
+        s->schema_missing = 0;
+    return rc;
+}
 int pg_server_version(const struct pg_session *s)
 {
     return PQserverVersion(s->conn);
 }
 const char *pg_last_sqlstate(const struct pg_session *s) { return s->sqlstate; }
+int pg_skips_foreign_keys(const struct pg_session *s) { return s->replica_role; }
 
 void pg_set_owner(struct pg_session *s, const char *owner)
 {

@@ -140,6 +140,10 @@ static void filter_sql(struct sbuf *b, const struct table *t,
         sbuf_addf(b, "typeof(%s) IN ('text', 'blob') AND length(CAST(%s AS "
                   "BLOB)) > %ld", c.p, c.p, f->arg);
         break;
+    case RF_NUL_BYTE:
+        sbuf_addf(b, "typeof(%s) IN ('text','blob') AND instr(CAST(%s AS "
+                  "BLOB), x'00') > 0", c.p, c.p);
+        break;
     case RF_MB4:
         sbuf_addf(b, "cutover_mb4(%s) = 1", c.p);
         break;

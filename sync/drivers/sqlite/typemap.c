@@ -601,6 +601,22 @@ static void check_nonfinite(struct ctx *x, int ci, const struct col_census *c)
     note_rows(x, RF_NONFINITE, 0);
 }
 
+/* Text holding NUL bytes, which some targets cannot store in text: the
+ * bytes type keeps them. */
+static void check_nul(struct ctx *x, int ci, const struct col_census *c)
+{
+    char bytes[48];
+
+    if (c->nul_bytes == 0 || !limits(x)->text_refuses_nul ||
+        x->t->cols[ci].map.lt != LT_TEXT)
+        return;
+    note(x, ci, MAP_BLOCKING, "%lld values hold a NUL byte, which %s cannot "
+         "store in text: override the column to %s to keep the bytes, or "
+         "fix the data", (long long)c->nul_bytes, limits(x)->engine,
+         words_for(x, LK_BYTES, 0, bytes, sizeof bytes));
+    note_rows(x, RF_NUL_BYTE, 0);
+}
+
 static void negative_zero_note(struct ctx *x, int ci,
                                const struct col_census *c)
 {
@@ -894,6 +910,7 @@ int sqlite_decide_types(const struct runbook *rb, struct table *t,
         decide_column(&x, i, &census[i]);
         check_family(&x, i, first);
         check_nonfinite(&x, i, &census[i]);
+        check_nul(&x, i, &census[i]);
     }
     return x.nnotes;
 }

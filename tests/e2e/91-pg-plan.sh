@@ -1,0 +1,99 @@
+#!/bin/bash
+# `cutover plan` against a PostgreSQL 15 target:
+#   1. the type column shows PostgreSQL's types (bigint, varchar(n),
+#      numeric(p,s), timestamp(6), boolean, bytea, double precision, text);
+#   2. text holding a NUL byte (PostgreSQL cannot store it) is blocking,
+#      with the row named, and an override to bytea resolves it;
+#   3. a table name and a column name past 63 bytes are blocking, named;
+#   4. a role whose sessions cannot skip foreign key checks gets a blocking
+#      finding for each table with foreign keys, saying what to grant;
+#   5. plan changes nothing: no table, no schema on the target.
+# timeout: 120
+. "$(dirname "$0")/../lib/common.sh"
+
+start_pg
+LONG_TABLE=t_$(printf 'x%.0s' $(seq 1 62))
+LONG_COLUMN=c_$(printf 'y%.0s' $(seq 1 62))
+$PY - "$T/shop.sqlite3" "$LONG_TABLE" "$LONG_COLUMN" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.executescript('''
+CREATE TABLE author (id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name VARCHAR(80) NOT NULL, born DATETIME, active BOOL NOT NULL,
+  balance DECIMAL(12,2), score REAL, photo BLOB, bio TEXT);
+CREATE TABLE note (id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL
+  REFERENCES author(id), body TEXT);
+''')
+db.executemany('INSERT INTO author VALUES (?,?,?,?,?,?,?,?)', [
+    (i, 'name %d' % i, '2024-01-%02d 10:00:00.5' % (i % 28 + 1), i % 2,
+     '%d.25' % i, i / 3, b'\x00\x01', 'bio') for i in range(1, 51)])
+db.executemany('INSERT INTO note VALUES (?,?,?)',
+               [(i, i % 50 + 1, 'text %d' % i) for i in range(1, 41)])
+db.execute("UPDATE note SET body = 'a' || char(0) || 'b' WHERE id = 7")
+db.execute('CREATE TABLE "%s" (id INTEGER PRIMARY KEY)' % sys.argv[2])
+db.execute('CREATE TABLE wide (id INTEGER PRIMARY KEY, "%s" TEXT)'
+           % sys.argv[3])
+db.commit()
+PY
+pg_runbook "$T/runbook.json" "{'target': {'schema': 'app'}}"
+set +e
+"$CUTOVER" plan "$T/runbook.json" --json >"$T/plan.json" 2>"$T/plan.err"
+code=$?
+set -e
+assert_eq 3 "$code" "plan exit with blocking findings"
+$PY - "$T/plan.json" "$LONG_TABLE" "$LONG_COLUMN" <<'PY' || fail "plan findings"
+import json, sys
+plan = json.load(open(sys.argv[1]))
+long_table, long_column = sys.argv[2], sys.argv[3]
+types = {(t["name"], c["name"]): c["type"]
+         for t in plan["tables"] for c in t["columns"]}
+want = {("author", "id"): "bigint", ("author", "name"): "varchar(80)",
+        ("author", "born"): "timestamp(6)", ("author", "active"): "boolean",
+        ("author", "balance"): "numeric(12,2)",
+        ("author", "score"): "double precision",
+        ("author", "photo"): "bytea", ("note", "body"): "text"}
+bad = {k: (v, types.get(k)) for k, v in want.items() if types.get(k) != v}
+findings = [(f["severity"], f["code"], f.get("table"), f.get("column"),
+             f.get("examples")) for f in plan["findings"]]
+for f in findings:
+    print(f)
+def has(sev, table, column, text=None, examples=None):
+    for f in plan["findings"]:
+        if (f["severity"], f.get("table"), f.get("column")) != \
+                (sev, table, column):
+            continue
+        if text and text not in f["message"]:
+            continue
+        if examples is not None and f.get("examples") != examples:
+            continue
+        return True
+    print("missing:", sev, table, column, text, examples)
+    return False
+ok = not bad
+if bad:
+    print("types differ:", bad)
+ok &= has("blocking", "note", "body", "NUL byte", [[7]])
+ok &= has("blocking", long_table, None, "63")
+ok &= has("blocking", "wide", long_column, "63")
+sys.exit(0 if ok else 1)
+PY
+# plan changed nothing
+assert_eq "" "$(pg_sql shop "SELECT nspname FROM pg_namespace WHERE nspname = 'app'")" \
+    "plan made no schema"
+
+# the override to bytea and the long names left out: nothing blocks
+pg_runbook "$T/runbook.json" "{'target': {'schema': 'app'},
+    'tables': {'exclude': ['$LONG_TABLE', 'wide']},
+    'schema': {'overrides': {'note.body': 'bytea'}}}"
+assert_exit 0 "$CUTOVER" plan "$T/runbook.json"
+
+# a role whose sessions cannot skip foreign key checks
+postgresql_add_role plain "$CUTOVER_PG_PASSWORD" plain >/dev/null
+pg_runbook "$T/runbook.json" "{'target': {'user': 'plain', 'database': 'plain'},
+    'tables': {'exclude': ['$LONG_TABLE', 'wide']},
+    'schema': {'overrides': {'note.body': 'bytea'}}}"
+assert_exit 3 "$CUTOVER" plan "$T/runbook.json"
+assert_contains "$OUT" "GRANT SET ON PARAMETER session_replication_role" \
+    "what to grant"
+assert_contains "$OUT" "note" "the table with foreign keys"
+echo ok
