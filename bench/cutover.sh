@@ -32,6 +32,7 @@
 #
 #   bench/cutover.sh
 #   BENCH_CUTOVERS=3 bench/cutover.sh
+#   BENCH_TARGET=postgresql bench/cutover.sh   into a private PostgreSQL
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -40,9 +41,19 @@ SHOP_ROWS=${BENCH_SHOP_ROWS:-20000}
 RATE=${BENCH_RATE:-500}
 
 fixture=$(bench_fixture shop "$SHOP_ROWS")
-bench_start_db
-SWITCH="'switch': [{'exec': ['sh', '-c', 'echo mysql > \$CUTOVER_STATE_DIR/../switch']}],
+bench_start_target
+SWITCH="'switch': [{'exec': ['sh', '-c', 'echo $BENCH_TARGET > \$CUTOVER_STATE_DIR/../switch']}],
   'switch_back': [{'exec': ['sh', '-c', 'echo sqlite > \$CUTOVER_STATE_DIR/../switch']}]"
+
+# target_options DB: how the writer reaches database DB on the target
+target_options() {
+    if [ "$BENCH_TARGET" = postgresql ]; then
+        echo --pg-host "$PGHOST" --pg-port "$PGPORT" --pg-user bench \
+            --pg-db "$1"
+    else
+        echo --mysql-socket "$SOCK" --mysql-db "$1"
+    fi
+}
 
 for i in $(seq 1 "$RUNS"); do
     D=$T/c$i
@@ -50,10 +61,11 @@ for i in $(seq 1 "$RUNS"); do
     cp "$fixture" "$D/shop.sqlite3"
     echo sqlite >"$D/switch"
     bench_runbook "$D" "shop$i" shop.sqlite3 "{'cutover': {$SWITCH}}"
-    bench_spawn "$WRITER" run --sqlite "$D/shop.sqlite3" --mysql-socket "$SOCK" \
-        --mysql-db "shop$i" --switch-file "$D/switch" --record "$D/record.jsonl" \
-        --rate "$RATE" --duration 86400 --busy-timeout-ms 10000 \
-        >"$D/writer.out" 2>"$D/writer.err"
+    # shellcheck disable=SC2046 # options split on purpose
+    bench_spawn "$WRITER" run --sqlite "$D/shop.sqlite3" \
+        $(target_options "shop$i") --switch-file "$D/switch" \
+        --record "$D/record.jsonl" --rate "$RATE" --duration 86400 \
+        --busy-timeout-ms 10000 >"$D/writer.out" 2>"$D/writer.err"
     WPID=$BENCH_PID
     bench_run sleep 1
     say "cutover $i of $RUNS"
@@ -65,8 +77,9 @@ for i in $(seq 1 "$RUNS"); do
     bench_stop "$WPID"
     [ "$BENCH_RC" = 0 ] || { echo "bench: writer exited $BENCH_RC" >&2; tail "$D/writer.err" >&2; exit 1; }
     tail -1 "$D/writer.out" >"$D/writer.json"
-    "$WRITER" check --record "$D/record.jsonl" --mysql-socket "$SOCK" \
-        --mysql-db "shop$i" >"$D/check.json" 2>"$D/check.err" || true
+    # shellcheck disable=SC2046
+    "$WRITER" check --record "$D/record.jsonl" --target "$BENCH_TARGET" \
+        $(target_options "shop$i") >"$D/check.json" 2>"$D/check.err" || true
 done
 
 bpy - "$T" "$RUNS" "$RATE" "$SHOP_ROWS" <<'PYEOF'

@@ -42,7 +42,8 @@
 # Every process started with bench_spawn and the server are stopped on exit,
 # normal or not (EXIT, INT, TERM). Results go to stdout: a table per bench
 # and a last line `RESULT {json}`; progress goes to stderr. Environment:
-# BENCH_OUT (default bench/out), CUTOVER_BIN (default bin/cutover), KEEP=1
+# BENCH_OUT (default bench/out), CUTOVER_BIN (default bin/cutover),
+# WRITER_BIN (default bin/writer), KEEP=1
 # (keep $T), BENCH_TARGET (mysql or postgresql, for the scripts that say
 # so) and each script's own BENCH_* sizes (see its header).
 set -eu -o pipefail
@@ -51,7 +52,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH=$ROOT/bench
 OUT=${BENCH_OUT:-$BENCH/out}
 CUTOVER=${CUTOVER_BIN:-$ROOT/bin/cutover}
-WRITER=$ROOT/bin/writer
+WRITER=${WRITER_BIN:-$ROOT/bin/writer}
 PY=/usr/bin/python3
 BLIB=$BENCH/benchlib.py   # executable: setsid can run it
 # shellcheck source=tests/lib/mariadb.sh

@@ -9,11 +9,7 @@
 
 start_db
 shop_db "$T/shop.sqlite3" 40000
-runbook "$T/runbook.json" "{'copy': {'workers': 2},
-  'cutover': {'max_write_pause_ms': 2000, $SWITCH_JSON},
-  'post_validate': {'watch_s': 3, 'interval_s': 0.5,
-    'checks': [{'name': 'orders', 'sql': 'SELECT COUNT(*) FROM shop_order',
-                'min': 1}]}}"
+runbook "$T/runbook.json" "$(live_cutover_json "$SWITCH_JSON")"
 run_under_writer 300
 [ "$(echo "$WRITER_SUMMARY" | json_get 'd["switches"]')" = 1 ] \
     || fail "expected exactly one switch: $WRITER_SUMMARY"

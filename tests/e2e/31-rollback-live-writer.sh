@@ -18,13 +18,7 @@ rb["cutover"]["switch_back"].append(
     {"exec": ["sh", "-c", "env | grep ^CUTOVER_ | sort > $CUTOVER_STATE_DIR/../switch_back.env"]})
 json.dump(rb, open(sys.argv[1], "w"), indent=1)
 PYEOF
-writer_start 300
-sleep 1
-"$CUTOVER" run "$T/runbook.json" >"$T/run.out" 2>"$T/run.err" &
-RUN=$!
-wait_state 120 post_validate
-wait_for 10 grep -q mysql "$T/switch"
-sleep 2     # the writer works on MySQL for a while
+run_switched_under_writer 300 mysql
 assert_exit 0 "$CUTOVER" ctl "$T/runbook.json" rollback
 wait_run 5 "exit code after rollback"
 wait_for 10 grep -q sqlite "$T/switch"

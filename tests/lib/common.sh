@@ -276,11 +276,15 @@ wait_state() {
 }
 
 # writer_start RATE: the live writer on $T/shop.sqlite3, following the
-# switch file $T/switch; its record goes to $T/record.jsonl.
+# switch file $T/switch; its record goes to $T/record.jsonl. Its target is
+# MariaDB, or with WRITER_TARGET=postgresql the server of start_pg
+# (tests/lib/pg_writer.sh).
 writer_start() {
+    local target=(--mysql-socket "$SOCK" --mysql-db "${WRITER_DB:-shop}")
+    [ "${WRITER_TARGET:-mysql}" = postgresql ] && target=("${PG_WRITER[@]}")
     echo sqlite > "$T/switch"
-    "$ROOT/bin/writer" run --sqlite "$T/shop.sqlite3" --mysql-socket "$SOCK" \
-        --mysql-db "${WRITER_DB:-shop}" --switch-file "$T/switch" \
+    "$ROOT/bin/writer" run --sqlite "$T/shop.sqlite3" "${target[@]}" \
+        --switch-file "$T/switch" \
         --record "$T/record.jsonl" --rate "$1" --duration 3600 \
         --busy-timeout-ms 10000 >"$T/writer.out" 2>"$T/writer.err" &
     WRITER_PID=$!
@@ -295,7 +299,7 @@ writer_stop() {
 }
 
 # run_under_writer RATE: the writer at RATE through a whole `cutover run`,
-# which must complete with the writer following the switch to MySQL.
+# which must complete with the writer following the switch to its target.
 run_under_writer() {
     writer_start "$1"
     sleep 1
@@ -303,8 +307,22 @@ run_under_writer() {
     assert_contains "$OUT" "completed" "run"
     sleep 1
     writer_stop
-    [ "$(echo "$WRITER_SUMMARY" | json_get 'd["backend"]')" = mysql ] \
+    [ "$(echo "$WRITER_SUMMARY" | json_get 'd["backend"]')" = "${WRITER_TARGET:-mysql}" ] \
         || fail "the writer did not follow the switch: $WRITER_SUMMARY"
+}
+
+# run_switched_under_writer RATE SIDE: the writer at RATE, `cutover run`
+# in the background ($RUN, output in $T/run.out and run.err) until the
+# migration watches post_validate with the switch file naming SIDE, then
+# two seconds of the writer working there.
+run_switched_under_writer() {
+    writer_start "$1"
+    sleep 1
+    "$CUTOVER" run "$T/runbook.json" >"$T/run.out" 2>"$T/run.err" &
+    RUN=$!
+    wait_state 120 post_validate
+    wait_for 10 grep -q "$2" "$T/switch"
+    sleep 2
 }
 
 writer_check() {
@@ -315,6 +333,17 @@ writer_check() {
 # switch actions that move the writer (and back)
 SWITCH_JSON="'switch': [{'exec': ['sh', '-c', 'echo mysql > \$CUTOVER_STATE_DIR/../switch']}],
   'switch_back': [{'exec': ['sh', '-c', 'echo sqlite > \$CUTOVER_STATE_DIR/../switch']}]"
+
+# live_cutover_json SWITCH-JSON: the runbook settings of a whole migration
+# under the live writer (30-, 92-): two copy workers, a 2 s write pause
+# allowed, 3 s of post-validate checking the orders are there.
+live_cutover_json() {
+    echo "{'copy': {'workers': 2},
+  'cutover': {'max_write_pause_ms': 2000, $1},
+  'post_validate': {'watch_s': 3, 'interval_s': 0.5,
+    'checks': [{'name': 'orders', 'sql': 'SELECT COUNT(*) FROM shop_order',
+                'min': 1}]}}"
+}
 
 # http_start NAME [options of http_server.py]: a local HTTP server; its
 # URL is in $HTTP_URL, its request log in $T/NAME.log.

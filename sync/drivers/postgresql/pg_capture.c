@@ -345,8 +345,10 @@ static int ddl_transaction(struct pg_session *s, const struct schema *sc,
             rc = pg_exec(s, "COMMIT", err, what);
         if (rc == 0)
             return 0;
+        /* before ROLLBACK, which clears the session's last SQLSTATE */
+        int lock_timeout = strcmp(s->sqlstate, "55P03") == 0;
         pg_exec(s, "ROLLBACK", NULL, what);
-        if (strcmp(s->sqlstate, "55P03") != 0 || !patient)
+        if (!lock_timeout || !patient)
             return rc;
         if (!said && mono_s() > start + 1) {
             said = 1;

@@ -75,8 +75,7 @@ int writer_check(const struct options *o)
 
     if (!expected)
         return 2;
-    if (db_open(&db, o->sqlite ? &sqlite_driver : &mysql_driver, &o->conn) !=
-        DB_OK)
+    if (db_open(&db, o->target, &o->conn) != DB_OK)
         die("%s: %s", db.drv->name, db.err);
     json_object_foreach(expected, id, rec)
         check_key(&db, rec, &tally);

@@ -1,10 +1,10 @@
 /*
- * db.c — one small interface over SQLite and MySQL. Both databases sit
+ * db.c — one small interface over SQLite, MySQL and PostgreSQL. Each sits
  * behind struct db_driver (run one statement with ? parameters, optionally
  * receiving its rows; the last insert id), one file each: db_sqlite.c,
- * db_mysql.c. SQL is written once, with ? placeholders that the MySQL driver
- * renders as escaped literals; the drivers differ only in BEGIN and in the
- * REPLACE verb.
+ * db_mysql.c, db_postgresql.c. SQL is written once, with ? placeholders
+ * that the MySQL driver renders as escaped literals and the PostgreSQL one
+ * numbers; the drivers differ only in BEGIN and in the REPLACE verb.
  *
  * Every failure ends up as one of enum db_status, which is all the writer
  * acts on: DB_BUSY (wait for locks ran out), DB_FENCE (the cutover moved the
@@ -15,8 +15,6 @@
 #include <string.h>
 
 #include "tests/lib/writer/writer.h"
-
-#define FENCE_PREFIX "cutover: writes moved" /* both fences share it */
 
 /* Keeps the message of a failure and classifies it: whatever the driver
  * thinks of it, a fence message makes it DB_FENCE. */
@@ -37,6 +35,8 @@ const struct db_driver *driver_by_name(const char *name)
         return &sqlite_driver;
     if (strcmp(name, mysql_driver.name) == 0)
         return &mysql_driver;
+    if (strcmp(name, postgresql_driver.name) == 0)
+        return &postgresql_driver;
     return NULL;
 }
 

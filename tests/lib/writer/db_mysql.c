@@ -121,9 +121,12 @@ static enum db_status my_open(struct db *db, const struct conn_opts *o)
     return my_run(db, sql, NULL, 0, NULL, NULL);
 }
 
-static long long my_last_insert_id(struct db *db)
+static enum db_status my_last_insert_id(struct db *db, const struct table *t,
+                                        long long *id)
 {
-    return (long long)mysql_insert_id(db->handle);
+    (void)t;
+    *id = (long long)mysql_insert_id(db->handle);
+    return DB_OK;
 }
 
 const struct db_driver mysql_driver = {

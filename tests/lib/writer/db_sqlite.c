@@ -106,9 +106,12 @@ static enum db_status sq_open(struct db *db, const struct conn_opts *o)
     return sq_run(db, "PRAGMA foreign_keys = ON", NULL, 0, NULL, NULL);
 }
 
-static long long sq_last_insert_id(struct db *db)
+static enum db_status sq_last_insert_id(struct db *db, const struct table *t,
+                                        long long *id)
 {
-    return sqlite3_last_insert_rowid(db->handle);
+    (void)t;
+    *id = sqlite3_last_insert_rowid(db->handle);
+    return DB_OK;
 }
 
 /* BEGIN IMMEDIATE takes SQLite's write lock up front, so waiting for a

@@ -2,11 +2,12 @@
  * follow.c — one operation, retried until acknowledged, following a cutover
  * the way an application does:
  *   - SQLite fails a write with "cutover: writes moved to target" (the
- *     cutover fence): roll back, poll the switch file until it names MySQL,
- *     connect there and retry the operation. MySQL failing with "cutover:
- *     writes moved back to source" (a rollback) is the same the other way.
+ *     cutover fence): roll back, poll the switch file until it names the
+ *     target (MySQL or PostgreSQL), connect there and retry the operation.
+ *     The target failing with "cutover: writes moved back to source" (a
+ *     rollback) is the same the other way.
  *   - SQLITE_BUSY after the busy timeout (cutover held the write lock too
- *     long), or MySQL's lock wait timeout or deadlock: retry at once.
+ *     long), or the target's lock wait timeout or deadlock: retry at once.
  *   - Anything else: log, reconnect, retry after 50 ms; give up (exit 1)
  *     after 100 failures in a row.
  * The writer does not switch because the file changed: an application with a

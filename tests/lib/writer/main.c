@@ -3,14 +3,19 @@
  *
  *   writer run --sqlite PATH --switch-file FILE --record FILE --rate TXN_PER_S
  *              [--mysql-socket SOCK --mysql-db DB] [--user root]
+ *              [--pg-host HOST|SOCKET_DIR [--pg-port 5432] --pg-db DB
+ *               [--pg-user ROLE] [--pg-schema public]]
  *              [--duration S] [--busy-timeout-ms 10000] [--seed N]
- *   writer check --record FILE (--sqlite PATH | --mysql-socket SOCK --mysql-db DB)
+ *   writer check --record FILE [--target sqlite|mysql|postgresql]
+ *              (--sqlite PATH | --mysql-socket SOCK --mysql-db DB |
+ *               --pg-host HOST --pg-db DB ...)
  *
  * `run` plays a Django shop (tests/lib/fixtures.py `shop`) writing while
  * cutover migrates its database: open-loop paced transactions (run.c), each
  * one operation drawn from OPS by weight (ops.c), sent to the backend the
- * switch file names ("sqlite" or "mysql"; missing file = sqlite) and
- * following the cutover's fences from one to the other (follow.c). Inside
+ * switch file names ("sqlite", "mysql" or "postgresql"; missing file =
+ * sqlite) and following the cutover's fences from one to the other
+ * (follow.c). PostgreSQL's password comes from PGPASSWORD (libpq). Inside
  * each transaction, after its writes and before COMMIT, it reads back every
  * row it touched; once COMMIT succeeds (the write is acknowledged) it appends
  * one JSON line per row to the record (record.c).
@@ -33,10 +38,15 @@ static void usage(void)
     fputs("usage: writer run --sqlite PATH --switch-file FILE --record FILE "
           "--rate TXN_PER_S\n"
           "                  [--mysql-socket SOCK --mysql-db DB] [--user root]\n"
+          "                  [--pg-host HOST|SOCKET_DIR [--pg-port PORT] "
+          "--pg-db DB\n"
+          "                   [--pg-user ROLE] [--pg-schema SCHEMA]]\n"
           "                  [--duration S] [--busy-timeout-ms 10000] "
           "[--seed N]\n"
-          "       writer check --record FILE (--sqlite PATH | "
-          "--mysql-socket SOCK --mysql-db DB)\n",
+          "       writer check --record FILE "
+          "[--target sqlite|mysql|postgresql]\n"
+          "                  (--sqlite PATH | --mysql-socket SOCK --mysql-db DB |\n"
+          "                   --pg-host HOST --pg-db DB ...)\n",
           stderr);
     exit(2);
 }
@@ -59,6 +69,9 @@ static void parse_options(int argc, char **argv, struct options *o)
         {"switch-file", 1, NULL, 'f'},  {"record", 1, NULL, 'r'},
         {"rate", 1, NULL, 'R'},         {"duration", 1, NULL, 'd'},
         {"busy-timeout-ms", 1, NULL, 'b'}, {"seed", 1, NULL, 'x'},
+        {"pg-host", 1, NULL, 'H'},      {"pg-port", 1, NULL, 'P'},
+        {"pg-user", 1, NULL, 'U'},      {"pg-db", 1, NULL, 'G'},
+        {"pg-schema", 1, NULL, 'C'},    {"target", 1, NULL, 't'},
         {NULL, 0, NULL, 0}};
     int c, i;
 
@@ -75,6 +88,16 @@ static void parse_options(int argc, char **argv, struct options *o)
         case 'R': o->rate = number(optarg, "rate"); break;
         case 'd': o->duration_s = number(optarg, "duration"); break;
         case 'b': o->conn.busy_timeout_ms = (int)number(optarg, "busy-timeout-ms"); break;
+        case 'H': o->conn.pg_host = optarg; break;
+        case 'P': o->conn.pg_port = optarg; break;
+        case 'U': o->conn.pg_user = optarg; break;
+        case 'G': o->conn.pg_db = optarg; break;
+        case 'C': o->conn.pg_schema = optarg; break;
+        case 't':
+            if (!(o->target = driver_by_name(optarg)))
+                die("--target: %s is none of sqlite, mysql, postgresql",
+                    optarg);
+            break;
         case 'x':
             o->seed = (unsigned long long)number(optarg, "seed");
             o->seed_given = 1;
@@ -84,6 +107,24 @@ static void parse_options(int argc, char **argv, struct options *o)
     }
     if (optind != argc)
         usage();
+}
+
+/* The database `check` reads: the one --target names, else the only one
+ * whose options were given; NULL when that is not one. */
+static const struct db_driver *check_backend(const struct options *o)
+{
+    const struct db_driver *given[3];
+    int n = 0;
+
+    if (o->sqlite)
+        given[n++] = &sqlite_driver;
+    if (o->conn.mysql_socket && o->conn.mysql_db)
+        given[n++] = &mysql_driver;
+    if (o->conn.pg_host && o->conn.pg_db)
+        given[n++] = &postgresql_driver;
+    if (o->target)
+        return o->target;
+    return n == 1 ? given[0] : NULL;
 }
 
 int main(int argc, char **argv)
@@ -100,7 +141,7 @@ int main(int argc, char **argv)
         tables_init();
         status = writer_run(&o);
     } else if (strcmp(argv[1], "check") == 0) {
-        if (!o.record || !o.sqlite == !(o.conn.mysql_socket && o.conn.mysql_db))
+        if (!o.record || !(o.target = check_backend(&o)))
             usage();
         tables_init();
         status = writer_check(&o);

@@ -1,9 +1,13 @@
 /*
- * normalize.c — one form for values from either backend, so that records
+ * normalize.c — one form for values from any backend, so that records
  * compare equal: integers and booleans as JSON integers, decimals as strings
  * with two fraction digits, datetimes as 'YYYY-MM-DD HH:MM:SS.ffffff', text
- * as strings, blobs as hex. The normalization is written here, apart from
- * cutover's row codec: a checker must not share the code it checks.
+ * as strings, blobs as hex. The text forms differ by backend: MySQL prints
+ * booleans 0/1 and pads fractions of seconds, PostgreSQL prints t/f, cuts
+ * the zeros off a fraction and, for timestamptz, adds the zone (+00 in the
+ * UTC sessions of db_postgresql.c, which also decodes bytea). The
+ * normalization is written here, apart from cutover's row codec: a checker
+ * must not share the code it checks.
  *
  * read_row applies it to one row, read by key: what `run` records after its
  * writes and what `check` compares the record with.
@@ -75,6 +79,14 @@ static json_t *norm_int(const struct cell *c)
     return json_integer(cell_int(c));
 }
 
+/* 1 or 0, whether the backend says 1/0 (SQLite, MySQL) or t/f (PostgreSQL). */
+static json_t *norm_bool(const struct cell *c)
+{
+    if (c->type == C_BYTES && c->n == 1 && (c->p[0] == 't' || c->p[0] == 'f'))
+        return json_integer(c->p[0] == 't');
+    return norm_int(c);
+}
+
 /* Two fraction digits. Through a double: exact for the 15 significant digits
  * of a DECIMAL(12,2), which is what the shop has. */
 static json_t *norm_decimal(const struct cell *c)
@@ -90,12 +102,30 @@ static json_t *norm_decimal(const struct cell *c)
     return json_string(buf);
 }
 
-/* 'YYYY-MM-DD HH:MM:SS.ffffff': an ISO 'T' becomes a space and missing
- * microsecond digits are zeros, as MySQL's DATETIME(6) prints them. */
+/* A UTC zone at the end of a datetime cut off: 'Z', '+00' or '+00:00'. A
+ * value in another zone keeps it, and so differs from the naive one. */
+static size_t cut_utc_zone(char *buf, size_t n)
+{
+    static const char *const UTC[] = {"+00:00", "+00", "Z"};
+
+    for (int i = 0; i < COUNT(UTC); i++) {
+        size_t k = strlen(UTC[i]);
+
+        if (n > 19 + k - 1 && strcmp(buf + n - k, UTC[i]) == 0) {
+            buf[n - k] = '\0';
+            return n - k;
+        }
+    }
+    return n;
+}
+
+/* 'YYYY-MM-DD HH:MM:SS.ffffff': an ISO 'T' becomes a space, a UTC zone is
+ * cut off and missing microsecond digits are zeros, as MySQL's DATETIME(6)
+ * prints them. */
 static json_t *norm_datetime(const struct cell *c)
 {
     char buf[64];
-    size_t n = strlen(cell_cstr(c, buf, sizeof buf - 8));
+    size_t n = cut_utc_zone(buf, strlen(cell_cstr(c, buf, sizeof buf - 8)));
 
     if (n >= 19 && buf[10] == 'T')
         buf[10] = ' ';
@@ -128,7 +158,7 @@ static json_t *norm_blob(const struct cell *c)
 }
 
 static json_t *(*const NORMALIZE[])(const struct cell *) = {
-    [K_INT] = norm_int,       [K_BOOL] = norm_int,  [K_DEC] = norm_decimal,
+    [K_INT] = norm_int,       [K_BOOL] = norm_bool, [K_DEC] = norm_decimal,
     [K_TIME] = norm_datetime, [K_TEXT] = norm_text, [K_BLOB] = norm_blob,
 };
 

@@ -151,9 +151,11 @@ static enum db_status op_insert_order(struct writer *w, struct txn *x)
                                   rng_below(w, 3) ? PNULL : PTEXT(note),
                                   PTEXT(now), PTEXT(now)},
                  7);
+    if (st == DB_OK)
+        st = w->db.drv->last_insert_id(&w->db, &schema_orders,
+                                       &x->new_order_id);
     if (st != DB_OK)
         return st;
-    x->new_order_id = w->db.drv->last_insert_id(&w->db);
     touch(x, &schema_orders, key_int(x->new_order_id));
     return add_items(w, x, x->new_order_id, 1 + (int)rng_below(w, 3));
 }
@@ -344,20 +346,27 @@ static enum db_status op_change_item_key(struct writer *w, struct txn *x)
 
 /* A new user taking the username of an existing one: the REPLACE deletes
  * that other row through the secondary UNIQUE index, which fires no DELETE
- * trigger on SQLite (DESIGN §5, change capture hazards). */
+ * trigger on SQLite (DESIGN §5, change capture hazards). A backend without
+ * REPLACE gets what MySQL's does: the DELETE, then the INSERT. */
 static enum db_status op_replace_user(struct writer *w, struct txn *x)
 {
+    const char *verb = w->db.drv->replace_verb;
     char sql[256], name[128], now[32];
-    enum db_status st;
+    enum db_status st = DB_OK;
     int slot;
 
     if (w->npool == 0)
         return DB_OK;
     slot = (int)rng_below(w, w->npool);
+    if (!verb)
+        st = db_exec(&w->db, "DELETE FROM auth_user WHERE username = ?",
+                     &PTEXT(w->pool[slot].username), 1);
+    if (st != DB_OK)
+        return st;
     snprintf(sql, sizeof sql,
              "%s INTO auth_user (username, email, first_name, is_staff, "
              "is_active, date_joined, last_login) VALUES (?, ?, ?, ?, ?, ?, ?)",
-             w->db.drv->replace_verb);
+             verb ? verb : "INSERT");
     make_name(w, name, sizeof name);
     make_datetime(now, sizeof now, 0);
     st = db_exec(&w->db, sql,
@@ -366,10 +375,12 @@ static enum db_status op_replace_user(struct writer *w, struct txn *x)
                                   PINT(0), PINT(1), PTEXT(now),
                                   rng_below(w, 2) ? PNULL : PTEXT(now)},
                  7);
+    if (st == DB_OK)
+        st = w->db.drv->last_insert_id(&w->db, &schema_users,
+                                       &x->replacement_id);
     if (st != DB_OK)
         return st;
     x->replaced_slot = slot;
-    x->replacement_id = w->db.drv->last_insert_id(&w->db);
     touch(x, &schema_users, key_int(x->replacement_id));
     touch(x, &schema_users, key_int(w->pool[slot].id));
     return DB_OK;

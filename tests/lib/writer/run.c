@@ -124,7 +124,7 @@ int writer_run(const struct options *o)
 
     w.want = switch_file_backend(o->switch_file);
     if (!w.want)
-        die("%s names neither sqlite nor mysql", o->switch_file);
+        die("%s names none of sqlite, mysql, postgresql", o->switch_file);
     w.rng = o->seed_given ? o->seed
                           : (unsigned long long)time(NULL) ^ (unsigned long long)getpid() << 32;
     say("writing to %s at %g transactions/s, seed %llu", w.want->name, o->rate,

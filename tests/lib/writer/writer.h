@@ -5,9 +5,10 @@
  *   main.c       command line
  *   util.c       messages, allocation, the monotonic clock
  *   schema.c     the shop's five tables and the SELECT of a row by key
- *   db.c         struct db over either driver: open, transactions, queries
+ *   db.c         struct db over any driver: open, transactions, queries
  *   db_sqlite.c  the SQLite driver     db_mysql.c  the MySQL driver
- *   normalize.c  one JSON form for values from either backend; read_row
+ *   db_postgresql.c  the PostgreSQL driver
+ *   normalize.c  one JSON form for values from any backend; read_row
  *   random.c     the seeded generator and the values it makes
  *   ops.c        the operations, one transaction each, and their mix
  *   knowledge.c  what the writer knows of the data: loaded, then learnt
@@ -76,7 +77,11 @@ void tables_free(void);
 /* NULL for a name (or NULL) that is none of the five. */
 const struct table *table_by_name(const char *name);
 
-/* ---- db.c, db_sqlite.c, db_mysql.c --------------------------------------- */
+/* ---- db.c, db_sqlite.c, db_mysql.c, db_postgresql.c ---------------------- */
+
+/* Both of cutover's fences start with it: "cutover: writes moved to target"
+ * on the source, "... moved back to source" on the target. */
+#define FENCE_PREFIX "cutover: writes moved"
 
 enum db_status { DB_OK, DB_BUSY, DB_FENCE, DB_ERROR };
 
@@ -92,7 +97,8 @@ struct param {
 #define PTEXT(v) ((struct param){.type = P_TEXT, .s = (v)})
 #define PNULL ((struct param){.type = P_NULL})
 
-/* A result value as the driver has it; MySQL's text protocol has bytes only. */
+/* A result value as the driver has it; MySQL's and PostgreSQL's text
+ * protocols have bytes only. */
 enum cell_type { C_NULL, C_INT, C_REAL, C_BYTES };
 
 struct cell {
@@ -108,6 +114,8 @@ typedef int (*row_fn)(void *ctx, const struct cell *cells, int ncells);
 
 struct conn_opts {
     const char *sqlite_path, *mysql_socket, *mysql_db, *mysql_user;
+    /* host: a name, an address or a socket directory, as libpq reads it */
+    const char *pg_host, *pg_port, *pg_user, *pg_db, *pg_schema;
     int busy_timeout_ms;
 };
 
@@ -116,21 +124,24 @@ struct db;
 struct db_driver {
     const char *name;
     const char *begin_sql;
-    const char *replace_verb; /* replace on any unique key */
+    /* "REPLACE" on any unique key; NULL: none, delete the holder first */
+    const char *replace_verb;
     enum db_status (*open)(struct db *db, const struct conn_opts *o);
     void (*close)(struct db *db);
     enum db_status (*run)(struct db *db, const char *sql,
                           const struct param *p, int np, row_fn fn, void *ctx);
-    long long (*last_insert_id)(struct db *db);
+    /* The key the last INSERT into t gave its row (t's first column). */
+    enum db_status (*last_insert_id)(struct db *db, const struct table *t,
+                                     long long *id);
 };
 
 struct db {
     const struct db_driver *drv;
-    void *handle; /* sqlite3 * or MYSQL *; NULL when closed */
+    void *handle; /* sqlite3 *, MYSQL * or PGconn *; NULL when closed */
     char err[512];
 };
 
-extern const struct db_driver sqlite_driver, mysql_driver;
+extern const struct db_driver sqlite_driver, mysql_driver, postgresql_driver;
 
 /* For the drivers: keeps the message and classifies the failure. */
 enum db_status db_fail(struct db *db, enum db_status class, const char *fmt,
@@ -254,6 +265,7 @@ json_t *record_replay(const char *path);
 struct options {
     const char *sqlite, *switch_file, *record;
     struct conn_opts conn;
+    const struct db_driver *target; /* what `check` reads */
     double rate, duration_s;
     unsigned long long seed;
     int seed_given;
