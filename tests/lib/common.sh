@@ -335,7 +335,7 @@ SWITCH_JSON="'switch': [{'exec': ['sh', '-c', 'echo mysql > \$CUTOVER_STATE_DIR/
   'switch_back': [{'exec': ['sh', '-c', 'echo sqlite > \$CUTOVER_STATE_DIR/../switch']}]"
 
 # live_cutover_json SWITCH-JSON: the runbook settings of a whole migration
-# under the live writer (30-, 92-): two copy workers, a 2 s write pause
+# under the live writer (30-, 94-): two copy workers, a 2 s write pause
 # allowed, 3 s of post-validate checking the orders are there.
 live_cutover_json() {
     echo "{'copy': {'workers': 2},

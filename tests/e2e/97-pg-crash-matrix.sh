@@ -1,5 +1,5 @@
 #!/bin/bash
-# 94-pg-crash-matrix.sh — SQLite → PostgreSQL: a crash (SIGKILL) at every
+# 97-pg-crash-matrix.sh — SQLite → PostgreSQL: a crash (SIGKILL) at every
 # cutover sub-step with the live writer running, then `cutover resume`, as
 # 32-cutover-crash-matrix.sh does for MariaDB. Right after each crash there
 # is no split brain (never the source open while traffic is switched to

@@ -1,5 +1,5 @@
 #!/bin/bash
-# 92-pg-cutover-live-writer.sh — SQLite → PostgreSQL under the live writer
+# 94-pg-cutover-live-writer.sh — SQLite → PostgreSQL under the live writer
 # (DESIGN §10, issue 17 items 7–8), as 30-cutover-live-writer.sh does for
 # MariaDB: the writer at 300 transactions/s on SQLite through the whole
 # migration; cutover's fence stops it there, it waits until the switch

@@ -1,5 +1,5 @@
 #!/bin/bash
-# 93-pg-rollback-live-writer.sh — the way back from PostgreSQL under the
+# 95-pg-rollback-live-writer.sh — the way back from PostgreSQL under the
 # live writer (DESIGN §10, issue 17 item 7), as 31-rollback-live-writer.sh
 # does for MariaDB. After the switch the writer works on PostgreSQL as the
 # application's own role (its writes reach the reverse logs through
