@@ -21,32 +21,13 @@ shop_db "$T/base.sqlite3" 8000
 SWITCH="'switch': [{'exec': ['sh', '-c', 'echo postgresql > \$CUTOVER_STATE_DIR/../switch']}],
   'switch_back': [{'exec': ['sh', '-c', 'echo sqlite > \$CUTOVER_STATE_DIR/../switch']}]"
 
-fenced() {
-    sqlite3 "$T/shop.sqlite3" "SELECT count(*) FROM sqlite_master WHERE name LIKE '\_cutover\_fence\_%' ESCAPE '\'"
-}
-
 for point in prepare lock drain reverify fence before_fence_commit fenced switch; do
     rm -rf "$STATE" "$T/record.jsonl"
     cp "$T/base.sqlite3" "$T/shop.sqlite3"
     pg_sql shop "DROP SCHEMA public CASCADE; CREATE SCHEMA public" >/dev/null
     pg_runbook "$T/runbook.json" "{'cutover': {$SWITCH},
       'post_validate': {'watch_s': 1}}"
-    writer_start 200
-    sleep 0.5
-    set +e
-    CUTOVER_CRASH_AT="cutover:$point" "$CUTOVER" run "$T/runbook.json" \
-        >"$T/run.log" 2>&1
-    code=$?
-    set -e
-    assert_eq 137 "$code" "crash at cutover:$point ($(tail -3 "$T/run.log"))"
-    if [ "$(cat "$T/switch")" = postgresql ] && [ "$(fenced)" = 0 ]; then
-        fail "split brain after a crash at $point: switched, source open"
-    fi
-    echo "crash at cutover:$point: source fenced=$(fenced), switch=$(cat "$T/switch")"
-    writer_stop
-    assert_exit 0 "$CUTOVER" resume "$T/runbook.json"
-    assert_contains "$OUT" "completed" "resume after a crash at $point"
-    [ "$(fenced)" -gt 0 ] || fail "source not fenced after completing"
+    crash_cutover_at "$point" postgresql
     pg_compare "$T/shop.sqlite3" shop
     writer_check --target postgresql "${PG_WRITER[@]}"
 done
@@ -74,7 +55,7 @@ for point in target_fenced before_commit switch_back; do
     grep -q rolled_back "$T/resume.out" ||
         { cat "$T/resume.out"; fail "resume after rollback:$point: not rolled back"; }
     assert_eq sqlite "$(cat "$T/switch")" "the switch file after rollback:$point"
-    assert_eq 0 "$(fenced)" "SQLite's fence after rollback:$point"
+    assert_eq 0 "$(source_fenced)" "SQLite's fence after rollback:$point"
     set +e
     msg=$(pg_sql shop "DELETE FROM shop_order WHERE id = (SELECT min(id) FROM shop_order)" 2>&1)
     set -e

@@ -87,6 +87,36 @@ crash_resume() {
     assert_contains "$OUT" "completed" "resume after $1"
 }
 
+# source_fenced: how many of cutover's fence triggers $T/shop.sqlite3 has.
+source_fenced() {
+    sqlite3 "$T/shop.sqlite3" "SELECT count(*) FROM sqlite_master WHERE name LIKE '\_cutover\_fence\_%' ESCAPE '\'"
+}
+
+# crash_cutover_at POINT TARGET-WORD: with the live writer running, `cutover
+# run` killed at cutover:POINT; no split brain right after (the switch file
+# naming the target, TARGET-WORD, while SQLite is not fenced); the writer
+# stopped; `cutover resume` to completion, SQLite fenced. The caller then
+# compares the rows and checks the writer's record.
+crash_cutover_at() {
+    local code
+    writer_start 200
+    sleep 0.5
+    set +e
+    CUTOVER_CRASH_AT="cutover:$1" "$CUTOVER" run "$T/runbook.json" \
+        >"$T/run.log" 2>&1
+    code=$?
+    set -e
+    assert_eq 137 "$code" "crash at cutover:$1 ($(tail -3 "$T/run.log"))"
+    if [ "$(cat "$T/switch")" = "$2" ] && [ "$(source_fenced)" = 0 ]; then
+        fail "split brain after a crash at $1: switched, source open"
+    fi
+    echo "crash at cutover:$1: source fenced=$(source_fenced), switch=$(cat "$T/switch")"
+    writer_stop
+    assert_exit 0 "$CUTOVER" resume "$T/runbook.json"
+    assert_contains "$OUT" "completed" "resume after a crash at $1"
+    [ "$(source_fenced)" -gt 0 ] || fail "source not fenced after completing"
+}
+
 # attack_refused WHAT: a security test tried an attack and it was refused.
 # The summary of `make test` counts these lines (fault_summary.py); call it
 # only after the assertion that shows the refusal.
