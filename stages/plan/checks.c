@@ -112,10 +112,8 @@ static void check_columns(const struct runbook *rb,
                           const struct type_limits *L, struct plan *p,
                           const struct table *t)
 {
-    char builtin[160], custom[160];
+    char custom[160];
 
-    snprintf(builtin, sizeof builtin, "pick schema.collation to match, e.g. "
-             "%s for NOCASE", L->nocase_collation);
     snprintf(custom, sizeof custom, "SQLite loads custom collations from "
              "the application; %s will not have it", L->engine);
     for (int c = 0; c < t->ncols; c++) {
@@ -124,7 +122,8 @@ static void check_columns(const struct runbook *rb,
             col->map.lt == LT_TEXT)
             plan_add(p, SEV_WARNING, "collation", t->name, col->name,
                      strcasecmp(col->coll, "NOCASE") == 0 ||
-                     strcasecmp(col->coll, "RTRIM") == 0 ? builtin : custom,
+                     strcasecmp(col->coll, "RTRIM") == 0 ? L->nocase_advice
+                                                         : custom,
                      "the column compares with COLLATE %s in SQLite but with "
                      "%s on the target: equality and sorting may change",
                      col->coll, rb->schema.collation);

@@ -108,7 +108,7 @@ struct type_limits {
                                     "AUTO_INCREMENT" */
     int name_max;                /* the longest object name, characters */
     const char *charset;         /* the database's text encoding */
-    const char *nocase_collation;   /* one like SQLite's NOCASE */
+    const char *nocase_advice;   /* what to do with a NOCASE column */
     const char *binary_collation;   /* advice: a collation that compares
                                        what SQLite's BINARY does */
     const char *text_word;       /* its text type, unsized: "VARCHAR" */

@@ -10,7 +10,13 @@
 #      keys, found by PostgreSQL itself in a temporary table;
 #   5. a role whose sessions cannot skip foreign key checks gets a blocking
 #      finding for each table with foreign keys, saying what to grant;
-#   6. plan changes nothing: no table, no schema on the target.
+#   6. plan changes nothing: no table, no schema on the target;
+#   7. a NOCASE column is a finding whose advice offers the three ways
+#      (citext, a nondeterministic ICU collation, case-sensitive); kept
+#      case-sensitive, 'Ann@x.org' and 'ann@x.org' (distinct under its
+#      binary unique index) stay apart, and with the column overridden to
+#      citext PostgreSQL finds them equal: a blocking collision with both
+#      keys.
 # timeout: 120
 . "$(dirname "$0")/../lib/common.sh"
 
@@ -108,4 +114,32 @@ assert_exit 3 "$CUTOVER" plan "$T/runbook.json"
 assert_contains "$OUT" "GRANT SET ON PARAMETER session_replication_role" \
     "what to grant"
 assert_contains "$OUT" "note" "the table with foreign keys"
+
+# a NOCASE column: the application chooses how PostgreSQL compares it
+# (compared without case in SQL, but unique as SQLite stores them)
+sqlite3 "$T/nocase.sqlite3" "CREATE TABLE member (id INTEGER PRIMARY KEY,
+    email TEXT COLLATE NOCASE);
+  CREATE UNIQUE INDEX member_email ON member (email COLLATE BINARY);
+  INSERT INTO member VALUES (1, 'Ann@x.org'), (2, 'ann@x.org'), (3, 'bo@x.org')"
+pg_runbook "$T/runbook.json" "{'source': {'path': 'nocase.sqlite3'}}"
+assert_exit 0 "$CUTOVER" plan "$T/runbook.json"
+for way in citext "deterministic = false" case-sensitive; do
+    assert_contains "$OUT" "$way" "the NOCASE advice offers $way"
+done
+pg_sql shop "CREATE EXTENSION IF NOT EXISTS citext" >/dev/null
+pg_runbook "$T/runbook.json" "{'source': {'path': 'nocase.sqlite3'},
+    'schema': {'overrides': {'member.email': 'citext'}}}"
+set +e
+"$CUTOVER" plan "$T/runbook.json" --json >"$T/nocase.json" 2>"$T/nocase.err"
+code=$?
+set -e
+assert_eq 3 "$code" "plan with email as citext ($(cat "$T/nocase.err"))"
+$PY - "$T/nocase.json" <<'PY' || fail "the collision under citext"
+import json, sys
+plan = json.load(open(sys.argv[1]))
+coll = [f for f in plan["findings"] if f["code"] == "collision"]
+assert len(coll) == 1 and coll[0]["severity"] == "blocking", coll
+keys = sorted(k for g in coll[0]["examples"] for k in g["keys"])
+assert keys == ['[1]', '[2]'], keys
+PY
 echo ok

@@ -241,7 +241,8 @@ const struct type_limits tmy_type_limits = {
     .generated_key = "AUTO_INCREMENT",
     .name_max = 64,
     .charset = "utf8mb4",
-    .nocase_collation = "utf8mb4_general_ci",
+    .nocase_advice = "pick schema.collation to match, e.g. "
+                     "utf8mb4_general_ci for NOCASE",
     .binary_collation = "schema.collation \"utf8mb4_bin\", or "
                         "\"utf8mb4_nopad_bin\" for trailing spaces",
     .text_word = "VARCHAR",

@@ -212,10 +212,15 @@ const struct type_limits tpg_type_limits = {
     .generated_key = "identity",
     .name_max = PG_NAME_MAX,
     .charset = "UTF8",
-    /* a case-insensitive collation must be made first: ICU, not
-     * deterministic */
-    .nocase_collation = "one made with CREATE COLLATION ... (provider = "
-                        "icu, deterministic = false)",
+    /* three ways, each the application's choice; unique keys are then
+     * checked for values equal under the one taken (find_collisions) */
+    .nocase_advice = "choose how PostgreSQL compares it: override the "
+                     "column to citext (CREATE EXTENSION citext first), or "
+                     "set schema.collation to a nondeterministic ICU "
+                     "collation (CREATE COLLATION nocase (provider = icu, "
+                     "locale = 'und-u-ks-level2', deterministic = false)), "
+                     "or keep it case-sensitive as PostgreSQL's default "
+                     "does",
     .binary_collation = "schema.collation \"C\", or any deterministic one",
     .text_word = "text",
     .fk_set_default = 1,
