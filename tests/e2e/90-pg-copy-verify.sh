@@ -3,7 +3,9 @@
 #   1. the Django-like shop reaches `completed`, and an independent reader
 #      (psycopg2) finds every row of every table equal to sqlite3's;
 #   2. the identity sequences are past the copied keys and the source's
-#      counter: an INSERT without id gets the next one;
+#      counter: an INSERT without id gets the next one; every table was
+#      vacuumed and analyzed after its copy (hint bits set and statistics
+#      there before the first reads);
 #   3. `cutover verify` finds nothing, then one column changed on the
 #      target on purpose is reported with its table, key and column;
 #   4. the escaping fixture (every byte COPY's text format escapes, NULL vs
@@ -43,6 +45,10 @@ assert_eq "3 0" "$(pg_sql shop "SELECT count(*) || ' ' || count(*) FILTER (WHERE
     "foreign keys made and validated"
 assert_contains "$(pg_sql shop "SELECT indexname FROM pg_indexes WHERE tablename = 'shop_order'")" \
     shop_order_status_created "secondary index"
+# and every copied table vacuumed and analyzed once its indexes were made
+assert_eq 0 "$(pg_sql shop "SELECT count(*) FROM pg_stat_user_tables WHERE
+    relname NOT LIKE '\_cutover%' AND (last_vacuum IS NULL OR last_analyze IS NULL)")" \
+    "tables not vacuumed and analyzed after the copy"
 
 # identity sequences: past the maximum and past SQLite's own counter
 for table in shop_order shop_product; do
