@@ -1,0 +1,226 @@
+#!/usr/bin/python3
+"""mysql_source.py — a MySQL/MariaDB source database for tests, sharing no
+code with cutover.
+
+usage:
+  mysql_source.py load SQLITE SOCKET DB    the SQLite fixture's tables, rows,
+                                           indexes and foreign keys in DB,
+                                           plus what a MySQL application
+                                           has besides: a table of MySQL
+                                           types, a view, a trigger, a
+                                           procedure, a function, an event
+  mysql_source.py write SOCKET DB SECONDS  writes (some rolled back on
+                                           purpose) until the fence refuses
+                                           one; prints {"committed": N,
+                                           "fenced": true|false}
+  mysql_source.py compare SOCKET1 SOCKET2 DB
+                                           every table of DB row by row on
+                                           both servers; exit 1 on the first
+                                           difference
+"""
+import json
+import random
+import sqlite3
+import sys
+import time
+
+import pymysql
+
+FENCE = "cutover: writes moved to target"
+
+
+def connect(sock, db=None):
+    return pymysql.connect(unix_socket=sock, user="root", database=db,
+                           autocommit=True, charset="utf8mb4")
+
+
+def mysql_type(decl, pk_auto):
+    d = decl.upper()
+    if pk_auto:
+        return "INT NOT NULL AUTO_INCREMENT"
+    if d.startswith("INTEGER"):
+        return "INT"
+    if d.startswith("BOOL"):
+        return "TINYINT(1)"
+    if d.startswith("DATETIME"):
+        return "DATETIME(6)"
+    if d.startswith("VARCHAR") or d.startswith("DECIMAL"):
+        return decl
+    if d.startswith("TEXT"):
+        return "TEXT"
+    if d.startswith("BLOB"):
+        return "BLOB"
+    return "LONGTEXT"
+
+
+MYSQL_EXTRAS = """
+CREATE TABLE mysql_types (
+  code VARCHAR(20) COLLATE utf8mb4_general_ci NOT NULL PRIMARY KEY,
+  size ENUM('s','m','l') NOT NULL,
+  tags SET('a','b','c') NULL,
+  qty INT UNSIGNED NOT NULL,
+  big BIGINT UNSIGNED NULL,
+  doc JSON NULL,
+  yr YEAR NULL,
+  seen TIMESTAMP(3) NULL,
+  flags BIT(8) NULL,
+  ratio DOUBLE NULL,
+  UNIQUE KEY mysql_types_qty (qty, size))
+;
+CREATE VIEW paid_orders AS SELECT id, total FROM shop_order WHERE is_paid = 1
+;
+CREATE TRIGGER shop_product_touch BEFORE UPDATE ON shop_product FOR EACH ROW
+  SET NEW.stock = GREATEST(NEW.stock, 0)
+;
+CREATE PROCEDURE close_old_orders() UPDATE shop_order SET status = 'closed'
+  WHERE created_at < '2020-01-01'
+;
+CREATE FUNCTION order_count(u INT) RETURNS INT READS SQL DATA
+  RETURN (SELECT COUNT(*) FROM shop_order WHERE user_id = u)
+;
+CREATE EVENT purge_sessions ON SCHEDULE EVERY 1 DAY DISABLE
+  DO DELETE FROM django_session WHERE expire_date < NOW()
+"""
+
+
+def load(path, sock, db):
+    src = sqlite3.connect(path)
+    my = connect(sock)
+    cur = my.cursor()
+    cur.execute("CREATE DATABASE `%s` COLLATE utf8mb4_bin" % db)
+    cur.execute("USE `%s`" % db)
+    cur.execute("SET foreign_key_checks = 0")
+    tables = [r[0] for r in src.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT "
+        "LIKE 'sqlite_%' ORDER BY name")]
+    for t in tables:
+        cols = list(src.execute("PRAGMA table_info(%s)" % t))
+        pks = [c[1] for c in sorted(cols, key=lambda c: c[5]) if c[5]]
+        defs = []
+        for _, name, decl, notnull, _, pk in cols:
+            auto = len(pks) == 1 and pk == 1 and decl.upper() == "INTEGER"
+            defs.append("`%s` %s%s" % (name, mysql_type(decl, auto),
+                                       " NOT NULL" if notnull and not auto
+                                       else ""))
+        defs.append("PRIMARY KEY (%s)" % ", ".join("`%s`" % p for p in pks))
+        for idx in src.execute("PRAGMA index_list(%s)" % t):
+            icols = [r[2] for r in src.execute("PRAGMA index_info(%s)" % idx[1])]
+            if idx[3] == "pk":
+                continue
+            defs.append("%sKEY `%s` (%s)" % ("UNIQUE " if idx[2] else "",
+                                             idx[1][:60], ", ".join(
+                                                 "`%s`" % c for c in icols)))
+        for fk in src.execute("PRAGMA foreign_key_list(%s)" % t):
+            defs.append("FOREIGN KEY (`%s`) REFERENCES `%s` (`%s`)"
+                        % (fk[3], fk[2], fk[4] or "id"))
+        cur.execute("CREATE TABLE `%s` (%s) ENGINE=InnoDB" % (t, ", ".join(defs)))
+        names = [c[1] for c in cols]
+        rows = src.execute("SELECT %s FROM %s" % (", ".join(names), t))
+        sql = "INSERT INTO `%s` VALUES (%s)" % (t, ", ".join(["%s"] * len(names)))
+        while True:
+            batch = rows.fetchmany(2000)
+            if not batch:
+                break
+            cur.executemany(sql, batch)
+    for stmt in MYSQL_EXTRAS.split("\n;\n"):
+        cur.execute(stmt)
+    r = random.Random(7)
+    for i in range(300):
+        cur.execute("INSERT INTO mysql_types VALUES (%s, %s, %s, %s, %s, %s, "
+                    "%s, %s, %s, %s)",
+                    ("Code-%04d" % i, r.choice("sml"),
+                     r.choice([None, "a", "a,c", "b,c"]), i,
+                     r.choice([None, 2 ** 64 - 1 - i, i]),
+                     r.choice([None, '{"k": [1, 2, {"x": "é"}]}']),
+                     r.choice([None, 1999, 2155]),
+                     r.choice([None, "2038-01-19 03:14:07.123"]),
+                     r.choice([None, b"\x00", b"\xff"]), r.random()))
+
+
+def write(sock, db, seconds):
+    my = connect(sock, db)
+    cur = my.cursor()
+    r = random.Random()
+    committed = 0
+    fenced = False
+    end = time.time() + seconds
+    mine = []
+    cur.execute("SELECT MIN(id), MAX(id) FROM auth_user")
+    umin, umax = cur.fetchone()
+    while time.time() < end:
+        rollback = r.random() < 0.1
+        try:
+            cur.execute("BEGIN")
+            op = r.random()
+            if op < 0.4 or not mine:
+                cur.execute("INSERT INTO shop_order (user_id, status, total, "
+                            "is_paid, note, created_at, updated_at) VALUES "
+                            "(%s, 'new', %s, 0, %s, NOW(6), NOW(6))",
+                            (r.randint(umin, umax), r.randint(1, 99999) / 100,
+                             r.choice([None, "note é %d" % r.randint(0, 9)])))
+                if not rollback:
+                    mine.append(cur.lastrowid)
+            elif op < 0.7:
+                cur.execute("UPDATE shop_order SET status = 'paid', is_paid "
+                            "= 1, updated_at = NOW(6) WHERE id = %s",
+                            (r.choice(mine),))
+            elif op < 0.8:
+                cur.execute("DELETE FROM shop_order WHERE id = %s",
+                            (mine.pop(r.randrange(len(mine))),))
+            elif op < 0.9:
+                cur.execute("UPDATE mysql_types SET qty = qty + 1000, tags = "
+                            "%s WHERE code = %s",
+                            (r.choice(["a", "b,c", None]),
+                             "code-%04d" % r.randint(0, 299)))
+            else:
+                cur.execute("REPLACE INTO django_session VALUES (%s, %s, "
+                            "NOW(6))", ("s%d" % r.randint(0, 500),
+                                        "data %d" % r.randint(0, 10 ** 6)))
+            cur.execute("ROLLBACK" if rollback else "COMMIT")
+            committed += not rollback
+        except pymysql.err.MySQLError as e:
+            cur.execute("ROLLBACK")
+            if FENCE in str(e):
+                fenced = True
+                break
+            raise
+        time.sleep(r.random() * 0.01)
+    print(json.dumps({"committed": committed, "fenced": fenced}))
+
+
+def rows_of(cur, table):
+    cur.execute("SELECT * FROM `%s`" % table)
+    return sorted(cur.fetchall(), key=repr)
+
+
+def compare(sock1, sock2, db):
+    a = connect(sock1, db).cursor()
+    b = connect(sock2, db).cursor()
+    a.execute("SELECT TABLE_NAME FROM information_schema.TABLES WHERE "
+              "TABLE_SCHEMA = %s AND TABLE_TYPE = 'BASE TABLE' AND "
+              "TABLE_NAME NOT LIKE '\\_cutover\\_%%' ORDER BY 1", (db,))
+    tables = [r[0] for r in a.fetchall()]
+    total = 0
+    for t in tables:
+        ra, rb = rows_of(a, t), rows_of(b, t)
+        if ra != rb:
+            only_a = [r for r in ra if r not in rb][:3]
+            only_b = [r for r in rb if r not in ra][:3]
+            print("table %s differs: %d vs %d rows; source only %r; target "
+                  "only %r" % (t, len(ra), len(rb), only_a, only_b))
+            return 1
+        total += len(ra)
+    print("%d tables, %d rows identical" % (len(tables), total))
+    return 0
+
+
+if __name__ == "__main__":
+    cmd = sys.argv[1]
+    if cmd == "load":
+        load(*sys.argv[2:5])
+    elif cmd == "write":
+        write(sys.argv[2], sys.argv[3], float(sys.argv[4]))
+    elif cmd == "compare":
+        sys.exit(compare(*sys.argv[2:5]))
+    else:
+        sys.exit(__doc__)
