@@ -1,0 +1,125 @@
+#!/bin/bash
+# MySQL → MySQL live, with trigger capture. A private MariaDB (with a
+# binary log) is the source, holding the shop fixture in MySQL's own types
+# plus what a MySQL application has besides (ENUM, SET, BIGINT UNSIGNED
+# past 2^63-1, YEAR, BIT, JSON, a _ci key; a view, a trigger, a procedure,
+# a function, an event); a second private MariaDB is the target.
+#  - plan lists by name what will not move, and nothing blocks;
+#  - `cutover run` with a writer on the source (one transaction in ten
+#    rolled back, leaving holes in the change logs) through the cutover:
+#    exit 0, the writer stops at the fence, every row of every table is
+#    equal on both sides, the fence refuses a write with its message, the
+#    source keeps only the fence;
+#  - SIGKILL while the fence goes up (one table fenced, the lock gone with
+#    the connection): the source is open again on resume, the attempt is
+#    given up, and the resumed migration completes with every row equal.
+# timeout: 300
+. "$(dirname "$0")/../lib/common.sh"
+
+mariadb_start "$T/src" --log-bin="$T/src/binlog" --server-id=1 \
+    || fail "the source MariaDB did not start"
+SRC=$MARIADB_SOCKET
+EXTRA_DBS="$T/src"
+start_db
+shop_db "$T/shop.sqlite3" 20000
+for db in shop crash; do
+    $PY "$ROOT/tests/lib/mysql_source.py" load "$T/shop.sqlite3" "$SRC" $db
+done
+src_sql() {
+    mariadb --no-defaults -S "$SRC" -uroot -N -B "$@"
+}
+
+# mysql_runbook DB: the source's DB → the target's DB, the switch writing
+# "target" where the test can see it
+mysql_runbook() {
+    runbook "$T/runbook.json" "{'source': {'type': 'mysql', 'socket': '$SRC',
+        'user': 'root', 'database': '$1', 'capture': 'triggers'},
+      'target': {'database': '$1'},
+      'cutover': {'max_write_pause_ms': 3000,
+        'switch': [{'exec': ['sh', '-c', 'echo target > \$CUTOVER_STATE_DIR/../switch']}]},
+      'post_validate': {'watch_s': 1, 'interval_s': 0.5}}"
+    $PY - "$T/runbook.json" <<'PYEOF'
+import json, sys
+rb = json.load(open(sys.argv[1]))
+rb["source"].pop("path", None)
+json.dump(rb, open(sys.argv[1], "w"), indent=1)
+PYEOF
+}
+
+writer_on() {
+    $PY "$ROOT/tests/lib/mysql_source.py" write "$SRC" "$1" 120 \
+        >"$T/writer.out" 2>"$T/writer.err" &
+    WRITER=$!
+}
+
+writer_fenced() {
+    wait "$WRITER" || { cat "$T/writer.err" >&2; fail "the writer failed"; }
+    echo "writer: $(cat "$T/writer.out")"
+    [ "$(json_get 'd["fenced"]' <"$T/writer.out")" = True ] \
+        || fail "the writer never met the fence: $(cat "$T/writer.out")"
+    [ "$(json_get 'd["committed"] > 0' <"$T/writer.out")" = True ] \
+        || fail "the writer committed nothing"
+}
+
+same_rows() {
+    $PY "$ROOT/tests/lib/mysql_source.py" compare "$SRC" "$SOCK" "$1" \
+        || fail "source and target differ ($1)"
+}
+
+fence_refuses() {
+    set +e
+    msg=$(src_sql "$1" -e "DELETE FROM shop_order ORDER BY id LIMIT 1" 2>&1)
+    set -e
+    assert_contains "$msg" "cutover: writes moved to target" "fence on $1"
+}
+
+# ---- plan: the inventory of what stays behind ------------------------------
+mysql_runbook shop
+assert_exit 0 "$CUTOVER" plan "$T/runbook.json"
+for what in "view paid_orders" "trigger shop_product_touch" \
+            "procedure close_old_orders" "function order_count" \
+            "event purge_sessions"; do
+    assert_contains "$OUT" "$what will not be migrated" "plan inventory"
+done
+assert_contains "$OUT" "enum('s','m','l')" "plan keeps ENUM"
+assert_contains "$OUT" "nothing blocks the migration" "plan"
+
+# ---- a live run through the cutover ------------------------------------------
+writer_on shop
+sleep 1
+assert_exit 0 "$CUTOVER" run "$T/runbook.json"
+assert_contains "$OUT" "completed" "run"
+writer_fenced
+same_rows shop
+fence_refuses shop
+[ "$(cat "$T/switch")" = target ] || fail "the switch action did not run"
+left=$(src_sql shop -e "SELECT COUNT(*) FROM information_schema.TABLES
+    WHERE TABLE_SCHEMA = 'shop' AND TABLE_NAME LIKE '\\_cutover\\_%'")
+assert_eq 0 "$left" "change logs left on the source"
+fences=$(src_sql shop -e "SELECT COUNT(*) FROM information_schema.TRIGGERS
+    WHERE TRIGGER_SCHEMA = 'shop' AND TRIGGER_NAME LIKE '\\_cutover\\_f%'")
+assert_eq 18 "$fences" "fence triggers on the source (3 on each of 6 tables)"
+
+# ---- SIGKILL while the fence goes up -----------------------------------------
+rm -rf "$STATE" "$T/switch"
+mysql_runbook crash
+writer_on crash
+sleep 1
+set +e
+CUTOVER_CRASH_AT="cutover:fence_partial" "$CUTOVER" run "$T/runbook.json" \
+    >"$T/crash.log" 2>&1
+code=$?
+set -e
+[ "$code" = 137 ] || { cat "$T/crash.log" >&2; fail "no crash: exit $code"; }
+[ ! -e "$T/switch" ] || fail "switched although the fence was not complete"
+partial=$(src_sql crash -e "SELECT COUNT(*) FROM information_schema.TRIGGERS
+    WHERE TRIGGER_SCHEMA = 'crash' AND TRIGGER_NAME LIKE '\\_cutover\\_f%'")
+assert_eq 3 "$partial" "a partial fence (one table) after the crash"
+assert_exit 0 "$CUTOVER" resume "$T/runbook.json"
+assert_contains "$OUT" "completed" "resume"
+assert_contains "$(events cutover 'e.get("step") == "retry"')" \
+    "resumed after an interruption inside the write pause" "attempt given up"
+writer_fenced
+same_rows crash
+fence_refuses crash
+echo "ok"
