@@ -12,7 +12,11 @@
 #    source keeps only the fence;
 #  - SIGKILL while the fence goes up (one table fenced, the lock gone with
 #    the connection): the source is open again on resume, the attempt is
-#    given up, and the resumed migration completes with every row equal.
+#    given up, and the resumed migration completes with every row equal;
+#  - rollback during post_validate with a writer that followed the switch
+#    to the target: its writes there are carried back, it follows back,
+#    every order it acknowledged anywhere is in the source as it left it,
+#    exit 5, the target refuses writes, the source has nothing of ours.
 # timeout: 300
 . "$(dirname "$0")/../lib/common.sh"
 
@@ -22,7 +26,7 @@ SRC=$MARIADB_SOCKET
 EXTRA_DBS="$T/src"
 start_db
 shop_db "$T/shop.sqlite3" 20000
-for db in shop crash; do
+for db in shop crash back; do
     $PY "$ROOT/tests/lib/mysql_source.py" load "$T/shop.sqlite3" "$SRC" $db
 done
 src_sql() {
@@ -37,7 +41,7 @@ mysql_runbook() {
       'target': {'database': '$1'},
       'cutover': {'max_write_pause_ms': 3000,
         'switch': [{'exec': ['sh', '-c', 'echo target > \$CUTOVER_STATE_DIR/../switch']}]},
-      'post_validate': {'watch_s': 1, 'interval_s': 0.5}}"
+      'post_validate': {'watch_s': ${2:-1}, 'interval_s': 0.5}}"
     $PY - "$T/runbook.json" <<'PYEOF'
 import json, sys
 rb = json.load(open(sys.argv[1]))
@@ -122,4 +126,45 @@ assert_contains "$(events cutover 'e.get("step") == "retry"')" \
 writer_fenced
 same_rows crash
 fence_refuses crash
+
+# ---- rollback after the switch, the writer following both ways -------------
+rm -rf "$STATE" "$T/switch"
+mysql_runbook back 120
+$PY - "$T/runbook.json" <<'PYEOF'
+import json, sys
+rb = json.load(open(sys.argv[1]))
+rb["cutover"]["switch_back"] = [{"exec": ["sh", "-c",
+    "echo source > $CUTOVER_STATE_DIR/../switch"]}]
+json.dump(rb, open(sys.argv[1], "w"), indent=1)
+PYEOF
+$PY "$ROOT/tests/lib/mysql_source.py" follow "$SRC" "$SOCK" back 300 \
+    "$T/switch" "$T/record.json" >"$T/writer.out" 2>"$T/writer.err" &
+WRITER=$!
+sleep 1
+"$CUTOVER" run "$T/runbook.json" >"$T/run.out" 2>"$T/run.err" &
+RUN=$!
+wait_state 120 post_validate
+wait_for 10 grep -q target "$T/switch"
+sleep 2     # the writer works on the target for a while
+assert_exit 0 "$CUTOVER" ctl "$T/runbook.json" rollback
+wait_run 5 "exit code after rollback"
+wait_for 10 grep -q source "$T/switch"
+sleep 1.5   # and on the source again
+touch "$T/switch.stop"
+wait "$WRITER" || { cat "$T/writer.err" >&2; fail "the writer failed"; }
+echo "writer: $(cat "$T/writer.out")"
+assert_eq "2 source" "$(json_get '"%d %s" % (d["switches"], d["side"])' \
+    <"$T/writer.out")" "the writer went to the target and back"
+$PY "$ROOT/tests/lib/mysql_source.py" check "$SRC" back "$T/record.json" \
+    || fail "acknowledged writes missing or wrong on the source"
+left=$(src_sql back -e "SELECT (SELECT COUNT(*) FROM information_schema.TABLES
+    WHERE TABLE_SCHEMA = 'back' AND TABLE_NAME LIKE '\\_cutover\\_%') +
+    (SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA
+    = 'back' AND TRIGGER_NAME LIKE '\\_cutover\\_%')")
+assert_eq 0 "$left" "cutover objects left on the source"
+set +e
+msg=$(sql back -e "DELETE FROM shop_order ORDER BY id LIMIT 1" 2>&1)
+set -e
+assert_contains "$msg" "cutover: writes moved back to source" "target fence"
+assert_eq rolled_back "$(status 'd["state"]')" "state"
 echo "ok"

@@ -13,12 +13,24 @@ usage:
                                            purpose) until the fence refuses
                                            one; prints {"committed": N,
                                            "fenced": true|false}
+  mysql_source.py follow SOCKET TARGET_SOCKET DB SECONDS SWITCH_FILE RECORD
+                                           the same writes, following the
+                                           switch: on the source's fence it
+                                           waits for SWITCH_FILE to say
+                                           "target" and goes on there, on
+                                           the target's fence back; every
+                                           acknowledged order's last state
+                                           goes to RECORD (JSON); it stops
+                                           when SWITCH_FILE.stop appears
+  mysql_source.py check SOCKET DB RECORD   every order of RECORD is as the
+                                           writer last left it
   mysql_source.py compare SOCKET1 SOCKET2 DB
                                            every table of DB row by row on
                                            both servers; exit 1 on the first
                                            difference
 """
 import json
+import os
 import random
 import sqlite3
 import sys
@@ -27,6 +39,7 @@ import time
 import pymysql
 
 FENCE = "cutover: writes moved to target"
+FENCE_BACK = "cutover: writes moved back to source"
 
 
 def connect(sock, db=None):
@@ -137,55 +150,112 @@ def load(path, sock, db):
                      r.choice([None, b"\x00", b"\xff"]), r.random()))
 
 
-def write(sock, db, seconds):
-    my = connect(sock, db)
-    cur = my.cursor()
+def one_write(cur, r, mine, umin, umax, orders):
+    """One transaction, one in ten rolled back; returns True if committed."""
+    rollback = r.random() < 0.1
+    cur.execute("BEGIN")
+    op = r.random()
+    done = None
+    if op < 0.4 or not mine:
+        status = r.choice(["new", "held"])
+        cur.execute("INSERT INTO shop_order (user_id, status, total, "
+                    "is_paid, note, created_at, updated_at) VALUES "
+                    "(%s, %s, %s, 0, %s, NOW(6), NOW(6))",
+                    (r.randint(umin, umax), status, r.randint(1, 99999) / 100,
+                     r.choice([None, "note é %d" % r.randint(0, 9)])))
+        done = (cur.lastrowid, status)
+    elif op < 0.7:
+        oid = r.choice(mine)
+        status = "paid%d" % r.randint(0, 99)
+        cur.execute("UPDATE shop_order SET status = %s, is_paid = 1, "
+                    "updated_at = NOW(6) WHERE id = %s", (status, oid))
+        done = (oid, status)
+    elif op < 0.8:
+        oid = mine[r.randrange(len(mine))]
+        cur.execute("DELETE FROM shop_order WHERE id = %s", (oid,))
+        done = (oid, None)
+    elif op < 0.9:
+        cur.execute("UPDATE mysql_types SET qty = qty + 1000, tags = "
+                    "%s WHERE code = %s",
+                    (r.choice(["a", "b,c", None]),
+                     "code-%04d" % r.randint(0, 299)))
+    else:
+        cur.execute("REPLACE INTO django_session VALUES (%s, %s, "
+                    "NOW(6))", ("s%d" % r.randint(0, 500),
+                                "data %d" % r.randint(0, 10 ** 6)))
+    cur.execute("ROLLBACK" if rollback else "COMMIT")
+    if rollback or not done:
+        return not rollback
+    oid, status = done
+    orders[oid] = status
+    if status is None:
+        mine.remove(oid)
+    elif oid not in mine:
+        mine.append(oid)
+    return True
+
+
+def wait_switch(path, want):
+    end = time.time() + 60
+    while time.time() < end:
+        try:
+            if open(path).read().strip() == want:
+                return
+        except OSError:
+            pass
+        time.sleep(0.02)
+    raise SystemExit("the switch file never said %s" % want)
+
+
+def write(sock, db, seconds, target=None, switch=None, record=None):
+    socks = {"source": sock, "target": target}
+    side = "source"
+    cur = connect(sock, db).cursor()
     r = random.Random()
-    committed = 0
+    committed = switches = 0
     fenced = False
     end = time.time() + seconds
-    mine = []
+    mine, orders = [], {}
     cur.execute("SELECT MIN(id), MAX(id) FROM auth_user")
     umin, umax = cur.fetchone()
-    while time.time() < end:
-        rollback = r.random() < 0.1
+    while time.time() < end and not (switch and os.path.exists(switch +
+                                                                 ".stop")):
         try:
-            cur.execute("BEGIN")
-            op = r.random()
-            if op < 0.4 or not mine:
-                cur.execute("INSERT INTO shop_order (user_id, status, total, "
-                            "is_paid, note, created_at, updated_at) VALUES "
-                            "(%s, 'new', %s, 0, %s, NOW(6), NOW(6))",
-                            (r.randint(umin, umax), r.randint(1, 99999) / 100,
-                             r.choice([None, "note é %d" % r.randint(0, 9)])))
-                if not rollback:
-                    mine.append(cur.lastrowid)
-            elif op < 0.7:
-                cur.execute("UPDATE shop_order SET status = 'paid', is_paid "
-                            "= 1, updated_at = NOW(6) WHERE id = %s",
-                            (r.choice(mine),))
-            elif op < 0.8:
-                cur.execute("DELETE FROM shop_order WHERE id = %s",
-                            (mine.pop(r.randrange(len(mine))),))
-            elif op < 0.9:
-                cur.execute("UPDATE mysql_types SET qty = qty + 1000, tags = "
-                            "%s WHERE code = %s",
-                            (r.choice(["a", "b,c", None]),
-                             "code-%04d" % r.randint(0, 299)))
-            else:
-                cur.execute("REPLACE INTO django_session VALUES (%s, %s, "
-                            "NOW(6))", ("s%d" % r.randint(0, 500),
-                                        "data %d" % r.randint(0, 10 ** 6)))
-            cur.execute("ROLLBACK" if rollback else "COMMIT")
-            committed += not rollback
+            committed += one_write(cur, r, mine, umin, umax, orders)
         except pymysql.err.MySQLError as e:
             cur.execute("ROLLBACK")
-            if FENCE in str(e):
-                fenced = True
+            msg = str(e)
+            if FENCE not in msg and FENCE_BACK not in msg:
+                raise
+            fenced = True
+            if not switch:
                 break
-            raise
+            side = "target" if FENCE in msg and FENCE_BACK not in msg \
+                else "source"
+            wait_switch(switch, side)
+            cur = connect(socks[side], db).cursor()
+            switches += 1
         time.sleep(r.random() * 0.01)
-    print(json.dumps({"committed": committed, "fenced": fenced}))
+    if record:
+        json.dump({str(k): v for k, v in orders.items()}, open(record, "w"))
+    print(json.dumps({"committed": committed, "fenced": fenced,
+                      "switches": switches, "side": side}))
+
+
+def check(sock, db, record):
+    cur = connect(sock, db).cursor()
+    want = json.load(open(record))
+    bad = []
+    for oid, status in want.items():
+        cur.execute("SELECT status FROM shop_order WHERE id = %s", (oid,))
+        row = cur.fetchone()
+        got = row[0] if row else None
+        if got != status:
+            bad.append("order %s: expected %r, found %r" % (oid, status, got))
+    print("%d orders checked, %d wrong%s" % (len(want), len(bad),
+                                             (": " + "; ".join(bad[:5]))
+                                             if bad else ""))
+    return 1 if bad else 0
 
 
 def rows_of(cur, table):
@@ -220,6 +290,11 @@ if __name__ == "__main__":
         load(*sys.argv[2:5])
     elif cmd == "write":
         write(sys.argv[2], sys.argv[3], float(sys.argv[4]))
+    elif cmd == "follow":
+        write(sys.argv[2], sys.argv[4], float(sys.argv[5]), sys.argv[3],
+              sys.argv[6], sys.argv[7])
+    elif cmd == "check":
+        sys.exit(check(*sys.argv[2:5]))
     elif cmd == "compare":
         sys.exit(compare(*sys.argv[2:5]))
     else:
