@@ -13,7 +13,10 @@
  *   _cutover_fi_T / _fu_T / _fd_T  the fence: BEFORE triggers that SIGNAL
  *       'cutover: writes moved to target'
  * All of them are created without waiting on metadata locks (triggers.c)
- * and skip our own sessions.
+ * and skip our own sessions. A trigger is created only once no
+ * transaction has its table open (CREATE TRIGGER takes the table's
+ * exclusive metadata lock), so no write made before the capture commits
+ * after the copy began without being logged.
  *
  * Seqs are handed out when a row is logged, not when its transaction
  * commits: a seq can show up after higher ones, or never (a rollback).
@@ -41,6 +44,7 @@
 #include "lib/faults.h"
 #include "lib/runbook.h"
 #include "lib/xalloc.h"
+#include "sync/drivers/log_scope.h"
 #include "sync/drivers/mysql/source_priv.h"
 
 #define FENCE_MESSAGE "cutover: writes moved to target"
@@ -151,7 +155,7 @@ struct log_view {
     struct table t;
     struct column cols[64];
     int key[64];
-    char names[64][8];
+    char names[64][16];
 };
 
 static void log_view_init(struct log_view *v, const struct table *t)
@@ -169,40 +173,17 @@ static void log_view_init(struct log_view *v, const struct table *t)
     }
 }
 
-/* " AND (keys inside the scope)" or " AND NOT (...)"; *any 0 when no range
- * has been copied yet (nothing is inside). */
-static void scope_filter(struct source *s, struct sbuf *b,
-                         const struct log_view *v,
-                         const struct apply_scope *scope, const char *how,
-                         int *any)
+struct log_bound {
+    struct source *s;
+    const struct log_view *v;
+};
+
+static void key_bound(void *arg, struct sbuf *b, const struct tuple *bound,
+                      int upper)
 {
-    *any = 0;
-    if (scope->all) {
-        *any = 1;
-        return;
-    }
-    for (int r = 0; r < scope->nranges; r++) {
-        const struct key_range *kr = &scope->ranges[r];
-        const struct tuple *up = scope->frontiers[r];
-        int has_lo = kr->lo && kr->lo->n;
-        if (!up)
-            continue;
-        sbuf_adds(b, *any ? " OR (" : how);
-        if (!*any)
-            sbuf_adds(b, "((");
-        if (has_lo)
-            my_key_bound(s->c, b, &v->t, kr->lo, 0);
-        if (has_lo && up->n)
-            sbuf_adds(b, " AND ");
-        if (up->n)
-            my_key_bound(s->c, b, &v->t, up, 1);
-        if (!has_lo && !up->n)
-            sbuf_adds(b, "1");
-        sbuf_addc(b, ')');
-        *any = 1;
-    }
-    if (*any)
-        sbuf_addc(b, ')');
+    const struct log_bound *lb = arg;
+
+    my_key_bound(lb->s->c, b, &lb->v->t, bound, upper);
 }
 
 static int read_keys(struct source *s, const struct table *t, int64_t after,
@@ -225,7 +206,8 @@ static int read_keys(struct source *s, const struct table *t, int64_t after,
     my_name_of(s->c, &sql, LOG_PREFIX, t);
     sbuf_addf(&sql, " WHERE seq > %lld AND seq <= %lld", (long long)after,
               (long long)upto);
-    scope_filter(s, &sql, &v, scope, inside ? " AND " : " AND NOT ", &any);
+    log_scope_filter(&sql, scope, inside ? " AND " : " AND NOT ", key_bound,
+                     &(struct log_bound){s, &v}, &any);
     if (!any && inside) {
         sbuf_free(&sql);
         return 0;
@@ -343,13 +325,7 @@ int smy_log_read(struct source *s, const struct table *t, int64_t after_seq,
 
 void smy_log_batch_free(struct log_batch *b)
 {
-    for (int i = 0; i < b->nkeys; i++)
-        tuple_free(&b->keys[i]);
-    free(b->keys);
-    for (int i = 0; i < b->nahead; i++)
-        tuple_free(&b->ahead[i]);
-    free(b->ahead);
-    memset(b, 0, sizeof *b);
+    log_batch_release(b);
 }
 
 int smy_log_stats(struct source *s, const struct table *t, int64_t after_seq,
