@@ -10,9 +10,11 @@
 #    exit 0, the writer stops at the fence, every row of every table is
 #    equal on both sides, the fence refuses a write with its message, the
 #    source keeps only the fence;
-#  - SIGKILL while the fence goes up (one table fenced, the lock gone with
-#    the connection): the source is open again on resume, the attempt is
-#    given up, and the resumed migration completes with every row equal;
+#  - SIGKILL at every step of the fence sequence (lock, drain, reverify,
+#    fence, one table fenced, all fenced before the unlock, fenced, the
+#    switch): never a switch without the whole fence; a partial fence is
+#    removed on resume and the attempt given up; every resumed migration
+#    completes with every row equal and the source fenced;
 #  - rollback during post_validate with a writer that followed the switch
 #    to the target: its writes there are carried back, it follows back,
 #    every order it acknowledged anywhere is in the source as it left it,
@@ -26,7 +28,7 @@ SRC=$MARIADB_SOCKET
 EXTRA_DBS="$T/src"
 start_db
 shop_db "$T/shop.sqlite3" 20000
-for db in shop crash back; do
+for db in shop back; do
     $PY "$ROOT/tests/lib/mysql_source.py" load "$T/shop.sqlite3" "$SRC" $db
 done
 src_sql() {
@@ -104,28 +106,54 @@ fences=$(src_sql shop -e "SELECT COUNT(*) FROM information_schema.TRIGGERS
     WHERE TRIGGER_SCHEMA = 'shop' AND TRIGGER_NAME LIKE '\\_cutover\\_f%'")
 assert_eq 18 "$fences" "fence triggers on the source (3 on each of 6 tables)"
 
-# ---- SIGKILL while the fence goes up -----------------------------------------
-rm -rf "$STATE" "$T/switch"
-mysql_runbook crash
-writer_on crash
-sleep 1
-set +e
-CUTOVER_CRASH_AT="cutover:fence_partial" "$CUTOVER" run "$T/runbook.json" \
-    >"$T/crash.log" 2>&1
-code=$?
-set -e
-[ "$code" = 137 ] || { cat "$T/crash.log" >&2; fail "no crash: exit $code"; }
-[ ! -e "$T/switch" ] || fail "switched although the fence was not complete"
-partial=$(src_sql crash -e "SELECT COUNT(*) FROM information_schema.TRIGGERS
-    WHERE TRIGGER_SCHEMA = 'crash' AND TRIGGER_NAME LIKE '\\_cutover\\_f%'")
-assert_eq 3 "$partial" "a partial fence (one table) after the crash"
-assert_exit 0 "$CUTOVER" resume "$T/runbook.json"
-assert_contains "$OUT" "completed" "resume"
-assert_contains "$(events cutover 'e.get("step") == "retry"')" \
-    "resumed after an interruption inside the write pause" "attempt given up"
-writer_fenced
-same_rows crash
-fence_refuses crash
+# ---- SIGKILL at every step of the fence sequence -----------------------------
+fence_count() {
+    src_sql "$1" -e "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE
+        TRIGGER_SCHEMA = '$1' AND TRIGGER_NAME LIKE '\\_cutover\\_f%'"
+}
+n=0
+for point in lock drain reverify fence fence_partial before_fence_commit \
+             fenced switch; do
+    n=$((n + 1))
+    db=crash$n
+    $PY "$ROOT/tests/lib/mysql_source.py" load "$T/shop.sqlite3" "$SRC" $db
+    rm -rf "$STATE" "$T/switch"
+    mysql_runbook $db
+    writer_on $db
+    sleep 0.5
+    set +e
+    CUTOVER_CRASH_AT="cutover:$point" "$CUTOVER" run "$T/runbook.json" \
+        >"$T/crash.log" 2>&1
+    code=$?
+    set -e
+    [ "$code" = 137 ] || { cat "$T/crash.log" >&2; fail "$point: no crash: exit $code"; }
+    # never a switch without the whole fence
+    fences=$(fence_count $db)
+    if [ -e "$T/switch" ]; then
+        assert_eq 18 "$fences" "$point: switched with only $fences fence triggers"
+    fi
+    # the lock went with the connection: the fence (one table of it at
+    # fence_partial; all of it once the last trigger is made, each
+    # CREATE TRIGGER commits on its own) is what refuses writes now
+    case $point in
+    fence_partial) assert_eq 3 "$fences" "$point: a partial fence" ;;
+    before_fence_commit|fenced|switch)
+        assert_eq 18 "$fences" "$point: the whole fence" ;;
+    *) assert_eq 0 "$fences" "$point: no fence" ;;
+    esac
+    assert_exit 0 "$CUTOVER" resume "$T/runbook.json"
+    assert_contains "$OUT" "completed" "$point: resume"
+    case $point in
+    before_fence_commit|fenced|switch) ;;   # the fence stands: switch
+    *) assert_contains "$(events cutover 'e.get("step") == "retry"')" \
+           "resumed after an interruption inside the write pause" \
+           "$point: the attempt given up" ;;
+    esac
+    writer_fenced
+    same_rows $db
+    fence_refuses $db
+    echo "crash at $point: resumed, $(fence_count $db) fence triggers, rows equal"
+done
 
 # ---- rollback after the switch, the writer following both ways -------------
 rm -rf "$STATE" "$T/switch"
