@@ -9,7 +9,9 @@
  *    says CO_EBUSY;
  *  - the fence refuses the application's writes with its message, and a
  *    partial fence (one trigger lost) is found and removed;
- *  - rows written back under the freeze are not captured.
+ *  - rows written back under the freeze are not captured;
+ *  - a connection of the migration (the applier's) trims the log under
+ *    its own freeze.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -269,6 +271,29 @@ static void rows_written_back_are_not_captured(void **state)
                                          "_cutover_log_t"), before);
 }
 
+/* The applier trims with a connection of its own: with the migration's
+ * id it freezes the tables its capture serves; without one nothing is
+ * its to lock. */
+static void the_log_is_trimmed_under_the_freeze(void **state)
+{
+    struct fixture *f = *state;
+    struct co_err err = {0};
+    struct source *other;
+
+    app_ok(f->app2, "INSERT INTO t VALUES (21, 1), (22, 2)");
+    app_ok(f->app2, "INSERT INTO t VALUES (23, 3)");
+    assert_int_equal(f->ops->open(f->rb, &other, &err), 0);
+    assert_int_equal(f->ops->freeze_writes(other, 1000, &err), CO_ESOURCE);
+    assert_contains(err.msg, "no table of this migration to lock");
+    f->ops->set_owner(other, OWNER);
+    assert_int_equal(f->ops->freeze_writes(other, 1000, &err), 0);
+    assert_int_equal(f->ops->log_trim(other, &f->sc.tables[0], 2, &err), 0);
+    assert_int_equal(f->ops->thaw_commit(other, &err), 0);
+    f->ops->close(other);
+    assert_int_equal(app_number(f->app2, "SELECT MIN(seq) FROM "
+                                         "_cutover_log_t"), 3);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -280,6 +305,7 @@ int main(void)
         T(the_fence_refuses_writes_and_comes_down),
         T(a_partial_fence_is_removed),
         T(rows_written_back_are_not_captured),
+        T(the_log_is_trimmed_under_the_freeze),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
