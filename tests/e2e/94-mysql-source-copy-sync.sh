@@ -4,7 +4,9 @@
 # plus what a MySQL application has besides (ENUM, SET, BIGINT UNSIGNED
 # past 2^63-1, YEAR, BIT, JSON, a _ci key; a view, a trigger, a procedure,
 # a function, an event); a second private MariaDB is the target.
-#  - plan lists by name what will not move, and nothing blocks;
+#  - plan lists by name what will not move, and nothing blocks; for a
+#    user that may only read, the privileges it lacks block and the
+#    binary log's trigger rule is named;
 #  - `cutover run` with a writer on the source (one transaction in ten
 #    rolled back, leaving holes in the change logs) through the cutover:
 #    exit 0, the writer stops at the fence, every row of every table is
@@ -89,6 +91,20 @@ for what in "view paid_orders" "trigger shop_product_touch" \
 done
 assert_contains "$OUT" "enum('s','m','l')" "plan keeps ENUM"
 assert_contains "$OUT" "nothing blocks the migration" "plan"
+# a user that may only read: what it lacks blocks; with a binary log and
+# no SUPER, creating triggers needs log_bin_trust_function_creators
+src_sql -e "CREATE USER 'reader'@'localhost' IDENTIFIED BY 'r-pw';
+    GRANT SELECT ON shop.* TO 'reader'@'localhost'"
+$PY - "$T/runbook.json" "$T/reader.json" <<'PYEOF'
+import json, sys
+rb = json.load(open(sys.argv[1]))
+rb["source"].update(user="reader", password_env="CUTOVER_SOURCE_PW")
+json.dump(rb, open(sys.argv[2], "w"), indent=1)
+PYEOF
+CUTOVER_SOURCE_PW=r-pw assert_exit 3 "$CUTOVER" plan "$T/reader.json"
+assert_contains "$OUT" "the source user reader lacks LOCK TABLES, TRIGGER, \
+CREATE, DROP, INSERT, UPDATE, DELETE on database shop" "plan privileges"
+assert_contains "$OUT" "log_bin_trust_function_creators is off" "plan settings"
 
 # ---- a live run through the cutover ------------------------------------------
 writer_on shop

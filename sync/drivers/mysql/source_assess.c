@@ -67,13 +67,16 @@ static void check_privileges(struct source *s, const struct assess_sink *to,
 static void check_settings(struct source *s, const struct assess_sink *to,
                            struct co_err *err)
 {
-    char v[256];
+    char v[256], held[2048];
 
-    if (my_query_first(s->c, "SELECT CONCAT(@@log_bin, ' ', "
-                       "@@log_bin_trust_function_creators)", v, sizeof v,
+    /* MariaDB shows these as ON/OFF, MySQL as 1/0: + 0 makes both 1/0 */
+    if (my_query_first(s->c, "SELECT CONCAT(@@log_bin + 0, ' ', "
+                       "@@log_bin_trust_function_creators + 0)", v, sizeof v,
                        err, "reading settings") < 0)
         return;
-    if (strcmp(v, "1 0") == 0)
+    if (strcmp(v, "1 0") == 0 &&
+        held_privileges(s, held, sizeof held, err) >= 0 &&
+        !strstr(held, " SUPER "))
         assess_add(to, ASSESS_WARNING, "log_bin_trust_function_creators",
                    NULL, NULL, "SET GLOBAL log_bin_trust_function_creators "
                    "= 1, or run the migration as a user with SUPER",
