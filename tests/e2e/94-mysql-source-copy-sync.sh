@@ -2,8 +2,9 @@
 # MySQL → MySQL live, with trigger capture. A private MariaDB (with a
 # binary log) is the source, holding the shop fixture in MySQL's own types
 # plus what a MySQL application has besides (ENUM, SET, BIGINT UNSIGNED
-# past 2^63-1, YEAR, BIT, JSON, a _ci key; a view, a trigger, a procedure,
-# a function, an event); a second private MariaDB is the target.
+# past 2^63-1, YEAR, BIT, JSON, a _ci key, a generated column, a CHECK;
+# a view, a trigger, a procedure, a function, an event); a second private
+# MariaDB is the target.
 #  - plan lists by name what will not move, and nothing blocks; for a
 #    user that may only read, the privileges it lacks block and the
 #    binary log's trigger rule is named;
@@ -89,7 +90,10 @@ for what in "view paid_orders" "trigger shop_product_touch" \
             "event purge_sessions"; do
     assert_contains "$OUT" "$what will not be migrated" "plan inventory"
 done
+assert_contains "$OUT" "CHECK constraint big_or_null" "plan inventory"
+assert_contains "$OUT" "generated column qty2 AS" "plan inventory"
 assert_contains "$OUT" "enum('s','m','l')" "plan keeps ENUM"
+assert_contains "$OUT" "json             → json" "MariaDB's JSON stays JSON"
 assert_contains "$OUT" "nothing blocks the migration" "plan"
 # a user that may only read: what it lacks blocks; with a binary log and
 # no SUPER, creating triggers needs log_bin_trust_function_creators

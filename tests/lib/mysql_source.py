@@ -78,7 +78,9 @@ CREATE TABLE mysql_types (
   seen TIMESTAMP(3) NULL,
   flags BIT(8) NULL,
   ratio DOUBLE NULL,
-  UNIQUE KEY mysql_types_qty (qty, size))
+  qty2 INT AS (qty * 2) VIRTUAL,
+  UNIQUE KEY mysql_types_qty (qty, size),
+  CONSTRAINT big_or_null CHECK (big IS NULL OR big >= 0))
 ;
 CREATE VIEW paid_orders AS SELECT id, total FROM shop_order WHERE is_paid = 1
 ;
@@ -139,8 +141,9 @@ def load(path, sock, db):
         cur.execute(stmt)
     r = random.Random(7)
     for i in range(300):
-        cur.execute("INSERT INTO mysql_types VALUES (%s, %s, %s, %s, %s, %s, "
-                    "%s, %s, %s, %s)",
+        cur.execute("INSERT INTO mysql_types (code, size, tags, qty, big, "
+                    "doc, yr, seen, flags, ratio) VALUES (%s, %s, %s, %s, %s, "
+                    "%s, %s, %s, %s, %s)",
                     ("Code-%04d" % i, r.choice("sml"),
                      r.choice([None, "a", "a,c", "b,c"]), i,
                      r.choice([None, 2 ** 64 - 1 - i, i]),
@@ -258,8 +261,17 @@ def check(sock, db, record):
     return 1 if bad else 0
 
 
-def rows_of(cur, table):
-    cur.execute("SELECT * FROM `%s`" % table)
+def stored_columns(cur, db, table):
+    """The columns that hold values (generated ones are computed)."""
+    cur.execute("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE "
+                "TABLE_SCHEMA = %s AND TABLE_NAME = %s AND EXTRA NOT LIKE "
+                "'%%GENERATED%%' ORDER BY ORDINAL_POSITION", (db, table))
+    return [r[0] for r in cur.fetchall()]
+
+
+def rows_of(cur, table, cols):
+    cur.execute("SELECT %s FROM `%s`" % (", ".join("`%s`" % c for c in cols),
+                                         table))
     return sorted(cur.fetchall(), key=repr)
 
 
@@ -272,7 +284,12 @@ def compare(sock1, sock2, db):
     tables = [r[0] for r in a.fetchall()]
     total = 0
     for t in tables:
-        ra, rb = rows_of(a, t), rows_of(b, t)
+        cols = stored_columns(a, db, t)
+        if stored_columns(b, db, t) != cols:
+            print("table %s: columns differ: %r vs %r"
+                  % (t, cols, stored_columns(b, db, t)))
+            return 1
+        ra, rb = rows_of(a, t, cols), rows_of(b, t, cols)
         if ra != rb:
             only_a = [r for r in ra if r not in rb][:3]
             only_b = [r for r in rb if r not in ra][:3]

@@ -128,9 +128,51 @@ static void inventory(struct source *s, const struct assess_sink *to,
     mysql_free_result(res);
 }
 
+/* What a table has that is not copied: CHECK constraints (but MariaDB's
+ * own json_valid one, which "JSON" brings back), generated columns. */
+static void table_inventory(struct source *s, const struct table *t,
+                            const struct assess_sink *to)
+{
+    struct sbuf sql;
+    MYSQL_RES *res;
+    MYSQL_ROW r;
+
+    sbuf_init(&sql);
+    sbuf_adds(&sql, "SELECT 'check', CONSTRAINT_NAME, CHECK_CLAUSE FROM "
+                    "information_schema.CHECK_CONSTRAINTS WHERE "
+                    "CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = ");
+    my_string(s->c, &sql, t->name);
+    sbuf_adds(&sql, " AND CHECK_CLAUSE NOT LIKE 'json\\_valid(%' "
+                    "UNION ALL SELECT 'generated', COLUMN_NAME, "
+                    "GENERATION_EXPRESSION FROM information_schema.COLUMNS "
+                    "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ");
+    my_string(s->c, &sql, t->name);
+    sbuf_adds(&sql, " AND EXTRA LIKE '%GENERATED%'");
+    /* a server without CHECK_CONSTRAINTS (MySQL 5.7) has no checks */
+    if (mysql_query(s->c->my, sbuf_str(&sql)) == 0 &&
+        (res = mysql_store_result(s->c->my))) {
+        while ((r = mysql_fetch_row(res))) {
+            if (strcmp(r[0], "check") == 0)
+                assess_add(to, ASSESS_WARNING, "check_constraint", t->name,
+                           NULL, "add it on the target after the copy",
+                           "CHECK constraint %s (%s) will not be migrated",
+                           r[1], r[2] ? r[2] : "");
+            else
+                assess_add(to, ASSESS_WARNING, "generated_column", t->name,
+                           r[1], "add it on the target (ALTER TABLE ... ADD "
+                           "COLUMN ... AS (...)) before the switch",
+                           "generated column %s AS (%s) will not be "
+                           "migrated: its values are computed, not copied",
+                           r[1], r[2] ? r[2] : "");
+        }
+        mysql_free_result(res);
+    }
+    sbuf_free(&sql);
+}
+
 /* A table whose engine is not transactional: the capture triggers'
  * writes are not part of the application's transaction, and reads are not
- * a consistent snapshot. */
+ * a consistent snapshot. And what the table has that is not copied. */
 void smy_assess_table(struct source *s, const struct runbook *rb,
                       const struct table *t, const struct assess_sink *to)
 {
@@ -139,6 +181,7 @@ void smy_assess_table(struct source *s, const struct runbook *rb,
     char engine[64];
 
     (void)rb;
+    table_inventory(s, t, to);
     sbuf_init(&sql);
     sbuf_adds(&sql, "SELECT ENGINE FROM information_schema.TABLES WHERE "
                     "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ");

@@ -85,6 +85,36 @@ static int read_columns(struct source *s, struct table *t, struct co_err *err)
     return 0;
 }
 
+/* MariaDB's JSON is LONGTEXT with a CHECK (json_valid(`col`)): such a
+ * column is declared json, as MySQL's own JSON is (a server without
+ * CHECK_CONSTRAINTS has no such columns). */
+static void read_json_columns(struct source *s, struct table *t)
+{
+    struct co_err ignored = {0};
+    struct sbuf sql;
+    MYSQL_RES *res;
+    MYSQL_ROW r;
+
+    sbuf_init(&sql);
+    sbuf_adds(&sql, "SELECT CHECK_CLAUSE FROM information_schema."
+                    "CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() "
+                    "AND TABLE_NAME = ");
+    my_string(s->c, &sql, t->name);
+    if (!(res = query(s, &sql, &ignored, "reading CHECK constraints")))
+        return;
+    while ((r = mysql_fetch_row(res)))
+        for (int i = 0; r[0] && i < t->ncols; i++) {
+            char want[200];
+            snprintf(want, sizeof want, "json_valid(`%s`)", t->cols[i].name);
+            if (strcmp(r[0], want) == 0 &&
+                strncmp(t->cols[i].decl, "longtext", 8) == 0) {
+                free(t->cols[i].decl);
+                t->cols[i].decl = xstrdup("json");
+            }
+        }
+    mysql_free_result(res);
+}
+
 static struct index *index_named(struct table *t, const char *name)
 {
     for (int i = 0; i < t->nidx; i++)
@@ -257,7 +287,9 @@ int smy_read_schema(struct source *s, const struct runbook *rb,
         t = &out->tables[out->ntables++];
         memset(t, 0, sizeof *t);
         t->name = xstrdup(names[i]);
-        if ((rc = read_columns(s, t, err)) < 0 ||
+        if ((rc = read_columns(s, t, err)) == 0)
+            read_json_columns(s, t);
+        if (rc < 0 ||
             (rc = read_indexes(s, t, err)) < 0 ||
             (rc = read_foreign_keys(s, t, err)) < 0)
             co_err_prefix(err, "table %s", t->name);
