@@ -9,6 +9,7 @@
  *    says CO_EBUSY;
  *  - the fence refuses the application's writes with its message, and a
  *    partial fence (one trigger lost) is found and removed;
+ *  - a lock lost with its connection is reported as such, never a fence;
  *  - rows written back under the freeze are not captured;
  *  - a connection of the migration (the applier's) trims the log under
  *    its own freeze.
@@ -294,6 +295,36 @@ static void the_log_is_trimmed_under_the_freeze(void **state)
                                          "_cutover_log_t"), 3);
 }
 
+/* The connection holding the lock is lost before the fence: the lock goes
+ * with it, the fence call says the connection was lost (the stage then
+ * gives the attempt up: an overrun, back to sync), and there is no fence:
+ * the application writes again. */
+static void a_lost_lock_is_no_fence(void **state)
+{
+    struct fixture *f = *state;
+    struct co_err err = {0};
+    char kill[256];
+    long ours;
+    int fenced;
+
+    assert_int_equal(f->ops->freeze_writes(f->s, 1000, &err), 0);
+    snprintf(kill, sizeof kill, "SELECT ID FROM information_schema."
+             "PROCESSLIST WHERE DB = 'unit_src' AND ID NOT IN "
+             "(CONNECTION_ID(), %lu)", mysql_thread_id(f->app2));
+    ours = app_number(f->app1, kill);
+    snprintf(kill, sizeof kill, "KILL %ld", ours);
+    app_ok(f->app1, kill);
+    assert_int_equal(f->ops->fence_commit(f->s, &f->sc, &err), CO_ECONNLOST);
+    f->ops->thaw(f->s);
+    app_ok(f->app2, "UPDATE t SET v = 8 WHERE id = 1");
+    f->ops->close(f->s);
+    assert_int_equal(f->ops->open(f->rb, &f->s, &err), 0);
+    f->ops->set_owner(f->s, OWNER);
+    assert_int_equal(f->ops->fence_installed(f->s, &fenced, &err), 0);
+    assert_false(fenced);
+    assert_int_equal(fence_triggers(f), 0);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -306,6 +337,7 @@ int main(void)
         T(a_partial_fence_is_removed),
         T(rows_written_back_are_not_captured),
         T(the_log_is_trimmed_under_the_freeze),
+        T(a_lost_lock_is_no_fence),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
