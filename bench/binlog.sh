@@ -2,7 +2,7 @@
 # binlog.sh — how fast binlog capture reads a source's row changes
 # (issue: binlog capture, DESIGN §10): tests/lib/binlog_read_rate.c on a
 # private MariaDB with a row-based binary log (tests/lib/
-# with_mariadb_binlog.sh): BENCH_ROWS rows (default 200,000) written 1,000
+# with_mariadb.sh): BENCH_ROWS rows (default 200,000) written 1,000
 # a statement, then as many one statement each (a row event a row), each
 # read back through the dump and our decoder. Target: ≥ 100,000 row
 # events/s on one core (the reader's CPU time).
@@ -13,7 +13,7 @@ set -eu -o pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 [ -x "$ROOT/bin/binlog_read_rate" ] ||
     { echo "bench: bin/binlog_read_rate is missing: run 'make'" >&2; exit 1; }
-out=$("$ROOT/tests/lib/with_mariadb_binlog.sh" "$ROOT/bin/binlog_read_rate" \
+out=$("$ROOT/tests/lib/with_mariadb.sh" "$ROOT/bin/binlog_read_rate" \
       "${BENCH_ROWS:-200000}")
 echo "$out" | grep -v '^RESULT'
 /usr/bin/python3 - "$(echo "$out" | sed -n 's/^RESULT //p')" <<'PYEOF'

@@ -149,7 +149,7 @@ static json_t *runbook_identity(const struct runbook *rb)
              rb->target.database);
     /* collation: null for a target without one (the driver's default) */
     return json_pack("{ss ss ss ss ss? ss ss ss}", "sha256", rb->sha256_hex,
-                     "name", rb->name, "source", rb->source.path, "target",
+                     "name", rb->name, "source", rb->source.label, "target",
                      target, "collation", rb->schema.collation, "schema_mode",
                      rb->schema.mode == SCHEMA_CREATE ? "create" : "existing",
                      "source_type", rb->source.type, "target_type",

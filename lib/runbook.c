@@ -111,8 +111,11 @@ static int read_tls(struct jread *r, json_t *o, const char *dir,
     return 0;
 }
 
+/* What a connection section is: the keys it may have. */
+enum conn_kind { CONN_TARGET, CONN_REPLICA, CONN_SOURCE };
+
 static int read_conn(struct jread *r, json_t *o, const struct runbook *rb,
-                     int is_replica, struct rb_conn *c)
+                     enum conn_kind kind, struct rb_conn *c)
 {
     const char *dir = rb->dir;
     static const char *const target_keys[] = {
@@ -121,9 +124,15 @@ static int read_conn(struct jread *r, json_t *o, const struct runbook *rb,
     static const char *const replica_keys[] = {
         "name", "socket", "host", "port", "user", "password_env", "tls",
         "connect_timeout_s", NULL};
+    static const char *const source_keys[] = {
+        "type", "socket", "host", "port", "user", "password_env", "database",
+        "tls", "capture", "connect_timeout_s", NULL};
+    static const char *const *const keys[] = {target_keys, replica_keys,
+                                              source_keys};
+    const int is_replica = kind == CONN_REPLICA;
     json_t *tls;
 
-    TRY(jr_object(r, o, is_replica ? replica_keys : target_keys));
+    TRY(jr_object(r, o, keys[kind]));
     if (!is_replica) {
         TRY(jr_require(r, o, "database"));
         TRY(jr_str(r, o, "database", &c->database));
@@ -161,7 +170,7 @@ static int read_replicas(struct jread *r, json_t *arr, struct runbook *rb)
     json_array_foreach(arr, i, item) {
         struct rb_conn *c = &rb->replicas[i];
         size_t mark = jr_push_index(r, i);
-        int rc = read_conn(r, item, rb, 1, c);
+        int rc = read_conn(r, item, rb, CONN_REPLICA, c);
         jr_pop(r, mark);
         rb->nreplicas = (int)i + 1;
         if (rc < 0)
@@ -196,6 +205,29 @@ static int read_sqlite_source(struct jread *r, json_t *o, struct runbook *rb)
                &rb->source.app_busy_timeout_ms));
     TRY(jr_enum(r, o, "app_transactions", begins, &begin));
     rb->source.app_immediate = begin == 1;
+    rb->source.label = xstrdup(rb->source.path);
+    return 0;
+}
+
+/* source.type "mysql": a MySQL/MariaDB server and its database. */
+static int read_mysql_source(struct jread *r, json_t *o, struct runbook *rb)
+{
+    static const char *const captures[] = {"triggers", "binlog", NULL};
+    struct rb_conn *c = &rb->source.server;
+    int capture = 0;
+
+    TRY(read_conn(r, o, rb, CONN_SOURCE, c));
+    TRY(jr_enum(r, o, "capture", captures, &capture));
+    if (capture == 1)
+        return jr_fail(r, "capture", "\"binlog\" capture is not available "
+                       "in this version: use \"triggers\"");
+    rb->source.capture_binlog = capture == 1;
+    /* The pre-migration backup is a copy of a SQLite file; a server is
+     * backed up with its own tools (mariabackup, mysqldump). */
+    rb->backup.enabled = 0;
+    rb->source.label = c->socket
+        ? xasprintf("mysql %s/%s", c->socket, c->database)
+        : xasprintf("mysql %s:%d/%s", c->host, c->port, c->database);
     return 0;
 }
 
@@ -204,7 +236,7 @@ static int read_server_target(struct jread *r, json_t *o, struct runbook *rb)
 {
     json_t *reps;
 
-    TRY(read_conn(r, o, rb, 0, &rb->target));
+    TRY(read_conn(r, o, rb, CONN_TARGET, &rb->target));
     if ((reps = json_object_get(o, "replicas")))
         WITH_KEY(r, "replicas", read_replicas(r, reps, rb));
     return 0;
@@ -260,8 +292,9 @@ static int read_postgresql_target(struct jread *r, json_t *o,
  * same name in sync/drivers/registry.c (test_registry.c checks that both
  * lists agree). */
 typedef int (*engine_reader)(struct jread *, json_t *, struct runbook *);
-static const char *const source_types[] = {"sqlite", NULL};
-static const engine_reader source_readers[] = {read_sqlite_source};
+static const char *const source_types[] = {"sqlite", "mysql", NULL};
+static const engine_reader source_readers[] = {read_sqlite_source,
+                                               read_mysql_source};
 static const char *const target_types[] = {"mysql", "postgresql", NULL};
 static const engine_reader target_readers[] = {read_server_target,
                                                read_postgresql_target};
@@ -546,6 +579,8 @@ static void register_secrets(json_t *root)
     json_t *target = json_object_get(root, "target"), *rep;
     size_t i;
 
+    register_secret_env(json_string_value(json_object_get(
+        json_object_get(root, "source"), "password_env")));
     register_secret_env(json_string_value(json_object_get(target,
                                                           "password_env")));
     json_array_foreach(json_object_get(target, "replicas"), i, rep)
@@ -747,7 +782,9 @@ void runbook_free(struct runbook *rb)
     free(rb->name);
     free(rb->state_dir);
     free(rb->source.path);
+    free(rb->source.label);
     free(rb->source.type);
+    conn_free(&rb->source.server);
     conn_free(&rb->target);
     for (int i = 0; i < rb->nreplicas; i++)
         conn_free(&rb->replicas[i]);

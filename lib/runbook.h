@@ -48,7 +48,8 @@ struct rb_tls {
     char *ca, *cert, *key;
 };
 
-/* A MySQL connection: the target primary or one of its replicas. */
+/* A server connection: the target primary, one of its replicas, or a
+ * MySQL source. */
 struct rb_conn {
     char *type;            /* the target: its engine (target.type) */
     char *name;            /* replicas: name used in metrics and events */
@@ -136,11 +137,16 @@ struct runbook {
 
     struct {
         char *type;          /* its engine: source.type */
-        char *path;          /* absolute */
+        char *label;         /* how messages name it: the file, or the
+                                server and database */
+        char *path;          /* sqlite: absolute */
         int busy_timeout_ms;
         int app_busy_timeout_ms;   /* advisory, 0 = unknown */
         int app_immediate;   /* advisory: the application's transactions
                                 begin with BEGIN IMMEDIATE */
+        struct rb_conn server;   /* mysql: the server and database */
+        int capture_binlog;      /* mysql: capture "binlog" (else
+                                    "triggers") */
     } source;
 
     struct rb_conn target;

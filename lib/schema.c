@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lib/value.h"
+#include "lib/xalloc.h"
 
 static const char *const ltype_names[] = {
     "int", "bool", "decimal", "double", "text", "blob", "datetime", "date",
@@ -121,6 +122,22 @@ void schema_drop_table(struct schema *s, const char *name)
         s->ntables--;
         return;
     }
+}
+
+int table_key_by_names(struct table *t, char *const *names, int n)
+{
+    t->key = xcalloc((size_t)n, sizeof(int));
+    for (int i = 0; i < n; i++) {
+        t->key[i] = table_column(t, names[i]);
+        if (t->key[i] < 0) {
+            free(t->key);
+            t->key = NULL;
+            return -1;
+        }
+    }
+    t->nkey = n;
+    t->key_from_unique = 1;
+    return 0;
 }
 
 int schema_index_is_key(const struct table *t, const struct index *ix)

@@ -118,6 +118,9 @@ void schema_drop_table(struct schema *s, const char *name);
 /* The index has exactly the table's key columns, in key order. */
 int schema_index_is_key(const struct table *t, const struct index *ix);
 int table_column(const struct table *t, const char *name);
+/* Make the named columns t's key (a unique index the runbook chose):
+ * 0, or -1 with the key left empty when one is not a column of t. */
+int table_key_by_names(struct table *t, char *const *names, int n);
 
 /* Names of the key columns (rowid keys: "rowid"), for messages. */
 const char **table_key_names(const struct table *t);

@@ -394,8 +394,13 @@ static void *applier_main(void *arg)
         int64_t entries = 0;
         int rc = 0;
 
-        if (!src && (rc = a->sops->open(m->rb, &src, &err)) < 0)
-            goto trouble;
+        if (!src) {
+            if ((rc = a->sops->open(m->rb, &src, &err)) < 0)
+                goto trouble;
+            /* the trim's freeze locks what this migration's capture
+             * serves (a MySQL source's LOCK TABLES) */
+            a->sops->set_owner(src, m->id);
+        }
         if (!tgt && (rc = a->tops->open(m->rb, &m->rb->target, &tgt, &err)) < 0)
             goto trouble;
         if ((rc = run_once(a, src, tgt, &entries, &err)) < 0)

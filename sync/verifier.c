@@ -457,7 +457,10 @@ static int recheck(struct verifier *v, struct table_state *ts,
                 tuple_free(&cand[i]);
                 continue;
             }
+            /* moved down: the caller frees every slot once */
             cand[kept] = cand[i];
+            if (kept != i)
+                memset(&cand[i], 0, sizeof cand[i]);
             kind[kept++] = d;
         }
         ncand = kept;

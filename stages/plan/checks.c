@@ -118,8 +118,10 @@ static void check_columns(const struct runbook *rb,
              "the application; %s will not have it", L->engine);
     for (int c = 0; c < t->ncols; c++) {
         const struct column *col = &t->cols[c];
+        /* a column that keeps its own collation (map.collation, a
+         * MySQL source's) compares as it did */
         if (col->coll && strcasecmp(col->coll, "BINARY") != 0 &&
-            col->map.lt == LT_TEXT)
+            col->map.lt == LT_TEXT && !col->map.collation[0])
             plan_add(p, SEV_WARNING, "collation", t->name, col->name,
                      strcasecmp(col->coll, "NOCASE") == 0 ||
                      strcasecmp(col->coll, "RTRIM") == 0 ? L->nocase_advice
@@ -313,8 +315,9 @@ int checks_database(const struct runbook *rb, const struct source_ops *sops,
     int rc;
 
     (void)src;
-    snprintf(view_hint, sizeof view_hint, "recreate it on %s (SQLite view "
-             "SQL rarely runs as is)", tops->types->engine);
+    snprintf(view_hint, sizeof view_hint, "recreate it on %s%s",
+             tops->types->engine, strcmp(sops->name, "sqlite") == 0
+             ? " (SQLite view SQL rarely runs as is)" : "");
     snprintf(trigger_hint, sizeof trigger_hint, "recreate its logic on %s",
              tops->types->engine);
     for (int i = 0; i < s->nviews; i++)

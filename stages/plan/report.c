@@ -64,7 +64,7 @@ void plan_print(const struct plan *p, const struct runbook *rb, FILE *f)
     int nrules;
 
     fprintf(f, "cutover plan %s: %s → %s (database %s), analysed in %.1f s\n\n",
-            rb->name, rb->source.path, p->target_info, rb->target.database,
+            rb->name, rb->source.label, p->target_info, rb->target.database,
             p->seconds);
     for (int i = 0; i < p->schema.ntables; i++) {
         const struct table *t = &p->schema.tables[i];

@@ -7,11 +7,13 @@
 
 /* Each engine folder exports its ops table; only this file names them. */
 extern const struct source_ops source_sqlite_ops;
+extern const struct source_ops source_mysql_ops;
 extern const struct target_ops target_mysql_ops;
 extern const struct target_ops target_postgresql_ops;
 
 static const struct source_ops *const sources[] = {
     &source_sqlite_ops,
+    &source_mysql_ops,
     NULL
 };
 

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Every named crash point of every stage (the list is read from the source,
 # so a new point cannot be forgotten; the cutover's sub-steps are crashed in
-# 32-cutover-crash-matrix.sh) × SIGKILL → `cutover resume`, with the live
+# 32-cutover-crash-matrix.sh, the MySQL source's fence sequence in
+# 98-mysql-source-copy-sync.sh) × SIGKILL → `cutover resume`, with the live
 # writer running until the crash. Each migration ends where it should
 # (completed, aborted, rolled back), with every row identical (before the
 # switch) and no acknowledged write lost.
@@ -11,8 +12,10 @@
 points=$(grep -rhoE --include="*.c" 'fault_point\("[a-z_]+", "[a-z_]+"\)' "$ROOT"/lib "$ROOT"/orchestrator \
     "$ROOT"/stages "$ROOT"/sync "$ROOT"/checkpoints \
     | sed 's/fault_point("\([a-z_]*\)", "\([a-z_]*\)")/\1:\2/' | sort -u)
-covered_elsewhere="$(grep -o 'for point in .*; do' "$ROOT/tests/e2e/32-cutover-crash-matrix.sh" \
-    | sed 's/for point in //; s/; do//')"
+covered_elsewhere="$(grep -ho 'for point in .*; do' \
+    "$ROOT/tests/e2e/32-cutover-crash-matrix.sh" \
+    "$ROOT/tests/e2e/98-mysql-source-copy-sync.sh" \
+    | sed 's/for point in //; s/; do//' | tr '\n' ' ')"
 
 start_db
 shop_db "$T/base.sqlite3" 6000

@@ -8,8 +8,10 @@
 #  2. pointed at a private MariaDB (a private PostgreSQL for a runbook
 #     whose target.type is postgresql) and at a sample database of its
 #     application (tests/e2e/fixtures/django-app.sql for django*.json,
-#     laravel-app.sql for laravel.json, the shop fixture for the others),
-#     with everything else as written, `cutover plan` passes (exit 0), and
+#     laravel-app.sql for laravel.json, the shop fixture for the others;
+#     a MySQL source is that server too, the shop fixture loaded there by
+#     tests/lib/mysql_source.py), with everything else as written,
+#     `cutover plan` passes (exit 0), and
 #     every schema.overrides and tables.keys entry names a real column or
 #     table (cutover ignores ones that do not).
 # timeout: 120
@@ -41,7 +43,9 @@ def walk(o):
             walk(v)
 walk(rb)
 base = os.path.dirname(os.path.abspath(src))
-for conn in [rb["target"]] + rb["target"].get("replicas", []):
+mysql_source = rb["source"]["type"] == "mysql"
+for conn in ([rb["target"]] + rb["target"].get("replicas", []) +
+             ([rb["source"]] if mysql_source else [])):
     for k in ("ca", "cert", "key"):
         if k in conn.get("tls", {}):
             conn["tls"][k] = os.path.join(tmp, "pki-" + os.path.basename(conn["tls"][k]))
@@ -53,7 +57,12 @@ for key, holder in (("state_dir", rb), ("path", rb["source"]),
         holder[key] = os.path.join(base, holder[key])
 if sock:
     rb["state_dir"] = os.path.join(tmp, "state-" + db)
-    rb["source"]["path"] = fixture
+    if mysql_source:
+        for k in ("host", "port", "tls", "password_env"):
+            rb["source"].pop(k, None)
+        rb["source"].update(socket=sock, user="root", database=db + "_src")
+    else:
+        rb["source"]["path"] = fixture
     for k in ("host", "port", "tls", "password_env", "replicas"):
         rb["target"].pop(k, None)
     if rb["target"]["type"] == "postgresql":
@@ -96,6 +105,11 @@ for rb in $RUNBOOKS; do
     esac
     db=$(echo "$name" | tr -c 'a-z0-9\n' '_')
     prepare "$rb" "$T/$name.plan.json" "$SOCK" "$fixture" "$db" >/dev/null
+    if [ "$(json_get 'd["source"]["type"]' <"$T/$name.plan.json")" = mysql ]
+    then
+        $PY "$ROOT/tests/lib/mysql_source.py" load "$fixture" "$SOCK" \
+            "${db}_src"
+    fi
     assert_exit 0 "$CUTOVER" plan "$T/$name.plan.json" --json
     echo "$OUT" >"$T/$name.plan.out"
     $PY - "$T/$name.plan.json" "$T/$name.plan.out" <<'PY' || fail "$name: entries that match nothing"

@@ -2,14 +2,14 @@
  * binlog_read_rate.c — how fast binlog capture reads row changes out of a
  * binary log (sync/drivers/mysql/binlog_stream.c: the dump, the framing,
  * our decoder, the keys handed over). Writes, on the server
- * tests/lib/with_mariadb_binlog.sh starts, ROWS rows (default 200,000) of
+ * tests/lib/with_mariadb.sh starts, ROWS rows (default 200,000) of
  * a 6-column table in statements of 1,000 rows, reads them, then as many
  * rows one statement each inside one transaction (a row event a row, as an
  * application writing row by row makes them), reads those; prints rows
  * and row events per second of wall time and of this process's CPU time
  * (the reader's own cost; the server sends the log on another core).
  *
- *   tests/lib/with_mariadb_binlog.sh bin/binlog_read_rate [ROWS]
+ *   tests/lib/with_mariadb.sh bin/binlog_read_rate [ROWS]
  *
  * The last line is `RESULT {json}`.
  */
@@ -32,12 +32,12 @@ static double clock_s(clockid_t id)
 
 static MYSQL *connect_db(void)
 {
-    const char *sock = getenv("CUTOVER_TEST_BINLOG_SOCKET");
+    const char *sock = getenv("CUTOVER_TEST_MY_SOCKET");
     MYSQL *m = mysql_init(NULL);
 
     if (!sock) {
         fprintf(stderr, "binlog_read_rate: run it through "
-                "tests/lib/with_mariadb_binlog.sh\n");
+                "tests/lib/with_mariadb.sh\n");
         exit(2);
     }
     if (!mysql_real_connect(m, NULL, "root", NULL, NULL, 0, sock, 0)) {

@@ -2,18 +2,18 @@
 # run_unit.sh — run the unit test binaries (cmocka), each in its own
 # process; prints "N passed, N failed" over all test cases. The tests of
 # the PostgreSQL driver (test_pg_*) get one private server for all of them
-# (tests/lib/with_postgresql.sh), the tests of the binlog reader
-# (test_binlog_stream) a MariaDB with a binary log
-# (tests/lib/with_mariadb_binlog.sh).
+# (tests/lib/with_postgresql.sh), those of the MySQL source driver and of
+# the binlog reader (test_source_mysql, test_binlog_stream*) a private
+# MariaDB keeping a binary log (tests/lib/with_mariadb.sh).
 if [ -z "${CUTOVER_TEST_PG_HOST:-}" ]; then
     case " $* " in
     *test_pg_*) exec "$(dirname "$0")/with_postgresql.sh" "$0" "$@" ;;
     esac
 fi
-if [ -z "${CUTOVER_TEST_BINLOG_SOCKET:-}" ]; then
+if [ -z "${CUTOVER_TEST_MY_SOCKET:-}" ]; then
     case " $* " in
-    *test_binlog_stream*)
-        exec "$(dirname "$0")/with_mariadb_binlog.sh" "$0" "$@" ;;
+    *test_source_mysql*|*test_binlog_stream*)
+        exec "$(dirname "$0")/with_mariadb.sh" "$0" "$@" ;;
     esac
 fi
 pass=0; failed=0

@@ -1,6 +1,6 @@
 /*
  * test_binlog_stream.c — sync/drivers/mysql/binlog_stream.c against a real
- * MariaDB keeping a row-based binary log (tests/lib/with_mariadb_binlog.sh
+ * MariaDB keeping a row-based binary log (tests/lib/with_mariadb.sh
  * starts it): the row changes of the watched tables, in commit order, keys
  * before and after, across a rotation; nothing of other tables; a read
  * stopped inside a transaction leaves the position before it; a purged
@@ -30,12 +30,12 @@ struct seen {
 
 static MYSQL *connect_db(void)
 {
-    const char *sock = getenv("CUTOVER_TEST_BINLOG_SOCKET");
+    const char *sock = getenv("CUTOVER_TEST_MY_SOCKET");
     MYSQL *m = mysql_init(NULL);
 
     if (!sock)
-        fail_msg("CUTOVER_TEST_BINLOG_SOCKET is not set "
-                 "(tests/lib/with_mariadb_binlog.sh sets it)");
+        fail_msg("CUTOVER_TEST_MY_SOCKET is not set "
+                 "(tests/lib/with_mariadb.sh sets it)");
     if (!mysql_real_connect(m, NULL, "root", NULL, NULL, 0, sock, 0))
         fail_msg("connect: %s", mysql_error(m));
     return m;

@@ -1,6 +1,6 @@
 /*
  * test_binlog_stream_plan.c — sync/drivers/mysql/binlog_assess.c against a
- * real MariaDB with a binary log (tests/lib/with_mariadb_binlog.sh): a
+ * real MariaDB with a binary log (tests/lib/with_mariadb.sh): a
  * server set up for binlog capture gets no finding; each setting changed
  * away from it (binlog_format, binlog_row_image, a retention shorter than
  * the migration, a user without the replication privileges, our server_id
@@ -48,12 +48,12 @@ static void add(void *arg, enum assess_severity sev, const char *code,
 
 static MYSQL *connect_as(const char *user, const char *password)
 {
-    const char *sock = getenv("CUTOVER_TEST_BINLOG_SOCKET");
+    const char *sock = getenv("CUTOVER_TEST_MY_SOCKET");
     MYSQL *m = mysql_init(NULL);
 
     if (!sock)
-        fail_msg("CUTOVER_TEST_BINLOG_SOCKET is not set "
-                 "(tests/lib/with_mariadb_binlog.sh sets it)");
+        fail_msg("CUTOVER_TEST_MY_SOCKET is not set "
+                 "(tests/lib/with_mariadb.sh sets it)");
     if (!mysql_real_connect(m, NULL, user, password, NULL, 0, sock, 0))
         fail_msg("connect as %s: %s", user, mysql_error(m));
     return m;

@@ -44,7 +44,8 @@ static void types_are_kept_and_find_their_drivers(void **state)
     assert_ptr_equal(tops, driver_target("mysql"));
     assert_string_equal(sops->name, "sqlite");
     assert_string_equal(tops->name, "mysql");
-    assert_null(driver_source("mysql"));      /* not yet */
+    assert_string_equal(driver_source("mysql")->name, "mysql");
+    assert_null(driver_source("oracle"));
     assert_null(driver_target("oracle"));
     assert_null(driver_source(NULL));
     runbook_free(rb);

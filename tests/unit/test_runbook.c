@@ -277,6 +277,20 @@ static const struct error_case error_cases[] = {
     {"http.max_connections out of range",
      "{\"http\":{\"max_connections\":0}}", NULL,
      "http.max_connections: "},
+    {"mysql source: binlog capture is not there yet",
+     "{\"source\":{\"type\":\"mysql\",\"path\":null,\"socket\":\"/s.sock\","
+     "\"database\":\"shop\",\"capture\":\"binlog\"}}", NULL,
+     "source.capture: \"binlog\" capture is not available in this version"},
+    {"mysql source: a SQLite key is unknown",
+     "{\"source\":{\"type\":\"mysql\",\"path\":null,\"socket\":\"/s.sock\","
+     "\"database\":\"shop\",\"busy_timeout_ms\":5}}", NULL,
+     "source.busy_timeout_ms: unknown key (allowed here: type, socket, "},
+    {"mysql source: the database is required",
+     "{\"source\":{\"type\":\"mysql\",\"path\":null,\"socket\":\"/s.sock\"}}",
+     NULL, "source.database: required but missing"},
+    {"mysql source: a server is required",
+     "{\"source\":{\"type\":\"mysql\",\"path\":null,\"database\":\"d\"}}",
+     NULL, "source: give a socket or a host"},
 };
 
 static void run_error_case(void **state)
@@ -635,6 +649,33 @@ static void secret_variables_are_registered_by_name(void **state)
     unsetenv("CUTOVER_UNIT_REPLICA_PW");
 }
 
+/* A MySQL source: its server and database, trigger capture, no file
+ * backup (a server has its own tools), its password a secret. */
+static void mysql_source_is_read_with_its_password(void **state)
+{
+    struct runbook *rb;
+
+    (void)state;
+    secret_clear();
+    setenv("CUTOVER_UNIT_SOURCE_PW", CANARY, 1);
+    rb = parse_ok("{\"source\":{\"type\":\"mysql\",\"path\":null,"
+                  "\"host\":\"db1\",\"port\":3307,\"user\":\"mig\","
+                  "\"password_env\":\"CUTOVER_UNIT_SOURCE_PW\","
+                  "\"database\":\"shop\",\"capture\":\"triggers\"}}");
+    assert_string_equal(rb->source.type, "mysql");
+    assert_null(rb->source.path);
+    assert_string_equal(rb->source.server.host, "db1");
+    assert_int_equal(rb->source.server.port, 3307);
+    assert_string_equal(rb->source.server.database, "shop");
+    assert_string_equal(rb->source.server.password, CANARY);
+    assert_string_equal(rb->source.label, "mysql db1:3307/shop");
+    assert_int_equal(rb->source.capture_binlog, 0);
+    assert_int_equal(rb->backup.enabled, 0);
+    assert_true(secret_env_entry("CUTOVER_UNIT_SOURCE_PW=x"));
+    runbook_free(rb);
+    unsetenv("CUTOVER_UNIT_SOURCE_PW");
+}
+
 /* ---- table selection and overrides -------------------------------------- */
 
 static void table_selection_applies_include_then_exclude_globs(void **state)
@@ -787,6 +828,7 @@ static const struct CMUnitTest fixed_tests[] = {
     T(table_selection_applies_include_then_exclude_globs),
     T(own_and_sqlite_internal_tables_are_never_selected),
     T(override_lookup_matches_table_and_column_exactly),
+    T(mysql_source_is_read_with_its_password),
     T(load_resolves_against_the_file_dir_and_hashes_the_file),
     T(load_error_names_the_file_then_the_json_path),
     T(load_of_a_missing_file_is_an_io_error),

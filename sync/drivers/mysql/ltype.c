@@ -138,8 +138,8 @@ int tmy_logical_of_type(const char *type, struct logical_type *out)
         return 0;
     }
     if (starts(up, "YEAR")) {
+        /* 1901 to 2155, and 0000 */
         integer_range(out, 2, 1);
-        out->int_min = 1901;
         out->int_max = 2155;
         return 0;
     }

@@ -1,6 +1,11 @@
 /*
- * mysql_priv.h — internals shared by the MySQL target driver's files:
+ * mysql_priv.h — internals shared by the MySQL driver's files, the target
+ * and the source (a MySQL source's connection is a `struct target` too,
+ * marked is_source, so both sides share one session and one set of
+ * helpers):
  *   target.c   connection, session, reads, health
+ *   triggers.c our triggers and logs on application tables: names, DDL
+ *   source*.c  the source driver (source_priv.h)
  *   schema.c   CREATE TABLE / indexes / foreign keys
  *   load.c     LOAD DATA streaming, INSERT fallback, batched writes
  *   capture.c  reverse capture and the rollback fence
@@ -24,6 +29,7 @@
 struct target {
     MYSQL *my;
     const struct runbook *rb;
+    int is_source;             /* the connection of a MySQL source */
     char *database;
     char *label;               /* "socket/db" or "host:port/db" for messages */
     int has_owner;             /* set_owner was called (lib/owner.h) */
@@ -58,7 +64,17 @@ struct target_cursor {
     struct value *row;
 };
 
-/* Error from the last call on t->my (CO_ETARGET), with what we were doing. */
+/* Connect with `c` (the target, a replica or the source) and set up the
+ * session; close. */
+int my_connect(const struct runbook *rb, const struct rb_conn *c,
+               struct target **out, struct co_err *err);
+void my_close(struct target *t);
+/* "source" or "target", for messages. */
+const char *my_role(const struct target *t);
+
+/* Error from the last call on t->my (CO_ETARGET, or CO_ESOURCE on a
+ * source; CO_ECONNLOST when the connection is gone), with what we were
+ * doing. */
 int my_error(struct target *t, struct co_err *err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Run a statement; warnings (notes included) are errors unless allowed. */
@@ -100,9 +116,10 @@ int my_objects(struct target *t, const char *name, struct owned_objects *out,
  * migration from before ids). */
 void my_mark(struct target *t, char *out, size_t cap);
 int my_is_ours(struct target *t, const struct owned_object *o);
-/* " COMMENT = '...'" for the reverse log of `table` (nothing for a
- * migration from before ids). */
-void my_rlog_comment(struct target *t, struct sbuf *b, const char *table);
+/* " COMMENT = '...'" for the `kind` ("reverse", "change") log of `table`
+ * (nothing for a migration from before ids). */
+void my_log_comment(struct target *t, struct sbuf *b, const char *kind,
+                    const char *table);
 /* A table of the runbook's database: `name`, or `db`.`name` while the
  * connection has no current database (plan's scratch tables when the
  * database does not exist yet). */
@@ -134,6 +151,60 @@ void my_collate_clause(struct sbuf *b, const struct column *c,
  * tmy_infile_close() turns the client side off once connected. */
 void tmy_infile_guard(struct target *t);
 void tmy_infile_close(struct target *t);
+
+/* triggers.c: our objects named prefix+table on application tables. */
+enum my_holder { NAME_FREE, NAME_OURS, NAME_TAKEN };
+void my_name_of(struct target *t, struct sbuf *b, const char *prefix,
+                const struct table *tb);
+/* Who holds the name prefix+table: nobody, us (an object of ours for this
+ * very table), or someone else — described in `who`. */
+int my_holder_of(struct target *t, const char *kind, const char *prefix,
+                 const struct table *tb, enum my_holder *out, char *who,
+                 size_t cap, struct co_err *err);
+/* The name may be used for tb: 0 free, 1 ours already, or an error. */
+int my_claim(struct target *t, const char *kind, const char *prefix,
+             const struct table *tb, struct co_err *err);
+/* Run the DDL in sql on tb without queueing the application behind it
+ * (sql is reset). */
+int my_ddl(struct target *t, struct sbuf *sql, struct co_err *err,
+           const char *what, const struct table *tb);
+/* Drop our trigger prefix+table if it is there and ours for tb. */
+int my_drop_trigger(struct target *t, struct sbuf *sql, const char *prefix,
+                    const struct table *tb, struct co_err *err);
+/* Create (or re-create, when ours) the trigger prefix+table `when` ON tb
+ * running body for everyone but our own sessions. */
+int my_create_trigger(struct target *t, struct sbuf *sql, const char *prefix,
+                      const char *when, const struct table *tb,
+                      const char *body, struct co_err *err);
+
+/* target.c's reads, which a MySQL source makes the same way. */
+void my_select_head(struct sbuf *b, const struct table *tb);
+/* key > bound, or key <= bound when upper, in the columns' own order
+ * (k1 > v1 OR (k1 = v1 AND k2 > v2) ...: a form indexes serve). */
+void my_key_bound(struct target *t, struct sbuf *b, const struct table *tb,
+                  const struct tuple *bound, int upper);
+int tmy_scan(struct target *, const struct table *, const struct key_range *,
+             int64_t, struct target_cursor **, struct co_err *);
+int tmy_cursor_next(struct target_cursor *, const struct value **,
+                    struct co_err *);
+void tmy_cursor_close(struct target_cursor *);
+int tmy_fetch(struct target *, const struct table *, const struct tuple *,
+              const struct value **, struct co_err *);
+int tmy_count_rows(struct target *, const struct table *, int64_t *,
+                   struct co_err *);
+
+/* The three AFTER triggers logging every changed key of tb into our table
+ * log+table (seq, k1.., at), named prefixes[0..2]. */
+int my_key_log_triggers(struct target *t, const struct table *tb,
+                        const char *log, const char *const prefixes[3],
+                        struct co_err *err);
+/* The three BEFORE triggers refusing every write to tb with `message`. */
+int my_fence_triggers(struct target *t, const struct table *tb,
+                      const char *const prefixes[3], const char *message,
+                      struct co_err *err);
+/* Drop our table log+table, if it is ours. */
+int my_drop_log(struct target *t, const char *log, const struct table *tb,
+                struct co_err *err);
 
 /* Convert a fetched MySQL row into values. */
 void my_row_values(MYSQL_RES *res, MYSQL_ROW r, unsigned long *lens,

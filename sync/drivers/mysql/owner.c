@@ -1,8 +1,8 @@
 /*
  * owner.c — whose cutover's objects on the target are (lib/owner.h).
  *
- * Reverse logs carry their migration's id and the table they serve in
- * their COMMENT, reverse and fence triggers the id in a comment of their
+ * Reverse logs (and a MySQL source's change logs) carry their migration's
+ * id and the table they serve in their COMMENT, reverse and fence triggers the id in a comment of their
  * body; a trigger's table is the server's to tell. capture.c asks
  * here before it creates or drops anything, and plan lists what is not
  * ours. The replica heartbeat table is a clock, not a migration's state,
@@ -14,7 +14,7 @@
 
 #include "sync/drivers/mysql/mysql_priv.h"
 
-#define SERVES " reverse log of "
+#define LOG_OF " log of "
 #define HEARTBEAT "_cutover_heartbeat"
 
 void tmy_set_owner(struct target *t, const char *owner)
@@ -96,9 +96,10 @@ int my_objects(struct target *t, const char *name, struct owned_objects *out,
     sbuf_free(&sql);
     while (rc == 0 && (r = mysql_fetch_row(res))) {
         const char *table = r[2];
-        const char *serves = r[3] ? strstr(r[3], SERVES) : NULL;
+        /* reverse logs on a target, change logs on a source */
+        const char *serves = r[3] ? strstr(r[3], LOG_OF) : NULL;
         if (!table && serves)
-            table = serves + strlen(SERVES);
+            table = serves + strlen(LOG_OF);
         if (owned_objects_add(out, r[0], r[1], table, r[3]) < 0)
             rc = co_errf(err, CO_ENOMEM, "out of memory");
     }
@@ -108,15 +109,16 @@ int my_objects(struct target *t, const char *name, struct owned_objects *out,
     return rc;
 }
 
-/* The COMMENT of a reverse log: its owner and the table it serves. */
-void my_rlog_comment(struct target *t, struct sbuf *b, const char *table)
+/* The COMMENT of a log: its owner and the table it serves. */
+void my_log_comment(struct target *t, struct sbuf *b, const char *kind,
+                    const char *table)
 {
     char mark[64], text[600];
 
     my_mark(t, mark, sizeof mark);
     if (!mark[0])
         return;
-    snprintf(text, sizeof text, "%s," SERVES "%s", mark, table);
+    snprintf(text, sizeof text, "%s, %s" LOG_OF "%s", mark, kind, table);
     sbuf_adds(b, " COMMENT = ");
     my_string(t, b, text);
 }

@@ -162,8 +162,8 @@ static void column_def(struct target *t, const struct runbook *rb,
     sbuf_ident(b, c->name, '`');
     sbuf_addc(b, ' ');
     sbuf_adds(b, c->map.type);
-    if (my_type_is_text(c->map.type))
-        sbuf_addf(b, " CHARACTER SET utf8mb4 COLLATE %s", rb->schema.collation);
+    /* a MySQL source's column keeps its own collation (map.collation) */
+    my_collate_clause(b, c, rb->schema.collation);
     sbuf_adds(b, c->notnull || c->pk ? " NOT NULL" : " NULL");
     if (c->map.autoinc)
         sbuf_adds(b, " AUTO_INCREMENT");

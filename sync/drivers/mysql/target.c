@@ -52,9 +52,10 @@ int my_error(struct target *t, struct co_err *err, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    return co_errf(err, connection_lost(e) ? CO_ECONNLOST : CO_ETARGET,
-                   "target %s: %s: %s (MySQL error %u)", t->label, what,
-                   mysql_error(t->my), e);
+    return co_errf(err, connection_lost(e) ? CO_ECONNLOST
+                   : t->is_source ? CO_ESOURCE : CO_ETARGET,
+                   "%s %s: %s: %s (MySQL error %u)", my_role(t), t->label,
+                   what, mysql_error(t->my), e);
 }
 
 void my_warnings(struct target *t, char *buf, size_t cap, long *first_row)
@@ -97,8 +98,8 @@ static int exec_common(struct target *t, const char *sql, int allow_warn,
     if (!allow_warn && mysql_warning_count(t->my) > 0) {
         char w[700];
         my_warnings(t, w, sizeof w, NULL);
-        return co_errf(err, CO_EDATA, "target %s: %s: the server warned: %s",
-                       t->label, what, w);
+        return co_errf(err, CO_EDATA, "%s %s: %s: the server warned: %s",
+                       my_role(t), t->label, what, w);
     }
     return 0;
 }
@@ -113,6 +114,11 @@ int my_exec_allow_warnings(struct target *t, const char *sql,
                            struct co_err *err, const char *what)
 {
     return exec_common(t, sql, 1, err, what);
+}
+
+const char *my_role(const struct target *t)
+{
+    return t->is_source ? "source" : "target";
 }
 
 /* ---- names and literals --------------------------------------------------- */
@@ -252,6 +258,15 @@ void my_row_values(MYSQL_RES *res, MYSQL_ROW r, unsigned long *lens,
         case MYSQL_TYPE_LONG:
         case MYSQL_TYPE_LONGLONG:
         case MYSQL_TYPE_YEAR:
+            /* BIGINT UNSIGNED past 2^63-1 stays digits, never clamped */
+            if (r[i][0] != '-' && (f[i].flags & UNSIGNED_FLAG) &&
+                (lens[i] > 19 || (lens[i] == 19 &&
+                                  strcmp(r[i], "9223372036854775807") > 0))) {
+                v->type = V_TEXT;
+                v->p = (const unsigned char *)r[i];
+                v->n = lens[i];
+                break;
+            }
             v->type = V_INT;
             v->i = strtoll(r[i], NULL, 10);
             break;
@@ -349,6 +364,8 @@ static int session_setup(struct target *t, struct co_err *err)
 static int connect_conn(const struct runbook *rb, const struct rb_conn *c,
                         struct target **out, struct co_err *err)
 {
+    const char *section = c == &rb->target ? "target"
+                        : c == &rb->source.server ? "source" : "replica";
     struct target *t = xcalloc(1, sizeof *t);
     unsigned int timeout = (unsigned int)c->connect_timeout_s;
     unsigned int rw_timeout = 3600;
@@ -363,6 +380,7 @@ static int connect_conn(const struct runbook *rb, const struct rb_conn *c,
     t->label = xstrdup(label);
     t->database = xstrdup(c->database);
     t->rb = rb;
+    t->is_source = c == &rb->source.server;
     t->local_infile_ok = -1;
     sbuf_init(&t->batch);
     t->my = mysql_init(NULL);
@@ -387,18 +405,19 @@ static int connect_conn(const struct runbook *rb, const struct rb_conn *c,
                           strstr(msg, "certificate");
         char hint[256];
         if (tls_problem)
-            snprintf(hint, sizeof hint, "check target.tls: the CA, the "
-                     "certificate and the host name it covers");
+            snprintf(hint, sizeof hint, "check %s.tls: the CA, the "
+                     "certificate and the host name it covers",
+                     c == &rb->source.server ? "source" : "target");
         else
             snprintf(hint, sizeof hint, "check %s socket/host/port, the "
                      "user and the password in %s; a server that requires "
                      "TLS also refuses plain logins (tls.mode)",
-                     c == &rb->target ? "target." : "the replica's",
+                     c == &rb->target ? "target."
+                     : c == &rb->source.server ? "source." : "the replica's",
                      c->password_env ? c->password_env : "(no password_env)");
         rc = co_errf(err, e >= 2000 && e < 3000 ? CO_ECONNLOST : CO_ETARGET,
                      "cannot connect to %s %s as %s: %s (%s)",
-                     c == &rb->target ? "target" : "replica", label, c->user,
-                     msg, hint);
+                     section, label, c->user, msg, hint);
         mysql_close(t->my);
         free(t->label);
         free(t->database);
@@ -412,7 +431,7 @@ static int connect_conn(const struct runbook *rb, const struct rb_conn *c,
     return 0;
 }
 
-static void tmy_close_target(struct target *t)
+void my_close(struct target *t)
 {
     if (!t)
         return;
@@ -429,8 +448,8 @@ static void tmy_close_target(struct target *t)
     free(t);
 }
 
-static int tmy_open_target(const struct runbook *rb, const struct rb_conn *c,
-                             struct target **out, struct co_err *err)
+int my_connect(const struct runbook *rb, const struct rb_conn *c,
+               struct target **out, struct co_err *err)
 {
     int rc = connect_conn(rb, c, out, err);
 
@@ -438,7 +457,7 @@ static int tmy_open_target(const struct runbook *rb, const struct rb_conn *c,
         return rc;
     rc = session_setup(*out, err);
     if (rc < 0) {
-        tmy_close_target(*out);
+        my_close(*out);
         *out = NULL;
     }
     return rc;
@@ -451,7 +470,7 @@ static const char *tmy_server_info(struct target *t)
 
 /* ---- reads ------------------------------------------------------------------ */
 
-static void select_head(struct sbuf *b, const struct table *tb)
+void my_select_head(struct sbuf *b, const struct table *tb)
 {
     sbuf_adds(b, "SELECT ");
     for (int i = 0; i < tb->ncols; i++) {
@@ -465,7 +484,7 @@ static void select_head(struct sbuf *b, const struct table *tb)
 
 /* key > bound (strict) or key <= bound, for integer keys:
  * k1 > v1 OR (k1 = v1 AND k2 > v2) ... */
-static void key_bound(struct target *t, struct sbuf *b, const struct table *tb,
+void my_key_bound(struct target *t, struct sbuf *b, const struct table *tb,
                       const struct tuple *bound, int upper)
 {
     sbuf_addc(b, '(');
@@ -490,7 +509,7 @@ static void key_bound(struct target *t, struct sbuf *b, const struct table *tb,
     sbuf_addc(b, ')');
 }
 
-static int tmy_scan(struct target *t, const struct table *tb,
+int tmy_scan(struct target *t, const struct table *tb,
                       const struct key_range *range, int64_t limit,
                       struct target_cursor **out, struct co_err *err)
 {
@@ -500,15 +519,15 @@ static int tmy_scan(struct target *t, const struct table *tb,
     int has_hi = range && range->hi && range->hi->n;
 
     sbuf_init(&sql);
-    select_head(&sql, tb);
+    my_select_head(&sql, tb);
     if (has_lo || has_hi)
         sbuf_adds(&sql, " WHERE ");
     if (has_lo)
-        key_bound(t, &sql, tb, range->lo, 0);
+        my_key_bound(t, &sql, tb, range->lo, 0);
     if (has_lo && has_hi)
         sbuf_adds(&sql, " AND ");
     if (has_hi)
-        key_bound(t, &sql, tb, range->hi, 1);
+        my_key_bound(t, &sql, tb, range->hi, 1);
     sbuf_adds(&sql, " ORDER BY ");
     for (int k = 0; k < tb->nkey; k++) {
         if (k)
@@ -536,7 +555,7 @@ static int tmy_scan(struct target *t, const struct table *tb,
     return 0;
 }
 
-static int tmy_cursor_next(struct target_cursor *c, const struct value **row,
+int tmy_cursor_next(struct target_cursor *c, const struct value **row,
                              struct co_err *err)
 {
     MYSQL_ROW r = mysql_fetch_row(c->res);
@@ -552,7 +571,7 @@ static int tmy_cursor_next(struct target_cursor *c, const struct value **row,
     return 1;
 }
 
-static void tmy_cursor_close(struct target_cursor *c)
+void tmy_cursor_close(struct target_cursor *c)
 {
     if (!c)
         return;
@@ -561,7 +580,7 @@ static void tmy_cursor_close(struct target_cursor *c)
     free(c);
 }
 
-static int tmy_fetch(struct target *t, const struct table *tb,
+int tmy_fetch(struct target *t, const struct table *tb,
                        const struct tuple *key, const struct value **row,
                        struct co_err *err)
 {
@@ -573,7 +592,7 @@ static int tmy_fetch(struct target *t, const struct table *tb,
         t->res = NULL;
     }
     sbuf_init(&sql);
-    select_head(&sql, tb);
+    my_select_head(&sql, tb);
     sbuf_adds(&sql, " WHERE ");
     my_key_match(t, &sql, tb, key);
     if (mysql_query(t->my, sbuf_str(&sql)) != 0) {
@@ -616,7 +635,7 @@ int my_query_first(struct target *t, const char *sql, char *buf, size_t cap,
     return r ? 1 : 0;
 }
 
-static int tmy_count_rows(struct target *t, const struct table *tb,
+int tmy_count_rows(struct target *t, const struct table *tb,
                             int64_t *out, struct co_err *err)
 {
     struct sbuf sql;
@@ -729,8 +748,8 @@ const struct target_ops target_mysql_ops = {
     .logical_of_type = tmy_logical_of_type,
     .render_type = tmy_render_type,
     .types = &tmy_type_limits,
-    .open = tmy_open_target,
-    .close = tmy_close_target,
+    .open = my_connect,
+    .close = my_close,
     .server_info = tmy_server_info,
     .table_state = tmy_table_state,
     .create_table = tmy_create_table,

@@ -32,6 +32,7 @@
 #include <strings.h>
 
 #include "lib/faults.h"
+#include "sync/drivers/log_scope.h"
 #include "sync/drivers/sqlite/sqlite_priv.h"
 #include "lib/xalloc.h"
 
@@ -476,44 +477,13 @@ static int log_gone(struct source *s)
     return strstr(sqlite3_errmsg(s->db), "no such table") != NULL;
 }
 
-/* WHERE clause restricting log keys to what the applier may apply: per
- * range with a frontier, lo < key <= frontier (an empty frontier tuple is
- * an open upper bound). `how` is " AND " for those keys, " AND NOT " for
- * the others. */
-static void scope_filter(struct sbuf *b, const struct table *t,
-                         const struct apply_scope *scope, const char *how,
-                         int *any)
+/* The log's key compared with a bound, as a placeholder bound later
+ * (bind_scope): the log's key columns carry the source's collations. */
+static void key_placeholder(void *arg, struct sbuf *b,
+                            const struct tuple *bound, int upper)
 {
-    *any = 0;
-    if (scope->all) {
-        *any = 1;
-        return;
-    }
-    for (int r = 0; r < scope->nranges; r++) {
-        const struct key_range *kr = &scope->ranges[r];
-        const struct tuple *up = scope->frontiers[r];
-        int has_lo = kr->lo && kr->lo->n;
-        if (!up)
-            continue;   /* nothing copied in this range yet */
-        if (*any) {
-            sbuf_adds(b, " OR (");
-        } else {
-            sbuf_adds(b, how);
-            sbuf_adds(b, "((");
-        }
-        if (has_lo)
-            sq_key_compare(b, t, "", ">");
-        if (has_lo && up->n)
-            sbuf_adds(b, " AND ");
-        if (up->n)
-            sq_key_compare(b, t, "", "<=");
-        if (!has_lo && !up->n)
-            sbuf_adds(b, "1");
-        sbuf_addc(b, ')');
-        *any = 1;
-    }
-    if (*any)
-        sbuf_addc(b, ')');
+    (void)bound;
+    sq_key_compare(b, arg, "", upper ? "<=" : ">");
 }
 
 static void bind_scope(sqlite3_stmt *st, int first, const struct table *t,
@@ -555,7 +525,8 @@ static int read_keys(struct source *s, const struct table *t, int64_t after,
     sbuf_adds(&sql, " FROM ");
     object_name(&sql, LOG_PREFIX, t);
     sbuf_adds(&sql, " WHERE seq > ? AND seq <= ?");
-    scope_filter(&sql, t, scope, inside ? " AND " : " AND NOT ", &any);
+    log_scope_filter(&sql, scope, inside ? " AND " : " AND NOT ",
+                     key_placeholder, (void *)t, &any);
     if (!any && inside) {
         sbuf_free(&sql);
         return 0;             /* nothing copied yet: nothing in the scope */
@@ -635,13 +606,7 @@ out:
 
 void sqlite_log_batch_free(struct log_batch *b)
 {
-    for (int i = 0; i < b->nkeys; i++)
-        tuple_free(&b->keys[i]);
-    free(b->keys);
-    for (int i = 0; i < b->nahead; i++)
-        tuple_free(&b->ahead[i]);
-    free(b->ahead);
-    memset(b, 0, sizeof *b);
+    log_batch_release(b);
 }
 
 int sqlite_log_stats(struct source *s, const struct table *t,

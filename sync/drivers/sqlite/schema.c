@@ -226,17 +226,7 @@ static void resolve_key(struct table *t, const struct runbook *rb,
         return;
     }
     if (kc && kc->columns) {
-        t->key = xcalloc((size_t)kc->ncolumns, sizeof(int));
-        for (int i = 0; i < kc->ncolumns; i++) {
-            t->key[i] = table_column(t, kc->columns[i]);
-            if (t->key[i] < 0) {
-                free(t->key);
-                t->key = NULL;
-                return;
-            }
-        }
-        t->nkey = kc->ncolumns;
-        t->key_from_unique = 1;
+        table_key_by_names(t, kc->columns, kc->ncolumns);
         return;
     }
     for (int i = 0; i < t->ncols; i++)
