@@ -5,6 +5,7 @@
 # with identical data, and the events log shows at most one chunk copied
 # twice per key range.
 # timeout: 600
+# long
 . "$(dirname "$0")/../lib/common.sh"
 
 start_db

@@ -7,6 +7,7 @@
 # Then (the first migration aborted) the verify stage of a new migration
 # finds them and the default rule aborts before anything is switched.
 # timeout: 300
+# long
 . "$(dirname "$0")/../lib/common.sh"
 
 start_db

@@ -19,6 +19,7 @@
 # the default workers' "database is locked" outside the switches stays
 # near the baseline's. Prints the errors by kind and phase.
 # timeout: 400
+# long
 . "$(dirname "$0")/../lib/common.sh"
 
 LOAD="$PY $ROOT/tests/lib/django/shopload.py"

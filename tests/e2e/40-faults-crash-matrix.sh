@@ -7,6 +7,7 @@
 # (completed, aborted, rolled back), with every row identical (before the
 # switch) and no acknowledged write lost.
 # timeout: 900
+# long
 . "$(dirname "$0")/../lib/common.sh"
 
 points=$(grep -rhoE --include="*.c" 'fault_point\("[a-z_]+", "[a-z_]+"\)' "$ROOT"/lib "$ROOT"/orchestrator \

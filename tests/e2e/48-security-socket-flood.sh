@@ -10,6 +10,7 @@
 #    its connections an error line saying there are too many watchers;
 #  - a client that leaves half a command line unfinished is dropped.
 # timeout: 300
+# long
 . "$(dirname "$0")/../lib/common.sh"
 
 as_nobody() { setpriv --reuid nobody --regid nogroup --clear-groups "$@"; }

@@ -6,6 +6,7 @@
 # completes, and the replica holds exactly the rows of the SQLite source
 # (compared independently, straight against the replica).
 # timeout: 300
+# long
 . "$(dirname "$0")/../lib/common.sh"
 . "$ROOT/tests/lib/replication.sh"
 

@@ -9,6 +9,7 @@
 # does for MariaDB): resumed, it ends rolled back with the writer back on
 # SQLite, PostgreSQL fenced, and no acknowledged write lost.
 # timeout: 600
+# long
 . "$(dirname "$0")/../lib/common.sh"
 
 start_pg

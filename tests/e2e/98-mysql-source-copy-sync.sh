@@ -23,6 +23,7 @@
 #    every order it acknowledged anywhere is in the source as it left it,
 #    exit 5, the target refuses writes, the source has nothing of ours.
 # timeout: 300
+# long
 . "$(dirname "$0")/../lib/common.sh"
 
 mariadb_start "$T/src" --log-bin="$T/src/binlog" --server-id=1 \

@@ -4,7 +4,9 @@
 # 300 s), E2E_JOBS of them at a time (default 1; `make test` runs 2).
 # A script with a "# exclusive" line runs alone, before the others: one
 # whose checks a busy neighbour could upset (locks held for a set time,
-# rates, a terminal). E2E="pattern ..." selects scripts (any pattern a
+# rates, a terminal). Scripts with a "# long" line start before the
+# others, so that two jobs do not end with one long script running alone.
+# E2E="pattern ..." selects scripts (any pattern a
 # part of the name); CUTOVER_BIN picks the binary; E2E_LOGS where each
 # script's log goes.
 # Prints one line per script, in the order of their names whatever order
@@ -34,17 +36,21 @@ selected() {
 
 names=()            # selected scripts, in name order
 exclusive=()        # those that run alone
-shared=()           # the others
+long=()             # the others: the long ones first
+shared=()
 for t in tests/e2e/*.sh; do
     name=$(basename "$t" .sh)
     selected "$name" || continue
     names+=("$name")
     if grep -q '^# exclusive' "$t"; then
         exclusive+=("$name")
+    elif grep -q '^# long' "$t"; then
+        long+=("$name")
     else
         shared+=("$name")
     fi
 done
+shared=("${long[@]}" "${shared[@]}")
 
 declare -A pid_of name_of started code took
 # launch NAME: start the script in the background
