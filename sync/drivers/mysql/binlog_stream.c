@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "lib/xalloc.h"
+#include "sync/drivers/mysql/binlog_priv.h"
 
 #define HEADER_LEN 19
 #define CHECKSUM_LEN 4
@@ -67,15 +68,6 @@ struct event {
     size_t len;
 };
 
-static uint64_t le(const unsigned char *p, int n)
-{
-    uint64_t v = 0;
-
-    while (n-- > 0)
-        v = v << 8 | p[n];
-    return v;
-}
-
 int binlog_position_now(MYSQL *conn, struct binlog_position *out,
                         struct co_err *err)
 {
@@ -115,7 +107,7 @@ static int event_of(struct reader *r, const MARIADB_RPL_EVENT *ev,
                        ev->raw_data_size);
     p = ev->raw_data + (ev->raw_data_size - ev->event_length);
     e->type = p[4];
-    e->next = le(p + 13, 4);
+    e->next = blr_le(p + 13, 4);
     e->body = p + HEADER_LEN;
     e->len = ev->event_length - HEADER_LEN - tail;
     return 0;
@@ -137,7 +129,7 @@ static void on_rotate(struct reader *r, const struct event *e)
     if (e->next == 0 && strcmp(r->file, r->safe.file) == 0)
         return;               /* the start: the position asked for stays */
     memcpy(r->safe.file, r->file, sizeof r->file);
-    r->safe.pos = le(e->body, 8);
+    r->safe.pos = blr_le(e->body, 8);
     r->in_trx = 0;
 }
 
@@ -161,7 +153,7 @@ static void on_query(struct reader *r, const struct event *e)
     if (e->len < 13)
         return;
     db_len = e->body[8];
-    status_len = (size_t)le(e->body + 11, 2);
+    status_len = (size_t)blr_le(e->body + 11, 2);
     at = 13 + status_len + db_len + 1;
     if (at > e->len)
         return;
@@ -229,7 +221,7 @@ static int on_table_map(struct reader *r, const struct event *e,
     if (e->len < 6)
         return co_errf(err, CO_EPROTOCOL, "binlog %s: a TABLE_MAP of %zu "
                        "bytes", r->file, e->len);
-    id = le(e->body, 6);
+    id = blr_le(e->body, 6);
     if (!(s = slot_of(r, id))) {
         r->maps = xrealloc(r->maps, (size_t)(r->nmaps + 1) * sizeof *r->maps);
         s = &r->maps[r->nmaps++];
