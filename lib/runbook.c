@@ -409,11 +409,14 @@ static int read_overrides(struct jread *r, json_t *o, struct runbook *rb)
 static int read_schema(struct jread *r, json_t *o, struct runbook *rb)
 {
     static const char *const keys[] = {"mode", "collation", "overrides",
-                                       "invalid_utf8", "on_abort", NULL};
+                                       "invalid_utf8", "on_abort",
+                                       "datetimes", NULL};
     static const char *const modes[] = {"create", "existing", NULL};
+    static const char *const zones[] = {"naive", "utc", NULL};
     static const char *const utf8[] = {"reject", "replace", "as_blob", NULL};
     static const char *const aborts[] = {"keep", "drop", NULL};
     int mode = SCHEMA_CREATE, pol = UTF8_REJECT, ab = ON_ABORT_KEEP;
+    int zone = LZONE_NAIVE;
     json_t *ov;
 
     TRY(jr_object(r, o, keys));
@@ -421,6 +424,8 @@ static int read_schema(struct jread *r, json_t *o, struct runbook *rb)
     TRY(jr_str(r, o, "collation", &rb->schema.collation));
     TRY(jr_enum(r, o, "invalid_utf8", utf8, &pol));
     TRY(jr_enum(r, o, "on_abort", aborts, &ab));
+    TRY(jr_enum(r, o, "datetimes", zones, &zone));
+    rb->schema.datetimes = (enum lzone)zone;
     rb->schema.mode = (enum schema_mode)mode;
     rb->schema.invalid_utf8 = (enum invalid_utf8_policy)pol;
     rb->schema.on_abort = (enum on_abort)ab;

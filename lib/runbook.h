@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "lib/errors.h"
+#include "lib/ltype.h"
 
 /* An exec or http action: switch, switch_back, hooks. */
 enum action_kind { ACTION_EXEC, ACTION_HTTP };
@@ -169,6 +170,8 @@ struct runbook {
         int noverrides;
         enum invalid_utf8_policy invalid_utf8;
         enum on_abort on_abort;
+        enum lzone datetimes;    /* what the source's datetimes are: wall
+                                    clock, or UTC instants */
     } schema;
 
     struct {

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/runbook.h"
 #include "sync/drivers/source.h"
 #include "sync/drivers/target.h"
 
@@ -65,6 +66,38 @@ static void check_key_length(const struct target_ops *tops,
              L->index_engine, L->key_max_bytes);
 }
 
+/* schema.datetimes "utc": the source's datetimes are instants in UTC,
+ * kept as such where the target has a type for them; elsewhere they stay
+ * wall-clock values that happen to be UTC, which plan says once. */
+static void datetimes_in_utc(const struct runbook *rb,
+                             const struct target_ops *tops, struct table *t,
+                             struct map_note *notes, int *nnotes,
+                             int max_notes)
+{
+    int said = 0;
+
+    if (rb->schema.datetimes != LZONE_UTC)
+        return;
+    for (int i = 0; i < t->ncols; i++) {
+        struct colmap *m = &t->cols[i].map;
+        if (m->type[0] || m->logical.kind != LK_DATETIME)
+            continue;
+        if (tops->types->zoned_datetime) {
+            m->logical.zone = LZONE_UTC;
+            continue;
+        }
+        if (said++ || *nnotes >= max_notes)
+            continue;
+        struct map_note *n = &notes[(*nnotes)++];
+        memset(n, 0, sizeof *n);
+        n->severity = MAP_INFO;
+        n->column = i;
+        snprintf(n->message, sizeof n->message, "schema.datetimes \"utc\": "
+                 "%s has no type for instants that holds every date, so "
+                 "{type} keeps the UTC wall-clock values", tops->types->engine);
+    }
+}
+
 int typemap_decide(const struct runbook *rb, const struct source_ops *sops,
                    const struct target_ops *tops, struct table *t,
                    const struct col_census *census, struct map_note *notes,
@@ -72,6 +105,7 @@ int typemap_decide(const struct runbook *rb, const struct source_ops *sops,
 {
     int n = sops->decide_types(rb, t, census, tops, notes, max_notes);
 
+    datetimes_in_utc(rb, tops, t, notes, &n, max_notes);
     for (int i = 0; i < t->ncols; i++) {
         struct colmap *m = &t->cols[i].map;
         if (m->type[0])          /* an override, in the target's words */

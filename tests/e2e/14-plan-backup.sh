@@ -29,6 +29,13 @@ assert f[0]["examples"] == [[3]], f[0]["examples"]
 assert p["blocking"] == 1
 PY
 
+# datetimes said to be UTC instants stay DATETIME on MySQL (TIMESTAMP
+# ends in 2038), and plan says so
+runbook "$T/utc.json" "{'schema': {'datetimes': 'utc'}}"
+assert_exit 3 "$CUTOVER" plan "$T/utc.json"
+assert_contains "$OUT" 'schema.datetimes "utc": MySQL has no type for instants that holds every date, so DATETIME(6) keeps the UTC wall-clock values' \
+    "the note for UTC datetimes on MySQL"
+
 assert_exit 3 "$CUTOVER" run "$T/runbook.json"
 assert_contains "$OUT" "blocking finding" "run refuses"
 assert_eq failed "$(status 'd["state"]')" "state after refusing"

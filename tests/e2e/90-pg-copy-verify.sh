@@ -12,7 +12,11 @@
 #      '' vs 'NULL', 4-byte UTF-8, 1 MiB values, invalid UTF-8 kept as
 #      bytea) round-trips byte-exact into a database cutover creates, with
 #      the runbook's schema created too, through COPY and through the row
-#      path (copy.method "insert") alike.
+#      path (copy.method "insert") alike;
+#   5. with schema.datetimes "utc", datetimes (ISO text with and without
+#      'Z', 'T' separators, fractions, epoch seconds) become timestamptz
+#      holding the same instants: compared by psycopg2 in UTC, verified,
+#      and read by a session in another time zone as that zone's time.
 # timeout: 300
 . "$(dirname "$0")/../lib/common.sh"
 
@@ -115,4 +119,27 @@ digest() {
 }
 a=$(digest escaping)
 [ -n "$a" ] && [ "$a" = "$(digest escaping_rows)" ] || fail "COPY and row paths differ"
+
+# datetimes that are UTC instants become timestamptz
+sqlite3 "$T/utc.sqlite3" "CREATE TABLE visit (id INTEGER PRIMARY KEY,
+    at DATETIME NOT NULL, seen TIMESTAMP, day DATE);
+  INSERT INTO visit VALUES (1, '2024-03-31 00:30:00', 1711845000, '2024-03-31'),
+    (2, '2024-03-31T01:30:00.25Z', 1711848600.5, NULL),
+    (3, '1999-12-31 23:59:59.999999', NULL, '1999-12-31')"
+pg_runbook "$T/utc.json" "{'state_dir': 'state-utc', 'source': {'path': 'utc.sqlite3'},
+    'target': {'database': 'instants'}, 'schema': {'datetimes': 'utc'}}"
+assert_exit 0 "$CUTOVER" run "$T/utc.json"
+assert_eq "at timestamp with time zone
+day date
+seen timestamp with time zone" \
+    "$(pg_sql instants "SELECT column_name || ' ' || data_type FROM information_schema.columns WHERE table_name = 'visit' AND column_name <> 'id' ORDER BY column_name")" \
+    "datetimes as timestamptz"
+$PY "$ROOT/tests/lib/compare.py" "$T/utc.sqlite3" \
+    "postgresql:host=$POSTGRESQL_HOST port=$POSTGRESQL_PORT user=migrator password=$CUTOVER_PG_PASSWORD" \
+    instants || fail "instants differ"
+assert_exit 0 "$CUTOVER" verify "$T/utc.json"
+assert_contains "$OUT" "identical" "verify of timestamptz columns"
+assert_eq "2024-03-31 03:30:00.25+02" \
+    "$(pg_sql instants "SET TimeZone = 'Europe/Paris'; SELECT at FROM visit WHERE id = 2" | tail -1)" \
+    "the instant read in another zone"
 echo ok

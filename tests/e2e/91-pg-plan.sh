@@ -16,7 +16,9 @@
 #      case-sensitive, 'Ann@x.org' and 'ann@x.org' (distinct under its
 #      binary unique index) stay apart, and with the column overridden to
 #      citext PostgreSQL finds them equal: a blocking collision with both
-#      keys.
+#      keys;
+#   8. a DATETIME column holding epoch milliseconds past the year 9999 is
+#      blocking, with the row named (the copy would stop at it otherwise).
 # timeout: 120
 . "$(dirname "$0")/../lib/common.sh"
 
@@ -46,6 +48,9 @@ db.execute('CREATE TABLE slot (id INTEGER PRIMARY KEY, at DATETIME UNIQUE)')
 db.executemany('INSERT INTO slot VALUES (?,?)', [
     (1, '2024-01-01 10:00'), (2, '2024-01-01 10:00:00'),
     (3, '2024-01-02 10:00:00')])
+db.execute('CREATE TABLE tick (id INTEGER PRIMARY KEY, at DATETIME)')
+db.executemany('INSERT INTO tick VALUES (?,?)', [
+    (1, 1700000000000), (2, 9900000000000000), (3, 1700000000123)])
 db.commit()
 PY
 pg_runbook "$T/runbook.json" "{'target': {'schema': 'app'}}"
@@ -88,6 +93,7 @@ if bad:
 ok &= has("blocking", "note", "body", "NUL byte", [[7]])
 ok &= has("blocking", long_table, None, "63")
 ok &= has("blocking", "wide", long_column, "63")
+ok &= has("blocking", "tick", "at", "years 1000 to 9999", [[2]])
 coll = [f for f in plan["findings"] if f["code"] == "collision"]
 print("collision:", coll)
 ok &= len(coll) == 1 and coll[0]["table"] == "slot" and \
@@ -101,14 +107,14 @@ assert_eq "" "$(pg_sql shop "SELECT nspname FROM pg_namespace WHERE nspname = 'a
 
 # the override to bytea and the long names left out: nothing blocks
 pg_runbook "$T/runbook.json" "{'target': {'schema': 'app'},
-    'tables': {'exclude': ['$LONG_TABLE', 'wide', 'slot']},
+    'tables': {'exclude': ['$LONG_TABLE', 'wide', 'slot', 'tick']},
     'schema': {'overrides': {'note.body': 'bytea'}}}"
 assert_exit 0 "$CUTOVER" plan "$T/runbook.json"
 
 # a role whose sessions cannot skip foreign key checks
 postgresql_add_role plain "$CUTOVER_PG_PASSWORD" plain >/dev/null
 pg_runbook "$T/runbook.json" "{'target': {'user': 'plain', 'database': 'plain'},
-    'tables': {'exclude': ['$LONG_TABLE', 'wide', 'slot']},
+    'tables': {'exclude': ['$LONG_TABLE', 'wide', 'slot', 'tick']},
     'schema': {'overrides': {'note.body': 'bytea'}}}"
 assert_exit 3 "$CUTOVER" plan "$T/runbook.json"
 assert_contains "$OUT" "GRANT SET ON PARAMETER session_replication_role" \

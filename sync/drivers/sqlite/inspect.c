@@ -164,10 +164,13 @@ static void filter_sql(struct sbuf *b, const struct table *t,
         }
         break;
     case RF_DT_OUTSIDE:
-        sbuf_addf(b, "cutover_dt_text(%s, %ld) NOT BETWEEN ", c.p, f->arg);
+        /* an epoch number past what the codec converts reads as NULL */
+        sbuf_addf(b, "%s IS NOT NULL AND coalesce(cutover_dt_text(%s, %ld) "
+                  "NOT BETWEEN ", c.p, c.p, f->arg);
         text_literal(b, f->text);
         sbuf_adds(b, " AND ");
         text_literal(b, f->text2);
+        sbuf_addf(b, ", %d)", f->arg != DT_TEXT);
         break;
     case RF_DT_FRACTION_OVER:
         if (f->arg < 0)

@@ -6,6 +6,7 @@
  * words "{type}" in a reason or note stand for what it renders.
  */
 #include <ctype.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "lib/runbook.h"
+#include "sync/codec.h"
 #include "sync/drivers/source.h"
 #include "sync/drivers/target.h"
 #include "sync/drivers/sqlite/sqlite_priv.h"
@@ -375,6 +377,38 @@ static void submicrosecond_note(struct ctx *x, int ci,
     note_rows(x, RF_SUBMICROSECOND, lt == LT_TIME);
 }
 
+/* Epoch numbers become dates only within the years the codec converts
+ * (1000 to 9999, which every target holds); one outside would stop the
+ * copy at its row, so plan names the rows first. */
+static void epoch_range_note(struct ctx *x, int ci, const struct col_census *c,
+                             enum dt_repr repr)
+{
+    double div = repr == DT_EPOCH_MS ? 1000 : 1;
+    double lo = c->ints ? (double)c->int_min : c->real_min;
+    double hi = c->ints ? (double)c->int_max : c->real_max;
+    char text[40];
+    struct row_filter *f;
+
+    if (c->reals && c->ints) {
+        lo = fmin(lo, c->real_min);
+        hi = fmax(hi, c->real_max);
+    }
+    if (codec_epoch_to_datetime((int64_t)floor(lo / div), 0, text,
+                                sizeof text) == 0 &&
+        codec_epoch_to_datetime((int64_t)ceil(hi / div), 0, text,
+                                sizeof text) == 0)
+        return;
+    note(x, ci, MAP_BLOCKING, "epoch %s from %.17g to %.17g reach past the "
+         "years 1000 to 9999, the dates {type} is given: fix the rows, or "
+         "override the column to keep the numbers",
+         repr == DT_EPOCH_MS ? "milliseconds" : "seconds", lo, hi);
+    f = note_rows(x, RF_DT_OUTSIDE, repr);
+    if (f) {
+        f->text = "1000-01-01 00:00:00.000000";
+        f->text2 = "9999-12-31 23:59:59.999999";
+    }
+}
+
 static void datetime_type(struct ctx *x, int ci, const struct col_census *c,
                           enum decl_kind dk)
 {
@@ -415,6 +449,7 @@ static void datetime_type(struct ctx *x, int ci, const struct col_census *c,
             "converted", ms ? "millisecond" : "second");
         note(x, ci, MAP_WARNING, "%s: the application reads dates, not "
              "numbers, from %s", m->reason, limits(x)->engine);
+        epoch_range_note(x, ci, c, m->dt);
         return;
     }
     if (c->reals == values || (c->reals + c->ints == values)) {
@@ -424,6 +459,7 @@ static void datetime_type(struct ctx *x, int ci, const struct col_census *c,
             set(m, LT_DATETIME, "DATETIME as epoch seconds with fractions → "
                 "{type} converted");
             note(x, ci, MAP_WARNING, "%s", m->reason);
+            epoch_range_note(x, ci, c, DT_EPOCH_S);
             return;
         }
         double_type(m);
