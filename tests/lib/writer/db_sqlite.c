@@ -5,6 +5,7 @@
  * SQLITE_LOCKED after it are DB_BUSY.
  */
 #include <sqlite3.h>
+#include <stdio.h>
 
 #include "tests/lib/writer/writer.h"
 
@@ -101,6 +102,14 @@ static enum db_status sq_open(struct db *db, const struct conn_opts *o)
     if (rc != SQLITE_OK)
         return sq_fail(db, rc);
     sqlite3_busy_timeout(h, o->busy_timeout_ms);
+    if (o->sqlite_synchronous) {
+        char pragma[64];
+        enum db_status st;
+        snprintf(pragma, sizeof pragma, "PRAGMA synchronous = %s",
+                 o->sqlite_synchronous);
+        if ((st = sq_run(db, pragma, NULL, 0, NULL, NULL)) != DB_OK)
+            return st;
+    }
     /* Django turns foreign keys on; with them both backends refuse the
      * same writes. */
     return sq_run(db, "PRAGMA foreign_keys = ON", NULL, 0, NULL, NULL);

@@ -6,6 +6,7 @@
  *              [--pg-host HOST|SOCKET_DIR [--pg-port 5432] --pg-db DB
  *               [--pg-user ROLE] [--pg-schema public]]
  *              [--duration S] [--busy-timeout-ms 10000] [--seed N]
+ *              [--synchronous full|normal]
  *   writer check --record FILE [--target sqlite|mysql|postgresql]
  *              (--sqlite PATH | --mysql-socket SOCK --mysql-db DB |
  *               --pg-host HOST --pg-db DB ...)
@@ -43,6 +44,7 @@ static void usage(void)
           "                   [--pg-user ROLE] [--pg-schema SCHEMA]]\n"
           "                  [--duration S] [--busy-timeout-ms 10000] "
           "[--seed N]\n"
+          "                  [--synchronous full|normal]\n"
           "       writer check --record FILE "
           "[--target sqlite|mysql|postgresql]\n"
           "                  (--sqlite PATH | --mysql-socket SOCK --mysql-db DB |\n"
@@ -72,6 +74,7 @@ static void parse_options(int argc, char **argv, struct options *o)
         {"pg-host", 1, NULL, 'H'},      {"pg-port", 1, NULL, 'P'},
         {"pg-user", 1, NULL, 'U'},      {"pg-db", 1, NULL, 'G'},
         {"pg-schema", 1, NULL, 'C'},    {"target", 1, NULL, 't'},
+        {"synchronous", 1, NULL, 'y'},
         {NULL, 0, NULL, 0}};
     int c, i;
 
@@ -93,6 +96,11 @@ static void parse_options(int argc, char **argv, struct options *o)
         case 'U': o->conn.pg_user = optarg; break;
         case 'G': o->conn.pg_db = optarg; break;
         case 'C': o->conn.pg_schema = optarg; break;
+        case 'y':
+            if (strcmp(optarg, "full") != 0 && strcmp(optarg, "normal") != 0)
+                die("--synchronous: %s is neither full nor normal", optarg);
+            o->conn.sqlite_synchronous = optarg;
+            break;
         case 't':
             if (!(o->target = driver_by_name(optarg)))
                 die("--target: %s is none of sqlite, mysql, postgresql",

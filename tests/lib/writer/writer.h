@@ -117,6 +117,9 @@ struct conn_opts {
     /* host: a name, an address or a socket directory, as libpq reads it */
     const char *pg_host, *pg_port, *pg_user, *pg_db, *pg_schema;
     int busy_timeout_ms;
+    /* SQLite's PRAGMA synchronous ("full", "normal"); NULL: the library's
+     * default (FULL, what Django and Laravel leave it at) */
+    const char *sqlite_synchronous;
 };
 
 struct db;
