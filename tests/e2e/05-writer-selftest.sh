@@ -58,7 +58,7 @@ fence_statements() {
 }
 
 fence_sqlite() {
-    { echo ".timeout 5000"; echo "BEGIN IMMEDIATE;"
+    { echo ".timeout 30000"; echo "BEGIN IMMEDIATE;"
       fence_statements 'cutover: writes moved to target' \
           "BEGIN SELECT RAISE(ABORT, '%s'); END"
       echo "COMMIT;"; } | sqlite3 "$DB" >/dev/null
