@@ -9,6 +9,12 @@
 #   make demo       a whole migration of a sample shop under a live writer
 #   make deps       install the Debian packages all of the above need
 #   make fuzz       longer libFuzzer runs of the parsers
+#   make install    bin/cutover, its manual pages, example runbooks and bash
+#                   completion under $(DESTDIR)$(PREFIX) (PREFIX=/usr/local);
+#                   make uninstall removes them
+#   make package    the Debian package (dpkg-buildpackage), in build/package/
+#   make package-test  build it, check it with lintian, install it into a
+#                   throwaway root and migrate the demo database with it
 
 PKGS      := mysqlclient sqlite3 libuv jansson libcurl openssl zlib libpq \
              libmicrohttpd
@@ -45,9 +51,14 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 .PHONY: all asan asan-unit test unit e2e bench bench-copy bench-sync bench-verify \
         bench-cutover bench-watchers bench-app-errors bench-copy-pg \
         bench-monitoring bench-binlog demo deps fuzz \
-        clean tools check-deps
+        clean tools check-deps man install uninstall package package-test
 
 all: bin/cutover tools
+
+# The version's one place is the VERSION file.
+VERSION   := $(shell cat VERSION)
+$(BUILD)/orchestrator/version.o: CFLAGS += -DCUTOVER_VERSION='"$(VERSION)"'
+$(BUILD)/orchestrator/version.o: VERSION
 
 bin/cutover: $(OBJ)
 	@mkdir -p $(@D)
@@ -66,7 +77,7 @@ bin/writer: $(WRITER_OBJ) $(LIB_OBJ)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
 	@mkdir -p $(@D)
@@ -88,6 +99,55 @@ bin/cutover-asan: $(SRC:%.c=build-asan/%.o)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Install what is missing (no-op on a machine that has everything).
+# ---- manual pages, install, the Debian package ------------------------------
+PREFIX    ?= /usr/local
+PYTHON    ?= python3
+# a reproducible date: the package's changelog date when dpkg sets it
+MAN_DATE  := $(shell date -u -d @$${SOURCE_DATE_EPOCH:-$$(date +%s)} +%Y-%m-%d)
+MAN       := $(BUILD)/man/cutover.1 $(BUILD)/man/cutover-runbook.5
+
+man: $(MAN)
+
+$(BUILD)/man/cutover.1: man/cutover.1.in VERSION
+	@mkdir -p $(@D)
+	sed 's/@VERSION@/$(VERSION)/; s/@DATE@/$(MAN_DATE)/' $< > $@
+
+# made from the runbook reference, so the two cannot drift apart
+$(BUILD)/man/cutover-runbook.5: runbooks/README.md man/runbook2man.py VERSION
+	@mkdir -p $(@D)
+	$(PYTHON) man/runbook2man.py $< $(VERSION) $(MAN_DATE) > $@.tmp
+	mv $@.tmp $@
+
+INSTALLED := bin/cutover share/man/man1/cutover.1 \
+             share/man/man5/cutover-runbook.5 \
+             share/bash-completion/completions/cutover \
+             $(patsubst runbooks/%,share/doc/cutover/examples/%, \
+                        $(wildcard runbooks/*.json))
+
+install: bin/cutover man
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/man/man5 \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	    $(DESTDIR)$(PREFIX)/share/doc/cutover/examples
+	install -m 755 bin/cutover $(DESTDIR)$(PREFIX)/bin/cutover
+	install -m 644 $(BUILD)/man/cutover.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 $(BUILD)/man/cutover-runbook.5 \
+	    $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 644 completions/cutover \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/cutover
+	install -m 644 runbooks/*.json $(DESTDIR)$(PREFIX)/share/doc/cutover/examples/
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/,$(INSTALLED))
+	-rmdir $(DESTDIR)$(PREFIX)/share/doc/cutover/examples \
+	    $(DESTDIR)$(PREFIX)/share/doc/cutover 2>/dev/null
+
+package: check-deps
+	tests/lib/package.sh build
+
+package-test: check-deps all
+	tests/lib/package.sh test
+
 check-deps:
 	@tests/lib/deps.sh --check >/dev/null 2>&1 || tests/lib/deps.sh
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "orchestrator/version.h"
 #include "orchestrator/cli.h"
 #include "lib/log.h"
 #include "orchestrator/protocol.h"
@@ -49,6 +50,7 @@ static int usage(FILE *f)
         "  verify RUNBOOK [--json]     standalone verification report\n"
         "  check-checkpoint RUNBOOK    validate the checkpoint, print its state\n"
         "  restore-backup RUNBOOK DEST restore the source backup taken at start\n"
+        "  --version                   version, and the libraries built with\n"
         "\n"
         "exit codes: 0 ok, 1 error, 2 usage/invalid runbook, 3 blocking findings\n"
         "or mismatches, 4 aborted, 5 rolled back, 6 paused or interrupted\n");
@@ -67,6 +69,8 @@ int main(int argc, char **argv)
                       strcmp(argv[1], "--help") == 0 ||
                       strcmp(argv[1], "help") == 0))
         return usage(stdout), 0;
+    if (argc == 2 && strcmp(argv[1], "--version") == 0)
+        return version_print(stdout), 0;
     if (argc < 3)
         return usage(stderr);
     cmd = argv[1];

@@ -121,6 +121,9 @@ struct row_filter {
 
 struct source_ops {
     const char *name;
+    /* The client library it was built with, and its version
+     * (`cutover --version`). */
+    const char *client_library;
 
     int (*open)(const struct runbook *rb, struct source **out,
                 struct co_err *err);

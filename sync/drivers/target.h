@@ -121,6 +121,9 @@ struct type_limits {
 
 struct target_ops {
     const char *name;
+    /* The client library it was built with, and its version
+     * (`cutover --version`). */
+    const char *client_library;
 
     /* The runbook's parts written in this engine's language, which the
      * runbook reader keeps as text: schema.collation (set to the engine's

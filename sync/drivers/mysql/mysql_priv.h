@@ -22,6 +22,10 @@
 #include "lib/sbuf.h"
 #include "sync/drivers/target.h"
 
+/* `cutover --version`: the client library both MySQL drivers are built
+ * with (the binlog reader needs MariaDB's mariadb_rpl) */
+#define MY_CLIENT_LIBRARY "MariaDB Connector/C " MARIADB_PACKAGE_VERSION
+
 /* How long our statements wait for a table's metadata lock (the session's
  * lock_wait_timeout, seconds). */
 #define MY_LOCK_WAIT_S "30"

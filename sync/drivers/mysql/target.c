@@ -744,6 +744,7 @@ static int tmy_query_number(struct target *t, const char *sql, double *out,
 
 const struct target_ops target_mysql_ops = {
     .name = "mysql",
+    .client_library = MY_CLIENT_LIBRARY,
     .check_runbook = tmy_check_runbook,
     .logical_of_type = tmy_logical_of_type,
     .render_type = tmy_render_type,

@@ -11,6 +11,7 @@
  * when opening (plan reports it, `run` creates it): the connection then
  * uses TPG_MAINTENANCE_DB until create_database.
  */
+#include <pg_config.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,6 +249,7 @@ static int tpg_query_number(struct target *t, const char *sql, double *out,
 
 const struct target_ops target_postgresql_ops = {
     .name = "postgresql",
+    .client_library = "libpq " PG_VERSION,
     .check_runbook = tpg_check_runbook,
     .logical_of_type = tpg_logical_of_type,
     .render_type = tpg_render_type,

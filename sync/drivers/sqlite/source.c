@@ -602,6 +602,7 @@ int sqlite_foreign_objects(struct source *, struct owned_objects *,
 
 const struct source_ops source_sqlite_ops = {
     .name = "sqlite",
+    .client_library = "SQLite " SQLITE_VERSION,
     .open = sqlite_open,
     .close = sqlite_close,
     .read_schema = sqlite_read_schema,
