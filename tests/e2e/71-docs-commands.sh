@@ -3,7 +3,7 @@
 # is run for real, as written, with the runbook argument replaced by this
 # test's runbook and absolute paths moved into the temp dir, in a scenario
 # where it makes sense:
-#   --help, plan, plan --json                      before anything runs
+#   --help, --version, plan, plan --json           before anything runs
 #   run, status, status --json, watch, ctl pause, ctl resume, ctl throttle,
 #   ctl alert                                      during the copy
 #   check-checkpoint, resume                       after kill -9
@@ -108,6 +108,9 @@ echo sqlite >"$T/switch"
 # ---- before anything runs
 exercise help "" 0
 assert_contains "$OUT" "usage: cutover" "cutover --help"
+exercise --version "" 0
+assert_contains "$OUT" "cutover $(cat "$ROOT/VERSION")" "cutover --version"
+assert_contains "$OUT" "SQLite" "cutover --version names the libraries"
 exercise plan "$RB" 0
 assert_contains "$OUT" "nothing blocks the migration" "plan"
 exercise "plan --json" "$RB" 0

@@ -9,7 +9,8 @@ sqlite3 libuv1-dev libjansson-dev libcurl4-openssl-dev libssl-dev openssl
 mariadb-server mariadb-client libcmocka-dev python3 python3-pymysql tmux
 clang libclang-rt-14-dev curl procps python3-django python3-mysqldb php-cli
 php-sqlite3 php-mysql strace zlib1g-dev postgresql postgresql-client
-libpq-dev python3-psycopg2 pgloader libmicrohttpd-dev prometheus prometheus-alertmanager"
+libpq-dev python3-psycopg2 pgloader libmicrohttpd-dev prometheus prometheus-alertmanager
+debhelper lintian man-db git"
 
 missing() {
     for p in $PACKAGES; do
