@@ -10,7 +10,7 @@ mariadb-server mariadb-client libcmocka-dev python3 python3-pymysql tmux
 clang libclang-rt-14-dev curl procps python3-django python3-mysqldb php-cli
 php-sqlite3 php-mysql strace zlib1g-dev postgresql postgresql-client
 libpq-dev python3-psycopg2 pgloader libmicrohttpd-dev prometheus prometheus-alertmanager
-debhelper lintian man-db git"
+debhelper lintian man-db git bash-completion"
 
 missing() {
     for p in $PACKAGES; do

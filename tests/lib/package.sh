@@ -14,7 +14,8 @@
 #             version) and `cutover plan` on the installed minimal.json,
 #             pointed at a small SQLite file and a private MariaDB;
 #          4. renders both installed manual pages with `man --warnings -l`:
-#             no warning;
+#             no warning; the installed bash completion completes commands
+#             and ctl verbs;
 #          5. migrates the demo database with the installed binary
 #             (examples/demo.sh, DEMO_ROWS rows, default 3000): completed,
 #             0 lost writes.
@@ -111,6 +112,20 @@ PYEOF
         done
     done
     echo "package: both manual pages render without a warning"
+
+    # the installed bash completion offers the commands and the ctl verbs
+    out=$(bash -c '. /usr/share/bash-completion/bash_completion
+        . "$1"
+        complete_words() {
+            COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+            COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}; COMPREPLY=()
+            _cutover; echo "${COMPREPLY[*]}"
+        }
+        complete_words cutover r; complete_words cutover ctl x.json ro' \
+        sh "$root/usr/share/bash-completion/completions/cutover")
+    [ "$out" = "run resume restore-backup
+rollback" ] || fail "bash completion offers: $out"
+    echo "package: bash completion offers the commands and ctl verbs"
     mariadb_stop "$T/db"
     trap 'rm -rf "$T"' EXIT
 
