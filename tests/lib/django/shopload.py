@@ -2,19 +2,25 @@
 """shopload.py — the test Django shop under load, counting the errors its
 customers would see.
 
-usage: shopload.py seed --sqlite PATH [--customers N] [--products N]
+usage: shopload.py seed (--sqlite PATH | --mysql-socket S --mysql-db DB)
+                   [--customers N] [--products N]
        shopload.py run --sqlite PATH --switch-file F --out SUMMARY.json
                    [--mysql-socket S --mysql-db DB] [--workers 4] [--rate 60]
                    [--duration 30] [--stop-file F]
                    [--begin deferred|immediate]
-       shopload.py check (--sqlite PATH | --mysql-socket S --mysql-db DB)
+                   [--source sqlite|mysql] [--target mysql|postgresql]
+                   [--pg-host H --pg-port P --pg-db DB --pg-user U]
+       shopload.py check (--sqlite PATH | --mysql-socket S --mysql-db DB |
+                   --pg-host H --pg-port P --pg-db DB --pg-user U)
                    SUMMARY.json...
        shopload.py phases --events EVENTS.ndjson... SUMMARY.json...
 
-seed: the shop's tables made by `manage.py migrate`, the database in WAL
-mode, customers and products.
+seed: the shop's tables made by `manage.py migrate`, customers and
+products, in SQLite (in WAL mode) or in MySQL.
 
-run: --workers processes, --rate requests per second in all, for
+run: the shop moving from --source (SQLite at --sqlite, or MySQL) to
+--target (MySQL, or PostgreSQL; its password in DJSHOP_PG_PASSWORD):
+--workers processes, --rate requests per second in all, for
 --duration seconds or until the stop file appears. Each request goes
 through Django's whole handler (django.test.Client): the checkout view of
 shop/views.py, in one transaction on the database the switch file names
@@ -52,13 +58,23 @@ FENCE_WAIT_S = 30          # a fenced request waits this long for the switch
 
 
 def setup_django(args, switch):
-    os.environ["DJSHOP_SQLITE"] = os.path.abspath(args.sqlite)
+    if args.sqlite:
+        os.environ["DJSHOP_SQLITE"] = os.path.abspath(args.sqlite)
     os.environ["DJSHOP_BEGIN"] = getattr(args, "begin", "deferred")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "djshop.settings")
-    if switch:
-        os.environ["DJSHOP_SWITCH_FILE"] = os.path.abspath(args.switch_file)
+    if args.mysql_socket:
         os.environ["DJSHOP_MYSQL_SOCKET"] = args.mysql_socket
         os.environ["DJSHOP_MYSQL_DB"] = args.mysql_db
+    if getattr(args, "pg_host", None):
+        os.environ.update(DJSHOP_PG_HOST=args.pg_host,
+                          DJSHOP_PG_PORT=args.pg_port,
+                          DJSHOP_PG_DB=args.pg_db, DJSHOP_PG_USER=args.pg_user)
+    if switch:
+        os.environ["DJSHOP_SWITCH_FILE"] = os.path.abspath(args.switch_file)
+        os.environ["DJSHOP_FROM"] = args.source
+        os.environ["DJSHOP_TO"] = args.target
+    else:
+        os.environ["DJSHOP_DB"] = "sqlite" if args.sqlite else "mysql"
     sys.path.insert(0, HERE)
     import django
     django.setup()
@@ -71,8 +87,9 @@ def seed(args):
     from django.utils import timezone
     from shop.models import Customer, Product
     call_command("migrate", verbosity=0)
-    with connection.cursor() as c:
-        c.execute("PRAGMA journal_mode=WAL")
+    if args.sqlite:
+        with connection.cursor() as c:
+            c.execute("PRAGMA journal_mode=WAL")
     r = random.Random(1)
     now = timezone.now()
     Customer.objects.bulk_create(
@@ -205,7 +222,7 @@ def run(args):
                    ended_at=time.time(), workers=args.workers,
                    rate=args.rate, duration=args.duration,
                    acked_by_db={db: sum(1 for a in acked if a[0] == db)
-                                for db in ("default", "mysql")},
+                                for db in ("default", args.target)},
                    other_samples=samples, errors=errors, acked=acked)
     with open(args.out, "w") as f:
         json.dump(summary, f)
@@ -214,7 +231,13 @@ def run(args):
 
 
 def check(args):
-    if args.mysql_socket:
+    if args.pg_host:
+        import psycopg2
+        db = psycopg2.connect(host=args.pg_host, port=args.pg_port,
+                              dbname=args.pg_db, user=args.pg_user,
+                              password=os.environ.get("DJSHOP_PG_PASSWORD"))
+        mark = "%s"
+    elif args.mysql_socket:
         import MySQLdb
         db = MySQLdb.connect(unix_socket=args.mysql_socket, user="root",
                              db=args.mysql_db)
@@ -310,11 +333,13 @@ def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("seed")
-    s.add_argument("--sqlite", required=True)
+    s.add_argument("--sqlite")
+    s.add_argument("--mysql-socket", default="")
+    s.add_argument("--mysql-db", default="shop")
     s.add_argument("--customers", type=int, default=2000)
     s.add_argument("--products", type=int, default=500)
     r = sub.add_parser("run")
-    r.add_argument("--sqlite", required=True)
+    r.add_argument("--sqlite", default="")
     r.add_argument("--out", required=True)
     r.add_argument("--switch-file", required=True)
     r.add_argument("--mysql-socket", default="")
@@ -326,7 +351,14 @@ def main():
                    help="stop when this file appears")
     r.add_argument("--begin", choices=["deferred", "immediate"],
                    default="deferred")
-    c = sub.add_parser("check")
+    r.add_argument("--source", choices=["sqlite", "mysql"], default="sqlite")
+    r.add_argument("--target", choices=["mysql", "postgresql"],
+                   default="mysql")
+    for q in (r, c := sub.add_parser("check")):
+        q.add_argument("--pg-host")
+        q.add_argument("--pg-port", default="5432")
+        q.add_argument("--pg-db", default="shop")
+        q.add_argument("--pg-user", default="postgres")
     c.add_argument("--sqlite")
     c.add_argument("--mysql-socket")
     c.add_argument("--mysql-db", default="shop")

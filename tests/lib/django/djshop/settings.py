@@ -2,7 +2,9 @@
 transactions, OPTIONS.timeout for the busy timeout, ATOMIC_REQUESTS-style
 one transaction per unit of work left to the callers), the database chosen
 by the environment (see manage.py). With DJSHOP_SWITCH_FILE both databases
-are configured, shop.cutover.CutoverRouter follows the switch file and
+are configured (the source, DJSHOP_FROM, as "default"; the target,
+DJSHOP_TO, under its engine's name: sqlite → mysql unless they say
+otherwise), shop.cutover.CutoverRouter follows the switch file and
 shop.cutover.CutoverMiddleware runs each request (the checkout view of
 djshop/urls.py) in one transaction;
 DJSHOP_BEGIN=immediate makes SQLite transactions BEGIN IMMEDIATE
@@ -40,11 +42,23 @@ def _database(engine):
             "HOST": os.environ.get("DJSHOP_MYSQL_SOCKET", ""),
             "OPTIONS": {"charset": "utf8mb4"},
         }
-    raise RuntimeError("DJSHOP_DB must be sqlite or mysql, not %r" % engine)
+    if engine == "postgresql":
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": os.environ.get("DJSHOP_PG_DB", "shop"),
+            "USER": os.environ.get("DJSHOP_PG_USER", "postgres"),
+            "PASSWORD": os.environ.get("DJSHOP_PG_PASSWORD", ""),
+            "HOST": os.environ.get("DJSHOP_PG_HOST", ""),
+            "PORT": os.environ.get("DJSHOP_PG_PORT", ""),
+        }
+    raise RuntimeError("the engine must be sqlite, mysql or postgresql, "
+                       "not %r" % engine)
 
 
 if os.environ.get("DJSHOP_SWITCH_FILE"):
-    DATABASES = {"default": _database("sqlite"), "mysql": _database("mysql")}
+    TARGET = os.environ.get("DJSHOP_TO", "mysql")
+    DATABASES = {"default": _database(os.environ.get("DJSHOP_FROM", "sqlite")),
+                 TARGET: _database(TARGET)}
     DATABASE_ROUTERS = ["shop.cutover.CutoverRouter"]
     MIDDLEWARE = ["shop.cutover.CutoverMiddleware"]
     ROOT_URLCONF = "djshop.urls"

@@ -17,7 +17,8 @@ import threading
 from django.db import DatabaseError, transaction
 from django.http import HttpResponse
 
-FLAG = os.environ.get("DJSHOP_SWITCH_FILE", "")   # "sqlite" or "mysql"
+FLAG = os.environ.get("DJSHOP_SWITCH_FILE", "")   # names an engine
+TARGET = os.environ.get("DJSHOP_TO", "mysql")     # the target's alias
 _cache = {"mtime": None, "alias": "default"}
 _request = threading.local()
 
@@ -33,15 +34,16 @@ def current_alias():
         return "default"
     if mtime != _cache["mtime"]:
         with open(FLAG) as f:
-            _cache["alias"] = "mysql" if f.read().strip() == "mysql" \
+            _cache["alias"] = TARGET if f.read().strip() == TARGET \
                 else "default"
         _cache["mtime"] = mtime
     return _cache["alias"]
 
 
 def is_fence(exc):
-    """Both fences: SQLite's "cutover: writes moved to target" and
-    MySQL's "(1644, 'cutover: writes moved back to source')"."""
+    """Every fence: the source's "cutover: writes moved to target"
+    (SQLite's RAISE, MySQL's SIGNAL) and the target's "cutover: writes
+    moved back to source" (MySQL's 1644, PostgreSQL's 25006)."""
     return isinstance(exc, DatabaseError) and \
         "cutover: writes moved" in str(exc)
 
