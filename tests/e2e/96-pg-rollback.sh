@@ -6,8 +6,10 @@
 # PostgreSQL, carries every change back into SQLite, runs switch_back,
 # exit 5. Then both sides hold the same rows (compared by psycopg2 and
 # sqlite3), PostgreSQL refuses the application's writes with
-# "cutover: writes moved back to source" and SQLSTATE 25006, and SQLite
-# takes writes again.
+# "cutover: writes moved back to source" and SQLSTATE 25006 (also a
+# statement that matches no row there: an application instance still on
+# PostgreSQL must not have it acknowledged while the row lives in
+# SQLite), and SQLite takes writes again.
 # timeout: 200
 . "$(dirname "$0")/../lib/common.sh"
 
@@ -50,6 +52,15 @@ msg=$(PGPASSWORD=$CUTOVER_PG_PASSWORD postgresql_psql -U migrator -d shop \
 set -e
 assert_contains "$msg" "cutover: writes moved back to source" "the fence on PostgreSQL"
 assert_contains "$msg" "25006" "the fence's SQLSTATE"
+for stmt in "UPDATE shop_order SET status = 'lost' WHERE id = -1" \
+            "DELETE FROM shop_order WHERE id = -1"; do
+    set +e
+    msg=$(PGPASSWORD=$CUTOVER_PG_PASSWORD postgresql_psql -U migrator -d shop \
+        -c "$stmt" 2>&1)
+    set -e
+    assert_contains "$msg" "cutover: writes moved back to source" \
+        "the fence on a statement that matches no row ($stmt)"
+done
 sqlite3 "$T/shop.sqlite3" "UPDATE shop_order SET status = 'again' WHERE id = 5" ||
     fail "SQLite refuses writes after the rollback"
 left=$(sqlite3 "$T/shop.sqlite3" "SELECT count(*) FROM sqlite_master WHERE name LIKE '\_cutover\_%' ESCAPE '\'")

@@ -8,9 +8,11 @@
  * when an UPDATE changes it). The function is SECURITY DEFINER with a
  * fixed search_path: the application's role writes T, ours owns the log.
  * A rollback drains the logs back into the source. The fence is a BEFORE
- * row trigger (INSERT/UPDATE/DELETE) and a BEFORE TRUNCATE statement
- * trigger running _cutover_rfence_T, which raises PG_FENCE_MESSAGE with
- * SQLSTATE PG_FENCE_SQLSTATE. Both let cutover's own sessions through
+ * INSERT/UPDATE/DELETE and a BEFORE TRUNCATE statement trigger running
+ * _cutover_rfence_T, which raises PG_FENCE_MESSAGE with SQLSTATE
+ * PG_FENCE_SQLSTATE: statement triggers, so that an UPDATE or DELETE
+ * matching no row here (the row lives in the source now) is refused too,
+ * rather than acknowledged to an application instance still here. Both let cutover's own sessions through
  * (PG_SESSION_GUC is "on" in them).
  *
  * Every object carries its migration's mark as its COMMENT (sync/owner.h).
@@ -266,7 +268,7 @@ static int fence_table(struct pg_session *s, const struct table *tb,
                     "ERRCODE = '" PG_FENCE_SQLSTATE "', HINT = 'the "
                     "application writes to the source database again';", 0);
     create_trigger(s, &sql, n->fence, "BEFORE INSERT OR UPDATE OR DELETE", tb,
-                   n->fence, "ROW");
+                   n->fence, "STATEMENT");
     create_trigger(s, &sql, n->fence_truncate, "BEFORE TRUNCATE", tb, n->fence,
                    "STATEMENT");
     rc = run(s, &sql, err, "installing the fence", tb);
