@@ -1,7 +1,7 @@
 #!/bin/bash
 # run_e2e.sh — run the end-to-end scripts of tests/e2e, each in its own
 # process with a timeout (a "# timeout: N" line in the script, default
-# 300 s), E2E_JOBS of them at a time (default 1; `make test` runs 2).
+# 300 s), E2E_JOBS of them at a time (default 1; `make test` runs 3).
 # A script with a "# exclusive" line runs alone, before the others: one
 # whose checks a busy neighbour could upset (locks held for a set time,
 # rates, a terminal). Scripts with a "# long" line start before the
