@@ -90,21 +90,23 @@ static int check_key(const struct runbook *rb,
             if (rc < 0)
                 return rc;
         }
+        /* MySQL would take a 0 for "generate one" without that mode */
         if (col->map.lt == LT_INT && c->ints && c->int_min <= 0)
             plan_add(p, SEV_INFO, "key_values", t->name, col->name, NULL,
-                     "key has zero or negative values (kept as they are: "
-                     "the copy runs with NO_AUTO_VALUE_ON_ZERO)");
+                     "key has zero or negative values (kept as they are%s)",
+                     strcmp(L->engine, "MySQL") == 0
+                         ? ": the copy runs with NO_AUTO_VALUE_ON_ZERO" : "");
     }
     if (!verifier_int_ordered(t))
         plan_add(p, SEV_INFO, "key_shape", t->name, NULL, NULL,
-                 "%s key: chunks follow SQLite's key order (its collations); "
+                 "%s key: chunks follow %s's key order (its collations); "
                  "the target is read by exact key", t->nkey > 1 ? "composite "
                  "non-integer" : t->cols[t->key[0]].map.lt == LT_BLOB ? "binary"
-                 : "text");
+                 : "text", sops->engine);
     if (t->autoinc)
         plan_add(p, SEV_INFO, "autoincrement", t->name, NULL, NULL,
-                 "AUTOINCREMENT counter will be carried over at cutover (ids "
-                 "are never reused)");
+                 "%s counter will be carried over at cutover (ids are never "
+                 "reused)", sops->generated_key);
     return 0;
 }
 
@@ -311,13 +313,14 @@ int checks_database(const struct runbook *rb, const struct source_ops *sops,
                     struct target *tgt, struct plan *p, struct co_err *err)
 {
     const struct schema *s = &p->schema;
+    int same = strcmp(sops->engine, tops->types->engine) == 0;
     char view_hint[120], trigger_hint[80];
     int rc;
 
     (void)src;
-    snprintf(view_hint, sizeof view_hint, "recreate it on %s%s",
-             tops->types->engine, strcmp(sops->name, "sqlite") == 0
-             ? " (SQLite view SQL rarely runs as is)" : "");
+    snprintf(view_hint, sizeof view_hint, "recreate it on %s%s%s%s",
+             tops->types->engine, same ? "" : " (", same ? "" : sops->engine,
+             same ? "" : " view SQL rarely runs as is)");
     snprintf(trigger_hint, sizeof trigger_hint, "recreate its logic on %s",
              tops->types->engine);
     for (int i = 0; i < s->nviews; i++)

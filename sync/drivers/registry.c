@@ -129,6 +129,8 @@ int driver_replicas_supported(const struct target_ops *t)
 const char *driver_source_incomplete(const struct source_ops *o)
 {
     REQUIRE(o, name);
+    REQUIRE(o, engine);
+    REQUIRE(o, generated_key);
     REQUIRE(o, open);
     REQUIRE(o, close);
     REQUIRE(o, read_schema);

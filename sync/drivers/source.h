@@ -124,6 +124,10 @@ struct source_ops {
     /* The client library it was built with, and its version
      * (`cutover --version`). */
     const char *client_library;
+    /* Words for plan's findings: the engine ("SQLite") and what makes a
+     * key's values generated ("AUTOINCREMENT"). */
+    const char *engine;
+    const char *generated_key;
 
     int (*open)(const struct runbook *rb, struct source **out,
                 struct co_err *err);

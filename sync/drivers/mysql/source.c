@@ -358,6 +358,8 @@ static int smy_scan_columns(struct source *s, const struct table *t,
 const struct source_ops source_mysql_ops = {
     .name = "mysql",
     .client_library = MY_CLIENT_LIBRARY,
+    .engine = "MySQL",
+    .generated_key = "AUTO_INCREMENT",
     .open = smy_open,
     .close = smy_close,
     .read_schema = smy_read_schema,

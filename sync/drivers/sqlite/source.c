@@ -603,6 +603,8 @@ int sqlite_foreign_objects(struct source *, struct owned_objects *,
 const struct source_ops source_sqlite_ops = {
     .name = "sqlite",
     .client_library = "SQLite " SQLITE_VERSION,
+    .engine = "SQLite",
+    .generated_key = "AUTOINCREMENT",
     .open = sqlite_open,
     .close = sqlite_close,
     .read_schema = sqlite_read_schema,
