@@ -110,7 +110,7 @@ static int setup(void **state)
     snprintf(text, sizeof text,
              "{\"version\":1,\"name\":\"t\",\"state_dir\":\"s\","
              "\"source\":{\"type\":\"mysql\",\"socket\":\"%s\","
-             "\"database\":\"unit_src\"},"
+             "\"database\":\"unit_src\",\"capture\":\"triggers\"},"
              "\"target\":{\"type\":\"mysql\",\"socket\":\"/nowhere.sock\","
              "\"database\":\"d\"}}", sock);
     f->rb = ut_runbook(text, "/base");
@@ -197,10 +197,10 @@ static void the_freeze_gives_up_on_a_busy_table(void **state)
 
     app_ok(f->app1, "BEGIN");
     app_ok(f->app1, "UPDATE t SET v = 9 WHERE id = 1");
-    assert_int_equal(f->ops->freeze_writes(f->s, 1000, &err), CO_EBUSY);
+    assert_int_equal(f->ops->freeze_writes(f->s, &f->sc, 1000, &err), CO_EBUSY);
     assert_contains(err.msg, "held a migrated table longer than 1000 ms");
     app_ok(f->app1, "ROLLBACK");
-    assert_int_equal(f->ops->freeze_writes(f->s, 1000, &err), 0);
+    assert_int_equal(f->ops->freeze_writes(f->s, &f->sc, 1000, &err), 0);
     f->ops->thaw(f->s);
     app_ok(f->app2, "UPDATE t SET v = 5 WHERE id = 1");
 }
@@ -216,7 +216,7 @@ static void fence_up(struct fixture *f)
 {
     struct co_err err = {0};
 
-    if (f->ops->freeze_writes(f->s, 1000, &err) < 0 ||
+    if (f->ops->freeze_writes(f->s, &f->sc, 1000, &err) < 0 ||
         f->ops->fence_commit(f->s, &f->sc, &err) < 0)
         fail_msg("fence: %s", err.msg);
 }
@@ -228,14 +228,14 @@ static void the_fence_refuses_writes_and_comes_down(void **state)
     int fenced;
 
     fence_up(f);
-    assert_int_equal(f->ops->fence_installed(f->s, &fenced, &err), 0);
+    assert_int_equal(f->ops->fence_installed(f->s, &f->sc, &fenced, &err), 0);
     assert_true(fenced);
     assert_string_equal(app(f->app2, "DELETE FROM t WHERE id = 2"),
                         "cutover: writes moved to target");
-    assert_int_equal(f->ops->freeze_writes(f->s, 1000, &err), 0);
+    assert_int_equal(f->ops->freeze_writes(f->s, &f->sc, 1000, &err), 0);
     assert_int_equal(f->ops->fence_remove(f->s, &f->sc, 1, &err), 0);
     assert_int_equal(f->ops->thaw_commit(f->s, &err), 0);
-    assert_int_equal(f->ops->fence_installed(f->s, &fenced, &err), 0);
+    assert_int_equal(f->ops->fence_installed(f->s, &f->sc, &fenced, &err), 0);
     assert_false(fenced);
     assert_int_equal(fence_triggers(f), 0);
     app_ok(f->app2, "UPDATE t SET v = 6 WHERE id = 2");
@@ -249,7 +249,7 @@ static void a_partial_fence_is_removed(void **state)
 
     fence_up(f);
     app_ok(f->app2, "DROP TRIGGER _cutover_fd_t");
-    assert_int_equal(f->ops->fence_installed(f->s, &fenced, &err), 0);
+    assert_int_equal(f->ops->fence_installed(f->s, &f->sc, &fenced, &err), 0);
     assert_false(fenced);
     assert_int_equal(fence_triggers(f), 0);
     app_ok(f->app2, "DELETE FROM t WHERE id = 4");
@@ -263,7 +263,7 @@ static void rows_written_back_are_not_captured(void **state)
     struct tuple key = {.n = 1, .v = row};
     long before = app_number(f->app2, "SELECT COUNT(*) FROM _cutover_log_t");
 
-    assert_int_equal(f->ops->freeze_writes(f->s, 1000, &err), 0);
+    assert_int_equal(f->ops->freeze_writes(f->s, &f->sc, 1000, &err), 0);
     assert_int_equal(f->ops->put_row(f->s, &f->sc.tables[0], &key, row, &err),
                      0);
     assert_int_equal(f->ops->thaw_commit(f->s, &err), 0);
@@ -284,10 +284,10 @@ static void the_log_is_trimmed_under_the_freeze(void **state)
     app_ok(f->app2, "INSERT INTO t VALUES (21, 1), (22, 2)");
     app_ok(f->app2, "INSERT INTO t VALUES (23, 3)");
     assert_int_equal(f->ops->open(f->rb, &other, &err), 0);
-    assert_int_equal(f->ops->freeze_writes(other, 1000, &err), CO_ESOURCE);
+    assert_int_equal(f->ops->freeze_writes(other, &f->sc, 1000, &err), CO_ESOURCE);
     assert_contains(err.msg, "no table of this migration to lock");
     f->ops->set_owner(other, OWNER);
-    assert_int_equal(f->ops->freeze_writes(other, 1000, &err), 0);
+    assert_int_equal(f->ops->freeze_writes(other, &f->sc, 1000, &err), 0);
     assert_int_equal(f->ops->log_trim(other, &f->sc.tables[0], 2, &err), 0);
     assert_int_equal(f->ops->thaw_commit(other, &err), 0);
     f->ops->close(other);
@@ -307,7 +307,7 @@ static void a_lost_lock_is_no_fence(void **state)
     long ours;
     int fenced;
 
-    assert_int_equal(f->ops->freeze_writes(f->s, 1000, &err), 0);
+    assert_int_equal(f->ops->freeze_writes(f->s, &f->sc, 1000, &err), 0);
     snprintf(kill, sizeof kill, "SELECT ID FROM information_schema."
              "PROCESSLIST WHERE DB = 'unit_src' AND ID NOT IN "
              "(CONNECTION_ID(), %lu)", mysql_thread_id(f->app2));
@@ -320,7 +320,7 @@ static void a_lost_lock_is_no_fence(void **state)
     f->ops->close(f->s);
     assert_int_equal(f->ops->open(f->rb, &f->s, &err), 0);
     f->ops->set_owner(f->s, OWNER);
-    assert_int_equal(f->ops->fence_installed(f->s, &fenced, &err), 0);
+    assert_int_equal(f->ops->fence_installed(f->s, &f->sc, &fenced, &err), 0);
     assert_false(fenced);
     assert_int_equal(fence_triggers(f), 0);
 }

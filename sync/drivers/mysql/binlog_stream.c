@@ -361,7 +361,7 @@ static int dump_error(MYSQL *conn, const struct binlog_position *at,
     unsigned no = mysql_errno(conn);
 
     if (no == ER_READING_BINLOG)
-        return co_errf(err, CO_ESOURCE, "the binary log at %s:%llu is not on "
+        return co_errf(err, CO_EGAP, "the binary log at %s:%llu is not on "
                        "the server any more (purged, or the server was "
                        "reset): changes after it cannot be read, so the "
                        "target would miss them: %s", at->file,
