@@ -12,7 +12,7 @@
 #    equal, the whole fence up;
 #  - rollback after the switch, the writer following both ways: every
 #    acknowledged order is in the source as it left it, nothing of ours
-#    left there;
+#    left there, the target fenced;
 #  - the migration paused, the binary logs purged past its position: on
 #    resume it pauses again, naming the purged file, and applies nothing;
 #  - MySQL → PostgreSQL (int keys, varchar, decimal, datetime) with a
@@ -20,6 +20,8 @@
 # timeout: 300
 # long
 . "$(dirname "$0")/../lib/common.sh"
+# shellcheck source=tests/lib/mysql_source.sh
+. "$ROOT/tests/lib/mysql_source.sh"
 
 mariadb_start "$T/src" --log-bin="$T/src/binlog" --server-id=1 \
     --binlog-format=ROW || fail "the source MariaDB did not start"
@@ -27,63 +29,9 @@ SRC=$MARIADB_SOCKET
 EXTRA_DBS="$T/src"
 start_db
 shop_db "$T/shop.sqlite3" 3000
-src_sql() {
-    mariadb --no-defaults -S "$SRC" -uroot -N -B "$@"
-}
-load() {
-    $PY "$ROOT/tests/lib/mysql_source.py" load "$T/shop.sqlite3" "$SRC" "$1"
-}
-
-# mysql_runbook DB [WATCH_S] [CUTOVER_MODE]: the source's DB → the
-# target's DB, no source.capture (the binlog, chosen from the server)
-mysql_runbook() {
-    runbook "$T/runbook.json" "{'source': {'type': 'mysql', 'socket': '$SRC',
-        'user': 'root', 'database': '$1'},
-      'target': {'database': '$1'},
-      'cutover': {'max_write_pause_ms': 3000, 'mode': '${3:-auto}',
-        'switch': [{'exec': ['sh', '-c', 'echo target > \$CUTOVER_STATE_DIR/../switch']}],
-        'switch_back': [{'exec': ['sh', '-c', 'echo source > \$CUTOVER_STATE_DIR/../switch']}]},
-      'post_validate': {'watch_s': ${2:-1}, 'interval_s': 0.5}}"
-    $PY - "$T/runbook.json" <<'PYEOF'
-import json, sys
-rb = json.load(open(sys.argv[1]))
-rb["source"].pop("path", None)
-json.dump(rb, open(sys.argv[1], "w"), indent=1)
-PYEOF
-}
-
-writer_on() {
-    $PY "$ROOT/tests/lib/mysql_source.py" write "$SRC" "$1" 120 \
-        >"$T/writer.out" 2>"$T/writer.err" &
-    WRITER=$!
-}
-
-writer_fenced() {
-    wait "$WRITER" || { cat "$T/writer.err" >&2; fail "the writer failed"; }
-    echo "writer: $(cat "$T/writer.out")"
-    [ "$(json_get 'd["fenced"]' <"$T/writer.out")" = True ] \
-        || fail "the writer never met the fence: $(cat "$T/writer.out")"
-}
-
-same_rows() {
-    $PY "$ROOT/tests/lib/mysql_source.py" compare "$SRC" "$SOCK" "$1" \
-        || fail "source and target differ ($1)"
-}
-
-ours_on_source() {
-    src_sql -e "SELECT (SELECT COUNT(*) FROM information_schema.TRIGGERS
-        WHERE TRIGGER_SCHEMA = '$1' AND TRIGGER_NAME LIKE '\\_cutover\\_%') +
-        (SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA =
-        '$1' AND TABLE_NAME LIKE '\\_cutover\\_%')"
-}
-
-fence_count() {
-    src_sql -e "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE
-        TRIGGER_SCHEMA = '$1' AND TRIGGER_NAME LIKE '\\_cutover\\_f%'"
-}
 
 # ---- plan -----------------------------------------------------------------------
-load shop
+mysql_load shop
 mysql_runbook shop 1 manual
 assert_exit 0 "$CUTOVER" plan "$T/runbook.json"
 assert_contains "$OUT" "change capture: binlog" "plan names the capture"
@@ -111,17 +59,7 @@ assert_eq 18 "$(ours_on_source shop)" "only the fence is left on the source"
 n=0
 for point in drain fence_partial; do
     n=$((n + 1))
-    load crash$n
-    rm -rf "$STATE" "$T/switch"
-    mysql_runbook crash$n
-    writer_on crash$n
-    sleep 0.5
-    set +e
-    CUTOVER_CRASH_AT="cutover:$point" "$CUTOVER" run "$T/runbook.json" \
-        >"$T/crash.log" 2>&1
-    code=$?
-    set -e
-    [ "$code" = 137 ] || { cat "$T/crash.log" >&2; fail "$point: no crash: exit $code"; }
+    mysql_crash_at crash$n $point
     [ -e "$T/switch" ] && fail "$point: switched before the fence"
     assert_exit 0 "$CUTOVER" resume "$T/runbook.json"
     assert_contains "$OUT" "completed" "$point: resume"
@@ -132,35 +70,13 @@ for point in drain fence_partial; do
 done
 
 # ---- rollback after the switch, the writer following both ways ---------------------
-load back
-rm -rf "$STATE" "$T/switch"
-mysql_runbook back 120
-$PY "$ROOT/tests/lib/mysql_source.py" follow "$SRC" "$SOCK" back 300 \
-    "$T/switch" "$T/record.json" >"$T/writer.out" 2>"$T/writer.err" &
-WRITER=$!
-sleep 1
-"$CUTOVER" run "$T/runbook.json" >"$T/run.out" 2>"$T/run.err" &
-RUN=$!
-wait_state 120 post_validate
-wait_for 10 grep -q target "$T/switch"
-sleep 2
-assert_exit 0 "$CUTOVER" ctl "$T/runbook.json" rollback
-wait_run 5 "exit code after rollback"
-wait_for 10 grep -q source "$T/switch"
-sleep 1.5
-touch "$T/switch.stop"
-wait "$WRITER" || { cat "$T/writer.err" >&2; fail "the writer failed"; }
-echo "writer: $(cat "$T/writer.out")"
-assert_eq "2 source" "$(json_get '"%d %s" % (d["switches"], d["side"])' \
-    <"$T/writer.out")" "the writer went to the target and back"
-$PY "$ROOT/tests/lib/mysql_source.py" check "$SRC" back "$T/record.json" \
-    || fail "acknowledged writes missing or wrong on the source"
-assert_eq 0 "$(ours_on_source back)" "cutover objects left on the source"
+mysql_load back
+rollback_following back
 
 # ---- a purge past the position pauses the migration -----------------------------------
 # (a running applier follows every rotation: the purge happens while
 # cutover is down)
-load gap
+mysql_load gap
 rm -rf "$STATE" "$T/switch" "$T/switch.stop"
 mysql_runbook gap 1 manual
 "$CUTOVER" run "$T/runbook.json" >"$T/run.out" 2>"$T/run.err" &

@@ -32,6 +32,7 @@
 
 #include "lib/runbook.h"
 #include "sync/drivers/registry.h"
+#include "tests/unit/my_app.h"
 #include "tests/unit/unit_runbook.h"
 #include "tests/unit/unit_util.h"
 
@@ -45,40 +46,6 @@ struct fixture {
     MYSQL *app;
     int64_t start;
 };
-
-static MYSQL *app_connect(const char *db)
-{
-    MYSQL *m = mysql_init(NULL);
-
-    if (!mysql_real_connect(m, "localhost", "root", NULL, db, 0,
-                            getenv("CUTOVER_TEST_MY_SOCKET"), 0))
-        fail_msg("connect: %s", mysql_error(m));
-    return m;
-}
-
-static void app_ok(MYSQL *m, const char *sql)
-{
-    MYSQL_RES *res;
-
-    if (mysql_query(m, sql) != 0)
-        fail_msg("%s: %s", sql, mysql_error(m));
-    if ((res = mysql_store_result(m)))
-        mysql_free_result(res);
-}
-
-static long app_number(MYSQL *m, const char *sql)
-{
-    MYSQL_RES *res;
-    MYSQL_ROW r;
-    long n;
-
-    if (mysql_query(m, sql) != 0 || !(res = mysql_store_result(m)))
-        fail_msg("%s: %s", sql, mysql_error(m));
-    r = mysql_fetch_row(res);
-    n = r && r[0] ? atol(r[0]) : -1;
-    mysql_free_result(res);
-    return n;
-}
 
 static struct runbook *runbook_with(const char *capture)
 {
@@ -115,12 +82,8 @@ static int setup(void **state)
     app_ok(f->app, "INSERT INTO t VALUES (1, 1), (2, 2), (4, 4)");
     f->rb = runbook_with("");
     f->ops = driver_source("mysql");
-    if (f->ops->open(f->rb, &f->s, &err) < 0)
-        fail_msg("open: %s", err.msg);
-    f->ops->set_owner(f->s, OWNER);
-    if (f->ops->read_schema(f->s, f->rb, &f->sc, &err) < 0 ||
-        f->ops->capture_install(f->s, &f->sc, &err) < 0 ||
-        f->ops->capture_start(f->s, &f->start, &err) < 0)
+    f->s = my_source_captured(f->ops, f->rb, OWNER, &f->sc);
+    if (f->ops->capture_start(f->s, &f->start, &err) < 0)
         fail_msg("capture: %s", err.msg);
     assert_int_equal(f->sc.ntables, 2);
     *state = f;
@@ -131,9 +94,7 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
 
-    f->ops->close(f->s);
-    schema_free(&f->sc);
-    runbook_free(f->rb);
+    my_source_close(f->ops, f->s, &f->sc, f->rb);
     mysql_close(f->app);
     free(f);
     return 0;

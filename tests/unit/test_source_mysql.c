@@ -28,6 +28,7 @@
 
 #include "lib/runbook.h"
 #include "sync/drivers/registry.h"
+#include "tests/unit/my_app.h"
 #include "tests/unit/unit_runbook.h"
 #include "tests/unit/unit_util.h"
 
@@ -42,56 +43,9 @@ struct fixture {
     MYSQL *app1, *app2;      /* the application's connections */
 };
 
-static MYSQL *app_connect(const char *db)
-{
-    MYSQL *m = mysql_init(NULL);
-
-    if (!mysql_real_connect(m, "localhost", "root", NULL, db, 0,
-                            getenv("CUTOVER_TEST_MY_SOCKET"), 0))
-        fail_msg("connect: %s", mysql_error(m));
-    return m;
-}
-
-/* Run SQL; its error message ("" when none). */
-static const char *app(MYSQL *m, const char *sql)
-{
-    static char msg[512];
-    MYSQL_RES *res;
-
-    msg[0] = '\0';
-    if (mysql_query(m, sql) != 0)
-        snprintf(msg, sizeof msg, "%s", mysql_error(m));
-    else if ((res = mysql_store_result(m)))
-        mysql_free_result(res);
-    return msg;
-}
-
-static void app_ok(MYSQL *m, const char *sql)
-{
-    const char *msg = app(m, sql);
-
-    if (msg[0])
-        fail_msg("%s: %s", sql, msg);
-}
-
-static long app_number(MYSQL *m, const char *sql)
-{
-    MYSQL_RES *res;
-    MYSQL_ROW r;
-    long n;
-
-    if (mysql_query(m, sql) != 0 || !(res = mysql_store_result(m)))
-        fail_msg("%s: %s", sql, mysql_error(m));
-    r = mysql_fetch_row(res);
-    n = r && r[0] ? atol(r[0]) : -1;
-    mysql_free_result(res);
-    return n;
-}
-
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
-    struct co_err err = {0};
     char text[1024];
     const char *sock = getenv("CUTOVER_TEST_MY_SOCKET");
 
@@ -115,12 +69,7 @@ static int setup(void **state)
              "\"database\":\"d\"}}", sock);
     f->rb = ut_runbook(text, "/base");
     f->ops = driver_source("mysql");
-    if (f->ops->open(f->rb, &f->s, &err) < 0)
-        fail_msg("open: %s", err.msg);
-    f->ops->set_owner(f->s, OWNER);
-    if (f->ops->read_schema(f->s, f->rb, &f->sc, &err) < 0 ||
-        f->ops->capture_install(f->s, &f->sc, &err) < 0)
-        fail_msg("capture: %s", err.msg);
+    f->s = my_source_captured(f->ops, f->rb, OWNER, &f->sc);
     assert_int_equal(f->sc.ntables, 1);
     *state = f;
     return 0;
@@ -130,9 +79,7 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
 
-    f->ops->close(f->s);
-    schema_free(&f->sc);
-    runbook_free(f->rb);
+    my_source_close(f->ops, f->s, &f->sc, f->rb);
     mysql_close(f->app1);
     mysql_close(f->app2);
     free(f);

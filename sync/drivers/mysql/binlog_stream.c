@@ -77,7 +77,9 @@ int binlog_position_now(MYSQL *conn, struct binlog_position *out,
     memset(out, 0, sizeof *out);
     if (mysql_query(conn, "SHOW MASTER STATUS") != 0 ||
         !(res = mysql_store_result(conn)))
-        return co_errf(err, CO_ESOURCE, "reading the binary log position: %s",
+        return co_errf(err, mysql_errno(conn) >= 2000 ? CO_ECONNLOST
+                                                      : CO_ESOURCE,
+                       "reading the binary log position: %s",
                        mysql_error(conn));
     row = mysql_fetch_row(res);
     if (!row || !row[0] || !row[1]) {

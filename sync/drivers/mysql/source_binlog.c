@@ -340,11 +340,9 @@ static int read_pass(struct source *s, struct co_err *err)
         rc = got < 0 ? (int)got : rc;
         return co_err_prefix(err, "source %s", s->c->label);
     }
-    /* A whole read ends where the log ended when it began, or later; what
-     * lies between the last transaction and there (a new file's header)
-     * holds no change. */
-    if (st.events < PASS_MAX_EVENTS && reached < end)
-        reached = end;
+    /* Not `end`, even after a whole read: SHOW MASTER STATUS counts a
+     * group of transactions as soon as it is written, a dump sends it
+     * once it is committed, so the read may stop short of it. */
     for (int i = n0; i < bl->n; i++)
         bl->changes[i].seq = reached;
     if (reached > bl->to)
