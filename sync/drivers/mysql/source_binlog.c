@@ -45,6 +45,9 @@
 
 #define BATCH_LOG "_cutover_bl_"      /* the temporary table of a batch */
 #define PASS_MAX_EVENTS 50000         /* a pass stops after this many */
+#define WINDOW_MAX 200000             /* no new pass while the window holds
+                                         this many changes not yet handed
+                                         to every table */
 #define INSERT_ROWS 500               /* keys per INSERT into the batch */
 #define SAMPLES 256
 
@@ -457,7 +460,7 @@ int sbl_log_read(struct source *s, const struct table *t, int64_t after_seq,
         return 0;
     if (!bl->window || after_seq < bl->from || after_seq > bl->to)
         window_reset(bl, after_seq);
-    if ((rc = read_pass(s, err)) < 0)
+    if (bl->n < WINDOW_MAX && (rc = read_pass(s, err)) < 0)
         return rc;
     bl->tables[ti].asked = after_seq;
     /* at most `limit` changes (but a pass's whole), ending where a pass
