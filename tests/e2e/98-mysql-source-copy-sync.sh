@@ -89,7 +89,7 @@ n=0
 for point in lock drain reverify fence fence_partial before_fence_commit fenced switch; do
     n=$((n + 1))
     db=crash$n
-    mysql_crash_at $db $point
+    mysql_crash_at $db "cutover:$point"
     # never a switch without the whole fence
     fences=$(fence_count $db)
     if [ -e "$T/switch" ]; then

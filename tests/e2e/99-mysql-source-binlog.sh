@@ -7,9 +7,10 @@
 #    through a manual cutover: while it waits, sync keeps running, no
 #    trigger of ours is on the source, and two FLUSH BINARY LOGS are
 #    followed; the writer stops at the fence, every row is equal;
-#  - SIGKILL inside the cutover, in the drain under the lock (the binlog
-#    being read) and with one table fenced: a resume completes, every row
-#    equal, the whole fence up;
+#  - SIGKILL mid-stream (the applier about to commit its 5th batch, in
+#    sync or in the drain), inside the cutover in the drain under the
+#    lock (the binlog being read) and with one table fenced: a resume
+#    completes, every row equal, the whole fence up;
 #  - rollback after the switch, the writer following both ways: every
 #    acknowledged order is in the source as it left it, nothing of ours
 #    left there, the target fenced;
@@ -30,14 +31,14 @@ EXTRA_DBS="$T/src"
 start_db
 shop_db "$T/shop.sqlite3" 3000
 
-# ---- plan -----------------------------------------------------------------------
+# ---- plan -------------------------------------------------------------------
 mysql_load shop
 mysql_runbook shop 1 manual
 assert_exit 0 "$CUTOVER" plan "$T/runbook.json"
 assert_contains "$OUT" "change capture: binlog" "plan names the capture"
 assert_contains "$OUT" "nothing blocks the migration" "plan"
 
-# ---- MySQL → MySQL through a manual cutover ---------------------------------------
+# ---- MySQL → MySQL through a manual cutover ---------------------------------
 writer_on shop
 "$CUTOVER" run "$T/runbook.json" >"$T/run.out" 2>"$T/run.err" &
 RUN=$!
@@ -55,9 +56,9 @@ same_rows shop
 assert_eq 18 "$(fence_count shop)" "fence triggers (3 on each of 6 tables)"
 assert_eq 18 "$(ours_on_source shop)" "only the fence is left on the source"
 
-# ---- SIGKILL inside the cutover -------------------------------------------------------
+# ---- SIGKILL mid-stream and inside the cutover ------------------------------
 n=0
-for point in drain fence_partial; do
+for point in cutover:drain cutover:fence_partial applier:before_commit:5; do
     n=$((n + 1))
     mysql_crash_at crash$n $point
     [ -e "$T/switch" ] && fail "$point: switched before the fence"
@@ -69,11 +70,11 @@ for point in drain fence_partial; do
     echo "crash at $point: resumed, rows equal"
 done
 
-# ---- rollback after the switch, the writer following both ways ---------------------
+# ---- rollback after the switch, the writer following both ways --------------
 mysql_load back
 rollback_following back
 
-# ---- a purge past the position pauses the migration -----------------------------------
+# ---- a purge past the position pauses the migration -------------------------
 # (a running applier follows every rotation: the purge happens while
 # cutover is down)
 mysql_load gap
@@ -112,7 +113,7 @@ events stage 'e["to"] == "paused" and "'"$file"'" in e["reason"]' |
 assert_eq "$at" "$(applied)" "nothing applied past the gap"
 kill "$RUN"; wait "$RUN" 2>/dev/null || true
 
-# ---- MySQL → PostgreSQL -------------------------------------------------------------------
+# ---- MySQL → PostgreSQL -----------------------------------------------------
 start_pg
 src_sql -e "CREATE DATABASE plain; CREATE TABLE plain.item (
     id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, name VARCHAR(40) NOT NULL,

@@ -19,8 +19,8 @@
 #   fence_refuses DB           the source's fence refuses a write
 #   fence_count DB             the fence triggers on the source's DB
 #   ours_on_source DB          our triggers and tables on the source's DB
-#   mysql_crash_at DB POINT    DB loaded, a run under the writer killed at
-#                              cutover:POINT (exit 137)
+#   mysql_crash_at DB AT       DB loaded, a run under the writer killed at
+#                              fault point AT (CUTOVER_CRASH_AT, exit 137)
 #   rollback_following DB      a run switched with the writer following
 #                              it, rolled back during post_validate: the
 #                              writer back on the source with every
@@ -101,7 +101,7 @@ mysql_crash_at() {
     writer_on "$1"
     sleep 0.5
     set +e
-    CUTOVER_CRASH_AT="cutover:$2" "$CUTOVER" run "$T/runbook.json" \
+    CUTOVER_CRASH_AT="$2" "$CUTOVER" run "$T/runbook.json" \
         >"$T/crash.log" 2>&1
     code=$?
     set -e

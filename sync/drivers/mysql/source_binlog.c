@@ -79,7 +79,7 @@ struct binlog_capture {
     int nsamples;                     /* when each end of the log was seen */
 };
 
-/* ---- positions ------------------------------------------------------------ */
+/* ---- positions ---------------------------------------------------------- */
 
 static int position_seq(struct binlog_capture *bl,
                         const struct binlog_position *p, int64_t *seq,
@@ -266,7 +266,7 @@ static int table_of(struct source *s, const struct table *t,
     return bl->ntables++;
 }
 
-/* ---- reading the log -------------------------------------------------------- */
+/* ---- reading the log ---------------------------------------------------- */
 
 static void keep_key(struct binlog_capture *bl, int table,
                      const struct value *key)
@@ -510,7 +510,7 @@ int sbl_log_stats(struct source *s, const struct table *t, int64_t after_seq,
     return 0;
 }
 
-/* ---- capture, the freeze ---------------------------------------------------- */
+/* ---- capture, the freeze ------------------------------------------------ */
 
 int sbl_capture_install(struct source *s, struct co_err *err)
 {
