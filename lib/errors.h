@@ -42,7 +42,8 @@
     X(PROTOCOL,    21, "malformed message")                                 \
     X(EXISTS,      22, "already exists")                                    \
     X(CONNLOST,    23, "the connection to a database was lost")          \
-    X(UNSUPPORTED, 24, "the database driver does not support this")
+    X(UNSUPPORTED, 24, "the database driver does not support this")        \
+    X(GAP,         25, "the source no longer has changes not yet applied")
 
 enum co_error {
 #define X(name, num, msg) CO_E##name = -(num),

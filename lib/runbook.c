@@ -126,7 +126,7 @@ static int read_conn(struct jread *r, json_t *o, const struct runbook *rb,
         "connect_timeout_s", NULL};
     static const char *const source_keys[] = {
         "type", "socket", "host", "port", "user", "password_env", "database",
-        "tls", "capture", "connect_timeout_s", NULL};
+        "tls", "capture", "server_id", "connect_timeout_s", NULL};
     static const char *const *const keys[] = {target_keys, replica_keys,
                                               source_keys};
     const int is_replica = kind == CONN_REPLICA;
@@ -214,14 +214,13 @@ static int read_mysql_source(struct jread *r, json_t *o, struct runbook *rb)
 {
     static const char *const captures[] = {"triggers", "binlog", NULL};
     struct rb_conn *c = &rb->source.server;
-    int capture = 0;
+    int capture = -1, server_id = 0;
 
     TRY(read_conn(r, o, rb, CONN_SOURCE, c));
     TRY(jr_enum(r, o, "capture", captures, &capture));
-    if (capture == 1)
-        return jr_fail(r, "capture", "\"binlog\" capture is not available "
-                       "in this version: use \"triggers\"");
-    rb->source.capture_binlog = capture == 1;
+    rb->source.capture_binlog = capture;
+    TRY(jr_int(r, o, "server_id", 1, INT_MAX, &server_id));
+    rb->source.server_id = (uint32_t)server_id;
     /* The pre-migration backup is a copy of a SQLite file; a server is
      * backed up with its own tools (mariabackup, mysqldump). */
     rb->backup.enabled = 0;

@@ -146,8 +146,11 @@ struct runbook {
         int app_immediate;   /* advisory: the application's transactions
                                 begin with BEGIN IMMEDIATE */
         struct rb_conn server;   /* mysql: the server and database */
-        int capture_binlog;      /* mysql: capture "binlog" (else
-                                    "triggers") */
+        int capture_binlog;      /* mysql: capture 1 "binlog", 0
+                                    "triggers", -1 not given: binlog when
+                                    the server logs what it needs */
+        uint32_t server_id;      /* mysql: ours as a binlog reader, 0 not
+                                    given (one derived from the name) */
     } source;
 
     struct rb_conn target;

@@ -5,8 +5,8 @@
  * the state changes).
  *
  * Step results: DONE → event done; REVERT → event revert (cutover back to
- * sync); an error → failed, except a schema change (paused, with the
- * reason) — a human decides. Pause, abort and rollback first suspend the
+ * sync); an error → failed, except a schema change or a gap in the
+ * source's change stream (paused, with the reason) — a human decides. Pause, abort and rollback first suspend the
  * running stage so background work stops at a chunk boundary.
  */
 #include <stdio.h>
@@ -247,7 +247,7 @@ static void stage_failed(struct orch *o, int rc, struct co_err *err)
     }
     migration_set_error(o->m, err);
     log_error("%s", co_err_text(err));
-    if (rc == CO_ECHANGED) {
+    if (rc == CO_ECHANGED || rc == CO_EGAP) {
         transition(o, EV_PAUSE, co_err_text(err), &terr);
         return;
     }

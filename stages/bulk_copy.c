@@ -278,7 +278,7 @@ static int prepare_database(struct stage_ctx *ctx, struct co_err *err)
 static int install_capture(struct stage_ctx *ctx, struct co_err *err)
 {
     struct migration *m = ctx->m;
-    int64_t version;
+    int64_t version, start = 0;
     int installed = 1, rc;
 
     for (int i = 0; i < m->ntables && installed; i++) {
@@ -292,10 +292,16 @@ static int install_capture(struct stage_ctx *ctx, struct co_err *err)
         return 0;
     if ((rc = ctx->sops->capture_install(ctx->src, &m->schema, err)) < 0)
         return rc;
+    if (ctx->sops->capture_start &&
+        (rc = ctx->sops->capture_start(ctx->src, &start, err)) < 0)
+        return rc;
     if ((rc = ctx->sops->schema_version(ctx->src, &version, err)) < 0)
         return rc;
+    /* Saved with the ranges (bc_enter) before the copy reads a row. */
     pthread_mutex_lock(&m->mu);
     m->source_schema_version = version;
+    for (int i = 0; i < m->ntables && ctx->sops->capture_start; i++)
+        m->tables[i].applied_seq = start;
     pthread_mutex_unlock(&m->mu);
     events_emit(EVT_LOG, json_pack("{ss ss}", "level", "info", "message",
                                  "change capture installed on the source"));

@@ -310,7 +310,7 @@ static int do_attempt(struct stage_ctx *ctx, struct co_err *err)
     ctx->applier = NULL;
     fault_point("cutover", "lock");
     double asked = mono_s();
-    rc = ctx->sops->freeze_writes(ctx->src,
+    rc = ctx->sops->freeze_writes(ctx->src, &m->schema,
                                   ctx->rb->cutover.max_write_pause_ms, err);
     if (rc == CO_EBUSY)
         return give_up_attempt(ctx, "the source stayed locked by a writer",
@@ -452,7 +452,8 @@ static int do_unswitch(struct stage_ctx *ctx, struct co_err *err)
     /* A resume after the carry committed finds the source fence gone:
      * carrying again would overwrite what the application has written on
      * the source since. */
-    if ((rc = ctx->sops->fence_installed(ctx->src, &fenced, err)) < 0)
+    if ((rc = ctx->sops->fence_installed(ctx->src, &m->schema, &fenced,
+                                         err)) < 0)
         return rc;
     if (fenced && (rc = reverse_traffic(ctx, 1, err)) < 0)
         return rc;
@@ -499,7 +500,8 @@ static int cut_enter(struct stage_ctx *ctx, struct co_err *err)
     case CUT_FENCE:
         /* Resumed inside an attempt: the transaction died with the process
          * unless the fence committed. Look. */
-        if ((rc = ctx->sops->fence_installed(ctx->src, &fenced, err)) < 0)
+        if ((rc = ctx->sops->fence_installed(ctx->src, &m->schema, &fenced,
+                                             err)) < 0)
             return rc;
         if (fenced)
             return set_step(ctx, CUT_SWITCH, err);

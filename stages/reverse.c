@@ -85,7 +85,8 @@ int reverse_traffic(struct stage_ctx *ctx, int restore_capture,
     if ((rc = ctx->tops->fence_install(ctx->tgt, &m->schema, err)) < 0)
         return rc;
     fault_point("rollback", "target_fenced");
-    if ((rc = ctx->sops->freeze_writes(ctx->src, 60000, err)) < 0)
+    if ((rc = ctx->sops->freeze_writes(ctx->src, &ctx->m->schema, 60000,
+                                        err)) < 0)
         return rc;
     if ((rc = ctx->sops->fence_remove(ctx->src, &m->schema, restore_capture,
                                       err)) < 0)

@@ -30,7 +30,8 @@ static int rollback_step(struct stage_ctx *ctx, struct co_err *err)
         return rc;
     /* A resume after the transaction committed finds the source fence
      * gone: the changes were carried back already. */
-    if ((rc = ctx->sops->fence_installed(ctx->src, &fenced, err)) < 0)
+    if ((rc = ctx->sops->fence_installed(ctx->src, &m->schema, &fenced,
+                                         err)) < 0)
         return rc;
     if (fenced && (rc = reverse_traffic(ctx, 0, err)) < 0)
         return rc;

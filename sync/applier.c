@@ -297,9 +297,11 @@ static void trim_logs(struct applier *a, struct source *src, json_t *saved)
         if (upto[i] > a->trimmed[i])
             due += upto[i] - a->trimmed[i];
     }
-    if (due < TRIM_AT_ENTRIES)
+    if (due < TRIM_AT_ENTRIES ||
+        (a->sops->log_kept_by_server && a->sops->log_kept_by_server(src)))
         return;
-    if ((rc = a->sops->freeze_writes(src, TRIM_LOCK_WAIT_MS, &err)) < 0)
+    if ((rc = a->sops->freeze_writes(src, &m->schema, TRIM_LOCK_WAIT_MS,
+                                      &err)) < 0)
         goto out;
     for (int i = 0; i < m->ntables && rc >= 0; i++)
         if (upto[i] > a->trimmed[i])

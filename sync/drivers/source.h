@@ -196,6 +196,14 @@ struct source_ops {
                           int keep_fence, struct co_err *err);
     int (*capture_installed)(struct source *s, const struct table *t,
                              int *out, struct co_err *err);
+    /* Where capture began: the seq every table's applied seq starts from
+     * (a binary log's position taken before the copy reads anything).
+     * NULL: 0, a log of our own that starts empty. */
+    int (*capture_start)(struct source *s, int64_t *seq, struct co_err *err);
+    /* 1 when the change log is the server's own (a binary log, which its
+     * retention trims: log_trim is never called), 0 when it is ours.
+     * NULL: ours. */
+    int (*log_kept_by_server)(struct source *s);
     /* Distinct keys of entries after `after_seq` (at most `limit` entries)
      * that fall inside `scope`; the rest are skipped but covered. */
     int (*log_read)(struct source *s, const struct table *t,
@@ -225,7 +233,8 @@ struct source_ops {
      *                 (log trims, rows carried back, the fence removed).
      *   thaw          the freeze ends undoing what was written under it,
      *                 when the engine can; nothing was fenced. */
-    int (*freeze_writes)(struct source *s, int wait_ms, struct co_err *err);
+    int (*freeze_writes)(struct source *s, const struct schema *sc,
+                         int wait_ms, struct co_err *err);
     int (*fence_commit)(struct source *s, const struct schema *sc,
                         struct co_err *err);
     int (*thaw_commit)(struct source *s, struct co_err *err);
@@ -236,8 +245,10 @@ struct source_ops {
      * are dropped too, so capture_remove has nothing left to commit. */
     int (*fence_remove)(struct source *s, const struct schema *sc,
                         int restore_capture, struct co_err *err);
-    /* Is the fence up (a resume looks: the fence is the durable mark)? */
-    int (*fence_installed)(struct source *s, int *out, struct co_err *err);
+    /* Is the fence up on every table of sc (a resume looks: the fence is
+     * the durable mark)? */
+    int (*fence_installed)(struct source *s, const struct schema *sc,
+                           int *out, struct co_err *err);
 
     /* Inside a freeze: make `key` hold `row` (NULL: delete it). */
     int (*put_row)(struct source *s, const struct table *t,

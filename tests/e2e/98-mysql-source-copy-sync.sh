@@ -25,6 +25,9 @@
 # timeout: 300
 # long
 . "$(dirname "$0")/../lib/common.sh"
+# shellcheck source=tests/lib/mysql_source.sh
+. "$ROOT/tests/lib/mysql_source.sh"
+MYSQL_CAPTURE=triggers
 
 mariadb_start "$T/src" --log-bin="$T/src/binlog" --server-id=1 \
     || fail "the source MariaDB did not start"
@@ -33,55 +36,8 @@ EXTRA_DBS="$T/src"
 start_db
 shop_db "$T/shop.sqlite3" 20000
 for db in shop back; do
-    $PY "$ROOT/tests/lib/mysql_source.py" load "$T/shop.sqlite3" "$SRC" $db
+    mysql_load $db
 done
-src_sql() {
-    mariadb --no-defaults -S "$SRC" -uroot -N -B "$@"
-}
-
-# mysql_runbook DB: the source's DB → the target's DB, the switch writing
-# "target" where the test can see it
-mysql_runbook() {
-    runbook "$T/runbook.json" "{'source': {'type': 'mysql', 'socket': '$SRC',
-        'user': 'root', 'database': '$1', 'capture': 'triggers'},
-      'target': {'database': '$1'},
-      'cutover': {'max_write_pause_ms': 3000,
-        'switch': [{'exec': ['sh', '-c', 'echo target > \$CUTOVER_STATE_DIR/../switch']}]},
-      'post_validate': {'watch_s': ${2:-1}, 'interval_s': 0.5}}"
-    $PY - "$T/runbook.json" <<'PYEOF'
-import json, sys
-rb = json.load(open(sys.argv[1]))
-rb["source"].pop("path", None)
-json.dump(rb, open(sys.argv[1], "w"), indent=1)
-PYEOF
-}
-
-writer_on() {
-    $PY "$ROOT/tests/lib/mysql_source.py" write "$SRC" "$1" 120 \
-        >"$T/writer.out" 2>"$T/writer.err" &
-    WRITER=$!
-}
-
-writer_fenced() {
-    wait "$WRITER" || { cat "$T/writer.err" >&2; fail "the writer failed"; }
-    echo "writer: $(cat "$T/writer.out")"
-    [ "$(json_get 'd["fenced"]' <"$T/writer.out")" = True ] \
-        || fail "the writer never met the fence: $(cat "$T/writer.out")"
-    [ "$(json_get 'd["committed"] > 0' <"$T/writer.out")" = True ] \
-        || fail "the writer committed nothing"
-}
-
-same_rows() {
-    $PY "$ROOT/tests/lib/mysql_source.py" compare "$SRC" "$SOCK" "$1" \
-        || fail "source and target differ ($1)"
-}
-
-fence_refuses() {
-    set +e
-    msg=$(src_sql "$1" -e "DELETE FROM shop_order ORDER BY id LIMIT 1" 2>&1)
-    set -e
-    assert_contains "$msg" "cutover: writes moved to target" "fence on $1"
-}
 
 # ---- plan: the inventory of what stays behind ------------------------------
 mysql_runbook shop
@@ -128,26 +84,12 @@ fences=$(src_sql shop -e "SELECT COUNT(*) FROM information_schema.TRIGGERS
 assert_eq 18 "$fences" "fence triggers on the source (3 on each of 6 tables)"
 
 # ---- SIGKILL at every step of the fence sequence -----------------------------
-fence_count() {
-    src_sql "$1" -e "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE
-        TRIGGER_SCHEMA = '$1' AND TRIGGER_NAME LIKE '\\_cutover\\_f%'"
-}
 n=0
 # (one line: 40-faults-crash-matrix.sh reads it as covered here)
 for point in lock drain reverify fence fence_partial before_fence_commit fenced switch; do
     n=$((n + 1))
     db=crash$n
-    $PY "$ROOT/tests/lib/mysql_source.py" load "$T/shop.sqlite3" "$SRC" $db
-    rm -rf "$STATE" "$T/switch"
-    mysql_runbook $db
-    writer_on $db
-    sleep 0.5
-    set +e
-    CUTOVER_CRASH_AT="cutover:$point" "$CUTOVER" run "$T/runbook.json" \
-        >"$T/crash.log" 2>&1
-    code=$?
-    set -e
-    [ "$code" = 137 ] || { cat "$T/crash.log" >&2; fail "$point: no crash: exit $code"; }
+    mysql_crash_at $db "cutover:$point"
     # never a switch without the whole fence
     fences=$(fence_count $db)
     if [ -e "$T/switch" ]; then
@@ -177,43 +119,5 @@ for point in lock drain reverify fence fence_partial before_fence_commit fenced 
 done
 
 # ---- rollback after the switch, the writer following both ways -------------
-rm -rf "$STATE" "$T/switch"
-mysql_runbook back 120
-$PY - "$T/runbook.json" <<'PYEOF'
-import json, sys
-rb = json.load(open(sys.argv[1]))
-rb["cutover"]["switch_back"] = [{"exec": ["sh", "-c",
-    "echo source > $CUTOVER_STATE_DIR/../switch"]}]
-json.dump(rb, open(sys.argv[1], "w"), indent=1)
-PYEOF
-$PY "$ROOT/tests/lib/mysql_source.py" follow "$SRC" "$SOCK" back 300 \
-    "$T/switch" "$T/record.json" >"$T/writer.out" 2>"$T/writer.err" &
-WRITER=$!
-sleep 1
-"$CUTOVER" run "$T/runbook.json" >"$T/run.out" 2>"$T/run.err" &
-RUN=$!
-wait_state 120 post_validate
-wait_for 10 grep -q target "$T/switch"
-sleep 2     # the writer works on the target for a while
-assert_exit 0 "$CUTOVER" ctl "$T/runbook.json" rollback
-wait_run 5 "exit code after rollback"
-wait_for 10 grep -q source "$T/switch"
-sleep 1.5   # and on the source again
-touch "$T/switch.stop"
-wait "$WRITER" || { cat "$T/writer.err" >&2; fail "the writer failed"; }
-echo "writer: $(cat "$T/writer.out")"
-assert_eq "2 source" "$(json_get '"%d %s" % (d["switches"], d["side"])' \
-    <"$T/writer.out")" "the writer went to the target and back"
-$PY "$ROOT/tests/lib/mysql_source.py" check "$SRC" back "$T/record.json" \
-    || fail "acknowledged writes missing or wrong on the source"
-left=$(src_sql back -e "SELECT (SELECT COUNT(*) FROM information_schema.TABLES
-    WHERE TABLE_SCHEMA = 'back' AND TABLE_NAME LIKE '\\_cutover\\_%') +
-    (SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA
-    = 'back' AND TRIGGER_NAME LIKE '\\_cutover\\_%')")
-assert_eq 0 "$left" "cutover objects left on the source"
-set +e
-msg=$(sql back -e "DELETE FROM shop_order ORDER BY id LIMIT 1" 2>&1)
-set -e
-assert_contains "$msg" "cutover: writes moved back to source" "target fence"
-assert_eq rolled_back "$(status 'd["state"]')" "state"
+rollback_following back
 echo "ok"

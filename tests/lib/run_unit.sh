@@ -3,8 +3,9 @@
 # process; prints "N passed, N failed" over all test cases. The tests of
 # the PostgreSQL driver (test_pg_*) get one private server for all of them
 # (tests/lib/with_postgresql.sh), those of the MySQL source driver and of
-# the binlog reader (test_source_mysql, test_binlog_stream*) a private
-# MariaDB keeping a binary log (tests/lib/with_mariadb.sh).
+# the binlog reader (test_source_mysql, test_source_binlog,
+# test_binlog_stream*) a private MariaDB keeping a binary log
+# (tests/lib/with_mariadb.sh).
 if [ -z "${CUTOVER_TEST_PG_HOST:-}" ]; then
     case " $* " in
     *test_pg_*) exec "$(dirname "$0")/with_postgresql.sh" "$0" "$@" ;;
@@ -12,7 +13,7 @@ if [ -z "${CUTOVER_TEST_PG_HOST:-}" ]; then
 fi
 if [ -z "${CUTOVER_TEST_MY_SOCKET:-}" ]; then
     case " $* " in
-    *test_source_mysql*|*test_binlog_stream*)
+    *test_source_mysql*|*test_source_binlog*|*test_binlog_stream*)
         exec "$(dirname "$0")/with_mariadb.sh" "$0" "$@" ;;
     esac
 fi

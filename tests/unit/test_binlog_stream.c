@@ -259,7 +259,7 @@ static void purged_position_is_an_error(void **state)
     assert_false(has_log(m, pos0.file));
     mysql_close(m);
     pos = pos0;
-    assert_int_equal(read_from(&pos, watches, &s, &err), CO_ESOURCE);
+    assert_int_equal(read_from(&pos, watches, &s, &err), CO_EGAP);
     if (!strstr(err.msg, "is not on the server any more") ||
         !strstr(err.msg, pos0.file))
         fail_msg("message: %s", err.msg);

@@ -277,10 +277,14 @@ static const struct error_case error_cases[] = {
     {"http.max_connections out of range",
      "{\"http\":{\"max_connections\":0}}", NULL,
      "http.max_connections: "},
-    {"mysql source: binlog capture is not there yet",
+    {"mysql source: an unknown capture",
      "{\"source\":{\"type\":\"mysql\",\"path\":null,\"socket\":\"/s.sock\","
-     "\"database\":\"shop\",\"capture\":\"binlog\"}}", NULL,
-     "source.capture: \"binlog\" capture is not available in this version"},
+     "\"database\":\"shop\",\"capture\":\"wal\"}}", NULL,
+     "source.capture: \"wal\" is not one of: triggers, binlog"},
+    {"mysql source: server_id 0",
+     "{\"source\":{\"type\":\"mysql\",\"path\":null,\"socket\":\"/s.sock\","
+     "\"database\":\"shop\",\"server_id\":0}}", NULL,
+     "source.server_id: 0 is out of range"},
     {"mysql source: a SQLite key is unknown",
      "{\"source\":{\"type\":\"mysql\",\"path\":null,\"socket\":\"/s.sock\","
      "\"database\":\"shop\",\"busy_timeout_ms\":5}}", NULL,
@@ -670,6 +674,7 @@ static void mysql_source_is_read_with_its_password(void **state)
     assert_string_equal(rb->source.server.password, CANARY);
     assert_string_equal(rb->source.label, "mysql db1:3307/shop");
     assert_int_equal(rb->source.capture_binlog, 0);
+    assert_int_equal(rb->source.server_id, 0);
     assert_int_equal(rb->backup.enabled, 0);
     assert_true(secret_env_entry("CUTOVER_UNIT_SOURCE_PW=x"));
     runbook_free(rb);

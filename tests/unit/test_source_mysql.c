@@ -28,6 +28,7 @@
 
 #include "lib/runbook.h"
 #include "sync/drivers/registry.h"
+#include "tests/unit/my_app.h"
 #include "tests/unit/unit_runbook.h"
 #include "tests/unit/unit_util.h"
 
@@ -42,56 +43,9 @@ struct fixture {
     MYSQL *app1, *app2;      /* the application's connections */
 };
 
-static MYSQL *app_connect(const char *db)
-{
-    MYSQL *m = mysql_init(NULL);
-
-    if (!mysql_real_connect(m, "localhost", "root", NULL, db, 0,
-                            getenv("CUTOVER_TEST_MY_SOCKET"), 0))
-        fail_msg("connect: %s", mysql_error(m));
-    return m;
-}
-
-/* Run SQL; its error message ("" when none). */
-static const char *app(MYSQL *m, const char *sql)
-{
-    static char msg[512];
-    MYSQL_RES *res;
-
-    msg[0] = '\0';
-    if (mysql_query(m, sql) != 0)
-        snprintf(msg, sizeof msg, "%s", mysql_error(m));
-    else if ((res = mysql_store_result(m)))
-        mysql_free_result(res);
-    return msg;
-}
-
-static void app_ok(MYSQL *m, const char *sql)
-{
-    const char *msg = app(m, sql);
-
-    if (msg[0])
-        fail_msg("%s: %s", sql, msg);
-}
-
-static long app_number(MYSQL *m, const char *sql)
-{
-    MYSQL_RES *res;
-    MYSQL_ROW r;
-    long n;
-
-    if (mysql_query(m, sql) != 0 || !(res = mysql_store_result(m)))
-        fail_msg("%s: %s", sql, mysql_error(m));
-    r = mysql_fetch_row(res);
-    n = r && r[0] ? atol(r[0]) : -1;
-    mysql_free_result(res);
-    return n;
-}
-
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
-    struct co_err err = {0};
     char text[1024];
     const char *sock = getenv("CUTOVER_TEST_MY_SOCKET");
 
@@ -110,17 +64,12 @@ static int setup(void **state)
     snprintf(text, sizeof text,
              "{\"version\":1,\"name\":\"t\",\"state_dir\":\"s\","
              "\"source\":{\"type\":\"mysql\",\"socket\":\"%s\","
-             "\"database\":\"unit_src\"},"
+             "\"database\":\"unit_src\",\"capture\":\"triggers\"},"
              "\"target\":{\"type\":\"mysql\",\"socket\":\"/nowhere.sock\","
              "\"database\":\"d\"}}", sock);
     f->rb = ut_runbook(text, "/base");
     f->ops = driver_source("mysql");
-    if (f->ops->open(f->rb, &f->s, &err) < 0)
-        fail_msg("open: %s", err.msg);
-    f->ops->set_owner(f->s, OWNER);
-    if (f->ops->read_schema(f->s, f->rb, &f->sc, &err) < 0 ||
-        f->ops->capture_install(f->s, &f->sc, &err) < 0)
-        fail_msg("capture: %s", err.msg);
+    f->s = my_source_captured(f->ops, f->rb, OWNER, &f->sc);
     assert_int_equal(f->sc.ntables, 1);
     *state = f;
     return 0;
@@ -130,9 +79,7 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
 
-    f->ops->close(f->s);
-    schema_free(&f->sc);
-    runbook_free(f->rb);
+    my_source_close(f->ops, f->s, &f->sc, f->rb);
     mysql_close(f->app1);
     mysql_close(f->app2);
     free(f);
@@ -197,10 +144,10 @@ static void the_freeze_gives_up_on_a_busy_table(void **state)
 
     app_ok(f->app1, "BEGIN");
     app_ok(f->app1, "UPDATE t SET v = 9 WHERE id = 1");
-    assert_int_equal(f->ops->freeze_writes(f->s, 1000, &err), CO_EBUSY);
+    assert_int_equal(f->ops->freeze_writes(f->s, &f->sc, 1000, &err), CO_EBUSY);
     assert_contains(err.msg, "held a migrated table longer than 1000 ms");
     app_ok(f->app1, "ROLLBACK");
-    assert_int_equal(f->ops->freeze_writes(f->s, 1000, &err), 0);
+    assert_int_equal(f->ops->freeze_writes(f->s, &f->sc, 1000, &err), 0);
     f->ops->thaw(f->s);
     app_ok(f->app2, "UPDATE t SET v = 5 WHERE id = 1");
 }
@@ -216,7 +163,7 @@ static void fence_up(struct fixture *f)
 {
     struct co_err err = {0};
 
-    if (f->ops->freeze_writes(f->s, 1000, &err) < 0 ||
+    if (f->ops->freeze_writes(f->s, &f->sc, 1000, &err) < 0 ||
         f->ops->fence_commit(f->s, &f->sc, &err) < 0)
         fail_msg("fence: %s", err.msg);
 }
@@ -228,14 +175,14 @@ static void the_fence_refuses_writes_and_comes_down(void **state)
     int fenced;
 
     fence_up(f);
-    assert_int_equal(f->ops->fence_installed(f->s, &fenced, &err), 0);
+    assert_int_equal(f->ops->fence_installed(f->s, &f->sc, &fenced, &err), 0);
     assert_true(fenced);
     assert_string_equal(app(f->app2, "DELETE FROM t WHERE id = 2"),
                         "cutover: writes moved to target");
-    assert_int_equal(f->ops->freeze_writes(f->s, 1000, &err), 0);
+    assert_int_equal(f->ops->freeze_writes(f->s, &f->sc, 1000, &err), 0);
     assert_int_equal(f->ops->fence_remove(f->s, &f->sc, 1, &err), 0);
     assert_int_equal(f->ops->thaw_commit(f->s, &err), 0);
-    assert_int_equal(f->ops->fence_installed(f->s, &fenced, &err), 0);
+    assert_int_equal(f->ops->fence_installed(f->s, &f->sc, &fenced, &err), 0);
     assert_false(fenced);
     assert_int_equal(fence_triggers(f), 0);
     app_ok(f->app2, "UPDATE t SET v = 6 WHERE id = 2");
@@ -249,7 +196,7 @@ static void a_partial_fence_is_removed(void **state)
 
     fence_up(f);
     app_ok(f->app2, "DROP TRIGGER _cutover_fd_t");
-    assert_int_equal(f->ops->fence_installed(f->s, &fenced, &err), 0);
+    assert_int_equal(f->ops->fence_installed(f->s, &f->sc, &fenced, &err), 0);
     assert_false(fenced);
     assert_int_equal(fence_triggers(f), 0);
     app_ok(f->app2, "DELETE FROM t WHERE id = 4");
@@ -263,7 +210,7 @@ static void rows_written_back_are_not_captured(void **state)
     struct tuple key = {.n = 1, .v = row};
     long before = app_number(f->app2, "SELECT COUNT(*) FROM _cutover_log_t");
 
-    assert_int_equal(f->ops->freeze_writes(f->s, 1000, &err), 0);
+    assert_int_equal(f->ops->freeze_writes(f->s, &f->sc, 1000, &err), 0);
     assert_int_equal(f->ops->put_row(f->s, &f->sc.tables[0], &key, row, &err),
                      0);
     assert_int_equal(f->ops->thaw_commit(f->s, &err), 0);
@@ -284,10 +231,10 @@ static void the_log_is_trimmed_under_the_freeze(void **state)
     app_ok(f->app2, "INSERT INTO t VALUES (21, 1), (22, 2)");
     app_ok(f->app2, "INSERT INTO t VALUES (23, 3)");
     assert_int_equal(f->ops->open(f->rb, &other, &err), 0);
-    assert_int_equal(f->ops->freeze_writes(other, 1000, &err), CO_ESOURCE);
+    assert_int_equal(f->ops->freeze_writes(other, &f->sc, 1000, &err), CO_ESOURCE);
     assert_contains(err.msg, "no table of this migration to lock");
     f->ops->set_owner(other, OWNER);
-    assert_int_equal(f->ops->freeze_writes(other, 1000, &err), 0);
+    assert_int_equal(f->ops->freeze_writes(other, &f->sc, 1000, &err), 0);
     assert_int_equal(f->ops->log_trim(other, &f->sc.tables[0], 2, &err), 0);
     assert_int_equal(f->ops->thaw_commit(other, &err), 0);
     f->ops->close(other);
@@ -307,7 +254,7 @@ static void a_lost_lock_is_no_fence(void **state)
     long ours;
     int fenced;
 
-    assert_int_equal(f->ops->freeze_writes(f->s, 1000, &err), 0);
+    assert_int_equal(f->ops->freeze_writes(f->s, &f->sc, 1000, &err), 0);
     snprintf(kill, sizeof kill, "SELECT ID FROM information_schema."
              "PROCESSLIST WHERE DB = 'unit_src' AND ID NOT IN "
              "(CONNECTION_ID(), %lu)", mysql_thread_id(f->app2));
@@ -320,7 +267,7 @@ static void a_lost_lock_is_no_fence(void **state)
     f->ops->close(f->s);
     assert_int_equal(f->ops->open(f->rb, &f->s, &err), 0);
     f->ops->set_owner(f->s, OWNER);
-    assert_int_equal(f->ops->fence_installed(f->s, &fenced, &err), 0);
+    assert_int_equal(f->ops->fence_installed(f->s, &f->sc, &fenced, &err), 0);
     assert_false(fenced);
     assert_int_equal(fence_triggers(f), 0);
 }

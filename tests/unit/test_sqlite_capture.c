@@ -109,7 +109,7 @@ static void trim(struct fixture *f, int64_t upto)
 {
     struct co_err err = {0};
 
-    if (f->ops->freeze_writes(f->src, 1000, &err) != 0 ||
+    if (f->ops->freeze_writes(f->src, NULL, 1000, &err) != 0 ||
         f->ops->log_trim(f->src, &f->sc.tables[0], upto, &err) != 0 ||
         f->ops->thaw_commit(f->src, &err) != 0)
         fail_msg("trim: %s", err.msg);

@@ -77,7 +77,9 @@ int binlog_position_now(MYSQL *conn, struct binlog_position *out,
     memset(out, 0, sizeof *out);
     if (mysql_query(conn, "SHOW MASTER STATUS") != 0 ||
         !(res = mysql_store_result(conn)))
-        return co_errf(err, CO_ESOURCE, "reading the binary log position: %s",
+        return co_errf(err, mysql_errno(conn) >= 2000 ? CO_ECONNLOST
+                                                      : CO_ESOURCE,
+                       "reading the binary log position: %s",
                        mysql_error(conn));
     row = mysql_fetch_row(res);
     if (!row || !row[0] || !row[1]) {
@@ -361,7 +363,7 @@ static int dump_error(MYSQL *conn, const struct binlog_position *at,
     unsigned no = mysql_errno(conn);
 
     if (no == ER_READING_BINLOG)
-        return co_errf(err, CO_ESOURCE, "the binary log at %s:%llu is not on "
+        return co_errf(err, CO_EGAP, "the binary log at %s:%llu is not on "
                        "the server any more (purged, or the server was "
                        "reset): changes after it cannot be read, so the "
                        "target would miss them: %s", at->file,

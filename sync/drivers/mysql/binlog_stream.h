@@ -80,7 +80,7 @@ int binlog_position_now(MYSQL *conn, struct binlog_position *out,
 
 /* Read from *pos to the end of the log on `conn`, which the dump takes
  * over (it can run no other statement afterwards: close it). Returns the
- * number of changes handed over, or a negative error: CO_ESOURCE naming
+ * number of changes handed over, or a negative error: CO_EGAP naming
  * the position when the server no longer has it (purged), CO_EPROTOCOL
  * for an event the decoder refuses (naming it), CO_ECONNLOST. */
 int64_t binlog_read_changes(MYSQL *conn, const struct binlog_read_opts *o,

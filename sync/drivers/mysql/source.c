@@ -49,6 +49,14 @@ static int smy_open(const struct runbook *rb, struct source **out,
         return rc;
     }
     s->rb = rb;
+    if ((rc = sbl_chosen(s, err)) < 0) {
+        my_close(s->c);
+        free(s);
+        return rc;
+    }
+    s->binlog = rc;
+    if (s->binlog)
+        s->bl = sbl_new();
     *out = s;
     return 0;
 }
@@ -60,6 +68,7 @@ static void smy_close(struct source *s)
     if (s->frozen)
         smy_thaw(s);
     my_close(s->c);
+    sbl_free(s->bl);
     free(s);
 }
 
@@ -355,6 +364,18 @@ static int smy_scan_columns(struct source *s, const struct table *t,
     return 0;
 }
 
+static int smy_capture_start(struct source *s, int64_t *seq,
+                             struct co_err *err)
+{
+    *seq = 0;                   /* trigger capture's logs start empty */
+    return s->binlog ? sbl_capture_start(s, seq, err) : 0;
+}
+
+static int smy_log_kept_by_server(struct source *s)
+{
+    return s->binlog;
+}
+
 const struct source_ops source_mysql_ops = {
     .name = "mysql",
     .client_library = MY_CLIENT_LIBRARY,
@@ -377,6 +398,8 @@ const struct source_ops source_mysql_ops = {
     .capture_install = smy_capture_install,
     .capture_remove = smy_capture_remove,
     .capture_installed = smy_capture_installed,
+    .capture_start = smy_capture_start,
+    .log_kept_by_server = smy_log_kept_by_server,
     .log_read = smy_log_read,
     .log_batch_free = smy_log_batch_free,
     .log_stats = smy_log_stats,

@@ -1,6 +1,7 @@
 /*
  * source_assess.c — what plan must know about a MySQL/MariaDB source:
- * the server, the privileges trigger capture and the freeze need, the
+ * the server, the privileges trigger capture and the freeze need (and
+ * with binlog capture what it needs of the binary log), the
  * settings that decide whether we may create triggers at all, and the
  * inventory of what will not move (stored procedures, functions and
  * events here; views and triggers come with the schema).
@@ -11,7 +12,12 @@
 
 #include "lib/runbook.h"
 #include "sync/drivers/assess.h"
+#include "sync/drivers/mysql/binlog_stream.h"
 #include "sync/drivers/mysql/source_priv.h"
+
+/* How long binlog capture expects to need the binary log: a purge before
+ * the migration ends stops it (the plan's retention check). */
+#define BINLOG_EXPECTED_S (24 * 3600.0)
 
 /* The privileges of the current user on the source database, as the
  * server's own words ("SELECT", "LOCK TABLES", ...), space separated. */
@@ -86,8 +92,12 @@ static void check_settings(struct source *s, const struct assess_sink *to,
     if (my_query_first(s->c, "SELECT VERSION()", v, sizeof v, err,
                        "reading the version") > 0)
         assess_add(to, ASSESS_INFO, "source_server", NULL, NULL, NULL,
-                   "source server %s (%s), change capture: triggers", v,
-                   s->c->label);
+                   "source server %s (%s), change capture: %s", v,
+                   s->c->label, s->binlog ? "binlog"
+                   : s->rb->source.capture_binlog == 0
+                   ? "triggers"
+                   : "triggers (the server does not log ROW events with "
+                     "FULL images, which binlog capture reads)");
 }
 
 /* Stored routines and events, each by name: they stay on the source. */
@@ -205,6 +215,11 @@ int smy_assess(struct source *s, const struct runbook *rb,
     (void)err;
     check_settings(s, to, &scratch);
     check_privileges(s, to, &scratch);
+    if (s->binlog && binlog_assess(s->c->my, sbl_server_id(rb),
+                                   BINLOG_EXPECTED_S, to, &scratch) < 0)
+        assess_add(to, ASSESS_WARNING, "binlog", NULL, NULL, NULL,
+                   "the binary log's settings could not be read: %s",
+                   scratch.msg);
     inventory(s, to, rb->target.type, &scratch);
     return 0;
 }

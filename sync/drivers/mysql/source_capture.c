@@ -1,7 +1,7 @@
 /*
  * source_capture.c — change capture on a MySQL/MariaDB source (trigger
- * capture, DESIGN §10), the write freeze, the fence, and the writes a
- * rollback makes.
+ * capture, DESIGN §10; binlog capture reads the log in source_binlog.c),
+ * the write freeze, the fence, and the writes a rollback makes.
  *
  * For each table T with key K:
  *   _cutover_log_T (seq BIGINT AUTO_INCREMENT, k1.., at DOUBLE): the key
@@ -62,6 +62,23 @@ static const char *const fence_triggers[] = {
 
 /* ---- installing and removing capture ------------------------------------ */
 
+void smy_log_table_sql(struct source *s, struct sbuf *sql, const char *log,
+                       const struct table *t, int temporary)
+{
+    sbuf_addf(sql, "CREATE %sTABLE IF NOT EXISTS ",
+              temporary ? "TEMPORARY " : "");
+    my_name_of(s->c, sql, log, t);
+    sbuf_adds(sql, " (seq BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY");
+    for (int k = 0; k < t->nkey; k++) {
+        const struct column *c = &t->cols[t->key[k]];
+        sbuf_addf(sql, ", k%d %s", k + 1, c->decl);
+        if (c->coll && strcmp(c->coll, "BINARY") != 0)
+            sbuf_addf(sql, " COLLATE %s", c->coll);
+        sbuf_adds(sql, " NOT NULL");
+    }
+    sbuf_adds(sql, ", at DOUBLE NOT NULL) ENGINE=InnoDB");
+}
+
 static int capture_table(struct source *s, const struct table *t,
                          struct co_err *err)
 {
@@ -71,17 +88,7 @@ static int capture_table(struct source *s, const struct table *t,
     if ((rc = my_claim(s->c, "table", LOG_PREFIX, t, err)) < 0)
         return rc;
     sbuf_init(&sql);
-    sbuf_adds(&sql, "CREATE TABLE IF NOT EXISTS ");
-    my_name_of(s->c, &sql, LOG_PREFIX, t);
-    sbuf_adds(&sql, " (seq BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY");
-    for (int k = 0; k < t->nkey; k++) {
-        const struct column *c = &t->cols[t->key[k]];
-        sbuf_addf(&sql, ", k%d %s", k + 1, c->decl);
-        if (c->coll && strcmp(c->coll, "BINARY") != 0)
-            sbuf_addf(&sql, " COLLATE %s", c->coll);
-        sbuf_adds(&sql, " NOT NULL");
-    }
-    sbuf_adds(&sql, ", at DOUBLE NOT NULL) ENGINE=InnoDB");
+    smy_log_table_sql(s, &sql, LOG_PREFIX, t, 0);
     my_log_comment(s->c, &sql, "change", t->name);
     rc = my_ddl(s->c, &sql, err, "creating the change log", t);
     sbuf_free(&sql);
@@ -95,6 +102,8 @@ int smy_capture_install(struct source *s, const struct schema *sc,
 {
     int rc = 0;
 
+    if (s->binlog)
+        return sbl_capture_install(s, err);
     for (int i = 0; i < sc->ntables && rc == 0; i++)
         rc = capture_table(s, &sc->tables[i], err);
     return rc;
@@ -140,9 +149,14 @@ int smy_capture_installed(struct source *s, const struct table *t, int *out,
 {
     enum my_holder h;
     char who[400];
-    int rc = my_holder_of(s->c, "trigger", capture_triggers[0], t, &h, who,
-                          sizeof who, err);
+    int rc;
 
+    if (s->binlog) {            /* nothing on the server: the position is */
+        *out = 1;               /* in the checkpoint (capture_start) */
+        return 0;
+    }
+    rc = my_holder_of(s->c, "trigger", capture_triggers[0], t, &h, who,
+                      sizeof who, err);
     *out = rc == 0 && h == NAME_OURS;
     return rc;
 }
@@ -186,10 +200,10 @@ static void key_bound(void *arg, struct sbuf *b, const struct tuple *bound,
     my_key_bound(lb->s->c, b, &lb->v->t, bound, upper);
 }
 
-static int read_keys(struct source *s, const struct table *t, int64_t after,
-                     int64_t upto, const struct apply_scope *scope,
-                     int inside, int *n, struct tuple **keys,
-                     struct co_err *err)
+int smy_read_log_keys(struct source *s, const char *log,
+                      const struct table *t, int64_t after, int64_t upto,
+                      const struct apply_scope *scope, int inside, int *n,
+                      struct tuple **keys, struct co_err *err)
 {
     struct log_view v;
     struct sbuf sql;
@@ -203,7 +217,7 @@ static int read_keys(struct source *s, const struct table *t, int64_t after,
     for (int k = 0; k < t->nkey; k++)
         sbuf_addf(&sql, "%sk%d", k ? ", " : "", k + 1);
     sbuf_adds(&sql, " FROM ");
-    my_name_of(s->c, &sql, LOG_PREFIX, t);
+    my_name_of(s->c, &sql, log, t);
     sbuf_addf(&sql, " WHERE seq > %lld AND seq <= %lld", (long long)after,
               (long long)upto);
     log_scope_filter(&sql, scope, inside ? " AND " : " AND NOT ", key_bound,
@@ -311,15 +325,17 @@ int smy_log_read(struct source *s, const struct table *t, int64_t after_seq,
 {
     int rc;
 
+    if (s->binlog)
+        return sbl_log_read(s, t, after_seq, limit, scope, out, err);
     memset(out, 0, sizeof *out);
     rc = readable_upto(s, t, after_seq, limit, &out->last_seq, &out->entries,
                        err);
     if (rc == 0 && out->last_seq > after_seq)
-        rc = read_keys(s, t, after_seq, out->last_seq, scope, 1, &out->nkeys,
-                       &out->keys, err);
+        rc = smy_read_log_keys(s, LOG_PREFIX, t, after_seq, out->last_seq,
+                               scope, 1, &out->nkeys, &out->keys, err);
     if (rc == 0 && out->last_seq > after_seq && !scope->all)
-        rc = read_keys(s, t, after_seq, out->last_seq, scope, 0,
-                       &out->nahead, &out->ahead, err);
+        rc = smy_read_log_keys(s, LOG_PREFIX, t, after_seq, out->last_seq,
+                               scope, 0, &out->nahead, &out->ahead, err);
     return rc < 0 ? co_err_prefix(err, "table %s", t->name) : 0;
 }
 
@@ -335,6 +351,8 @@ int smy_log_stats(struct source *s, const struct table *t, int64_t after_seq,
     MYSQL_RES *res;
     MYSQL_ROW r;
 
+    if (s->binlog)
+        return sbl_log_stats(s, t, after_seq, out, err);
     memset(out, 0, sizeof *out);
     sbuf_init(&sql);
     sbuf_adds(&sql, "SELECT (SELECT MAX(seq) FROM ");
@@ -368,6 +386,8 @@ int smy_log_trim(struct source *s, const struct table *t, int64_t upto_seq,
     struct sbuf sql;
     int rc;
 
+    if (s->binlog)              /* the server's retention trims its log */
+        return 0;
     sbuf_init(&sql);
     sbuf_adds(&sql, "DELETE FROM ");
     my_name_of(s->c, &sql, LOG_PREFIX, t);
@@ -384,16 +404,19 @@ static int starts_with(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* "LOCK TABLES": every table our capture or fence serves, and our logs. */
-static int lock_statement(struct source *s, struct sbuf *b,
-                          struct co_err *err)
+/* "LOCK TABLES": every table our capture or fence serves, and our logs;
+ * with binlog capture, which installs nothing, the tables of sc. */
+static int lock_statement(struct source *s, const struct schema *sc,
+                          struct sbuf *b, struct co_err *err)
 {
-    struct owned_objects have;
+    struct owned_objects have = {0};
     struct owned_objects tables = {0};
-    int rc = my_objects(s->c, NULL, &have, err);
+    int rc = s->binlog ? 0 : my_objects(s->c, NULL, &have, err);
 
     if (rc < 0)
         return rc;
+    for (int i = 0; s->binlog && sc && i < sc->ntables; i++)
+        owned_objects_add(&tables, "table", sc->tables[i].name, NULL, "");
     for (int i = 0; i < have.n; i++) {
         const struct owned_object *o = &have.v[i];
         if (!my_is_ours(s->c, o) || !o->table)
@@ -417,14 +440,15 @@ static int lock_statement(struct source *s, struct sbuf *b,
     return rc;
 }
 
-int smy_freeze_writes(struct source *s, int wait_ms, struct co_err *err)
+int smy_freeze_writes(struct source *s, const struct schema *sc,
+                      int wait_ms, struct co_err *err)
 {
     struct sbuf sql;
     char set[80];
     int rc, n;
 
     sbuf_init(&sql);
-    if ((n = lock_statement(s, &sql, err)) <= 0) {
+    if ((n = lock_statement(s, sc, &sql, err)) <= 0) {
         sbuf_free(&sql);
         return n < 0 ? n : co_errf(err, CO_ESOURCE, "source %s: no table "
                                    "of this migration to lock: its change "
@@ -449,6 +473,11 @@ int smy_freeze_writes(struct source *s, int wait_ms, struct co_err *err)
     }
     s->frozen = 1;
     s->drop_fence = s->end_capture = 0;
+    /* every change of the locked tables is in the log before its end now */
+    if (s->binlog && (rc = sbl_freeze_mark(s, err)) < 0) {
+        smy_thaw(s);
+        return rc;
+    }
     return 0;
 }
 
@@ -516,10 +545,11 @@ int smy_fence_remove(struct source *s, const struct schema *sc,
 
 /* The fence is complete when every table with our change log has its
  * three fence triggers (or, the logs gone after completion, when there
- * is any). A partial one — the connection was lost while it went up — is
- * removed here: the source is open again and the migration goes back to
- * sync. */
-int smy_fence_installed(struct source *s, int *out, struct co_err *err)
+ * is any); with binlog capture, which has no logs, every table of sc. A
+ * partial one — the connection was lost while it went up — is removed
+ * here: the source is open again and the migration goes back to sync. */
+int smy_fence_installed(struct source *s, const struct schema *sc, int *out,
+                        struct co_err *err)
 {
     struct owned_objects have;
     struct sbuf sql;
@@ -537,6 +567,8 @@ int smy_fence_installed(struct source *s, int *out, struct co_err *err)
         fences += strcmp(o->kind, "trigger") == 0 &&
                   starts_with(o->name, FENCE_PREFIX);
     }
+    if (s->binlog && sc)
+        logs = sc->ntables;
     *out = fences > 0 && (logs == 0 || fences >= 3 * logs);
     sbuf_init(&sql);
     for (int i = 0; i < have.n && rc == 0 && fences > 0 && !*out; i++) {

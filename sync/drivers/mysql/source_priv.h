@@ -5,8 +5,9 @@
  *   source.c          connection, reads in key order, the ops table
  *   source_schema.c   tables, keys, indexes and foreign keys from
  *                     information_schema; the census; the types
- *   source_capture.c  change capture, the write freeze, the fence and the
- *                     writes a rollback makes
+ *   source_capture.c  trigger capture, the write freeze, the fence and
+ *                     the writes a rollback makes
+ *   source_binlog.c   binlog capture: the binary log as the change log
  *   source_assess.c   what plan must know: privileges, version, and what
  *                     will not move
  */
@@ -24,6 +25,8 @@ struct source {
                                 after the commit */
     int end_capture;         /* ... and capture with it */
     const struct schema *pending;   /* the schema fence_remove was given */
+    int binlog;              /* binlog capture (else trigger capture) */
+    struct binlog_capture *bl;      /* its reader's state */
 };
 
 struct source_cursor {
@@ -57,15 +60,46 @@ int smy_log_stats(struct source *, const struct table *, int64_t,
                   struct log_stats *, struct co_err *);
 int smy_log_trim(struct source *, const struct table *, int64_t,
                  struct co_err *);
-int smy_freeze_writes(struct source *, int, struct co_err *);
+int smy_freeze_writes(struct source *, const struct schema *, int,
+                      struct co_err *);
 int smy_fence_commit(struct source *, const struct schema *, struct co_err *);
 int smy_thaw_commit(struct source *, struct co_err *);
 void smy_thaw(struct source *);
 int smy_fence_remove(struct source *, const struct schema *, int,
                      struct co_err *);
-int smy_fence_installed(struct source *, int *, struct co_err *);
+int smy_fence_installed(struct source *, const struct schema *, int *,
+                        struct co_err *);
 int smy_put_row(struct source *, const struct table *, const struct tuple *,
                 const struct value *, struct co_err *);
+
+/* source_capture.c, shared with binlog capture: a change log table's
+ * CREATE (seq, k1.., at), and its distinct keys in (after, upto] inside
+ * (or outside) the scope. */
+void smy_log_table_sql(struct source *s, struct sbuf *sql, const char *log,
+                       const struct table *t, int temporary);
+int smy_read_log_keys(struct source *s, const char *log,
+                      const struct table *t, int64_t after, int64_t upto,
+                      const struct apply_scope *scope, int inside, int *n,
+                      struct tuple **keys, struct co_err *err);
+
+/* source_binlog.c */
+struct binlog_capture *sbl_new(void);
+void sbl_free(struct binlog_capture *bl);
+/* 1 binlog capture (runbook, or the server logs what it needs), 0
+ * triggers, or an error. */
+int sbl_chosen(struct source *s, struct co_err *err);
+/* Our server_id as a binlog reader (source.server_id, or one derived
+ * from the migration's name). */
+uint32_t sbl_server_id(const struct runbook *rb);
+int sbl_capture_install(struct source *s, struct co_err *err);
+int sbl_capture_start(struct source *s, int64_t *seq, struct co_err *err);
+int sbl_log_read(struct source *, const struct table *, int64_t, int64_t,
+                 const struct apply_scope *, struct log_batch *,
+                 struct co_err *);
+int sbl_log_stats(struct source *, const struct table *, int64_t,
+                  struct log_stats *, struct co_err *);
+/* Under the freeze: note the end of the log. */
+int sbl_freeze_mark(struct source *s, struct co_err *err);
 
 /* source_assess.c */
 struct assess_sink;

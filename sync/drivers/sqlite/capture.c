@@ -677,10 +677,12 @@ int sqlite_log_trim(struct source *s, const struct table *t, int64_t upto_seq,
 
 /* ---- the write lock, the fence, rollback writes --------------------------- */
 
-int sqlite_freeze_writes(struct source *s, int wait_ms, struct co_err *err)
+int sqlite_freeze_writes(struct source *s, const struct schema *sc,
+                         int wait_ms, struct co_err *err)
 {
     int rc;
 
+    (void)sc;          /* the database's one write lock covers every table */
     sqlite3_busy_timeout(s->db, wait_ms);
     rc = sq_exec(s, "BEGIN IMMEDIATE", err, "taking the write lock");
     sqlite3_busy_timeout(s->db, s->busy_timeout_ms);
@@ -732,8 +734,10 @@ int sqlite_fence_remove(struct source *s, const struct schema *sc,
     return remove_body(s, sc, err);
 }
 
-int sqlite_fence_installed(struct source *s, int *out, struct co_err *err)
+int sqlite_fence_installed(struct source *s, const struct schema *sc,
+                           int *out, struct co_err *err)
 {
+    (void)sc;
     return have_ours(s, FENCE_PREFIX, NULL, out, err);
 }
 

@@ -581,7 +581,8 @@ int sqlite_log_stats(struct source *, const struct table *, int64_t,
                      struct log_stats *, struct co_err *);
 int sqlite_log_trim(struct source *, const struct table *, int64_t,
                     struct co_err *);
-int sqlite_freeze_writes(struct source *, int, struct co_err *);
+int sqlite_freeze_writes(struct source *, const struct schema *, int,
+                         struct co_err *);
 int sqlite_fence_commit(struct source *, const struct schema *,
                         struct co_err *);
 int sqlite_thaw_commit(struct source *, struct co_err *);
@@ -592,7 +593,8 @@ int sqlite_assess(struct source *, const struct runbook *,
                   const struct assess_sink *, struct co_err *);
 int sqlite_fence_remove(struct source *, const struct schema *, int,
                         struct co_err *);
-int sqlite_fence_installed(struct source *, int *, struct co_err *);
+int sqlite_fence_installed(struct source *, const struct schema *, int *,
+                           struct co_err *);
 int sqlite_put_row(struct source *, const struct table *,
                    const struct tuple *, const struct value *,
                    struct co_err *);
