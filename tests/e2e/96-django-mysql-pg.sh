@@ -6,9 +6,11 @@
 # keys) moves to PostgreSQL 15 while 2 workers check out orders through
 # Django's whole request handler, following the switch file with the
 # router and the 503 middleware of the README (shop/cutover.py).
-#  - plan: Django's MySQL columns in PostgreSQL's words (boolean,
-#    timestamptz under schema.datetimes "utc", integer for smallint
-#    unsigned, numeric, varchar), nothing blocks;
+#  - plan: changes captured from the binary log (the default: MariaDB
+#    logs ROW with FULL images here), Django's MySQL columns in
+#    PostgreSQL's words (boolean, timestamptz under schema.datetimes
+#    "utc", integer for smallint unsigned, numeric, varchar), nothing
+#    blocks;
 #  - migration 1: switched under load, the shop follows to PostgreSQL
 #    (orders acknowledged there, their ids from the identity sequences
 #    past MySQL's), then `ctl rollback` during post_validate: the shop
@@ -80,6 +82,8 @@ shop_stops() {
 
 # plan: Django's MySQL columns in PostgreSQL's words
 migration "$T/rb1.json" "$T/state1" shop 3600
+assert_exit 0 "$CUTOVER" plan "$T/rb1.json"
+assert_contains "$OUT" "change capture: binlog" "plan names the capture"
 assert_exit 0 "$CUTOVER" plan "$T/rb1.json" --json
 echo "$OUT" >"$T/plan.json"
 $PY - "$T/plan.json" <<'PYEOF' || fail "plan's types"
