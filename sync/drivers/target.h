@@ -114,6 +114,8 @@ struct type_limits {
     const char *text_word;       /* its text type, unsized: "VARCHAR" */
     int fk_set_default;          /* foreign keys take ON ... SET DEFAULT */
     int text_refuses_nul;        /* its text cannot hold a NUL byte */
+    int typed_json_uuid;         /* JSON and UUID text become its own
+                                    json and uuid types (jsonb, uuid) */
 };
 
 struct target_ops {

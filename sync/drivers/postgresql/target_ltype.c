@@ -225,4 +225,5 @@ const struct type_limits tpg_type_limits = {
     .text_word = "text",
     .fk_set_default = 1,
     .text_refuses_nul = 1,
+    .typed_json_uuid = 1,
 };
