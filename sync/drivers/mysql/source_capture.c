@@ -577,9 +577,17 @@ int smy_put_row(struct source *s, const struct table *t,
         }
         sbuf_adds(&sql, ") VALUES (");
         for (int i = 0; i < t->ncols; i++) {
+            /* a CHAR(32) of UUIDs gets back its 32 digits, which the
+             * target's uuid prints dashed */
+            int undash = t->cols[i].map.logical.kind == LK_UUID &&
+                         strncmp(t->cols[i].decl, "char(32)", 8) == 0;
             if (i)
                 sbuf_adds(&sql, ", ");
+            if (undash)
+                sbuf_adds(&sql, "REPLACE(");
             my_literal(s->c, &sql, &row[i]);
+            if (undash)
+                sbuf_adds(&sql, ", '-', '')");
         }
         sbuf_addc(&sql, ')');
     } else {
