@@ -112,7 +112,7 @@ static int check_key(const struct runbook *rb,
  * a target that does not keep it: the same choice as SQLite's NOCASE.
  * Binary and case-sensitive collations compare as the target's default
  * does; JSON, UUID, ENUM and SET values are not text the application
- * compares. */
+ * compares. A column overridden (to citext, say) has been chosen for. */
 static void check_mysql_collation(const struct runbook *rb,
                                   const struct type_limits *L, struct plan *p,
                                   const struct table *t, int c)
@@ -120,7 +120,8 @@ static void check_mysql_collation(const struct runbook *rb,
     const struct column *col = &t->cols[c];
     size_t n = col->coll ? strlen(col->coll) : 0;
 
-    if (n < 3 || strcmp(col->coll + n - 3, "_ci") != 0 ||
+    /* an override is the choice made */
+    if (n < 3 || strcmp(col->coll + n - 3, "_ci") != 0 || col->override ||
         col->map.lt != LT_TEXT || col->map.collation[0] ||
         col->map.logical.kind != LK_TEXT)
         return;

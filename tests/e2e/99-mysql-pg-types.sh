@@ -9,7 +9,9 @@
 #    and each pitfall a finding naming its row: TINYINT(1) holding 5,
 #    BIGINT UNSIGNED past 2^63-1, the invalid ENUM '', zero and
 #    partial-zero dates, a NUL byte, BIT and POINT without a type, the
-#    long name, the _ci column's NOCASE choice; exit 3;
+#    long name, the _ci columns' NOCASE choice, and under citext (an
+#    override) two handles distinct in MySQL found equal by PostgreSQL;
+#    exit 3;
 #  - with the row fixed, schema.zero_dates "null" and bytea overrides,
 #    nothing blocks and `cutover run` completes; MySQLdb and psycopg2 find
 #    every row of both tables equal (jsonb by document, uuid by value,
@@ -50,7 +52,9 @@ PYEOF
 }
 
 # ---- plan: every type, every pitfall with its row ------------------------
-mysql_pg_runbook
+# users.handle (utf8mb4_bin) taken to citext: PostgreSQL finds two equal
+pg_sql shop "CREATE EXTENSION IF NOT EXISTS citext" >/dev/null
+mysql_pg_runbook "{'schema': {'overrides': {'users.handle': 'citext'}}}"
 set +e
 "$CUTOVER" plan "$T/runbook.json" --json >"$T/plan.json" 2>"$T/plan.err"
 code=$?
@@ -84,6 +88,8 @@ want = [  # (severity, code, table, column, words, example keys)
     ("blocking", "type", "pit", "place", "MySQL point has no equivalent", None),
     ("blocking", "identifier", long, None, "64 bytes", None),
     ("warning", "collation", "kinds", "email", "utf8mb4_general_ci in MySQL", None),
+    ("warning", "collation", "users", "email", "utf8mb4_general_ci in MySQL", None),
+    ("blocking", "collision", "users", "handle", "values distinct in MySQL are equal", None),
 ]
 found = plan["findings"]
 for sev, code, table, col, words, keys in want:
@@ -92,8 +98,12 @@ for sev, code, table, col, words, keys in want:
     if len(hits) != 1 or hits[0]["severity"] != sev or \
             (keys and hits[0].get("examples") != keys):
         bad.append("%s %s.%s %r: %s" % (code, table, col, words, hits))
+collision = [f for f in found if f["code"] == "collision"]
+if collision and collision[0]["examples"] != \
+        [{"values": ["Ann"], "keys": ["[1]", "[2]"]}]:
+    bad.append("the collision's rows: %s" % collision[0]["examples"])
 # a binary collation, a uuid and a JSON column have nothing to choose
-for col in ("doc", "uid", "size"):
+for col in ("doc", "uid", "size", "handle"):
     if any(f["code"] == "collation" and f.get("column") == col
            for f in found):
         bad.append("a collation finding for kinds.%s" % col)
@@ -112,7 +122,7 @@ assert_contains "$OUT" "zero and partial-zero dates become NULL" "zero_dates opt
 assert_contains "$OUT" "nothing blocks the migration" "plan after the fixes"
 assert_exit 0 "$CUTOVER" run "$T/runbook.json"
 assert_contains "$OUT" "completed" "run"
-$PY "$ROOT/tests/lib/pg_types_compare.py" mysql "$SRC" types "$PG_DSN" kinds pit ||
+$PY "$ROOT/tests/lib/pg_types_compare.py" mysql "$SRC" types "$PG_DSN" kinds pit users ||
     fail "MariaDB and PostgreSQL rows differ"
 assert_eq "2024-03-01 12:00:00.5+00" \
     "$(pg_sql shop "SELECT stamp FROM kinds WHERE id = 1")" "TIMESTAMP read in UTC"
