@@ -5,7 +5,8 @@
 #   make test       installs what is missing, unit + e2e tests (private MariaDB)
 #   make bench      every benchmark, our figure beside its baseline
 #                   (bench-copy-pg: the PostgreSQL baselines, expert path
-#                   and pgloader; bench-binlog: binlog capture's reader)
+#                   and pgloader; bench-copy-mysql-pg: MariaDB → PostgreSQL
+#                   beside pgloader; bench-binlog: binlog capture's reader)
 #   make demo       a whole migration of a sample shop under a live writer
 #   make deps       install the Debian packages all of the above need
 #   make fuzz       longer libFuzzer runs of the parsers
@@ -44,7 +45,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 
 .PHONY: all asan asan-unit test unit e2e bench bench-copy bench-sync bench-verify \
         bench-cutover bench-watchers bench-app-errors bench-copy-pg \
-        bench-monitoring bench-binlog demo deps fuzz \
+        bench-copy-mysql-pg bench-monitoring bench-binlog demo deps fuzz \
         clean tools check-deps
 
 all: bin/cutover tools
@@ -111,10 +112,12 @@ test: check-deps
 	tests/lib/run_tests.sh
 
 bench: bench-copy bench-sync bench-verify bench-cutover bench-watchers \
-       bench-app-errors bench-copy-pg bench-monitoring bench-binlog
+       bench-app-errors bench-copy-pg bench-copy-mysql-pg bench-monitoring \
+       bench-binlog
 
 bench-copy bench-sync bench-verify bench-cutover bench-watchers \
-bench-app-errors bench-copy-pg bench-monitoring bench-binlog: check-deps all
+bench-app-errors bench-copy-pg bench-copy-mysql-pg bench-monitoring \
+bench-binlog: check-deps all
 	bench/$(@:bench-%=%).sh
 
 demo: check-deps all

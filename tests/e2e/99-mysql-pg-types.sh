@@ -5,7 +5,8 @@
 # that move, a table with one pitfall a row, a 64-byte table name.
 #  - plan: each column's PostgreSQL type (TINYINT(1) of 0/1 boolean,
 #    unsigned one wider, ENUM/SET text, TIMESTAMP timestamptz, JSON jsonb,
-#    CHAR(36)/CHAR(32) of UUIDs uuid, the CHAR(36) with one non-UUID kept),
+#    CHAR(36)/CHAR(32) of UUIDs uuid, the CHAR(36) with one non-UUID kept,
+#    TEXT text),
 #    and each pitfall a finding naming its row: TINYINT(1) holding 5,
 #    BIGINT UNSIGNED past 2^63-1, the invalid ENUM '', zero and
 #    partial-zero dates, a NUL byte, BIT and POINT without a type, the
@@ -73,8 +74,11 @@ want_types = {
     "yr": "smallint", "wide": "numeric(65,30)", "email": "varchar(100)"}
 bad = ["kinds.%s: %s, want %s" % (c, types.get(("kinds", c)), w)
        for c, w in want_types.items() if types.get(("kinds", c)) != w]
-if types.get(("pit", "level")) != "smallint":
-    bad.append("pit.level: %s, want smallint" % types.get(("pit", "level")))
+for table, col, want in (("pit", "level", "smallint"),
+                         ("users", "bio", "text")):
+    if types.get((table, col)) != want:
+        bad.append("%s.%s: %s, want %s" % (table, col,
+                                           types.get((table, col)), want))
 long = "a_table_name_that_is_longer_than_sixty_three_bytes_in_postgresql"
 want = [  # (severity, code, table, column, words, example keys)
     ("warning", "type", "pit", "level", "holds values other than 0, 1 and NULL", [[100]]),

@@ -118,8 +118,13 @@ static int holds_uuids(const struct column *c, const struct col_census *cs)
 static void text_type(struct ctx *x, int ci, const struct col_census *cs)
 {
     struct column *c = &x->t->cols[ci];
+    size_t len = strlen(c->decl);
     struct map_note *n;
 
+    /* TINYTEXT to LONGTEXT: a limit in bytes, not a length the
+     * application chose; text on the target */
+    if (len >= 4 && strcmp(c->decl + len - 4, "text") == 0)
+        c->map.logical.max_chars = 0;
     if (holds_uuids(c, cs)) {
         memset(&c->map.logical, 0, sizeof c->map.logical);
         c->map.logical.kind = LK_UUID;
