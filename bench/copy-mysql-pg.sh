@@ -43,20 +43,6 @@ export MARIADB_TCP_PORT
 bench_start_db
 bench_start_pg
 
-psql_q() {
-    psql -X -q -v ON_ERROR_STOP=1 -At "$@"
-}
-
-# table_sum DB: row count and a checksum of every column of DB's orders,
-# each normalized so equal data sums equal
-table_sum() {
-    psql_q -d "$1" -c "SELECT count(*) || ' ' || sum(hashtextextended(
-        concat_ws('|', id, user_id, status, total::numeric(10,2),
-                  address, coalesce(notes, '<null>'), is_paid::text::boolean,
-                  created_at::timestamp, updated_at::timestamp), 0)::numeric)
-        FROM orders"
-}
-
 # ---- the source: the bench table in MariaDB ----------------------------------
 say "loading $ROWS rows into MariaDB (not timed)"
 sql -e "CREATE DATABASE shop; CREATE USER loader@'127.0.0.1' IDENTIFIED BY
@@ -100,9 +86,7 @@ bench_check_run "$T/cutover" "$rc"
 sum_cutover=$(table_sum cutover)
 got=${sum_cutover%% *}
 [ "$got" = "$ROWS" ] || { echo "bench: cutover loaded $got rows, not $ROWS" >&2; exit 1; }
-cutover_types=$(psql_q -d cutover -c "SELECT string_agg(column_name || ' '
-    || data_type, ', ' ORDER BY ordinal_position) FROM
-    information_schema.columns WHERE table_name = 'orders'")
+cutover_types=$(pg_orders_types cutover)
 # the source keeps cutover's fence (BEFORE triggers refusing writes):
 # pgloader only reads it
 
@@ -116,26 +100,9 @@ LOAD DATABASE
 WITH include drop, create tables, create indexes, reset sequences;
 EOF
 say "pgloader: mysql → postgresql"
-rc=0
-bench_timed "$T/pgloader/run.json" pgloader --no-ssl-cert-verification \
-    "$T/pgloader/load.cmd" >"$T/pgloader/run.out" 2>&1 || rc=$?
-if [ "$rc" != 0 ] || grep -q "FATAL\|ERROR" "$T/pgloader/run.out"; then
-    tail -30 "$T/pgloader/run.out" >&2
-    echo "bench: pgloader failed" >&2
-    exit 1
-fi
 # pgloader puts a MySQL database's tables in a schema named after it
-pgl_table=$(psql_q -d pgloader -c "SELECT table_schema FROM
-    information_schema.tables WHERE table_name = 'orders'")
-psql_q -d pgloader -c "ALTER DATABASE pgloader SET search_path = $pgl_table, public"
-pgloader_types=$(psql_q -d pgloader -c "SELECT string_agg(column_name || ' '
-    || data_type, ', ' ORDER BY ordinal_position) FROM
-    information_schema.columns WHERE table_name = 'orders'")
-pgloader_indexes=$(psql_q -d pgloader -c "SELECT count(*) FROM pg_indexes
-    WHERE tablename = 'orders'")
-sum_pgloader=$(table_sum pgloader)
-got=${sum_pgloader%% *}
-[ "$got" = "$ROWS" ] || { echo "bench: pgloader loaded $got rows, not $ROWS" >&2; exit 1; }
+psql_q -d pgloader -c "ALTER DATABASE pgloader SET search_path = shop, public"
+bench_pgloader "$T/pgloader"
 same=no
 [ "$sum_pgloader" = "$sum_cutover" ] && same=yes
 

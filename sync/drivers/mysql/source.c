@@ -257,12 +257,10 @@ static int filter_condition(struct source *s, const struct table *t,
         sbuf_addf(b, " > %lld", (long long)f->hi);
         return 0;
     case RF_PAST_INT64:
-        column_ref(b, "t", col);
-        sbuf_adds(b, " > 9223372036854775807");
-        return 0;
     case RF_ENUM_INVALID:     /* '' is the ENUM's index 0 */
         column_ref(b, "t", col);
-        sbuf_adds(b, " + 0 = 0");
+        sbuf_adds(b, f->kind == RF_PAST_INT64 ? " > 9223372036854775807"
+                                              : " + 0 = 0");
         return 0;
     case RF_ZERO_DATE:
         sbuf_adds(b, "(YEAR(");

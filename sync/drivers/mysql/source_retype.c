@@ -16,6 +16,22 @@
 #include "sync/drivers/mysql/source_priv.h"
 #include "sync/typemap_priv.h"
 
+/* The last note stands only if plan finds rows it is about (what the
+ * census does not count), with its code and what to do (NULL: the usual
+ * words). */
+static void when_rows(struct ctx *x, enum row_filter_kind kind,
+                      const char *code, const char *hint)
+{
+    struct map_note *n;
+
+    if (!note_rows(x, kind, 0))
+        return;
+    n = &x->notes[x->nnotes - 1];
+    n->only_if_rows = 1;
+    n->code = code;
+    n->hint = hint;
+}
+
 static int declared(const struct column *c, const char *word)
 {
     return strncmp(c->decl, word, strlen(word)) == 0;
@@ -59,51 +75,39 @@ static void unsigned_integer(struct ctx *x, int ci)
         return;
     note(x, ci, MAP_INFO, "values above 2^63-1, which bigint cannot hold: "
          "{type} keeps them exact");
-    note_rows(x, RF_PAST_INT64, 0);
-    x->notes[x->nnotes - 1].only_if_rows = 1;
+    when_rows(x, RF_PAST_INT64, NULL, NULL);
 }
 
 static void enum_type(struct ctx *x, int ci)
 {
-    struct map_note *n;
-
     set(&x->t->cols[ci].map, LT_TEXT, "MySQL %s → {type} with a CHECK of "
         "its members", x->t->cols[ci].decl);
     note(x, ci, MAP_BLOCKING, "holds '', the value MySQL stores for a "
          "string that is not a member when strict mode is off: the "
          "column's CHECK on the target refuses it");
-    if (!note_rows(x, RF_ENUM_INVALID, 0))
-        return;
-    n = &x->notes[x->nnotes - 1];
-    n->only_if_rows = 1;
-    n->code = "enum_invalid";
-    n->hint = "set those rows to a member (or NULL) in MySQL first; "
-              "WHERE column = 0 finds them";
+    when_rows(x, RF_ENUM_INVALID, "enum_invalid", "set those rows to a "
+              "member (or NULL) in MySQL first; WHERE column = 0 finds them");
 }
 
 static void date_type(struct ctx *x, int ci)
 {
     const struct column *c = &x->t->cols[ci];
     int to_null = x->rb->schema.zero_dates == ZERO_DATES_NULL;
-    struct map_note *n;
 
-    if (to_null && !c->notnull)
+    if (to_null && !c->notnull) {
         note(x, ci, MAP_WARNING, "zero and partial-zero dates become NULL "
              "on the target (schema.zero_dates \"null\")");
-    else
-        note(x, ci, MAP_BLOCKING, "holds zero or partial-zero dates "
-             "('0000-00-00', '2022-11-00'), which %s refuses%s",
-             x->tops->types->engine, to_null
-                 ? "; the column is NOT NULL, so NULL cannot stand in" : "");
-    if (!note_rows(x, RF_ZERO_DATE, 0))
+        when_rows(x, RF_ZERO_DATE, "zero_date", NULL);
         return;
-    n = &x->notes[x->nnotes - 1];
-    n->only_if_rows = 1;
-    n->code = "zero_date";
-    if (n->severity == MAP_BLOCKING)
-        n->hint = to_null ? "fix the rows in MySQL"
-                          : "set schema.zero_dates to \"null\" to store "
-                            "them as NULL, or fix the rows in MySQL";
+    }
+    note(x, ci, MAP_BLOCKING, "holds zero or partial-zero dates "
+         "('0000-00-00', '2022-11-00'), which %s refuses%s",
+         x->tops->types->engine, to_null
+             ? "; the column is NOT NULL, so NULL cannot stand in" : "");
+    when_rows(x, RF_ZERO_DATE, "zero_date", to_null
+              ? "fix the rows in MySQL"
+              : "set schema.zero_dates to \"null\" to store them as NULL, "
+                "or fix the rows in MySQL");
 }
 
 /* A CHAR(36) or CHAR(32) whose every value is a UUID. */
@@ -119,7 +123,6 @@ static void text_type(struct ctx *x, int ci, const struct col_census *cs)
 {
     struct column *c = &x->t->cols[ci];
     size_t len = strlen(c->decl);
-    struct map_note *n;
 
     /* TINYTEXT to LONGTEXT: a limit in bytes, not a length the
      * application chose; text on the target */
@@ -136,13 +139,8 @@ static void text_type(struct ctx *x, int ci, const struct col_census *cs)
         return;
     note(x, ci, MAP_BLOCKING, "holds NUL bytes, which %s text cannot "
          "store", x->tops->types->engine);
-    if (!note_rows(x, RF_NUL_BYTE, 0))
-        return;
-    n = &x->notes[x->nnotes - 1];
-    n->only_if_rows = 1;
-    n->code = "nul_byte";
-    n->hint = "override the column to bytea in schema.overrides, or "
-              "remove the NUL bytes in MySQL";
+    when_rows(x, RF_NUL_BYTE, "nul_byte", "override the column to bytea in "
+              "schema.overrides, or remove the NUL bytes in MySQL");
 }
 
 void smy_retype(struct ctx *x, int ci, const struct col_census *cs)
