@@ -4,8 +4,8 @@ against PostgreSQL, read by the drivers an application uses (MySQLdb,
 sqlite3, psycopg2), sharing no code with cutover.
 
 usage:
-  pg_types_compare.py mysql SOCKET DB PG_DSN TABLE...
-  pg_types_compare.py sqlite FILE PG_DSN TABLE...
+  pg_types_compare.py mysql SOCKET DB PG_DSN [SCHEMA.]TABLE...
+  pg_types_compare.py sqlite FILE PG_DSN [SCHEMA.]TABLE...
 
 Values are equal when they are the same value in the PostgreSQL column's
 type: jsonb by the parsed document (key order, spaces and escapes aside),
@@ -70,23 +70,22 @@ def main(argv):
         import MySQLdb
         sock, db, dsn, tables = argv[2], argv[3], argv[4], argv[5:]
         my = MySQLdb.connect(unix_socket=sock, user="root", db=db,
-                             charset="utf8mb4")
-        cur = my.cursor()
-        cur.execute("SET time_zone = '+00:00'")
-        pg = psycopg2.connect(dsn)
-        for t in tables:
-            cur.execute("SELECT * FROM `%s` ORDER BY 1" % t)
-            compare(cur.fetchall(), pg, t)
+                             charset="utf8mb4").cursor()
+        my.execute("SET time_zone = '+00:00'")
+
+        def source_rows(t):
+            my.execute("SELECT * FROM `%s` ORDER BY 1" % t)
+            return my.fetchall()
     else:
         path, dsn, tables = argv[2], argv[3], argv[4:]
         lite = sqlite3.connect(path)
-        pg = psycopg2.connect(dsn)
-        schema = "public"
-        for t in tables:
-            if "." in t:
-                schema, t = t.split(".", 1)
-            rows = lite.execute('SELECT * FROM "%s" ORDER BY 1' % t).fetchall()
-            compare(rows, pg, t, schema)
+
+        def source_rows(t):
+            return lite.execute('SELECT * FROM "%s" ORDER BY 1' % t).fetchall()
+    pg = psycopg2.connect(dsn)
+    for t in tables:
+        schema, _, name = t.rpartition(".")
+        compare(source_rows(name), pg, name, schema or "public")
 
 
 if __name__ == "__main__":
