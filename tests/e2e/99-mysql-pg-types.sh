@@ -20,6 +20,12 @@
 #    non-member; zero dates arrived as NULL;
 #  - verify finds nothing, then one changed member of a jsonb document is
 #    reported with its table, key and column;
+#  - live, with trigger capture: MariaDB's changes during sync (JSON, a
+#    UUID, a TIMESTAMP, a zero date, a BIGINT UNSIGNED past 2^63-1, a
+#    delete) arrive as they are; after the switch PostgreSQL's changes
+#    come back by a rollback (a uuid into the CHAR(32) without dashes, a
+#    timestamptz into the TIMESTAMP as its UTC instant); every row equal
+#    after each step;
 #  - SQLite: a JSON column of valid JSON becomes jsonb, UUID and CHAR(36)
 #    columns of UUIDs uuid; a JSON and a UUID column holding one value that
 #    is not are kept text with the row named; copied, every row equal,
@@ -39,7 +45,8 @@ src_sql -e "CREATE DATABASE types"
 src_sql types <"$ROOT/tests/e2e/fixtures/mysql-pg-types.sql"
 PG_DSN="host=$POSTGRESQL_HOST port=$POSTGRESQL_PORT user=migrator password=$CUTOVER_PG_PASSWORD dbname=shop"
 
-# mysql_pg_runbook [SCHEMA-JSON]: MariaDB's types → PostgreSQL's shop
+# mysql_pg_runbook [PY-DICT]: MariaDB's types → PostgreSQL's shop, with
+# PY-DICT merged one level deep
 mysql_pg_runbook() {
     pg_runbook "$T/runbook.json"
     $PY - "$T/runbook.json" "$SRC" "${1:-{\}}" <<'PYEOF'
@@ -47,7 +54,11 @@ import ast, json, sys
 rb = json.load(open(sys.argv[1]))
 rb["source"] = {"type": "mysql", "socket": sys.argv[2], "user": "root",
                 "database": "types", "capture": "triggers"}
-rb.update(ast.literal_eval(sys.argv[3]))
+for k, v in ast.literal_eval(sys.argv[3]).items():
+    if isinstance(v, dict) and isinstance(rb.get(k), dict):
+        rb[k].update(v)
+    else:
+        rb[k] = v
 json.dump(rb, open(sys.argv[1], "w"), indent=1)
 PYEOF
 }
@@ -143,6 +154,57 @@ assert_contains "$OUT" "identical" "verify after the copy"
 pg_sql shop "UPDATE kinds SET doc = jsonb_set(doc, '{b}', '1.5') WHERE id = 1" >/dev/null
 assert_eq "kinds differs [1] doc" "$(verify_mismatched "$T/runbook.json")" \
     "the changed jsonb member reported"
+
+# ---- live: changes carried both ways -------------------------------------
+# the same tables in database live → schema live: MariaDB's changes reach
+# PostgreSQL through trigger capture (a zero date among them), then after
+# the switch PostgreSQL's come back by the rollback (a uuid into the
+# CHAR(32), a timestamptz, numeric past 2^63-1 into BIGINT UNSIGNED)
+src_sql -e "CREATE DATABASE live"
+src_sql live <"$ROOT/tests/e2e/fixtures/mysql-pg-types.sql"
+src_sql live -e "UPDATE pit SET size = 'm' WHERE id = 102"
+mysql_pg_runbook "{'state_dir': 'state-live',
+  'source': {'database': 'live'}, 'target': {'schema': 'live'},
+  'schema': {'zero_dates': 'null', 'overrides': {
+    'pit.note': 'bytea', 'pit.bits': 'bytea', 'pit.place': 'bytea'}},
+  'tables': {'exclude': ['a_table_name_*']},
+  'cutover': {'mode': 'manual'},
+  'post_validate': {'watch_s': 120, 'interval_s': 0.5}}"
+"$CUTOVER" run "$T/runbook.json" >"$T/run.out" 2>"$T/run.err" &
+RUN=$!
+wait_state 60 cutover
+src_sql live -e "SET time_zone = '+00:00', sql_mode = '';
+    UPDATE kinds SET doc = '{\"z\": [1, 2], \"a\": 2.50}', flag = 0,
+        uid = '11111111-2222-3333-4444-555555555555', tags = 'green,blue',
+        stamp = '2030-05-05 05:05:05.25' WHERE id = 1;
+    INSERT INTO kinds (id, doc, hex_uid, u_big, size) VALUES
+        (5, '{\"k\": true}', 'ABCDEF0123456789ABCDEF0123456789',
+         18446744073709551614, 'm');
+    INSERT INTO pit (id, level, born, note) VALUES (200, 3, '2022-00-05', 'live');
+    DELETE FROM kinds WHERE id = 2"
+wait_drained
+LIVE="live.kinds live.pit live.users"
+$PY "$ROOT/tests/lib/pg_types_compare.py" mysql "$SRC" live "$PG_DSN" $LIVE ||
+    fail "MariaDB's changes did not arrive as they are"
+assert_eq "" "$(pg_sql shop "SELECT born FROM live.pit WHERE id = 200")" \
+    "a zero date written during sync arrived as NULL"
+assert_exit 0 "$CUTOVER" ctl "$T/runbook.json" cutover
+wait_state 60 post_validate
+pg_sql shop "UPDATE live.kinds SET doc = '{\"back\": [1.0]}', flag = true,
+        hex_uid = '12345678-1234-1234-1234-123456789ABC', tags = 'red',
+        stamp = '2031-01-01 00:00:00+02' WHERE id = 4;
+    INSERT INTO live.kinds (id, size, u_big, yr)
+        VALUES (7, 'it''s', 18446744073709551613, 1999);
+    DELETE FROM live.pit WHERE id = 103" >/dev/null
+sleep 1
+assert_exit 0 "$CUTOVER" ctl "$T/runbook.json" rollback
+wait_run 5 "exit code after the rollback"
+$PY "$ROOT/tests/lib/pg_types_compare.py" mysql "$SRC" live "$PG_DSN" $LIVE ||
+    fail "PostgreSQL's changes did not come back as they are"
+assert_eq "12345678123412341234123456789abc	2030-12-31 22:00:00.000000" \
+    "$(src_sql live -e "SET time_zone = '+00:00';
+        SELECT hex_uid, stamp FROM kinds WHERE id = 4")" \
+    "the uuid back in the CHAR(32), the instant back in the TIMESTAMP"
 
 # ---- SQLite: JSON and UUID columns ------------------------------------------
 mkdir "$T/lite"
