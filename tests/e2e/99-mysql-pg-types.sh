@@ -10,7 +10,8 @@
 #    and each pitfall a finding naming its row: TINYINT(1) holding 5,
 #    BIGINT UNSIGNED past 2^63-1, the invalid ENUM '', zero and
 #    partial-zero dates, a NUL byte, BIT and POINT without a type, the
-#    long name, the _ci columns' NOCASE choice, and under citext (an
+#    long name, a UUID key in upper case kept text, the _ci columns'
+#    NOCASE choice, and under citext (an
 #    override) two handles distinct in MySQL found equal by PostgreSQL;
 #    exit 3;
 #  - with the row fixed, schema.zero_dates "null" and bytea overrides,
@@ -24,8 +25,8 @@
 #    UUID, a TIMESTAMP, a zero date, a BIGINT UNSIGNED past 2^63-1, a
 #    delete) arrive as they are; after the switch PostgreSQL's changes
 #    come back by a rollback (a uuid into the CHAR(32) without dashes, a
-#    timestamptz into the TIMESTAMP as its UTC instant); every row equal
-#    after each step;
+#    timestamptz into the TIMESTAMP as its UTC instant, a CHAR(32) UUID
+#    key's row deleted and one updated); every row equal after each step;
 #  - SQLite: a JSON column of valid JSON becomes jsonb, UUID and CHAR(36)
 #    columns of UUIDs uuid; a JSON and a UUID column holding one value that
 #    is not are kept text with the row named; copied, every row equal,
@@ -86,7 +87,8 @@ want_types = {
 bad = ["kinds.%s: %s, want %s" % (c, types.get(("kinds", c)), w)
        for c, w in want_types.items() if types.get(("kinds", c)) != w]
 for table, col, want in (("pit", "level", "smallint"),
-                         ("users", "bio", "text")):
+                         ("users", "bio", "text"), ("tokens", "token", "uuid"),
+                         ("tickets", "code", "varchar(36)")):
     if types.get((table, col)) != want:
         bad.append("%s.%s: %s, want %s" % (table, col,
                                            types.get((table, col)), want))
@@ -105,6 +107,7 @@ want = [  # (severity, code, table, column, words, example keys)
     ("warning", "collation", "kinds", "email", "utf8mb4_general_ci in MySQL", None),
     ("warning", "collation", "users", "email", "utf8mb4_general_ci in MySQL", None),
     ("blocking", "collision", "users", "handle", "values distinct in MySQL are equal", None),
+    ("info", "type", "tickets", "code", "UUIDs, some in upper case", None),
 ]
 found = plan["findings"]
 for sev, code, table, col, words, keys in want:
@@ -137,8 +140,8 @@ assert_contains "$OUT" "zero and partial-zero dates become NULL" "zero_dates opt
 assert_contains "$OUT" "nothing blocks the migration" "plan after the fixes"
 assert_exit 0 "$CUTOVER" run "$T/runbook.json"
 assert_contains "$OUT" "completed" "run"
-$PY "$ROOT/tests/lib/pg_types_compare.py" mysql "$SRC" types "$PG_DSN" kinds pit users ||
-    fail "MariaDB and PostgreSQL rows differ"
+$PY "$ROOT/tests/lib/pg_types_compare.py" mysql "$SRC" types "$PG_DSN" kinds pit users \
+    tokens tickets || fail "MariaDB and PostgreSQL rows differ"
 assert_eq "2024-03-01 12:00:00.5+00" \
     "$(pg_sql shop "SELECT stamp FROM kinds WHERE id = 1")" "TIMESTAMP read in UTC"
 assert_eq "3" "$(pg_sql shop "SELECT count(*) FROM pit WHERE born IS NULL AND id IN (103, 104) OR seen IS NULL AND id = 105")" \
@@ -183,7 +186,7 @@ src_sql live -e "SET time_zone = '+00:00', sql_mode = '';
     INSERT INTO pit (id, level, born, note) VALUES (200, 3, '2022-00-05', 'live');
     DELETE FROM kinds WHERE id = 2"
 wait_drained
-LIVE="live.kinds live.pit live.users"
+LIVE="live.kinds live.pit live.users live.tokens live.tickets"
 $PY "$ROOT/tests/lib/pg_types_compare.py" mysql "$SRC" live "$PG_DSN" $LIVE ||
     fail "MariaDB's changes did not arrive as they are"
 assert_eq "" "$(pg_sql shop "SELECT born FROM live.pit WHERE id = 200")" \
@@ -195,7 +198,9 @@ pg_sql shop "UPDATE live.kinds SET doc = '{\"back\": [1.0]}', flag = true,
         stamp = '2031-01-01 00:00:00+02' WHERE id = 4;
     INSERT INTO live.kinds (id, size, u_big, yr)
         VALUES (7, 'it''s', 18446744073709551613, 1999);
-    DELETE FROM live.pit WHERE id = 103" >/dev/null
+    DELETE FROM live.pit WHERE id = 103;
+    DELETE FROM live.tokens WHERE note = 'b';
+    UPDATE live.tokens SET note = 'back' WHERE note = 'a'" >/dev/null
 sleep 1
 assert_exit 0 "$CUTOVER" ctl "$T/runbook.json" rollback
 wait_run 5 "exit code after the rollback"

@@ -110,13 +110,24 @@ static void date_type(struct ctx *x, int ci)
                 "or fix the rows in MySQL");
 }
 
-/* A CHAR(36) or CHAR(32) whose every value is a UUID. */
-static int holds_uuids(const struct column *c, const struct col_census *cs)
+enum uuid_fit { NOT_UUIDS, UUIDS, UUID_KEY_NOT_LOWER };
+
+/* A CHAR(36) or CHAR(32) whose every value is a UUID. In the table's
+ * key, in lower case too: PostgreSQL's uuid prints them so, and a
+ * rollback finds the source's rows by the key as the target gives it. */
+static enum uuid_fit holds_uuids(const struct table *t, int ci,
+                                 const struct col_census *cs)
 {
+    const struct column *c = &t->cols[ci];
     int64_t values = cs->rows - cs->nulls;
 
-    return (declared(c, "char(36)") || declared(c, "char(32)")) &&
-           values > 0 && cs->uuids == values;
+    if (!(declared(c, "char(36)") || declared(c, "char(32)")) ||
+        values == 0 || cs->uuids != values)
+        return NOT_UUIDS;
+    for (int k = 0; k < t->nkey; k++)
+        if (t->key[k] == ci && cs->uuids_lower != values)
+            return UUID_KEY_NOT_LOWER;
+    return UUIDS;
 }
 
 static void text_type(struct ctx *x, int ci, const struct col_census *cs)
@@ -128,12 +139,20 @@ static void text_type(struct ctx *x, int ci, const struct col_census *cs)
      * application chose; text on the target */
     if (len >= 4 && strcmp(c->decl + len - 4, "text") == 0)
         c->map.logical.max_chars = 0;
-    if (holds_uuids(c, cs)) {
+    switch (holds_uuids(x->t, ci, cs)) {
+    case UUIDS:
         memset(&c->map.logical, 0, sizeof c->map.logical);
         c->map.logical.kind = LK_UUID;
         set(&c->map, LT_TEXT, "MySQL %s holding only UUIDs → {type}",
             c->decl);
         return;
+    case UUID_KEY_NOT_LOWER:
+        note(x, ci, MAP_INFO, "the key holds UUIDs, some in upper case: "
+             "kept {type}, as uuid would give them back in lower case and "
+             "a rollback would not find the rows");
+        break;
+    case NOT_UUIDS:
+        break;
     }
     if (!x->tops->types->text_refuses_nul)
         return;

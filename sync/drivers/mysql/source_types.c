@@ -110,19 +110,25 @@ int smy_decide_types(const struct runbook *rb, struct table *t,
     return x.nnotes;
 }
 
-/* In a CHAR(36) or CHAR(32): how many values are UUIDs (NULL for other
- * columns, which never are one on the target). */
+/* In a CHAR(36) or CHAR(32): how many values are UUIDs, and how many of
+ * those are in lower case (NULL, NULL for other columns, which never are
+ * one on the target). The binary string's match is case-sensitive. */
+#define UUID_REGEXP(hex) "'^(" hex "{8}-" hex "{4}-" hex "{4}-" hex "{4}-" \
+                         hex "{12}|" hex "{32})$'"
+
 static void uuid_count(struct sbuf *sql, const struct column *c)
 {
     if (strncmp(c->decl, "char(36)", 8) != 0 &&
         strncmp(c->decl, "char(32)", 8) != 0) {
-        sbuf_adds(sql, "NULL");
+        sbuf_adds(sql, "NULL, NULL");
         return;
     }
-    sbuf_adds(sql, "SUM(");
+    sbuf_adds(sql, "SUM(CAST(");
     sbuf_ident(sql, c->name, '`');
-    sbuf_adds(sql, " REGEXP '^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}"
-                   "-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$')");
+    sbuf_adds(sql, " AS BINARY) REGEXP " UUID_REGEXP("[0-9a-fA-F]")
+                   "), SUM(CAST(");
+    sbuf_ident(sql, c->name, '`');
+    sbuf_adds(sql, " AS BINARY) REGEXP " UUID_REGEXP("[0-9a-f]") ")");
 }
 
 /* One pass: rows, and per column its NULLs, range, longest value and, in
@@ -133,7 +139,7 @@ int smy_census(struct source *s, const struct table *t,
     struct sbuf sql;
     MYSQL_RES *res;
     MYSQL_ROW r;
-    const int per = 6;
+    const int per = 7;
 
     memset(out, 0, sizeof *out * (size_t)t->ncols);
     sbuf_init(&sql);
@@ -186,6 +192,7 @@ int smy_census(struct source *s, const struct table *t,
             c->max_bytes = v[3] ? strtoll(v[3], NULL, 10) : 0;
             c->max_chars = v[4] ? strtoll(v[4], NULL, 10) : 0;
             c->uuids = v[5] ? strtoll(v[5], NULL, 10) : 0;
+            c->uuids_lower = v[6] ? strtoll(v[6], NULL, 10) : 0;
         }
     }
     mysql_free_result(res);
