@@ -2,21 +2,19 @@
 # MySQL → PostgreSQL types, and SQLite's JSON and UUID columns. A private
 # MariaDB (its default time zone +05:00, so reading TIMESTAMPs in UTC
 # shows) holds tests/e2e/fixtures/mysql-pg-types.sql: a table of the types
-# that move, a table with one pitfall a row, a 64-byte table name.
+# that move, a table with one pitfall a row, UUID keys, a 64-byte name.
 #  - plan: each column's PostgreSQL type (TINYINT(1) of 0/1 boolean,
 #    unsigned one wider, ENUM/SET text, TIMESTAMP timestamptz, JSON jsonb,
 #    CHAR(36)/CHAR(32) of UUIDs uuid, the CHAR(36) with one non-UUID kept,
-#    TEXT text),
-#    and each pitfall a finding naming its row: TINYINT(1) holding 5,
-#    BIGINT UNSIGNED past 2^63-1, the invalid ENUM '', zero and
-#    partial-zero dates, a NUL byte, BIT and POINT without a type, the
+#    TEXT text), and each pitfall a finding naming its row: TINYINT(1)
+#    holding 5, BIGINT UNSIGNED past 2^63-1, the invalid ENUM '', zero
+#    and partial-zero dates, a NUL byte, BIT and POINT without a type, the
 #    long name, a UUID key in upper case kept text, the _ci columns'
-#    NOCASE choice, and under citext (an
-#    override) two handles distinct in MySQL found equal by PostgreSQL;
-#    exit 3;
+#    NOCASE choice, and under citext (an override) two handles distinct in
+#    MySQL found equal by PostgreSQL; exit 3;
 #  - with the row fixed, schema.zero_dates "null" and bytea overrides,
 #    nothing blocks and `cutover run` completes; MySQLdb and psycopg2 find
-#    every row of both tables equal (jsonb by document, uuid by value,
+#    every row of every table equal (jsonb by document, uuid by value,
 #    timestamptz as the UTC instant); the ENUM's CHECK refuses a
 #    non-member; zero dates arrived as NULL;
 #  - verify finds nothing, then one changed member of a jsonb document is
@@ -30,7 +28,7 @@
 #  - SQLite: a JSON column of valid JSON becomes jsonb, UUID and CHAR(36)
 #    columns of UUIDs uuid; a JSON and a UUID column holding one value that
 #    is not are kept text with the row named; copied, every row equal,
-#    verify identical.
+#    verify identical; a UUID key in upper case is kept text.
 # timeout: 150
 . "$(dirname "$0")/../lib/common.sh"
 
@@ -216,6 +214,10 @@ mkdir "$T/lite"
 sqlite3 "$T/lite/app.sqlite3" <<'SQL'
 CREATE TABLE doc (id INTEGER PRIMARY KEY, body JSON, meta JSON, token UUID,
                   ref CHAR(36), plain TEXT, bad_uuid UUID);
+CREATE TABLE lower_key (id UUID PRIMARY KEY, n INTEGER);
+CREATE TABLE upper_key (id UUID PRIMARY KEY, n INTEGER);
+INSERT INTO lower_key VALUES ('6ba7b810-9dad-11d1-80b4-00c04fd430c8', 1);
+INSERT INTO upper_key VALUES ('6BA7B810-9DAD-11D1-80B4-00C04FD430C8', 1);
 INSERT INTO doc VALUES
  (1, '{"b": 1.0, "a": [1, {"z": null}], "e": "\u00e9"}', '{"ok": true}',
   'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', '6ba7b810-9dad-11d1-80b4-00c04fd430c8',
@@ -232,10 +234,14 @@ pg_runbook "$T/lite/runbook.json" "{'source': {'path': 'app.sqlite3'},
 $PY - "$T/lite.json" <<'PY' || fail "SQLite JSON/UUID types"
 import json, sys
 plan = json.load(open(sys.argv[1]))
-types = {c["name"]: c["type"] for c in plan["tables"][0]["columns"]}
+types = {(t["name"], c["name"]): c["type"]
+         for t in plan["tables"] for c in t["columns"]}
 want = {"body": "jsonb", "meta": "text", "token": "uuid", "ref": "uuid",
         "plain": "text", "bad_uuid": "text"}
-assert all(types[c] == w for c, w in want.items()), types
+assert all(types[("doc", c)] == w for c, w in want.items()), types
+# a UUID key in upper case stays text (the rollback finds rows by it)
+assert types[("lower_key", "id")] == "uuid", types
+assert types[("upper_key", "id")] == "text", types
 notes = {f["column"]: f for f in plan["findings"] if f.get("table") == "doc"}
 assert "not valid JSON" in notes["meta"]["message"], notes
 assert notes["meta"]["examples"] == [[2]], notes["meta"]
@@ -244,7 +250,8 @@ assert notes["bad_uuid"]["examples"] == [[2]], notes["bad_uuid"]
 PY
 assert_exit 0 "$CUTOVER" run "$T/lite/runbook.json"
 assert_contains "$OUT" "completed" "SQLite run"
-$PY "$ROOT/tests/lib/pg_types_compare.py" sqlite "$T/lite/app.sqlite3" "$PG_DSN" lite.doc ||
+$PY "$ROOT/tests/lib/pg_types_compare.py" sqlite "$T/lite/app.sqlite3" "$PG_DSN" \
+    lite.doc lite.lower_key lite.upper_key ||
     fail "SQLite and PostgreSQL rows differ"
 assert_exit 0 "$CUTOVER" verify "$T/lite/runbook.json"
 assert_contains "$OUT" "identical" "SQLite verify"

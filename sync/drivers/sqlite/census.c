@@ -295,8 +295,14 @@ static void step_text(struct col_census *c, const unsigned char *p, int n,
         c->nul_bytes++;
     if (n > 0 && p[n - 1] == ' ')
         c->leading_trailing_space++;
-    if ((flags & CF_UUID) && n == 36 && uuid_canon(p, 36, out) == 0)
+    if ((flags & CF_UUID) && n == 36 && uuid_canon(p, 36, out) == 0) {
         c->uuids++;
+        c->uuids_lower += memcmp(p, out, 8) == 0 &&
+                          memcmp(p + 24, out + 20, 12) == 0 &&
+                          memcmp(p + 9, out + 8, 4) == 0 &&
+                          memcmp(p + 14, out + 12, 4) == 0 &&
+                          memcmp(p + 19, out + 16, 4) == 0;
+    }
     if ((flags & CF_JSON) && json_is_valid(p, (size_t)n))
         c->json_texts++;
     if (flags & CF_NUMBERS) {

@@ -650,7 +650,7 @@ int typemap_declared_json(const char *decl)
  * declared JSON or UUID column holding anything else stays text, and a
  * note names the rows. */
 static void json_or_uuid(struct ctx *x, int ci, const struct col_census *c,
-                         enum decl_kind dk, int len)
+                         enum decl_kind dk, int len, int in_key)
 {
     struct column *col = &x->t->cols[ci];
     int64_t values = c->ints + c->reals + c->texts + c->blobs;
@@ -677,6 +677,14 @@ static void json_or_uuid(struct ctx *x, int ci, const struct col_census *c,
     }
     if (c->texts == values && c->uuids == values &&
         (declared_uuid || dk == DK_TEXT || (dk == DK_VARCHAR && len == 36))) {
+        /* a key in upper case stays text: uuid gives it back in lower
+         * case, and a rollback finds the source's rows by the target's */
+        if (in_key && c->uuids_lower != values) {
+            note(x, ci, MAP_INFO, "the key holds UUIDs, some in upper "
+                 "case: kept {type}, as uuid would give them back in lower "
+                 "case and a rollback would not find the rows");
+            return;
+        }
         lt_kind(&col->map, LK_UUID, 0);
         set(&col->map, LT_TEXT, "%s with only UUIDs → {type}", col->decl);
     } else if (declared_uuid) {
@@ -700,7 +708,7 @@ static void decide_text(struct ctx *x, int ci, const struct col_census *c,
     if (utf8_policy(x, ci, c, in_key, in_unique))
         return;
     text_type(x, ci, c, dk == DK_VARCHAR ? len : 0, in_key, in_unique);
-    json_or_uuid(x, ci, c, dk, len);
+    json_or_uuid(x, ci, c, dk, len, in_key);
     if (classes > 1 && dk != DK_TEXT && dk != DK_VARCHAR &&
         col->map.logical.kind != LK_JSON) {
         char seen[64];
