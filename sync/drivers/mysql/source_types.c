@@ -112,9 +112,11 @@ int smy_decide_types(const struct runbook *rb, struct table *t,
 
 /* In a CHAR(36) or CHAR(32): how many values are UUIDs, and how many of
  * those are in lower case (NULL, NULL for other columns, which never are
- * one on the target). The binary string's match is case-sensitive. */
-#define UUID_REGEXP(hex) "'^(" hex "{8}-" hex "{4}-" hex "{4}-" hex "{4}-" \
-                         hex "{12}|" hex "{32})$'"
+ * one on the target). REGEXP follows the column's collation (MySQL 8
+ * refuses it on binary strings): the lower-cased value is matched, and
+ * the case compared as bytes. */
+#define UUID_REGEXP "'^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-" \
+                    "[0-9a-f]{12}|[0-9a-f]{32})$'"
 
 static void uuid_count(struct sbuf *sql, const struct column *c)
 {
@@ -123,12 +125,15 @@ static void uuid_count(struct sbuf *sql, const struct column *c)
         sbuf_adds(sql, "NULL, NULL");
         return;
     }
-    sbuf_adds(sql, "SUM(CAST(");
+    sbuf_adds(sql, "SUM(LOWER(");
     sbuf_ident(sql, c->name, '`');
-    sbuf_adds(sql, " AS BINARY) REGEXP " UUID_REGEXP("[0-9a-fA-F]")
-                   "), SUM(CAST(");
+    sbuf_adds(sql, ") REGEXP " UUID_REGEXP "), SUM(LOWER(");
     sbuf_ident(sql, c->name, '`');
-    sbuf_adds(sql, " AS BINARY) REGEXP " UUID_REGEXP("[0-9a-f]") ")");
+    sbuf_adds(sql, ") REGEXP " UUID_REGEXP " AND CAST(");
+    sbuf_ident(sql, c->name, '`');
+    sbuf_adds(sql, " AS BINARY) = CAST(LOWER(");
+    sbuf_ident(sql, c->name, '`');
+    sbuf_adds(sql, ") AS BINARY))");
 }
 
 /* One pass: rows, and per column its NULLs, range, longest value and, in
