@@ -5,7 +5,8 @@
 #   make test       installs what is missing, unit + e2e tests (private MariaDB)
 #   make bench      every benchmark, our figure beside its baseline
 #                   (bench-copy-pg: the PostgreSQL baselines, expert path
-#                   and pgloader; bench-binlog: binlog capture's reader;
+#                   and pgloader; bench-copy-mysql-pg: MariaDB → PostgreSQL
+#                   beside pgloader; bench-binlog: binlog capture's reader;
 #                   bench-sync-mysql: capture on a MySQL source, its cost,
 #                   lag and cutovers)
 #   make demo       a whole migration of a sample shop under a live writer
@@ -52,8 +53,9 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 
 .PHONY: all asan asan-unit test unit e2e bench bench-copy bench-sync bench-verify \
         bench-cutover bench-watchers bench-app-errors bench-copy-pg \
-        bench-monitoring bench-binlog bench-sync-mysql demo deps fuzz \
-        clean tools check-deps man install uninstall package package-test
+        bench-copy-mysql-pg bench-monitoring bench-binlog bench-sync-mysql \
+        demo deps fuzz clean tools check-deps man install uninstall package \
+        package-test
 
 all: bin/cutover tools
 
@@ -173,12 +175,12 @@ test: check-deps
 	tests/lib/run_tests.sh
 
 bench: bench-copy bench-sync bench-verify bench-cutover bench-watchers \
-       bench-app-errors bench-copy-pg bench-monitoring bench-binlog \
-       bench-sync-mysql
+       bench-app-errors bench-copy-pg bench-copy-mysql-pg bench-monitoring \
+       bench-binlog bench-sync-mysql
 
 bench-copy bench-sync bench-verify bench-cutover bench-watchers \
-bench-app-errors bench-copy-pg bench-monitoring bench-binlog \
-bench-sync-mysql: check-deps all
+bench-app-errors bench-copy-pg bench-copy-mysql-pg bench-monitoring \
+bench-binlog bench-sync-mysql: check-deps all
 	bench/$(@:bench-%=%).sh
 
 demo: check-deps all

@@ -40,20 +40,6 @@ command -v pgloader >/dev/null ||
 big=$(bench_fixture bench "$ROWS")
 bench_start_pg
 
-psql_q() {
-    psql -X -q -v ON_ERROR_STOP=1 -At "$@"
-}
-
-# table_sum DB: row count and a checksum of every column of DB's orders,
-# each normalized (pgloader picks its own types) so equal data sums equal
-table_sum() {
-    psql_q -d "$1" -c "SELECT count(*) || ' ' || sum(hashtextextended(
-        concat_ws('|', id, user_id, status, total::numeric(10,2),
-                  address, coalesce(notes, '<null>'), is_paid::text::boolean,
-                  created_at::timestamp, updated_at::timestamp), 0)::numeric)
-        FROM orders"
-}
-
 # ---- the expert path -------------------------------------------------------
 mkdir -p "$T/expert"
 psql_q -c "CREATE DATABASE expert"
@@ -111,22 +97,7 @@ LOAD DATABASE
 WITH include drop, create tables, create indexes, reset sequences;
 EOF
 say "pgloader: sqlite → postgresql"
-rc=0
-bench_timed "$T/pgloader/run.json" pgloader --no-ssl-cert-verification \
-    "$T/pgloader/load.cmd" >"$T/pgloader/run.out" 2>&1 || rc=$?
-if [ "$rc" != 0 ] || grep -q "FATAL\|ERROR" "$T/pgloader/run.out"; then
-    tail -30 "$T/pgloader/run.out" >&2
-    echo "bench: pgloader failed" >&2
-    exit 1
-fi
-pgloader_types=$(psql_q -d pgloader -c "SELECT string_agg(column_name || ' '
-    || data_type, ', ' ORDER BY ordinal_position) FROM
-    information_schema.columns WHERE table_name = 'orders'")
-pgloader_indexes=$(psql_q -d pgloader -c "SELECT count(*) FROM pg_indexes
-    WHERE tablename = 'orders'")
-sum_pgloader=$(table_sum pgloader)
-got=${sum_pgloader%% *}
-[ "$got" = "$ROWS" ] || { echo "bench: pgloader loaded $got rows, not $ROWS" >&2; exit 1; }
+bench_pgloader "$T/pgloader"
 same=no
 [ "$sum_pgloader" = "$sum_expert" ] && same=yes
 

@@ -35,6 +35,18 @@
 #   bench_timed OUT CMD...   bench_run through benchlib.py timed: OUT gets
 #                            {rc, wall_s, maxrss_kib}
 #   sql ...                  the mariadb client as root on $SOCK (-N -B)
+#   psql_q ...               psql on bench_start_pg's server, quiet,
+#                            unaligned, stopping at the first error
+#   table_sum DB             rows and an order-independent checksum of
+#                            every column of DB's bench table `orders`,
+#                            each normalized (pgloader picks its own types)
+#                            so equal data sums equal
+#   bench_pgloader DIR       pgloader DIR/load.cmd (into database
+#                            pgloader) timed into DIR/run.json; fails the
+#                            bench on its errors or a row count other than
+#                            $ROWS; sets $pgloader_types, $pgloader_indexes
+#                            and $sum_pgloader (table_sum)
+#   pg_orders_types DB       "column type, ..." of DB's `orders`
 #   jget EXPR < JSON         a value out of JSON (python over d)
 #   bpy ARGS...              python3 that can `import benchlib`
 #   say MSG                  progress line on stderr, with elapsed time
@@ -173,6 +185,41 @@ bench_start_pg() {
 
 sql() {
     mariadb --no-defaults -S "$SOCK" -uroot -N -B "$@"
+}
+
+psql_q() {
+    psql -X -q -v ON_ERROR_STOP=1 -At "$@"
+}
+
+table_sum() {
+    psql_q -d "$1" -c "SELECT count(*) || ' ' || sum(hashtextextended(
+        concat_ws('|', id, user_id, status, total::numeric(10,2),
+                  address, coalesce(notes, '<null>'), is_paid::text::boolean,
+                  created_at::timestamp, updated_at::timestamp), 0)::numeric)
+        FROM orders"
+}
+
+bench_pgloader() {
+    local rc=0
+    bench_timed "$1/run.json" pgloader --no-ssl-cert-verification \
+        "$1/load.cmd" >"$1/run.out" 2>&1 || rc=$?
+    if [ "$rc" != 0 ] || grep -q "FATAL\|ERROR" "$1/run.out"; then
+        tail -30 "$1/run.out" >&2
+        echo "bench: pgloader failed" >&2
+        exit 1
+    fi
+    pgloader_types=$(pg_orders_types pgloader)
+    pgloader_indexes=$(psql_q -d pgloader -c "SELECT count(*) FROM
+        pg_indexes WHERE tablename = 'orders'")
+    sum_pgloader=$(table_sum pgloader)
+    [ "${sum_pgloader%% *}" = "$ROWS" ] || { echo "bench: pgloader loaded" \
+        "${sum_pgloader%% *} rows, not $ROWS" >&2; exit 1; }
+}
+
+pg_orders_types() {
+    psql_q -d "$1" -c "SELECT string_agg(column_name || ' ' || data_type,
+        ', ' ORDER BY ordinal_position) FROM information_schema.columns
+        WHERE table_name = 'orders'"
 }
 
 jget() {

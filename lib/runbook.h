@@ -82,6 +82,9 @@ struct rb_key_choice {
 };
 
 enum invalid_utf8_policy { UTF8_REJECT, UTF8_REPLACE, UTF8_AS_BLOB };
+/* MySQL's zero and partial-zero dates ('0000-00-00', '2022-11-00') on a
+ * target that refuses them: a blocking finding, or NULL in their place. */
+enum zero_dates_policy { ZERO_DATES_REFUSE, ZERO_DATES_NULL };
 enum schema_mode { SCHEMA_CREATE, SCHEMA_EXISTING };
 enum copy_method { COPY_AUTO, COPY_LOAD_DATA, COPY_INSERT };
 enum verify_mode { VERIFY_FULL, VERIFY_SAMPLE, VERIFY_COUNT };
@@ -172,6 +175,7 @@ struct runbook {
         struct rb_override *overrides;
         int noverrides;
         enum invalid_utf8_policy invalid_utf8;
+        enum zero_dates_policy zero_dates;
         enum on_abort on_abort;
         enum lzone datetimes;    /* what the source's datetimes are: wall
                                     clock, or UTC instants */

@@ -47,6 +47,11 @@ struct col_census {
                                          in UTF-8: emoji, rare CJK) */
     int64_t reals_not_float;          /* reals a single-precision FLOAT
                                          would change */
+    int64_t uuids;                    /* texts that are UUIDs (32 hex
+                                         digits, dashed 8-4-4-4-12 or not) */
+    int64_t uuids_lower;              /* ... of them, in lower case (as
+                                         PostgreSQL's uuid prints them) */
+    int64_t json_texts;               /* texts that are valid JSON */
     struct dt_census dt;
 };
 

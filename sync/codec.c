@@ -1,5 +1,6 @@
 /* codec.c — source ↔ target value conversion and the canonical encoding. */
 #include "sync/codec.h"
+#include "sync/json_canon.h"
 #include "lib/runbook.h"
 
 #include <inttypes.h>
@@ -781,14 +782,41 @@ static int canon_put(struct scratch *s, char tag, const void *p, size_t n)
     return 0;
 }
 
+/* JSON and UUID text by value, not by spelling (json_canon.h): the
+ * target's jsonb and uuid print them their own way. Text that is neither
+ * is compared as bytes. */
+static int canon_logical(const struct column *c, const struct value *v,
+                         struct scratch *s)
+{
+    char uuid[33];
+    struct sbuf j;
+    int rc;
+
+    if (!c->map.has_logical || v->type != V_TEXT)
+        return 1;
+    if (c->map.logical.kind == LK_UUID &&
+        uuid_canon(v->p, v->n, uuid) == 0)
+        return canon_put(s, 'u', uuid, 32);
+    if (c->map.logical.kind != LK_JSON)
+        return 1;
+    sbuf_init(&j);
+    rc = json_canon(v->p, v->n, &j) == 0
+             ? canon_put(s, 'j', j.p, j.len) : 1;
+    sbuf_free(&j);
+    return rc;
+}
+
 int codec_canon(const struct column *c, const struct value *v,
                 struct scratch *s, struct co_err *err)
 {
     char buf[96];
     double d;
+    int rc;
 
     if (v->type == V_NULL)
         return canon_put(s, CANON_NULL, NULL, 0);
+    if ((rc = canon_logical(c, v, s)) <= 0)
+        return rc;
     switch (c->map.lt) {
     case LT_INT:
     case LT_BOOL:

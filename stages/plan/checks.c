@@ -110,6 +110,30 @@ static int check_key(const struct runbook *rb,
     return 0;
 }
 
+/* A MySQL source's text column in a case-insensitive collation (_ci) on
+ * a target that does not keep it: the same choice as SQLite's NOCASE.
+ * Binary and case-sensitive collations compare as the target's default
+ * does; JSON, UUID, ENUM and SET values are not text the application
+ * compares. A column overridden (to citext, say) has been chosen for. */
+static void check_mysql_collation(const struct runbook *rb,
+                                  const struct type_limits *L, struct plan *p,
+                                  const struct table *t, int c)
+{
+    const struct column *col = &t->cols[c];
+    size_t n = col->coll ? strlen(col->coll) : 0;
+
+    /* an override is the choice made */
+    if (n < 3 || strcmp(col->coll + n - 3, "_ci") != 0 || col->override ||
+        col->map.lt != LT_TEXT || col->map.collation[0] ||
+        col->map.logical.kind != LK_TEXT)
+        return;
+    plan_add(p, SEV_WARNING, "collation", t->name, col->name,
+             L->nocase_advice, "the column compares with COLLATE %s in "
+             "MySQL (case-insensitive) but with %s on the target: equality, "
+             "unique keys and sorting may change", col->coll,
+             rb->schema.collation);
+}
+
 static void check_columns(const struct runbook *rb,
                           const struct type_limits *L, struct plan *p,
                           const struct table *t)
@@ -120,6 +144,10 @@ static void check_columns(const struct runbook *rb,
              "the application; %s will not have it", L->engine);
     for (int c = 0; c < t->ncols; c++) {
         const struct column *col = &t->cols[c];
+        if (strcmp(rb->source.type, "sqlite") != 0) {
+            check_mysql_collation(rb, L, p, t, c);
+            continue;
+        }
         /* a column that keeps its own collation (map.collation, a
          * MySQL source's) compares as it did */
         if (col->coll && strcasecmp(col->coll, "BINARY") != 0 &&

@@ -143,26 +143,29 @@ static int check_constraint(const struct runbook *rb,
         return co_err_prefix(err, "table %s: collision check", t->name);
     if (json_array_size(groups) > 0) {
         char *first = json_dumps(json_array_get(groups, 0), JSON_COMPACT);
-        char dated_hint[160], binary_hint[240];
+        char dated_hint[160], binary_hint[240], existing_hint[160];
+        const char *source = strcmp(sops->name, "sqlite") == 0 ? "SQLite"
+                                                                : "MySQL";
         int dated = 0;
         for (int i = 0; i < ncols; i++)
             dated |= is_date_or_time(&t->cols[cols[i]].map);
         snprintf(dated_hint, sizeof dated_hint, "make the values distinct in "
-                 "SQLite, or override the date/time column to %s to keep "
-                 "it as text", tops->types->text_word);
+                 "%s, or override the date/time column to %s to keep "
+                 "it as text", source, tops->types->text_word);
         snprintf(binary_hint, sizeof binary_hint, "choose a binary collation "
-                 "(%s), or make the values distinct in SQLite",
-                 tops->types->binary_collation);
+                 "(%s), or make the values distinct in %s",
+                 tops->types->binary_collation, source);
+        snprintf(existing_hint, sizeof existing_hint, "make the values "
+                 "distinct in %s: the target's unique key would refuse or "
+                 "merge them", source);
         struct finding *f = plan_add(
             p, SEV_BLOCKING, "collision", t->name,
             t->cols[cols[0]].name,
-            rb->schema.mode == SCHEMA_EXISTING
-                ? "make the values distinct in SQLite: the target's unique "
-                  "key would refuse or merge them"
+            rb->schema.mode == SCHEMA_EXISTING ? existing_hint
             : dated ? dated_hint : binary_hint,
-            "%s: values distinct in SQLite are equal %sunder %s on the "
-            "target (%s%s)", what, dated ? "as dates/times or " : "",
-            coll, first,
+            "%s: values distinct in %s are equal %sunder %s on the "
+            "target (%s%s)", what, source,
+            dated ? "as dates/times or " : "", coll, first,
             json_array_size(groups) > 1 ? ", and more" : "");
         f->examples = groups;
         free(first);

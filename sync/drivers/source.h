@@ -102,7 +102,14 @@ enum row_filter_kind {
                              dt_repr; -1 a time of day) with more than lo
                              fraction digits */
     RF_DATE_WITH_TIME,    /* date of `col` with a time of day */
-    RF_NUL_BYTE           /* text or blob of `col` holding a NUL byte */
+    RF_NUL_BYTE,          /* text or blob of `col` holding a NUL byte */
+    RF_PAST_INT64,        /* unsigned integer of `col` above 2^63-1 */
+    RF_ENUM_INVALID,      /* ENUM value of `col` stored as the invalid ''
+                             (MySQL without strict mode) */
+    RF_ZERO_DATE,         /* date of `col` with a zero year, month or day
+                             ('0000-00-00', '2022-11-00') */
+    RF_NOT_UUID,          /* text of `col` that is not a UUID */
+    RF_NOT_JSON           /* text of `col` that is not valid JSON */
 };
 
 /* Storage classes, for RF_STORED_AS_OTHER. */

@@ -117,6 +117,8 @@ struct type_limits {
     int zoned_datetime;          /* it has a datetime type for instants that
                                     holds every date (MySQL's TIMESTAMP
                                     ends in 2038: no) */
+    int typed_json_uuid;         /* JSON and UUID text become its own
+                                    json and uuid types (jsonb, uuid) */
 };
 
 struct target_ops {

@@ -15,6 +15,9 @@
 #   pg_compare SQLITE DB          compare against that PostgreSQL
 #   show_create DB                SHOW CREATE TABLE of every table
 #   events TYPE                   that type's events from the state dir
+#   verify_mismatched RUNBOOK     `cutover verify` must find mismatches
+#                                 (exit 3); one "table kind key columns"
+#                                 line per mismatched row
 #   fail MSG / assert_eq A B MSG / assert_exit CODE CMD...
 set -eu
 
@@ -214,6 +217,20 @@ show_create() {
 
 compare() {
     $PY "$ROOT/tests/lib/compare.py" "$1" "$SOCK" "$2" || fail "data differs"
+}
+
+verify_mismatched() {
+    local code=0
+    "$CUTOVER" verify "$1" --json >"$T/verify.json" 2>"$T/verify.err" ||
+        code=$?
+    [ "$code" = 3 ] || { cat "$T/verify.err" >&2; echo "verify exited $code, not 3"; return 1; }
+    $PY - "$T/verify.json" <<'PYEOF'
+import json, sys
+report = json.load(open(sys.argv[1]))
+for t, r in sorted(report["tables"].items()):
+    for m in r["mismatched"]:
+        print(t, m["kind"], json.dumps(m["key"]), ",".join(m.get("columns", [])))
+PYEOF
 }
 
 # events TYPE [FILTER-PY-EXPR]: matching events, one JSON per line.

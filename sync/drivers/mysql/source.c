@@ -144,13 +144,20 @@ static int smy_scan(struct source *s, const struct table *t,
         return rc;
     *out = xcalloc(1, sizeof **out);
     (*out)->tc = tc;
+    (*out)->t = t;
+    (*out)->rb = s->rb;
     return 0;
 }
 
 static int smy_cursor_next(struct source_cursor *c, const struct value **row,
                            struct co_err *err)
 {
-    return tmy_cursor_next(c->tc, row, err);
+    int rc = tmy_cursor_next(c->tc, row, err);
+
+    /* the row is the cursor's own buffer, rewritten for each row */
+    if (rc > 0)
+        smy_zero_dates_to_null(c->rb, c->t, (struct value *)*row);
+    return rc;
 }
 
 static void smy_cursor_close(struct source_cursor *c)
@@ -167,7 +174,12 @@ static int smy_fetch(struct source *s, const struct table *t,
                      const struct tuple *key, const struct value **row,
                      struct co_err *err)
 {
-    return tmy_fetch(s->c, t, key, row, err);
+    int rc = tmy_fetch(s->c, t, key, row, err);
+
+    /* the row is the connection's own buffer, kept until the next fetch */
+    if (rc > 0)
+        smy_zero_dates_to_null(s->rb, t, (struct value *)*row);
+    return rc;
 }
 
 static void smy_set_owner(struct source *s, const char *owner)
@@ -246,6 +258,32 @@ static int filter_condition(struct source *s, const struct table *t,
         sbuf_adds(b, f->kind == RF_LONGER_THAN ? "CHAR_LENGTH(" : "LENGTH(");
         column_ref(b, "t", col);
         sbuf_addf(b, ") > %ld", f->arg);
+        return 0;
+    case RF_INT_OUTSIDE:
+        column_ref(b, "t", col);
+        sbuf_addf(b, " < %lld OR ", (long long)f->lo);
+        column_ref(b, "t", col);
+        sbuf_addf(b, " > %lld", (long long)f->hi);
+        return 0;
+    case RF_PAST_INT64:
+    case RF_ENUM_INVALID:     /* '' is the ENUM's index 0 */
+        column_ref(b, "t", col);
+        sbuf_adds(b, f->kind == RF_PAST_INT64 ? " > 9223372036854775807"
+                                              : " + 0 = 0");
+        return 0;
+    case RF_ZERO_DATE:
+        sbuf_adds(b, "(YEAR(");
+        column_ref(b, "t", col);
+        sbuf_adds(b, ") = 0 OR MONTH(");
+        column_ref(b, "t", col);
+        sbuf_adds(b, ") = 0 OR DAYOFMONTH(");
+        column_ref(b, "t", col);
+        sbuf_adds(b, ") = 0)");
+        return 0;
+    case RF_NUL_BYTE:
+        sbuf_adds(b, "LOCATE(X'00', CAST(");
+        column_ref(b, "t", col);
+        sbuf_adds(b, " AS BINARY)) > 0");
         return 0;
     case RF_ORPHAN:
         fk = &t->fk[f->fk];
@@ -356,6 +394,8 @@ static int smy_scan_columns(struct source *s, const struct table *t,
     }
     for (int i = 0; i < ncols; i++)
         c->view.cols[t->nkey + i] = t->cols[cols[i]];
+    c->t = &c->view;
+    c->rb = s->rb;
     if ((rc = tmy_scan(s->c, &c->view, NULL, 0, &c->tc, err)) < 0) {
         smy_cursor_close(c);
         return rc;

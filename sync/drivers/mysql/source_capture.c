@@ -46,6 +46,7 @@
 #include "lib/xalloc.h"
 #include "sync/drivers/log_scope.h"
 #include "sync/drivers/mysql/source_priv.h"
+#include "sync/json_canon.h"
 
 #define FENCE_MESSAGE "cutover: writes moved to target"
 #define LOG_PREFIX "_cutover_log_"
@@ -590,11 +591,30 @@ int smy_fence_installed(struct source *s, const struct schema *sc, int *out,
  * row, and any row a unique index would find in its way, go first, as
  * SQLite's INSERT OR REPLACE does), or no row. Our session is neither
  * captured nor fenced. */
+/* A CHAR(32) of UUIDs holds them as 32 digits; the target's uuid gives
+ * them dashed: the value as the source column holds it (digits is its
+ * room). */
+static const struct value *as_source(const struct column *c,
+                                     const struct value *v,
+                                     struct value *out, char digits[33])
+{
+    if (c->map.logical.kind != LK_UUID || v->type != V_TEXT ||
+        strncmp(c->decl, "char(32)", 8) != 0 ||
+        uuid_canon(v->p, v->n, digits) < 0)
+        return v;
+    *out = *v;
+    out->p = (const unsigned char *)digits;
+    out->n = 32;
+    return out;
+}
+
 int smy_put_row(struct source *s, const struct table *t,
                 const struct tuple *key, const struct value *row,
                 struct co_err *err)
 {
     struct sbuf sql;
+    struct value conv;
+    char digits[33];
     int rc;
 
     sbuf_init(&sql);
@@ -611,14 +631,21 @@ int smy_put_row(struct source *s, const struct table *t,
         for (int i = 0; i < t->ncols; i++) {
             if (i)
                 sbuf_adds(&sql, ", ");
-            my_literal(s->c, &sql, &row[i]);
+            my_literal(s->c, &sql,
+                       as_source(&t->cols[i], &row[i], &conv, digits));
         }
         sbuf_addc(&sql, ')');
     } else {
+        struct value kv[64];
+        char kd[64][33];
+        struct tuple k = {.n = key->n, .v = kv};
+        for (int i = 0; i < key->n && i < 64; i++)
+            kv[i] = *as_source(&t->cols[t->key[i]], &key->v[i], &conv,
+                               kd[i]);
         sbuf_adds(&sql, "DELETE FROM ");
         sbuf_ident(&sql, t->name, '`');
         sbuf_adds(&sql, " WHERE ");
-        my_key_match(s->c, &sql, t, key);
+        my_key_match(s->c, &sql, t, key->n <= 64 ? &k : key);
     }
     rc = sql.oom ? co_errf(err, CO_ENOMEM, "out of memory")
                  : my_exec(s->c, sbuf_str(&sql), err, "writing a row back");

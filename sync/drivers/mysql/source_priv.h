@@ -4,7 +4,9 @@
  * shares (mysql_priv.h):
  *   source.c          connection, reads in key order, the ops table
  *   source_schema.c   tables, keys, indexes and foreign keys from
- *                     information_schema; the census; the types
+ *                     information_schema
+ *   source_types.c    the census; the types
+ *   source_retype.c   the types on another engine, and the pitfalls
  *   source_capture.c  trigger capture, the write freeze, the fence and
  *                     the writes a rollback makes
  *   source_binlog.c   binlog capture: the binary log as the change log
@@ -32,6 +34,8 @@ struct source {
 struct source_cursor {
     struct target_cursor *tc;
     struct table view;       /* scan_columns: the columns it reads */
+    const struct table *t;   /* the columns of its rows */
+    const struct runbook *rb;
 };
 
 /* source_schema.c */
@@ -44,6 +48,15 @@ int smy_decide_types(const struct runbook *rb, struct table *t,
                      const struct col_census *census,
                      const struct target_ops *tops, struct map_note *notes,
                      int max_notes);
+
+/* source_types.c, source_retype.c */
+struct ctx;
+enum ltype smy_lt_of(const struct logical_type *l);
+void smy_retype(struct ctx *x, int ci, const struct col_census *cs);
+int smy_is_zero_date(const unsigned char *p, size_t n);
+/* schema.zero_dates "null": the zero dates of a row read become NULL */
+void smy_zero_dates_to_null(const struct runbook *rb, const struct table *t,
+                            struct value *row);
 
 /* source_capture.c */
 int smy_capture_install(struct source *, const struct schema *,

@@ -15,10 +15,10 @@
 
 #include "lib/runbook.h"
 #include "sync/drivers/mysql/source_priv.h"
-#include "sync/typemap.h"
+#include "sync/typemap_priv.h"
 
 /* How values of a logical kind travel (enum ltype). */
-static enum ltype lt_of(const struct logical_type *l)
+enum ltype smy_lt_of(const struct logical_type *l)
 {
     switch (l->kind) {
     case LK_INTEGER: return LT_INT;
@@ -38,31 +38,17 @@ static int is_mysql(const struct target_ops *tops)
     return strcmp(tops->name, "mysql") == 0;
 }
 
-static void note(struct map_note *notes, int *n, int max, int col,
-                 enum map_severity sev, const char *fmt, const char *a,
-                 const char *b)
+static void decide_column(struct ctx *x, int ci, const struct col_census *cs)
 {
-    if (*n >= max)
-        return;
-    memset(&notes[*n], 0, sizeof notes[*n]);
-    notes[*n].severity = sev;
-    notes[*n].column = col;
-    snprintf(notes[*n].message, sizeof notes[*n].message, fmt, a, b);
-    (*n)++;
-}
-
-static void decide_column(const struct runbook *rb, struct table *t, int ci,
-                          const struct target_ops *tops,
-                          struct map_note *notes, int *n, int max)
-{
-    struct column *c = &t->cols[ci];
+    struct column *c = &x->t->cols[ci];
     struct colmap *m = &c->map;
-    const char *ov = runbook_override(rb, t->name, c->name);
+    const struct target_ops *tops = x->tops;
+    const char *ov = runbook_override(x->rb, x->t->name, c->name);
     int known;
 
     memset(m, 0, sizeof *m);
     known = tmy_logical_of_type(c->decl, &m->logical) == 0;
-    m->autoinc = t->autoinc && t->nkey == 1 && t->key[0] == ci;
+    m->autoinc = x->t->autoinc && x->t->nkey == 1 && x->t->key[0] == ci;
     if (ov) {
         struct logical_type ol;
         snprintf(m->type, sizeof m->type, "%s", ov);
@@ -70,7 +56,7 @@ static void decide_column(const struct runbook *rb, struct table *t, int ci,
             m->logical = ol;
             known = 1;
         }
-        m->lt = known ? lt_of(&m->logical) : LT_BLOB;
+        m->lt = known ? smy_lt_of(&m->logical) : LT_BLOB;
         snprintf(m->reason, sizeof m->reason, "MySQL %s → {type} "
                  "(schema.overrides)", c->decl);
     } else if (is_mysql(tops)) {
@@ -78,21 +64,24 @@ static void decide_column(const struct runbook *rb, struct table *t, int ci,
         snprintf(m->type, sizeof m->type, "%s", c->decl);
         if (c->coll && strcmp(c->coll, "BINARY") != 0)
             snprintf(m->collation, sizeof m->collation, "%s", c->coll);
-        m->lt = known ? lt_of(&m->logical) : LT_BLOB;
+        m->lt = known ? smy_lt_of(&m->logical) : LT_BLOB;
         snprintf(m->reason, sizeof m->reason, "MySQL %s kept as it is",
                  c->decl);
         if (!known)
-            note(notes, n, max, ci, MAP_INFO, "MySQL %s is copied as its "
-                 "bytes%s", c->decl, "");
+            note(x, ci, MAP_INFO, "MySQL %s is copied as its bytes",
+                 c->decl);
     } else if (known) {
-        m->lt = lt_of(&m->logical);
+        m->lt = smy_lt_of(&m->logical);
         snprintf(m->reason, sizeof m->reason, "MySQL %s → {type}", c->decl);
+        smy_retype(x, ci, cs);
     } else {
         m->lt = LT_BLOB;
         m->logical.kind = LK_BYTES;
-        note(notes, n, max, ci, MAP_BLOCKING, "MySQL %s has no equivalent "
-             "cutover knows on %s: give the column a type in "
-             "schema.overrides", c->decl, tops->types->engine);
+        note(x, ci, MAP_BLOCKING, "MySQL %s has no equivalent cutover "
+             "knows on %s: give the column a type in schema.overrides%s",
+             c->decl, tops->types->engine,
+             tops->types->text_refuses_nul ? " (bytea keeps its bytes)"
+                                           : "");
     }
     if (m->lt == LT_DECIMAL) {
         m->precision = m->logical.precision;
@@ -113,22 +102,49 @@ int smy_decide_types(const struct runbook *rb, struct table *t,
                      const struct target_ops *tops, struct map_note *notes,
                      int max_notes)
 {
-    int n = 0;
+    struct ctx x = {.rb = rb, .t = t, .notes = notes,
+                    .max_notes = max_notes, .tops = tops};
 
-    (void)census;
     for (int i = 0; i < t->ncols; i++)
-        decide_column(rb, t, i, tops, notes, &n, max_notes);
-    return n;
+        decide_column(&x, i, &census[i]);
+    return x.nnotes;
 }
 
-/* One pass: rows, and per column its NULLs, range and longest value. */
+/* In a CHAR(36) or CHAR(32): how many values are UUIDs, and how many of
+ * those are in lower case (NULL, NULL for other columns, which never are
+ * one on the target). REGEXP follows the column's collation (MySQL 8
+ * refuses it on binary strings): the lower-cased value is matched, and
+ * the case compared as bytes. */
+#define UUID_REGEXP "'^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-" \
+                    "[0-9a-f]{12}|[0-9a-f]{32})$'"
+
+static void uuid_count(struct sbuf *sql, const struct column *c)
+{
+    if (strncmp(c->decl, "char(36)", 8) != 0 &&
+        strncmp(c->decl, "char(32)", 8) != 0) {
+        sbuf_adds(sql, "NULL, NULL");
+        return;
+    }
+    sbuf_adds(sql, "SUM(LOWER(");
+    sbuf_ident(sql, c->name, '`');
+    sbuf_adds(sql, ") REGEXP " UUID_REGEXP "), SUM(LOWER(");
+    sbuf_ident(sql, c->name, '`');
+    sbuf_adds(sql, ") REGEXP " UUID_REGEXP " AND CAST(");
+    sbuf_ident(sql, c->name, '`');
+    sbuf_adds(sql, " AS BINARY) = CAST(LOWER(");
+    sbuf_ident(sql, c->name, '`');
+    sbuf_adds(sql, ") AS BINARY))");
+}
+
+/* One pass: rows, and per column its NULLs, range, longest value and, in
+ * the columns that could hold them, UUIDs. */
 int smy_census(struct source *s, const struct table *t,
                struct col_census *out, struct co_err *err)
 {
     struct sbuf sql;
     MYSQL_RES *res;
     MYSQL_ROW r;
-    const int per = 5;
+    const int per = 7;
 
     memset(out, 0, sizeof *out * (size_t)t->ncols);
     sbuf_init(&sql);
@@ -145,7 +161,8 @@ int smy_census(struct source *s, const struct table *t,
         sbuf_ident(&sql, name, '`');
         sbuf_adds(&sql, ")), MAX(CHAR_LENGTH(");
         sbuf_ident(&sql, name, '`');
-        sbuf_adds(&sql, "))");
+        sbuf_adds(&sql, ")), ");
+        uuid_count(&sql, &t->cols[i]);
     }
     sbuf_adds(&sql, " FROM ");
     sbuf_ident(&sql, t->name, '`');
@@ -179,6 +196,8 @@ int smy_census(struct source *s, const struct table *t,
             }
             c->max_bytes = v[3] ? strtoll(v[3], NULL, 10) : 0;
             c->max_chars = v[4] ? strtoll(v[4], NULL, 10) : 0;
+            c->uuids = v[5] ? strtoll(v[5], NULL, 10) : 0;
+            c->uuids_lower = v[6] ? strtoll(v[6], NULL, 10) : 0;
         }
     }
     mysql_free_result(res);

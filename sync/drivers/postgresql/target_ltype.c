@@ -226,4 +226,5 @@ const struct type_limits tpg_type_limits = {
     .fk_set_default = 1,
     .text_refuses_nul = 1,
     .zoned_datetime = 1,
+    .typed_json_uuid = 1,
 };

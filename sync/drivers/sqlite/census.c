@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "sync/codec.h"
+#include "sync/json_canon.h"
 #include "sync/drivers/sqlite/sqlite_priv.h"
 #include "sync/typemap.h"
 
@@ -81,6 +82,35 @@ static void fn_utf8(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     p = t == SQLITE_TEXT ? sqlite3_value_text(argv[0])
                          : sqlite3_value_blob(argv[0]);
     sqlite3_result_int(ctx, utf8_valid(p, (size_t)sqlite3_value_bytes(argv[0])));
+}
+
+/* cutover_uuid(x): 1 when x is UUID text, dashed 8-4-4-4-12 (what the
+ * census counts); NULL when x is not text. */
+static void fn_uuid(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    char out[33];
+
+    (void)argc;
+    if (sqlite3_value_type(argv[0]) != SQLITE_TEXT) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    sqlite3_result_int(ctx, sqlite3_value_bytes(argv[0]) == 36 &&
+                            uuid_canon(sqlite3_value_text(argv[0]), 36,
+                                       out) == 0);
+}
+
+/* cutover_json(x): 1 when x is one valid JSON value (as json_canon.c
+ * reads it, which verify uses); NULL when x is not text. */
+static void fn_json(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    if (sqlite3_value_type(argv[0]) != SQLITE_TEXT) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    sqlite3_result_int(ctx, json_is_valid(sqlite3_value_text(argv[0]),
+                                          (size_t)sqlite3_value_bytes(argv[0])));
 }
 
 /* Digits of a number in its shortest exact decimal form:
@@ -173,6 +203,10 @@ void sq_register_functions(sqlite3 *db)
                             NULL);
     sqlite3_create_function(db, "cutover_digits", 1, flags, NULL, fn_digits,
                             NULL, NULL);
+    sqlite3_create_function(db, "cutover_uuid", 1, flags, NULL, fn_uuid, NULL,
+                            NULL);
+    sqlite3_create_function(db, "cutover_json", 1, flags, NULL, fn_json, NULL,
+                            NULL);
 }
 
 /* ---- the census aggregate ---------------------------------------------------
@@ -183,7 +217,7 @@ void sq_register_functions(sqlite3 *db)
  * process). One call per value per column keeps a 2M-row census to a few
  * seconds. */
 
-enum { CF_NUMBERS = 1, CF_DATES = 2, CF_TIMES = 4 };
+enum { CF_NUMBERS = 1, CF_DATES = 2, CF_TIMES = 4, CF_UUID = 8, CF_JSON = 16 };
 
 struct census_acc {
     struct col_census c;
@@ -261,6 +295,16 @@ static void step_text(struct col_census *c, const unsigned char *p, int n,
         c->nul_bytes++;
     if (n > 0 && p[n - 1] == ' ')
         c->leading_trailing_space++;
+    if ((flags & CF_UUID) && n == 36 && uuid_canon(p, 36, out) == 0) {
+        c->uuids++;
+        c->uuids_lower += memcmp(p, out, 8) == 0 &&
+                          memcmp(p + 24, out + 20, 12) == 0 &&
+                          memcmp(p + 9, out + 8, 4) == 0 &&
+                          memcmp(p + 14, out + 12, 4) == 0 &&
+                          memcmp(p + 19, out + 16, 4) == 0;
+    }
+    if ((flags & CF_JSON) && json_is_valid(p, (size_t)n))
+        c->json_texts++;
     if (flags & CF_NUMBERS) {
         char tmp[64];
         int intd, fracd;
@@ -409,6 +453,11 @@ static int census_flags(const struct column *col)
         flags |= CF_DATES;
     if (dk == DK_TIME)
         flags |= CF_TIMES;
+    /* text that could be uuid or jsonb on the target */
+    if (dk == DK_TEXT || (dk == DK_VARCHAR && len == 36))
+        flags |= CF_UUID;
+    if (typemap_declared_json(col->override ? col->override : col->decl))
+        flags |= CF_JSON;
     return flags;
 }
 

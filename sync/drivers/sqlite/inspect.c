@@ -183,6 +183,19 @@ static void filter_sql(struct sbuf *b, const struct table *t,
         sbuf_addf(b, "substr(cutover_dt_text(%s, %ld), 12) <> "
                   "'00:00:00.000000'", c.p, f->arg);
         break;
+    case RF_NOT_UUID:
+        sbuf_addf(b, "%s IS NOT NULL AND coalesce(cutover_uuid(%s), 0) = 0",
+                  c.p, c.p);
+        break;
+    case RF_NOT_JSON:
+        sbuf_addf(b, "%s IS NOT NULL AND coalesce(cutover_json(%s), 0) = 0",
+                  c.p, c.p);
+        break;
+    case RF_PAST_INT64:       /* what SQLite cannot hold */
+    case RF_ENUM_INVALID:
+    case RF_ZERO_DATE:
+        sbuf_adds(b, "0");
+        break;
     case RF_ORPHAN: {
         const struct fkey *fk = &t->fk[f->fk];
         sbuf_adds(b, "(");

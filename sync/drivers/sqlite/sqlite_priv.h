@@ -100,6 +100,8 @@ enum decl_kind {
     DK_VARCHAR, DK_BLOB, DK_DATETIME, DK_DATE, DK_TIME
 };
 enum decl_kind typemap_decl_kind(const char *decl, int *len, int *p, int *s);
+/* The declared type names JSON. */
+int typemap_declared_json(const char *decl);
 /* ... and each column's logical type (source_ops.decide_types). */
 struct map_note;
 struct target_ops;

@@ -675,6 +675,63 @@ static void classes_seen(const struct col_census *c, char *out, size_t cap)
                                   names[i]);
 }
 
+int typemap_declared_json(const char *decl)
+{
+    return decl && strcasestr(decl, "JSON") != NULL;
+}
+
+/* On a target with json and uuid types of its own (jsonb, uuid): a column
+ * declared JSON whose every value is JSON becomes json; text whose every
+ * value is a UUID (declared UUID, or CHAR(36) or TEXT) becomes uuid. A
+ * declared JSON or UUID column holding anything else stays text, and a
+ * note names the rows. */
+static void json_or_uuid(struct ctx *x, int ci, const struct col_census *c,
+                         enum decl_kind dk, int len, int in_key)
+{
+    struct column *col = &x->t->cols[ci];
+    int64_t values = c->ints + c->reals + c->texts + c->blobs;
+    int declared_uuid = col->decl && strcasestr(col->decl, "UUID") != NULL;
+    char words[32];
+
+    if (!limits(x)->typed_json_uuid || col->map.lt != LT_TEXT ||
+        values == 0)
+        return;
+    if (typemap_declared_json(col->decl)) {
+        /* numbers stored as such are JSON numbers too */
+        int64_t bad = c->texts - c->json_texts + c->blobs + c->nonfinite;
+        if (bad == 0) {
+            lt_kind(&col->map, LK_JSON, 0);
+            set(&col->map, LT_TEXT, "%s with only valid JSON → {type}",
+                col->decl);
+            return;
+        }
+        note(x, ci, MAP_WARNING, "declared %s, but %lld values are not "
+             "valid JSON: {type}, not %s", col->decl, (long long)bad,
+             words_for(x, LK_JSON, 0, words, sizeof words));
+        note_rows(x, RF_NOT_JSON, 0);
+        return;
+    }
+    if (c->texts == values && c->uuids == values &&
+        (declared_uuid || dk == DK_TEXT || (dk == DK_VARCHAR && len == 36))) {
+        /* a key in upper case stays text: uuid gives it back in lower
+         * case, and a rollback finds the source's rows by the target's */
+        if (in_key && c->uuids_lower != values) {
+            note(x, ci, MAP_INFO, "the key holds UUIDs, some in upper "
+                 "case: kept {type}, as uuid would give them back in lower "
+                 "case and a rollback would not find the rows");
+            return;
+        }
+        lt_kind(&col->map, LK_UUID, 0);
+        set(&col->map, LT_TEXT, "%s with only UUIDs → {type}", col->decl);
+    } else if (declared_uuid) {
+        note(x, ci, MAP_WARNING, "declared %s, but %lld values are not "
+             "UUIDs (8-4-4-4-12 hex digits): {type}, not %s", col->decl,
+             (long long)(values - c->uuids),
+             words_for(x, LK_UUID, 0, words, sizeof words));
+        note_rows(x, RF_NOT_UUID, 0);
+    }
+}
+
 /* Columns read as text (declared so, or holding text that is not all
  * numbers in a column that is neither temporal nor DECIMAL). */
 static void decide_text(struct ctx *x, int ci, const struct col_census *c,
@@ -687,7 +744,9 @@ static void decide_text(struct ctx *x, int ci, const struct col_census *c,
     if (utf8_policy(x, ci, c, in_key, in_unique))
         return;
     text_type(x, ci, c, dk == DK_VARCHAR ? len : 0, in_key, in_unique);
-    if (classes > 1 && dk != DK_TEXT && dk != DK_VARCHAR) {
+    json_or_uuid(x, ci, c, dk, len, in_key);
+    if (classes > 1 && dk != DK_TEXT && dk != DK_VARCHAR &&
+        col->map.logical.kind != LK_JSON) {
         char seen[64];
         classes_seen(c, seen, sizeof seen);
         snprintf(col->map.reason, sizeof col->map.reason, "%s, mixed %s → "
