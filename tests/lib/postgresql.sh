@@ -157,7 +157,7 @@ postgresql_start() {
             -c "listen_addresses=$listen" -c "port=$port" \
             -c "unix_socket_directories=$dir" -c fsync=off \
             -c synchronous_commit=off -c full_page_writes=off \
-            -c shared_buffers=256MB -c max_wal_size=4GB \
+            -c shared_buffers=512MB -c max_wal_size=4GB \
             -c checkpoint_timeout=30min -c maintenance_work_mem=256MB \
             -c log_min_messages=warning "${tls[@]}" "$@")" \
         >"$dir/pg_ctl.log" 2>&1 || {
