@@ -8,7 +8,8 @@
 #                   and pgloader; bench-copy-mysql-pg: MariaDB → PostgreSQL
 #                   beside pgloader; bench-binlog: binlog capture's reader;
 #                   bench-sync-mysql: capture on a MySQL source, its cost,
-#                   lag and cutovers)
+#                   lag and cutovers; bench-cutover-mysql-pg: the write
+#                   pause into PostgreSQL under the Django shop)
 #   make demo       a whole migration of a sample shop under a live writer
 #   make deps       install the Debian packages all of the above need
 #   make fuzz       longer libFuzzer runs of the parsers
@@ -54,8 +55,8 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 .PHONY: all asan asan-unit test unit e2e bench bench-copy bench-sync bench-verify \
         bench-cutover bench-watchers bench-app-errors bench-copy-pg \
         bench-copy-mysql-pg bench-monitoring bench-binlog bench-sync-mysql \
-        demo deps fuzz clean tools check-deps man install uninstall package \
-        package-test
+        bench-cutover-mysql-pg demo deps fuzz clean tools check-deps man \
+        install uninstall package package-test
 
 all: bin/cutover tools
 
@@ -176,11 +177,11 @@ test: check-deps
 
 bench: bench-copy bench-sync bench-verify bench-cutover bench-watchers \
        bench-app-errors bench-copy-pg bench-copy-mysql-pg bench-monitoring \
-       bench-binlog bench-sync-mysql
+       bench-binlog bench-sync-mysql bench-cutover-mysql-pg
 
 bench-copy bench-sync bench-verify bench-cutover bench-watchers \
 bench-app-errors bench-copy-pg bench-copy-mysql-pg bench-monitoring \
-bench-binlog bench-sync-mysql: check-deps all
+bench-binlog bench-sync-mysql bench-cutover-mysql-pg: check-deps all
 	bench/$(@:bench-%=%).sh
 
 demo: check-deps all
