@@ -51,13 +51,18 @@ void my_capture_name(struct target *t, char *out, size_t cap,
                        ? LEGACY_NAME_HASH_BYTES : NAME_HASH_BYTES);
 }
 
-/* Rows of (kind, name, table, definition): triggers, then tables. */
+/* Rows of (kind, name, table, definition): triggers, then tables.
+ * Triggers are looked up by their table's schema (EVENT_OBJECT_SCHEMA, the
+ * same as TRIGGER_SCHEMA): MariaDB reads only that database's triggers
+ * then, but every database's for TRIGGER_SCHEMA, which under the write
+ * lock cost 178 ms for the 18 lookups of a fence on a server of 30
+ * databases (15 ms either way on a server of one). */
 static void objects_query(struct target *t, struct sbuf *sql,
                           const char *name)
 {
     static const char *const parts[] = {
         "SELECT 'trigger', TRIGGER_NAME, EVENT_OBJECT_TABLE, ACTION_STATEMENT "
-        "FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ",
+        "FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = ",
         " UNION ALL SELECT 'table', TABLE_NAME, NULL, TABLE_COMMENT FROM "
         "information_schema.TABLES WHERE TABLE_SCHEMA = "};
     static const char *const name_cols[] = {"TRIGGER_NAME", "TABLE_NAME"};

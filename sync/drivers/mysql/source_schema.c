@@ -306,7 +306,7 @@ int smy_read_schema(struct source *s, const struct runbook *rb,
     if (rc == 0)
         rc = read_names(s, "SELECT TRIGGER_NAME FROM "
                            "information_schema.TRIGGERS WHERE "
-                           "TRIGGER_SCHEMA = DATABASE() AND TRIGGER_NAME"
+                           "EVENT_OBJECT_SCHEMA = DATABASE() AND TRIGGER_NAME"
                            OURS_EXCLUDED " ORDER BY 1",
                         &out->triggers, &out->ntriggers, err);
     if (rc == 0)
