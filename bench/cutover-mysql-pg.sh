@@ -32,18 +32,7 @@ WORKERS=${BENCH_WORKERS:-4}
 REQUESTS=${BENCH_REQUESTS:-170}
 LOAD=$ROOT/tests/lib/django/shopload.py
 
-source_cleanup() {
-    local status=$?
-    mariadb_stop "$T/src" >/dev/null 2>&1
-    (exit "$status")
-    bench_cleanup
-}
-trap source_cleanup EXIT
-
-mariadb_start "$T/src" --log-bin="$T/src/binlog" --server-id=1 \
-    --binlog-format=ROW >/dev/null ||
-    { echo "bench: the source MariaDB did not start" >&2; exit 1; }
-SRC=$MARIADB_SOCKET
+bench_start_mysql_source
 bench_start_pg
 export DJSHOP_PG_PASSWORD=$PGPASSWORD
 
@@ -79,15 +68,7 @@ PYEOF
         --switch-file "$D/switch" --stop-file "$D/stop" --duration 3600 \
         --workers "$WORKERS" --rate "$REQUESTS" --out "$D/shop.json" \
         >"$D/shop.out" 2>&1
-    SHOP=$BENCH_PID
-    bench_run sleep 1
-    rc=0
-    bench_run "$CUTOVER" run "$D/runbook.json" >"$D/run.out" 2>"$D/run.err" ||
-        rc=$?
-    [ "$rc" = 0 ] || { echo "bench: cutover $i exited $rc" >&2; tail "$D/run.err" >&2; exit 1; }
-    bench_run sleep 1
-    touch "$D/stop"
-    bench_wait_exit "$SHOP" 60
+    bench_cutover_under "$D" "$i" "$BENCH_PID" "$D/stop" 60
     bpy "$LOAD" check --pg-host "$PGHOST" --pg-port "$PGPORT" \
         --pg-db "shop$i" --pg-user bench "$D/shop.json" >"$D/check.json" ||
         true

@@ -15,6 +15,12 @@
 #                            sets PGHOST,
 #                            PGPORT, PGUSER, PGPASSWORD, PGDATABASE, so
 #                            psql and libpq clients reach it with no options
+#   bench_start_mysql_source a second private MariaDB with a ROW binary
+#                            log, for a MySQL source; its socket in $SRC
+#   bench_cutover_under DIR N APP_PID STOP_FILE SECS   `cutover run` of
+#                            DIR/runbook.json under a running application,
+#                            1 s before and after; then the application
+#                            stopped
 #   bench_fixture KIND ROWS  path of a cached fixture (tests/lib/fixtures.py
 #                            bench|shop) under bench/out/fixtures/, built once
 #                            per generator version and size; never modified:
@@ -181,6 +187,39 @@ bench_start_pg() {
     PGHOST=$POSTGRESQL_HOST PGPORT=$POSTGRESQL_PORT PGUSER=bench
     PGDATABASE=bench
     export PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE
+}
+
+# bench_start_mysql_source: a second private MariaDB, keeping a ROW binary
+# log (so a MySQL source's capture is binlog capture), stopped on exit;
+# its socket in $SRC
+bench_start_mysql_source() {
+    trap bench_source_cleanup EXIT
+    mariadb_start "$T/src" --log-bin="$T/src/binlog" --server-id=1 \
+        --binlog-format=ROW >/dev/null ||
+        { echo "bench: the source MariaDB did not start" >&2; exit 1; }
+    SRC=$MARIADB_SOCKET
+}
+
+bench_source_cleanup() {
+    local status=$?
+    mariadb_stop "$T/src" >/dev/null 2>&1
+    (exit "$status")
+    bench_cleanup
+}
+
+# bench_cutover_under DIR N APP_PID STOP_FILE SECS: `cutover run` of DIR's
+# runbook (the Nth) while the application APP_PID writes, from 1 s before
+# to 1 s after; then STOP_FILE made and the application given SECS to end.
+# Exits when the migration fails.
+bench_cutover_under() {
+    local rc=0
+    bench_run sleep 1
+    bench_run "$CUTOVER" run "$1/runbook.json" >"$1/run.out" 2>"$1/run.err" ||
+        rc=$?
+    [ "$rc" = 0 ] || { echo "bench: cutover $2 exited $rc" >&2; tail "$1/run.err" >&2; exit 1; }
+    bench_run sleep 1
+    touch "$4"
+    bench_wait_exit "$3" "$5"
 }
 
 sql() {

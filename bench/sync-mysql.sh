@@ -49,19 +49,8 @@ SHOP_ROWS=${BENCH_SHOP_ROWS:-3000}
 LOAD=$BENCH/mysql_load.py
 SOURCE_PY=$ROOT/tests/lib/mysql_source.py
 
-source_cleanup() {
-    local status=$?
-    mariadb_stop "$T/src" >/dev/null 2>&1
-    (exit "$status")
-    bench_cleanup
-}
-trap source_cleanup EXIT
-
 bench_start_db
-mariadb_start "$T/src" --log-bin="$T/src/binlog" --server-id=1 \
-    --binlog-format=ROW >/dev/null ||
-    { echo "bench: the source MariaDB did not start" >&2; exit 1; }
-SRC=$MARIADB_SOCKET
+bench_start_mysql_source
 
 # runbook DIR DB CAPTURE MODE: the source's DB → the target's DB
 mysql_runbook() {
@@ -140,15 +129,7 @@ for i in $(seq 1 "$RUNS"); do
     echo source >"$D/switch"
     bench_spawn "$PY" "$SOURCE_PY" follow "$SRC" "$SOCK" "shop$i" 600 \
         "$D/switch" "$D/record.json"
-    WPID=$BENCH_PID
-    bench_run sleep 1
-    rc=0
-    bench_run "$CUTOVER" run "$D/runbook.json" >"$D/run.out" 2>"$D/run.err" ||
-        rc=$?
-    [ "$rc" = 0 ] || { echo "bench: cutover $i exited $rc" >&2; tail "$D/run.err" >&2; exit 1; }
-    bench_run sleep 1
-    touch "$D/switch.stop"
-    bench_wait_exit "$WPID" 30
+    bench_cutover_under "$D" "$i" "$BENCH_PID" "$D/switch.stop" 30
     bpy "$SOURCE_PY" check "$SOCK" "shop$i" "$D/record.json" \
         >"$D/check.txt" || true
 done
