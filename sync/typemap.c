@@ -6,6 +6,7 @@
  */
 #include "sync/typemap.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,6 +36,28 @@ void typemap_put_type(char *s, size_t cap, const char *type)
     s[o] = '\0';
 }
 
+/* A note about column `col` after the source driver's, if there is room. */
+static void append_note(struct map_note *notes, int *nnotes, int max_notes,
+                        int col, enum map_severity sev, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+static void append_note(struct map_note *notes, int *nnotes, int max_notes,
+                        int col, enum map_severity sev, const char *fmt, ...)
+{
+    struct map_note *n;
+    va_list ap;
+
+    if (*nnotes >= max_notes)
+        return;
+    n = &notes[(*nnotes)++];
+    memset(n, 0, sizeof *n);
+    n->severity = sev;
+    n->column = col;
+    va_start(ap, fmt);
+    vsnprintf(n->message, sizeof n->message, fmt, ap);
+    va_end(ap);
+}
+
 /* On engines that index text only with a length (InnoDB), the key's
  * columns together must fit one index entry. */
 static void check_key_length(const struct target_ops *tops,
@@ -55,15 +78,11 @@ static void check_key_length(const struct target_ops *tops,
         else
             bytes += 8;
     }
-    if (bytes <= L->key_max_bytes || *nnotes >= max_notes)
-        return;
-    struct map_note *n = &notes[(*nnotes)++];
-    memset(n, 0, sizeof *n);
-    n->severity = MAP_BLOCKING;
-    n->column = t->key[0];
-    snprintf(n->message, sizeof n->message, "the key takes up to %lld bytes "
-             "on the target; %s allows %d", (long long)bytes,
-             L->index_engine, L->key_max_bytes);
+    if (bytes > L->key_max_bytes)
+        append_note(notes, nnotes, max_notes, t->key[0], MAP_BLOCKING,
+                    "the key takes up to %lld bytes on the target; %s "
+                    "allows %d", (long long)bytes, L->index_engine,
+                    L->key_max_bytes);
 }
 
 /* schema.datetimes "utc": the source's datetimes are instants in UTC,
@@ -86,15 +105,11 @@ static void datetimes_in_utc(const struct runbook *rb,
             m->logical.zone = LZONE_UTC;
             continue;
         }
-        if (said++ || *nnotes >= max_notes)
-            continue;
-        struct map_note *n = &notes[(*nnotes)++];
-        memset(n, 0, sizeof *n);
-        n->severity = MAP_INFO;
-        n->column = i;
-        snprintf(n->message, sizeof n->message, "schema.datetimes \"utc\": "
-                 "%s has no type for instants that holds every date, so "
-                 "{type} keeps the UTC wall-clock values", tops->types->engine);
+        if (!said++)
+            append_note(notes, nnotes, max_notes, i, MAP_INFO,
+                        "schema.datetimes \"utc\": %s has no type for "
+                        "instants that holds every date, so {type} keeps "
+                        "the UTC wall-clock values", tops->types->engine);
     }
 }
 

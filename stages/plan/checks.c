@@ -90,12 +90,11 @@ static int check_key(const struct runbook *rb,
             if (rc < 0)
                 return rc;
         }
-        /* MySQL would take a 0 for "generate one" without that mode */
         if (col->map.lt == LT_INT && c->ints && c->int_min <= 0)
             plan_add(p, SEV_INFO, "key_values", t->name, col->name, NULL,
-                     "key has zero or negative values (kept as they are%s)",
-                     strcmp(L->engine, "MySQL") == 0
-                         ? ": the copy runs with NO_AUTO_VALUE_ON_ZERO" : "");
+                     "key has zero or negative values (kept as they are%s%s)",
+                     L->zero_key_mode ? ": the copy runs with " : "",
+                     L->zero_key_mode ? L->zero_key_mode : "");
     }
     if (!verifier_int_ordered(t))
         plan_add(p, SEV_INFO, "key_shape", t->name, NULL, NULL,

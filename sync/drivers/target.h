@@ -114,6 +114,9 @@ struct type_limits {
     const char *text_word;       /* its text type, unsized: "VARCHAR" */
     int fk_set_default;          /* foreign keys take ON ... SET DEFAULT */
     int text_refuses_nul;        /* its text cannot hold a NUL byte */
+    const char *zero_key_mode;   /* how the copy keeps a key of 0 from
+                                    meaning "generate one" (NULL: it never
+                                    does there) */
     int zoned_datetime;          /* it has a datetime type for instants that
                                     holds every date (MySQL's TIMESTAMP
                                     ends in 2038: no) */

@@ -247,4 +247,5 @@ const struct type_limits tmy_type_limits = {
                         "\"utf8mb4_nopad_bin\" for trailing spaces",
     .text_word = "VARCHAR",
     .fk_set_default = 0,        /* InnoDB refuses it */
+    .zero_key_mode = "NO_AUTO_VALUE_ON_ZERO",
 };
