@@ -53,6 +53,9 @@ json_t *ltype_to_json(const struct logical_type *lt)
     case LK_TIME:
         json_object_set_new(j, "fsp", json_integer(lt->fsp));
         break;
+    case LK_SET:
+        json_object_set_new(j, "array", json_boolean(lt->array));
+        break;
     default:
         break;
     }
@@ -152,6 +155,13 @@ int ltype_from_json(json_t *j, struct logical_type *out, char *why,
         if (!zone || (strcmp(zone, "naive") && strcmp(zone, "utc")))
             return WHY("logical type: \"zone\" is not \"naive\" or \"utc\"");
         out->zone = strcmp(zone, "utc") == 0 ? LZONE_UTC : LZONE_NAIVE;
+        return 0;
+    case LK_SET:
+        /* absent in checkpoints written before sets could be arrays */
+        if (json_object_get(j, "array") &&
+            !json_is_boolean(json_object_get(j, "array")))
+            return WHY("logical type: \"array\" is not a boolean");
+        out->array = json_is_true(json_object_get(j, "array"));
         return 0;
     default:
         return 0;

@@ -4,7 +4,7 @@
  * from it; the checkpoint keeps both, so a resumed migration knows what
  * each column holds without reading the target's type language.
  *
- * enum and set carry no values yet: no source driver produces them (a
+ * enum and set carry no members: the source's type keeps them (a
  * target's ENUM read back from an old checkpoint keeps only the kind).
  */
 #ifndef CO_LTYPE_H
@@ -44,6 +44,9 @@ struct logical_type {
     int64_t max_bytes;        /* LK_BYTES: 0 when unbounded */
     int fsp;                  /* LK_TIME, LK_DATETIME: fraction digits */
     enum lzone zone;          /* LK_DATETIME */
+    int array;                /* LK_SET: the members as an array of text
+                                 (PostgreSQL text[]) rather than one
+                                 comma-separated text */
 };
 
 const char *lkind_name(enum lkind k);

@@ -43,6 +43,14 @@ int table_column(const struct table *t, const char *name)
     return -1;
 }
 
+int table_in_key(const struct table *t, int ci)
+{
+    for (int k = 0; k < t->nkey; k++)
+        if (t->key[k] == ci)
+            return 1;
+    return 0;
+}
+
 const char **table_key_names(const struct table *t)
 {
     /* Stable storage per table: built on first use. */

@@ -118,6 +118,8 @@ void schema_drop_table(struct schema *s, const char *name);
 /* The index has exactly the table's key columns, in key order. */
 int schema_index_is_key(const struct table *t, const struct index *ix);
 int table_column(const struct table *t, const char *name);
+/* Column ci is one of t's key columns. */
+int table_in_key(const struct table *t, int ci);
 /* Make the named columns t's key (a unique index the runbook chose):
  * 0, or -1 with the key left empty when one is not a column of t. */
 int table_key_by_names(struct table *t, char *const *names, int n);

@@ -11,7 +11,8 @@
 #    and partial-zero dates, a NUL byte, BIT and POINT without a type, the
 #    long name, a UUID key in upper case kept text, the _ci columns'
 #    NOCASE choice, and under citext (an override) two handles distinct in
-#    MySQL found equal by PostgreSQL; exit 3;
+#    MySQL found equal by PostgreSQL; exit 3; a text[] override taken by
+#    the SET and refused, blocking, for a CHAR(36);
 #  - with the row fixed, schema.zero_dates "null" and bytea overrides,
 #    nothing blocks and `cutover run` completes; MySQLdb and psycopg2 find
 #    every row of every table equal (jsonb by document, uuid by value,
@@ -19,12 +20,13 @@
 #    non-member; zero dates arrived as NULL;
 #  - verify finds nothing, then one changed member of a jsonb document is
 #    reported with its table, key and column;
-#  - live, with trigger capture: MariaDB's changes during sync (JSON, a
-#    UUID, a TIMESTAMP, a zero date, a BIGINT UNSIGNED past 2^63-1, a
-#    delete) arrive as they are; after the switch PostgreSQL's changes
-#    come back by a rollback (a uuid into the CHAR(32) without dashes, a
-#    timestamptz into the TIMESTAMP as its UTC instant, a CHAR(32) UUID
-#    key's row deleted and one updated); every row equal after each step;
+#  - live, with trigger capture and the SET as text[]: MariaDB's changes
+#    during sync (JSON, a UUID, a TIMESTAMP, a zero date, a BIGINT
+#    UNSIGNED past 2^63-1, SET members, a delete) arrive as they are;
+#    after the switch PostgreSQL's changes come back by a rollback (a uuid
+#    into the CHAR(32) without dashes, a timestamptz into the TIMESTAMP as
+#    its UTC instant, text[] arrays into the SET, a CHAR(32) UUID key's
+#    row deleted and one updated); every row equal after each step;
 #  - SQLite: a JSON column of valid JSON becomes jsonb, UUID and CHAR(36)
 #    columns of UUIDs uuid; a JSON and a UUID column holding one value that
 #    is not are kept text with the row named; copied, every row equal,
@@ -128,6 +130,25 @@ if bad:
 PY
 echo "plan: every type and pitfall as expected"
 
+# text[] holds a SET's members; a column that is not a SET cannot take it
+mysql_pg_runbook "{'schema': {'overrides': {'kinds.tags': 'text[]',
+    'kinds.code': 'text[]'}}}"
+"$CUTOVER" plan "$T/runbook.json" --json >"$T/plan.json" 2>"$T/plan.err" || true
+$PY - "$T/plan.json" <<'PY' || fail "plan of text[] overrides"
+import json, sys
+plan = json.load(open(sys.argv[1]))
+kinds = [t for t in plan["tables"] if t["name"] == "kinds"][0]
+types = {c["name"]: c["type"] for c in kinds["columns"]}
+assert types["tags"] == "text[]", types
+mine = [f for f in plan["findings"] if f.get("table") == "kinds"
+        and f.get("column") in ("tags", "code") and "text[]" in f["message"]]
+assert [(f["column"], f["severity"]) for f in mine] == \
+    [("code", "blocking")], mine
+assert "override text[] is for MySQL SET columns, and this one is char(36)" \
+    in mine[0]["message"], mine[0]["message"]
+PY
+echo "plan: text[] for the SET, blocking for a CHAR(36)"
+
 # ---- the opt-ins and overrides, then the copy --------------------------------
 src_sql types -e "UPDATE pit SET size = 'm' WHERE id = 102"
 mysql_pg_runbook "{'schema': {'zero_dates': 'null', 'overrides': {
@@ -166,7 +187,7 @@ src_sql live <"$ROOT/tests/e2e/fixtures/mysql-pg-types.sql"
 src_sql live -e "UPDATE pit SET size = 'm' WHERE id = 102"
 mysql_pg_runbook "{'state_dir': 'state-live',
   'source': {'database': 'live'}, 'target': {'schema': 'live'},
-  'schema': {'zero_dates': 'null', 'overrides': {
+  'schema': {'zero_dates': 'null', 'overrides': {'kinds.tags': 'text[]',
     'pit.note': 'bytea', 'pit.bits': 'bytea', 'pit.place': 'bytea'}},
   'tables': {'exclude': ['a_table_name_*']},
   'cutover': {'mode': 'manual'},
@@ -192,10 +213,10 @@ assert_eq "" "$(pg_sql shop "SELECT born FROM live.pit WHERE id = 200")" \
 assert_exit 0 "$CUTOVER" ctl "$T/runbook.json" cutover
 wait_state 60 post_validate
 pg_sql shop "UPDATE live.kinds SET doc = '{\"back\": [1.0]}', flag = true,
-        hex_uid = '12345678-1234-1234-1234-123456789ABC', tags = 'red',
+        hex_uid = '12345678-1234-1234-1234-123456789ABC', tags = '{red,blue}',
         stamp = '2031-01-01 00:00:00+02' WHERE id = 4;
-    INSERT INTO live.kinds (id, size, u_big, yr)
-        VALUES (7, 'it''s', 18446744073709551613, 1999);
+    INSERT INTO live.kinds (id, size, u_big, yr, tags)
+        VALUES (7, 'it''s', 18446744073709551613, 1999, '{}');
     DELETE FROM live.pit WHERE id = 103;
     DELETE FROM live.tokens WHERE note = 'b';
     UPDATE live.tokens SET note = 'back' WHERE note = 'a'" >/dev/null
@@ -204,10 +225,10 @@ assert_exit 0 "$CUTOVER" ctl "$T/runbook.json" rollback
 wait_run 5 "exit code after the rollback"
 $PY "$ROOT/tests/lib/pg_types_compare.py" mysql "$SRC" live "$PG_DSN" $LIVE ||
     fail "PostgreSQL's changes did not come back as they are"
-assert_eq "12345678123412341234123456789abc	2030-12-31 22:00:00.000000" \
+assert_eq "12345678123412341234123456789abc	2030-12-31 22:00:00.000000	red,blue" \
     "$(src_sql live -e "SET time_zone = '+00:00';
-        SELECT hex_uid, stamp FROM kinds WHERE id = 4")" \
-    "the uuid back in the CHAR(32), the instant back in the TIMESTAMP"
+        SELECT hex_uid, stamp, tags FROM kinds WHERE id = 4")" \
+    "the uuid back in the CHAR(32), the instant back in the TIMESTAMP, the text[] back in the SET"
 
 # ---- SQLite: JSON and UUID columns ------------------------------------------
 mkdir "$T/lite"

@@ -11,7 +11,7 @@ Values are equal when they are the same value in the PostgreSQL column's
 type: jsonb by the parsed document (key order, spaces and escapes aside),
 uuid by the UUID (case and dashes aside), boolean as MySQL's 0/1,
 timestamptz as the UTC instant MySQL gives a UTC session, bytea as the
-bytes of the source's value. Prints the rows compared per table; exit 1 on
+bytes of the source's value, text[] as a SET's members in MySQL's order. Prints the rows compared per table; exit 1 on
 the first difference, naming table, key and column.
 """
 import datetime
@@ -46,6 +46,8 @@ def same(src, dst, pg_type):
     if pg_type == "bytea":
         return (src.encode() if isinstance(src, str) else bytes(src)) \
             == bytes(dst)
+    if pg_type == "ARRAY":      # a SET's members as text[]
+        return (src.split(",") if src else []) == dst
     if pg_type == "timestamp with time zone":
         return dst.astimezone(datetime.timezone.utc).replace(tzinfo=None) \
             == src

@@ -47,6 +47,7 @@ static const struct mysql_case mysql_cases[] = {
     {"TIME(6)", {.kind = LK_TIME, .fsp = 6}},
     {"JSON", {.kind = LK_JSON}},
     {"ENUM('a','b')", {.kind = LK_ENUM}},
+    {"SET('a','b')", {.kind = LK_SET}},
 };
 
 static void expect_same(const struct logical_type *got,
@@ -57,7 +58,8 @@ static void expect_same(const struct logical_type *got,
         got->precision != want->precision || got->scale != want->scale ||
         got->max_chars != want->max_chars ||
         got->max_bytes != want->max_bytes || got->fsp != want->fsp ||
-        got->zone != want->zone || strcmp(got->charset, want->charset) ||
+        got->zone != want->zone || got->array != want->array ||
+        strcmp(got->charset, want->charset) ||
         strcmp(got->collation, want->collation))
         fail_msg("%s: read as %s, expected %s", what, lkind_name(got->kind),
                  lkind_name(want->kind));
@@ -125,18 +127,38 @@ static void mysql_float_width(void **state)
     assert_int_equal(lt.float_bits, 0);
 }
 
+/* A MySQL SET's members as PostgreSQL's text[]: the one array a
+ * PostgreSQL target reads, renders and keeps. */
+static void postgresql_text_array_is_a_set(void **state)
+{
+    const struct target_ops *pg = driver_target("postgresql");
+    struct logical_type lt, plain = {.kind = LK_SET};
+    char type[32];
+
+    (void)state;
+    assert_int_equal(pg->logical_of_type("TEXT[]", &lt), 0);
+    assert_int_equal(lt.kind, LK_SET);
+    assert_int_equal(lt.array, 1);
+    pg->render_type(&lt, type, sizeof type);
+    assert_string_equal(type, "text[]");
+    pg->render_type(&plain, type, sizeof type);
+    assert_string_equal(type, "text");
+    assert_int_equal(pg->logical_of_type("integer[]", &lt), -1);
+}
+
 /* Every kind survives its JSON form, 2^64-1 included. */
 static void json_form_round_trips(void **state)
 {
-    struct logical_type text = {.kind = LK_TEXT, .max_chars = 40};
+    struct logical_type extra[] = {{.kind = LK_TEXT, .max_chars = 40},
+                                   {.kind = LK_SET, .array = 1}};
+    size_t ncases = sizeof mysql_cases / sizeof *mysql_cases;
 
     (void)state;
-    snprintf(text.charset, sizeof text.charset, "utf8mb4");
-    snprintf(text.collation, sizeof text.collation, "utf8mb4_bin");
-    for (size_t i = 0; i <= sizeof mysql_cases / sizeof *mysql_cases; i++) {
+    snprintf(extra[0].charset, sizeof extra[0].charset, "utf8mb4");
+    snprintf(extra[0].collation, sizeof extra[0].collation, "utf8mb4_bin");
+    for (size_t i = 0; i < ncases + 2; i++) {
         const struct logical_type *want =
-            i < sizeof mysql_cases / sizeof *mysql_cases
-                ? &mysql_cases[i].want : &text;
+            i < ncases ? &mysql_cases[i].want : &extra[i - ncases];
         struct logical_type got;
         char why[160] = "";
         json_t *j = ltype_to_json(want);
@@ -163,6 +185,15 @@ static void json_form_names_what_is_wrong(void **state)
     assert_string_equal(why, "logical type: \"zone\" is not \"naive\" or "
                              "\"utc\"");
     json_decref(j);
+    j = json_pack("{ss ss}", "kind", "set", "array", "yes");
+    assert_int_equal(ltype_from_json(j, &got, why, sizeof why), -1);
+    assert_string_equal(why, "logical type: \"array\" is not a boolean");
+    json_decref(j);
+    /* a checkpoint from before sets could be arrays: text */
+    j = json_pack("{ss}", "kind", "set");
+    assert_int_equal(ltype_from_json(j, &got, why, sizeof why), 0);
+    assert_int_equal(got.array, 0);
+    json_decref(j);
 }
 
 int main(void)
@@ -172,6 +203,7 @@ int main(void)
         cmocka_unit_test(unknown_mysql_type_is_not_guessed),
         cmocka_unit_test(mysql_renders_what_it_reads),
         cmocka_unit_test(mysql_float_width),
+        cmocka_unit_test(postgresql_text_array_is_a_set),
         cmocka_unit_test(json_form_round_trips),
         cmocka_unit_test(json_form_names_what_is_wrong),
     };

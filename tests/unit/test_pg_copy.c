@@ -6,7 +6,9 @@
  * returns, a lone \. and \N, unicode, bytea with all 256 byte values, the
  * int64 extremes, decimals, doubles. Text holding a NUL is refused naming
  * table and column, and nothing of that COPY stays; a server-side refusal
- * keeps its SQLSTATE; many rows stream through the flush buffer.
+ * keeps its SQLSTATE; many rows stream through the flush buffer. A MySQL
+ * SET's members kept as text[] go in as arrays and come back as the SET's
+ * text; arrays a SET cannot hold are refused by name.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -287,6 +289,71 @@ static void copy_fills_identity_columns(void **state)
     pg_close(s);
 }
 
+/* A MySQL SET overridden to text[]: "a,b" is the array {a,b} in
+ * PostgreSQL, and reads back as "a,b"; members with spaces, quotes,
+ * backslashes, braces or the word NULL stay members. */
+static void set_members_round_trip_as_text_array(void **state)
+{
+    struct pg_session *s = ut_pg_fresh(SCHEMA);
+    static const struct ut_col c2[] = {{"id", LT_INT, 1},
+                                       {"tags", LT_TEXT, 0}};
+    static const char *const sets[] = {
+        "", "red", "red,green", "sp ace,q\"uote,back\\slash,{brace}",
+        "NULL,null", NULL};
+    struct ut_table u;
+    struct pg_copy c;
+    struct co_err err = {0};
+    char sql[160], text[8192];
+    int n = (int)(sizeof sets / sizeof sets[0]);
+
+    (void)state;
+    ut_table_init(&u, "sets", c2, 2);
+    u.t.cols[1].map.logical.kind = LK_SET;
+    u.t.cols[1].map.logical.array = 1;
+    ut_pg_exec(s, "CREATE TABLE sets (id bigint PRIMARY KEY, tags text[])");
+    assert_int_equal(pg_copy_begin(s, &u.t, &c, &err), 0);
+    for (int r = 0; r < n; r++) {
+        struct value row[2] = {ut_vint(r),
+                               sets[r] ? ut_vtext(sets[r]) : ut_vnull()};
+        assert_int_equal(pg_copy_put(&c, row, &err), 0);
+    }
+    if (pg_copy_end(&c, NULL, &err) < 0)
+        fail_msg("%s", err.msg);
+    assert_string_equal(ut_pg_value(s, "SELECT string_agg(id || ':' || "
+                                       "coalesce(cardinality(tags), -1), ' ' "
+                                       "ORDER BY id) FROM sets"),
+                        "0:0 1:1 2:2 3:4 4:2 5:-1");
+    assert_string_equal(ut_pg_value(s, "SELECT tags[2] || tags[3] || tags[4] "
+                                       "FROM sets WHERE id = 3"),
+                        "q\"uoteback\\slash{brace}");
+    assert_string_equal(ut_pg_value(s, "SELECT tags[1] IS NOT NULL FROM sets "
+                                       "WHERE id = 4"), "t");
+    for (int r = 0; r < n; r++) {
+        struct value got;
+        snprintf(sql, sizeof sql, "SELECT coalesce(tags::text, 'null') FROM "
+                 "sets WHERE id = %d", r);
+        snprintf(text, sizeof text, "%s", ut_pg_value(s, sql));
+        assert_int_equal(pg_value_parse(&u.t.cols[1], text, strlen(text),
+                                        sets[r] == NULL, &got, &err), 0);
+        assert_value_equal(sets[r] ? &(struct value){V_TEXT, 0, 0,
+                               (const unsigned char *)sets[r],
+                               strlen(sets[r])} : &(struct value){V_NULL},
+                           &got, "tags", r);
+    }
+    /* what PostgreSQL's application may write that no SET can hold */
+    static const char *const bad[] = {"{a,NULL}", "{\"a,b\"}", "{{a},{b}}",
+                                      "[1:1]={a}", "{,}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct value got;
+        snprintf(text, sizeof text, "%s", bad[i]);
+        assert_int_equal(pg_value_parse(&u.t.cols[1], text, strlen(text), 0,
+                                        &got, &err), CO_EDATA);
+        assert_contains(err.msg, "column tags: cannot read");
+        assert_contains(err.msg, bad[i]);
+    }
+    pg_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -296,6 +363,7 @@ int main(void)
         cmocka_unit_test(server_refusals_keep_sqlstate),
         cmocka_unit_test(many_rows_stream_through),
         cmocka_unit_test(copy_fills_identity_columns),
+        cmocka_unit_test(set_members_round_trip_as_text_array),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

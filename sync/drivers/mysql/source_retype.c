@@ -124,10 +124,8 @@ static enum uuid_fit holds_uuids(const struct table *t, int ci,
     if (!(declared(c, "char(36)") || declared(c, "char(32)")) ||
         values == 0 || cs->uuids != values)
         return NOT_UUIDS;
-    for (int k = 0; k < t->nkey; k++)
-        if (t->key[k] == ci && cs->uuids_lower != values)
-            return UUID_KEY_NOT_LOWER;
-    return UUIDS;
+    return table_in_key(t, ci) && cs->uuids_lower != values
+           ? UUID_KEY_NOT_LOWER : UUIDS;
 }
 
 static void text_type(struct ctx *x, int ci, const struct col_census *cs)
@@ -183,7 +181,7 @@ void smy_retype(struct ctx *x, int ci, const struct col_census *cs)
         return;
     case LK_SET:
         set(m, LT_TEXT, "MySQL %s → {type}: the members comma-separated, "
-            "as MySQL reads them", c->decl);
+            "as MySQL reads them (text[] by schema.overrides)", c->decl);
         return;
     case LK_DATETIME:
         if (m->logical.zone == LZONE_UTC)

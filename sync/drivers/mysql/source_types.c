@@ -53,6 +53,14 @@ static void decide_column(struct ctx *x, int ci, const struct col_census *cs)
         struct logical_type ol;
         snprintf(m->type, sizeof m->type, "%s", ov);
         if (tops->logical_of_type(ov, &ol) == 0) {
+            /* an array holds a SET's members, split at its commas: other
+             * text has commas of its own */
+            if (ol.kind == LK_SET && (!known || m->logical.kind != LK_SET))
+                note(x, ci, MAP_BLOCKING, "override %s is for MySQL SET "
+                     "columns, and this one is %s", ov, c->decl);
+            else if (ol.kind == LK_SET && ol.array && table_in_key(x->t, ci))
+                note(x, ci, MAP_BLOCKING, "override %s: a key column "
+                     "stays text (rows are found by it)", ov);
             m->logical = ol;
             known = 1;
         }

@@ -150,20 +150,30 @@ void pg_object_name(char *out, size_t cap, const char *prefix,
 
 /* ---- pg_value.c ------------------------------------------------------ */
 
+/* Where pg_value_text writes a value it does not point into: numbers in
+ * `small`, a SET's text[] literal in `wide` (pg_scratch_free frees it). */
+struct pg_scratch {
+    char small[64];
+    struct sbuf wide;
+};
+void pg_scratch_free(struct pg_scratch *sc);
+
 /* The text PostgreSQL reads for value v of column c (its map.lt says
  * what the column is): integers and reals as numbers (Infinity, NaN),
  * booleans as t/f, bytea as raw bytes (*binary = 1: send it in binary
- * format or encode it), everything else as its bytes. *p and *n point into v
- * or into `scratch`. NULL values give *p = NULL. CO_EDATA naming the
- * column when text holds a NUL byte (PostgreSQL cannot store one). */
+ * format or encode it), a MySQL SET's "a,c" kept as text[] as the array
+ * literal {"a","c"}, everything else as its bytes. *p and *n point into v
+ * or into `sc`. NULL values give *p = NULL. CO_EDATA naming the column
+ * when text holds a NUL byte (PostgreSQL cannot store one). */
 int pg_value_text(const struct column *c, const struct value *v,
-                  char scratch[64], const char **p, size_t *n, int *binary,
-                  struct co_err *err);
+                  struct pg_scratch *sc, const char **p, size_t *n,
+                  int *binary, struct co_err *err);
 /* A value read back in PostgreSQL's text output form (text, len; isnull)
  * as column c's struct value: integers and booleans as V_INT, double
- * precision as V_REAL, bytea decoded from \x hex (in place: `text` is
- * overwritten), the rest as V_TEXT pointing into text. CO_EDATA when the
- * text does not parse. */
+ * precision as V_REAL, bytea decoded from \x hex and a SET's text[] to
+ * its members comma-separated as MySQL writes them (both in place: `text`
+ * is overwritten), the rest as V_TEXT pointing into text. CO_EDATA when
+ * the text does not parse. */
 int pg_value_parse(const struct column *c, char *text, size_t len,
                    int isnull, struct value *out, struct co_err *err);
 

@@ -266,8 +266,11 @@ static int params_reserve(struct pg_session *s, int n, struct co_err *err)
     if (f)
         p->formats = f;
     sc = xrealloc(p->scratch, sizeof *p->scratch * (size_t)n);
-    if (sc)
+    if (sc) {
         p->scratch = sc;
+        for (int i = p->cap; i < n; i++)
+            sbuf_init(&p->scratch[i].wide);
+    }
     if (!v || !l || !f || !sc)
         return co_errf(err, CO_ENOMEM, "out of memory");
     p->cap = n;
@@ -289,7 +292,7 @@ static int send_prepared(struct pg_session *s, const char *name,
         return rc;
     for (int i = 0; i < n; i++) {
         const struct column *c = &tb->cols[cols ? cols[i] : i];
-        rc = pg_value_text(c, &vals[i], p->scratch[i], &p->values[i], &len,
+        rc = pg_value_text(c, &vals[i], &p->scratch[i], &p->values[i], &len,
                            &p->formats[i], err);
         if (rc < 0) {
             co_err_prefix(err, "table %s", tb->name);

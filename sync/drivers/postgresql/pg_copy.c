@@ -56,18 +56,20 @@ static void add_bytea(struct sbuf *out, const unsigned char *p, size_t n)
 int pg_copy_encode_row(struct sbuf *out, const struct table *tb,
                        const struct value *row, struct co_err *err)
 {
+    struct pg_scratch sc = {.wide = {0}};
+
     for (int i = 0; i < tb->ncols; i++) {
-        char scratch[64];
         const char *p;
         size_t n;
         int binary, rc;
 
         if (i)
             sbuf_addc(out, '\t');
-        rc = pg_value_text(&tb->cols[i], &row[i], scratch, &p, &n, &binary,
-                           err);
-        if (rc < 0)
+        rc = pg_value_text(&tb->cols[i], &row[i], &sc, &p, &n, &binary, err);
+        if (rc < 0) {
+            pg_scratch_free(&sc);
             return co_err_prefix(err, "table %s", tb->name);
+        }
         if (!p)
             sbuf_add(out, "\\N", 2);
         else if (binary)
@@ -75,6 +77,7 @@ int pg_copy_encode_row(struct sbuf *out, const struct table *tb,
         else
             add_escaped(out, p, n);
     }
+    pg_scratch_free(&sc);
     sbuf_addc(out, '\n');
     return out->oom ? co_errf(err, CO_ENOMEM, "out of memory encoding a row "
                               "of %s", tb->name) : 0;

@@ -22,7 +22,7 @@ struct pg_prepared {
 struct pg_params {
     const char **values;
     int *lengths, *formats;
-    char (*scratch)[64];
+    struct pg_scratch *scratch;
     int cap;
 };
 

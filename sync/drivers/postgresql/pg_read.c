@@ -71,27 +71,32 @@ static int send_with_keys(struct pg_session *s, const char *sql,
                           int nbounds, struct co_err *err)
 {
     enum { MAX_BOUND_PARAMS = 128 };
-    const char *values[MAX_BOUND_PARAMS];
-    int lengths[MAX_BOUND_PARAMS], formats[MAX_BOUND_PARAMS], n = 0;
-    char scratch[MAX_BOUND_PARAMS][64];
+    const char *values[MAX_BOUND_PARAMS] = {0};
+    int lengths[MAX_BOUND_PARAMS] = {0}, formats[MAX_BOUND_PARAMS] = {0};
+    int n = 0;
+    struct pg_scratch scratch[MAX_BOUND_PARAMS];
+    int rc = 0;
 
     if (tb->nkey * nbounds > MAX_BOUND_PARAMS)
         return co_errf(err, CO_ESCHEMA, "table %s: a key of %d columns is "
                        "more than cutover reads by", tb->name, tb->nkey);
-    for (int b = 0; b < nbounds; b++)
-        for (int k = 0; k < tb->nkey; k++, n++) {
+    for (int b = 0; b < nbounds && rc == 0; b++)
+        for (int k = 0; k < tb->nkey && rc == 0; k++, n++) {
             size_t len;
-            int rc = pg_value_text(&tb->cols[tb->key[k]], &keys[b]->v[k],
-                                   scratch[n], &values[n], &len, &formats[n],
-                                   err);
-            if (rc < 0)
-                return co_err_prefix(err, "table %s", tb->name);
+            sbuf_init(&scratch[n].wide);
+            rc = pg_value_text(&tb->cols[tb->key[k]], &keys[b]->v[k],
+                               &scratch[n], &values[n], &len, &formats[n],
+                               err);
             lengths[n] = (int)len;
         }
-    if (!PQsendQueryParams(s->conn, sql, n, NULL, values, lengths, formats,
-                           0))
-        return pg_error(s, NULL, err, "reading table %s", tb->name);
-    return 0;
+    if (rc < 0)
+        co_err_prefix(err, "table %s", tb->name);
+    else if (!PQsendQueryParams(s->conn, sql, n, NULL, values, lengths,
+                                formats, 0))
+        rc = pg_error(s, NULL, err, "reading table %s", tb->name);
+    for (int i = 0; i < n; i++)
+        pg_scratch_free(&scratch[i]);
+    return rc;
 }
 
 /* The values of row r of res, parsed by column, into out. */

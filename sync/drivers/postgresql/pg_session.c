@@ -245,6 +245,8 @@ void pg_close(struct pg_session *s)
     free(s->params.values);
     free(s->params.lengths);
     free(s->params.formats);
+    for (int i = 0; i < s->params.cap; i++)
+        pg_scratch_free(&s->params.scratch[i]);
     free(s->params.scratch);
     free(s->schema);
     free(s);

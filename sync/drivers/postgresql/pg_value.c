@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sync/drivers/postgresql/pg_priv.h"
 
@@ -27,10 +28,43 @@ static size_t format_real(double r, char *out, size_t cap)
     return strlen(out);
 }
 
-int pg_value_text(const struct column *c, const struct value *v,
-                  char scratch[64], const char **p, size_t *n, int *binary,
-                  struct co_err *err)
+static int is_set_array(const struct column *c)
 {
+    return c->map.logical.kind == LK_SET && c->map.logical.array;
+}
+
+/* A MySQL SET's "a,c" as the text[] literal {"a","c"}: every member
+ * quoted, so that none reads as NULL or loses its spaces; "" (no member)
+ * is {}. */
+static void set_array_literal(const char *p, size_t n, struct sbuf *out)
+{
+    sbuf_reset(out);
+    sbuf_addc(out, '{');
+    for (size_t i = 0; n > 0 && i <= n; i++) {
+        if (i > 0)
+            sbuf_addc(out, ',');
+        sbuf_addc(out, '"');
+        for (; i < n && p[i] != ','; i++) {
+            if (p[i] == '"' || p[i] == '\\')
+                sbuf_addc(out, '\\');
+            sbuf_addc(out, p[i]);
+        }
+        sbuf_addc(out, '"');
+    }
+    sbuf_addc(out, '}');
+}
+
+void pg_scratch_free(struct pg_scratch *sc)
+{
+    sbuf_free(&sc->wide);
+}
+
+int pg_value_text(const struct column *c, const struct value *v,
+                  struct pg_scratch *sc, const char **p, size_t *n,
+                  int *binary, struct co_err *err)
+{
+    char *scratch = sc->small;
+
     *binary = 0;
     switch (v->type) {
     case V_NULL:
@@ -62,6 +96,62 @@ int pg_value_text(const struct column *c, const struct value *v,
         return co_errf(err, CO_EDATA, "column %s: the value holds a NUL "
                        "byte, which PostgreSQL cannot store in text (map "
                        "the column to bytea, or clean the value)", c->name);
+    if (is_set_array(c)) {
+        set_array_literal(*p, *n, &sc->wide);
+        if (sc->wide.oom)
+            return co_errf(err, CO_ENOMEM, "column %s: out of memory",
+                           c->name);
+        *p = sc->wide.p;
+        *n = sc->wide.len;
+    }
+    return 0;
+}
+
+/* PostgreSQL's output of a one-dimensional text[] ({a,"b c"}, members
+ * quoted when they need it, \ escaping within quotes) rewritten in place
+ * as the members comma-separated: the SET's value MySQL reads. -1 for
+ * anything a SET cannot hold: NULL members, members with a comma, more
+ * dimensions. */
+static int set_array_members(char *text, size_t len, size_t *out_len)
+{
+    size_t r = 1, w = 0;
+
+    if (len < 2 || text[0] != '{' || text[len - 1] != '}')
+        return -1;
+    if (len == 2) {
+        *out_len = 0;
+        return 0;
+    }
+    for (;;) {
+        size_t start = w;
+        if (text[r] == '"') {
+            for (r++; r < len - 1 && text[r] != '"'; r++) {
+                if (text[r] == '\\' && r + 1 < len - 1)
+                    r++;
+                if (text[r] == ',')
+                    return -1;
+                text[w++] = text[r];
+            }
+            if (text[r++] != '"')
+                return -1;
+        } else {
+            for (; r < len - 1 && text[r] != ','; r++) {
+                if (text[r] == '{' || text[r] == '"' || text[r] == '\\')
+                    return -1;
+                text[w++] = text[r];
+            }
+            if (w - start == 4 && strncasecmp(text + start, "NULL", 4) == 0)
+                return -1;
+            if (w == start)
+                return -1;
+        }
+        if (r == len - 1)
+            break;
+        if (text[r++] != ',')
+            return -1;
+        text[w++] = ',';
+    }
+    *out_len = w;
     return 0;
 }
 
@@ -84,6 +174,19 @@ int pg_value_parse(const struct column *c, char *text, size_t len,
     memset(out, 0, sizeof *out);
     if (isnull) {
         out->type = V_NULL;
+        return 0;
+    }
+    if (is_set_array(c)) {
+        char shown[41];
+        snprintf(shown, sizeof shown, "%.*s", (int)(len < 40 ? len : 40),
+                 text);
+        if (set_array_members(text, len, &out->n) < 0)
+            return co_errf(err, CO_EDATA, "column %s: cannot read \"%s\" "
+                           "as a MySQL SET's members (an array of one "
+                           "dimension, no NULL, no member with a comma)",
+                           c->name, shown);
+        out->type = V_TEXT;
+        out->p = (const unsigned char *)text;
         return 0;
     }
     switch (c->map.lt) {

@@ -120,6 +120,10 @@ int tpg_logical_of_type(const char *type, struct logical_type *out)
         out->kind = LK_JSON;
     } else if (is(&tw, "uuid", NULL)) {
         out->kind = LK_UUID;
+    } else if (is(&tw, "text[]", NULL)) {
+        /* the one array we make: a MySQL SET's members */
+        out->kind = LK_SET;
+        out->array = 1;
     } else {
         return -1;
     }
@@ -180,6 +184,9 @@ void tpg_render_type(const struct logical_type *lt, char *out, size_t cap)
         return;
     case LK_UUID:
         snprintf(out, cap, "uuid");
+        return;
+    case LK_SET:
+        snprintf(out, cap, lt->array ? "text[]" : "text");
         return;
     default:            /* text, and enum/set whose members are not kept */
         if (lt->kind == LK_TEXT && lt->max_chars > 0 &&

@@ -183,19 +183,20 @@ int tpg_foreign_objects(struct target *t, struct owned_objects *out,
 static int row_literals(struct sbuf *b, const struct table *cols,
                         const struct value *row, struct co_err *err)
 {
-    char scratch[64];
+    struct pg_scratch sc = {.wide = {0}};
+    int rc = 0;
 
     sbuf_addc(b, '(');
-    for (int i = 0; i < cols->ncols; i++) {
+    for (int i = 0; i < cols->ncols && rc == 0; i++) {
         const char *p;
         size_t n;
-        int binary, rc;
+        int binary;
 
         if (i)
             sbuf_adds(b, ", ");
-        if ((rc = pg_value_text(&cols->cols[i], &row[i], scratch, &p, &n,
+        if ((rc = pg_value_text(&cols->cols[i], &row[i], &sc, &p, &n,
                                 &binary, err)) < 0)
-            return rc;
+            break;
         if (!p) {
             sbuf_adds(b, "NULL");
         } else if (binary) {
@@ -203,12 +204,13 @@ static int row_literals(struct sbuf *b, const struct table *cols,
             for (size_t k = 0; k < n; k++)
                 sbuf_addf(b, "%02x", (unsigned char)p[k]);
             sbuf_addc(b, '\'');
-        } else if ((rc = pg_literal(b, p, n, err)) < 0) {
-            return rc;
+        } else {
+            rc = pg_literal(b, p, n, err);
         }
     }
+    pg_scratch_free(&sc);
     sbuf_addc(b, ')');
-    return 0;
+    return rc;
 }
 
 static int insert_rows(struct target *t, const struct table *cols,

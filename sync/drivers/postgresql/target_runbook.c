@@ -13,15 +13,15 @@
 #include "sync/drivers/target_text.h"
 
 /* An override we accept: a type tpg_logical_of_type knows, written with
- * letters, digits, spaces, parentheses and commas only, so nothing can
- * be smuggled into the CREATE TABLE. */
+ * letters, digits, spaces, parentheses, commas and text[]'s brackets
+ * only, so nothing can be smuggled into the CREATE TABLE. */
 static int override_type_valid(const char *t)
 {
     struct logical_type lt;
 
     if (strlen(t) > 60 || t[strspn(t, "abcdefghijklmnopqrstuvwxyz"
                                       "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                      "0123456789 (),")] != '\0')
+                                      "0123456789 (),[]")] != '\0')
         return 0;
     return tpg_logical_of_type(t, &lt) == 0;
 }
@@ -47,7 +47,7 @@ int tpg_check_runbook(struct runbook *rb, struct co_err *err)
         .check_collation = check_collation,
         .type_valid = override_type_valid,
         .type_examples = "a PostgreSQL column type such as \"numeric(12,2)\", "
-                         "\"varchar(191)\", \"bytea\" or \"timestamptz\"",
+                         "\"varchar(191)\", \"bytea\", \"timestamptz\" or \"text[]\"",
     };
 
     return target_words_check(rb, &words, err);

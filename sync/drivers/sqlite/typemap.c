@@ -132,10 +132,7 @@ static int digits_of(int64_t v)
 
 static int column_in_unique(const struct table *t, int col, int *in_key)
 {
-    *in_key = 0;
-    for (int k = 0; k < t->nkey; k++)
-        if (t->key[k] == col)
-            *in_key = 1;
+    *in_key = table_in_key(t, col);
     for (int i = 0; i < t->nidx; i++) {
         if (!t->idx[i].unique || t->idx[i].expr)
             continue;
@@ -594,6 +591,11 @@ static void override_type(struct ctx *x, int ci, const struct col_census *c,
         break;
     case LK_BYTES:
         set(m, LT_BLOB, "override %s", up);
+        break;
+    case LK_SET:
+        set(m, LT_TEXT, "override %s", up);
+        note(x, ci, MAP_BLOCKING, "override %s is for MySQL SET columns; "
+             "SQLite has none", up);
         break;
     default:
         set(m, LT_TEXT, "override %s", up);
