@@ -13,8 +13,22 @@
 #include "lib/runbook.h"
 #include "sync/drivers/source.h"
 #include "sync/drivers/target.h"
+#include "sync/typemap_priv.h"
 
 #define TYPE_WORD "{type}"
+
+/* In the source drivers' terms (typemap_priv.h): the target's limits
+ * decide whether it applies. */
+void typemap_note_json_nul(struct ctx *x, int ci)
+{
+    if (!x->tops->types->text_refuses_nul)
+        return;
+    note(x, ci, MAP_BLOCKING, "holds JSON documents with the escape "
+         "\\u0000, which %s's {type} refuses", x->tops->types->engine);
+    note_when_rows(x, RF_JSON_NUL, "json_nul", "override the column to "
+                   "json (kept as written) in schema.overrides, or remove "
+                   "the \\u0000 escapes in the source");
+}
 
 void typemap_put_type(char *s, size_t cap, const char *type)
 {

@@ -109,7 +109,8 @@ enum row_filter_kind {
     RF_ZERO_DATE,         /* date of `col` with a zero year, month or day
                              ('0000-00-00', '2022-11-00') */
     RF_NOT_UUID,          /* text of `col` that is not a UUID */
-    RF_NOT_JSON           /* text of `col` that is not valid JSON */
+    RF_NOT_JSON,          /* text of `col` that is not valid JSON */
+    RF_JSON_NUL           /* JSON text of `col` holding the escape \u0000 */
 };
 
 /* Storage classes, for RF_STORED_AS_OTHER. */

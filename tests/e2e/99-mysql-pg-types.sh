@@ -8,12 +8,13 @@
 #    CHAR(36)/CHAR(32) of UUIDs uuid, the CHAR(36) with one non-UUID kept,
 #    TEXT text), and each pitfall a finding naming its row: TINYINT(1)
 #    holding 5, BIGINT UNSIGNED past 2^63-1, the invalid ENUM '', zero
-#    and partial-zero dates, a NUL byte, BIT and POINT without a type, the
+#    and partial-zero dates, a NUL byte, a JSON \u0000 jsonb refuses, BIT
+#    and POINT without a type, the
 #    long name, a UUID key in upper case kept text, the _ci columns'
 #    NOCASE choice, and under citext (an override) two handles distinct in
 #    MySQL found equal by PostgreSQL; exit 3; a text[] override taken by
 #    the SET and refused, blocking, for a CHAR(36);
-#  - with the row fixed, schema.zero_dates "null" and bytea overrides,
+#  - with the row fixed, schema.zero_dates "null", bytea and json overrides,
 #    nothing blocks and `cutover run` completes; MySQLdb and psycopg2 find
 #    every row of every table equal (jsonb by document, uuid by value,
 #    timestamptz as the UTC instant); the ENUM's CHECK refuses a
@@ -27,7 +28,8 @@
 #    into the CHAR(32) without dashes, a timestamptz into the TIMESTAMP as
 #    its UTC instant, text[] arrays into the SET, a CHAR(32) UUID key's
 #    row deleted and one updated); every row equal after each step;
-#  - SQLite: a JSON column of valid JSON becomes jsonb, UUID and CHAR(36)
+#  - SQLite: a JSON column holding a \u0000 blocks for jsonb, is copied
+#    as json by an override; a JSON column of valid JSON becomes jsonb, UUID and CHAR(36)
 #    columns of UUIDs uuid; a JSON and a UUID column holding one value that
 #    is not are kept text with the row named; copied, every row equal,
 #    verify identical; a UUID key in upper case is kept text.
@@ -101,6 +103,7 @@ want = [  # (severity, code, table, column, words, example keys)
     ("blocking", "zero_date", "pit", "born", "partial-zero dates", [[103], [104]]),
     ("blocking", "zero_date", "pit", "seen", "partial-zero dates", [[105]]),
     ("blocking", "nul_byte", "pit", "note", "NUL bytes", [[106]]),
+    ("blocking", "json_nul", "pit", "doc", "the escape \\u0000", [[108]]),
     ("blocking", "type", "pit", "bits", "MySQL bit(4) has no equivalent", None),
     ("blocking", "type", "pit", "place", "MySQL point has no equivalent", None),
     ("blocking", "identifier", long, None, "64 bytes", None),
@@ -152,7 +155,8 @@ echo "plan: text[] for the SET, blocking for a CHAR(36)"
 # ---- the opt-ins and overrides, then the copy --------------------------------
 src_sql types -e "UPDATE pit SET size = 'm' WHERE id = 102"
 mysql_pg_runbook "{'schema': {'zero_dates': 'null', 'overrides': {
-    'pit.note': 'bytea', 'pit.bits': 'bytea', 'pit.place': 'bytea'}},
+    'pit.note': 'bytea', 'pit.bits': 'bytea', 'pit.place': 'bytea',
+    'pit.doc': 'json'}},
   'tables': {'exclude': ['a_table_name_*']}}"
 assert_exit 0 "$CUTOVER" plan "$T/runbook.json"
 assert_contains "$OUT" "zero and partial-zero dates become NULL" "zero_dates opt-in"
@@ -188,7 +192,8 @@ src_sql live -e "UPDATE pit SET size = 'm' WHERE id = 102"
 mysql_pg_runbook "{'state_dir': 'state-live',
   'source': {'database': 'live'}, 'target': {'schema': 'live'},
   'schema': {'zero_dates': 'null', 'overrides': {'kinds.tags': 'text[]',
-    'pit.note': 'bytea', 'pit.bits': 'bytea', 'pit.place': 'bytea'}},
+    'pit.note': 'bytea', 'pit.bits': 'bytea', 'pit.place': 'bytea',
+    'pit.doc': 'json'}},
   'tables': {'exclude': ['a_table_name_*']},
   'cutover': {'mode': 'manual'},
   'post_validate': {'watch_s': 120, 'interval_s': 0.5}}"
@@ -236,6 +241,8 @@ sqlite3 "$T/lite/app.sqlite3" <<'SQL'
 CREATE TABLE doc (id INTEGER PRIMARY KEY, body JSON, meta JSON, token UUID,
                   ref CHAR(36), plain TEXT, bad_uuid UUID);
 CREATE TABLE lower_key (id UUID PRIMARY KEY, n INTEGER);
+CREATE TABLE nul_doc (id INTEGER PRIMARY KEY, body JSON);
+INSERT INTO nul_doc VALUES (1, '{"a": 1}'), (2, '["nul\u0000"]');
 CREATE TABLE upper_key (id UUID PRIMARY KEY, n INTEGER);
 INSERT INTO lower_key VALUES ('6ba7b810-9dad-11d1-80b4-00c04fd430c8', 1);
 INSERT INTO upper_key VALUES ('6BA7B810-9DAD-11D1-80B4-00C04FD430C8', 1);
@@ -250,6 +257,22 @@ INSERT INTO doc VALUES
 SQL
 pg_runbook "$T/lite/runbook.json" "{'source': {'path': 'app.sqlite3'},
     'target': {'schema': 'lite'}}"
+set +e
+"$CUTOVER" plan "$T/lite/runbook.json" --json >"$T/lite.json" 2>"$T/lite.err"
+code=$?
+set -e
+assert_eq 3 "$code" "SQLite plan with a JSON \\u0000 for jsonb"
+$PY - "$T/lite.json" <<'PY' || fail "SQLite JSON \\u0000"
+import json, sys
+plan = json.load(open(sys.argv[1]))
+hits = [f for f in plan["findings"] if f["severity"] == "blocking"]
+assert [(f["table"], f["column"], f["code"], f.get("examples"))
+        for f in hits] == [("nul_doc", "body", "json_nul", [[2]])], hits
+assert "jsonb refuses" in hits[0]["message"], hits[0]["message"]
+PY
+pg_runbook "$T/lite/runbook.json" "{'source': {'path': 'app.sqlite3'},
+    'target': {'schema': 'lite'},
+    'schema': {'overrides': {'nul_doc.body': 'json'}}}"
 "$CUTOVER" plan "$T/lite/runbook.json" --json >"$T/lite.json" 2>"$T/lite.err" ||
     { cat "$T/lite.err" >&2; fail "SQLite plan"; }
 $PY - "$T/lite.json" <<'PY' || fail "SQLite JSON/UUID types"
@@ -272,7 +295,7 @@ PY
 assert_exit 0 "$CUTOVER" run "$T/lite/runbook.json"
 assert_contains "$OUT" "completed" "SQLite run"
 $PY "$ROOT/tests/lib/pg_types_compare.py" sqlite "$T/lite/app.sqlite3" "$PG_DSN" \
-    lite.doc lite.lower_key lite.upper_key ||
+    lite.doc lite.lower_key lite.upper_key lite.nul_doc ||
     fail "SQLite and PostgreSQL rows differ"
 assert_exit 0 "$CUTOVER" verify "$T/lite/runbook.json"
 assert_contains "$OUT" "identical" "SQLite verify"

@@ -36,7 +36,7 @@ def pg_rows(pg, table, schema="public"):
 def same(src, dst, pg_type):
     if src is None or dst is None:
         return src is None and dst is None
-    if pg_type == "jsonb":
+    if pg_type in ("jsonb", "json"):
         return (json.loads(src) if isinstance(src, (str, bytes)) else src) \
             == dst
     if pg_type == "uuid":

@@ -285,6 +285,11 @@ static int filter_condition(struct source *s, const struct table *t,
         column_ref(b, "t", col);
         sbuf_adds(b, " AS BINARY)) > 0");
         return 0;
+    case RF_JSON_NUL:         /* CHAR(92): a backslash in any sql_mode */
+        sbuf_adds(b, "LOCATE(CONCAT(CHAR(92), 'u0000'), ");
+        column_ref(b, "t", col);
+        sbuf_adds(b, ") > 0");
+        return 0;
     case RF_ORPHAN:
         fk = &t->fk[f->fk];
         for (int c = 0; c < fk->ncols; c++) {

@@ -7,7 +7,8 @@
  * what the values are: TINYINT(1) is a boolean only when it holds nothing
  * but 0 and 1, CHAR(36)/CHAR(32) a uuid only when every value is one.
  * What the census does not count (a zero date, an invalid ENUM value, a
- * NUL byte) is a finding only when plan finds rows holding it.
+ * NUL byte, a JSON \u0000) is a finding only when plan finds rows holding
+ * it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -15,22 +16,6 @@
 #include "lib/runbook.h"
 #include "sync/drivers/mysql/source_priv.h"
 #include "sync/typemap_priv.h"
-
-/* The last note stands only if plan finds rows it is about (what the
- * census does not count), with its code and what to do (NULL: the usual
- * words). */
-static void when_rows(struct ctx *x, enum row_filter_kind kind,
-                      const char *code, const char *hint)
-{
-    struct map_note *n;
-
-    if (!note_rows(x, kind, 0))
-        return;
-    n = &x->notes[x->nnotes - 1];
-    n->only_if_rows = 1;
-    n->code = code;
-    n->hint = hint;
-}
 
 static int declared(const struct column *c, const char *word)
 {
@@ -75,7 +60,7 @@ static void unsigned_integer(struct ctx *x, int ci)
         return;
     note(x, ci, MAP_INFO, "values above 2^63-1, which bigint cannot hold: "
          "{type} keeps them exact");
-    when_rows(x, RF_PAST_INT64, NULL, NULL);
+    note_when_rows(x, RF_PAST_INT64, NULL, NULL);
 }
 
 static void enum_type(struct ctx *x, int ci)
@@ -85,7 +70,7 @@ static void enum_type(struct ctx *x, int ci)
     note(x, ci, MAP_BLOCKING, "holds '', the value MySQL stores for a "
          "string that is not a member when strict mode is off: the "
          "column's CHECK on the target refuses it");
-    when_rows(x, RF_ENUM_INVALID, "enum_invalid", "set those rows to a "
+    note_when_rows(x, RF_ENUM_INVALID, "enum_invalid", "set those rows to a "
               "member (or NULL) in MySQL first; WHERE column = 0 finds them");
 }
 
@@ -97,14 +82,14 @@ static void date_type(struct ctx *x, int ci)
     if (to_null && !c->notnull) {
         note(x, ci, MAP_WARNING, "zero and partial-zero dates become NULL "
              "on the target (schema.zero_dates \"null\")");
-        when_rows(x, RF_ZERO_DATE, "zero_date", NULL);
+        note_when_rows(x, RF_ZERO_DATE, "zero_date", NULL);
         return;
     }
     note(x, ci, MAP_BLOCKING, "holds zero or partial-zero dates "
          "('0000-00-00', '2022-11-00'), which %s refuses%s",
          x->tops->types->engine, to_null
              ? "; the column is NOT NULL, so NULL cannot stand in" : "");
-    when_rows(x, RF_ZERO_DATE, "zero_date", to_null
+    note_when_rows(x, RF_ZERO_DATE, "zero_date", to_null
               ? "fix the rows in MySQL"
               : "set schema.zero_dates to \"null\" to store them as NULL, "
                 "or fix the rows in MySQL");
@@ -156,8 +141,8 @@ static void text_type(struct ctx *x, int ci, const struct col_census *cs)
         return;
     note(x, ci, MAP_BLOCKING, "holds NUL bytes, which %s text cannot "
          "store", x->tops->types->engine);
-    when_rows(x, RF_NUL_BYTE, "nul_byte", "override the column to bytea in "
-              "schema.overrides, or remove the NUL bytes in MySQL");
+    note_when_rows(x, RF_NUL_BYTE, "nul_byte", "override the column to bytea "
+                   "in schema.overrides, or remove the NUL bytes in MySQL");
 }
 
 void smy_retype(struct ctx *x, int ci, const struct col_census *cs)
@@ -192,6 +177,9 @@ void smy_retype(struct ctx *x, int ci, const struct col_census *cs)
         return;
     case LK_TEXT:
         text_type(x, ci, cs);
+        return;
+    case LK_JSON:
+        typemap_note_json_nul(x, ci);
         return;
     default:
         return;

@@ -191,6 +191,10 @@ static void filter_sql(struct sbuf *b, const struct table *t,
         sbuf_addf(b, "%s IS NOT NULL AND coalesce(cutover_json(%s), 0) = 0",
                   c.p, c.p);
         break;
+    case RF_JSON_NUL:
+        sbuf_addf(b, "typeof(%s) = 'text' AND instr(%s, char(92) || "
+                  "'u0000') > 0", c.p, c.p);
+        break;
     case RF_PAST_INT64:       /* what SQLite cannot hold */
     case RF_ENUM_INVALID:
     case RF_ZERO_DATE:

@@ -705,6 +705,7 @@ static void json_or_uuid(struct ctx *x, int ci, const struct col_census *c,
             lt_kind(&col->map, LK_JSON, 0);
             set(&col->map, LT_TEXT, "%s with only valid JSON → {type}",
                 col->decl);
+            typemap_note_json_nul(x, ci);
             return;
         }
         note(x, ci, MAP_WARNING, "declared %s, but %lld values are not "
