@@ -44,11 +44,7 @@ orders=$(sql shop -e "SELECT COUNT(*) FROM shop_order")
 
 runbook "$T/b.json" "{'state_dir': 'state-b', 'schema': {'mode': 'existing'},
   'post_validate': {'watch_s': 0}}"
-set +e
-"$CUTOVER" plan "$T/b.json" --json >"$T/plan-b.json" 2>"$T/plan-b.err"
-code=$?
-set -e
-assert_eq 3 "$code" "plan of B"
+plan_json 3 "$T/b.json" "$T/plan-b.json"
 $PY - "$T/plan-b.json" "$A_ID" "$orders" <<'PYEOF' || fail "plan of B"
 import json, sys
 plan, a_id, orders = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]

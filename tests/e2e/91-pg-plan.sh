@@ -54,11 +54,7 @@ db.executemany('INSERT INTO tick VALUES (?,?)', [
 db.commit()
 PY
 pg_runbook "$T/runbook.json" "{'target': {'schema': 'app'}}"
-set +e
-"$CUTOVER" plan "$T/runbook.json" --json >"$T/plan.json" 2>"$T/plan.err"
-code=$?
-set -e
-assert_eq 3 "$code" "plan exit with blocking findings"
+plan_json 3 "$T/runbook.json" "$T/plan.json"
 $PY - "$T/plan.json" "$LONG_TABLE" "$LONG_COLUMN" <<'PY' || fail "plan findings"
 import json, sys
 plan = json.load(open(sys.argv[1]))
@@ -135,11 +131,7 @@ done
 pg_sql shop "CREATE EXTENSION IF NOT EXISTS citext" >/dev/null
 pg_runbook "$T/runbook.json" "{'source': {'path': 'nocase.sqlite3'},
     'schema': {'overrides': {'member.email': 'citext'}}}"
-set +e
-"$CUTOVER" plan "$T/runbook.json" --json >"$T/nocase.json" 2>"$T/nocase.err"
-code=$?
-set -e
-assert_eq 3 "$code" "plan with email as citext ($(cat "$T/nocase.err"))"
+plan_json 3 "$T/runbook.json" "$T/nocase.json"
 $PY - "$T/nocase.json" <<'PY' || fail "the collision under citext"
 import json, sys
 plan = json.load(open(sys.argv[1]))

@@ -70,11 +70,7 @@ PYEOF
 # users.handle (utf8mb4_bin) taken to citext: PostgreSQL finds two equal
 pg_sql shop "CREATE EXTENSION IF NOT EXISTS citext" >/dev/null
 mysql_pg_runbook "{'schema': {'overrides': {'users.handle': 'citext'}}}"
-set +e
-"$CUTOVER" plan "$T/runbook.json" --json >"$T/plan.json" 2>"$T/plan.err"
-code=$?
-set -e
-assert_eq 3 "$code" "plan exit code with blocking pitfalls"
+plan_json 3 "$T/runbook.json" "$T/plan.json"
 $PY - "$T/plan.json" <<'PY' || fail "plan types and findings"
 import json, sys
 plan = json.load(open(sys.argv[1]))
@@ -136,7 +132,7 @@ echo "plan: every type and pitfall as expected"
 # text[] holds a SET's members; a column that is not a SET cannot take it
 mysql_pg_runbook "{'schema': {'overrides': {'kinds.tags': 'text[]',
     'kinds.code': 'text[]'}}}"
-"$CUTOVER" plan "$T/runbook.json" --json >"$T/plan.json" 2>"$T/plan.err" || true
+plan_json 3 "$T/runbook.json" "$T/plan.json"
 $PY - "$T/plan.json" <<'PY' || fail "plan of text[] overrides"
 import json, sys
 plan = json.load(open(sys.argv[1]))
@@ -257,11 +253,7 @@ INSERT INTO doc VALUES
 SQL
 pg_runbook "$T/lite/runbook.json" "{'source': {'path': 'app.sqlite3'},
     'target': {'schema': 'lite'}}"
-set +e
-"$CUTOVER" plan "$T/lite/runbook.json" --json >"$T/lite.json" 2>"$T/lite.err"
-code=$?
-set -e
-assert_eq 3 "$code" "SQLite plan with a JSON \\u0000 for jsonb"
+plan_json 3 "$T/lite/runbook.json" "$T/lite.json"
 $PY - "$T/lite.json" <<'PY' || fail "SQLite JSON \\u0000"
 import json, sys
 plan = json.load(open(sys.argv[1]))

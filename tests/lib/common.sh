@@ -74,6 +74,14 @@ assert_exit() {
     [ "$got" = "$want" ] || { echo "$OUT" >&2; fail "$* exited $got, expected $want"; }
 }
 
+# plan_json CODE RUNBOOK OUT: `cutover plan RUNBOOK --json` into OUT (its
+# stderr in OUT.err), which must exit CODE.
+plan_json() {
+    local got=0
+    "$CUTOVER" plan "$2" --json >"$3" 2>"$3.err" || got=$?
+    [ "$got" = "$1" ] || { cat "$3.err" >&2; fail "plan of $2 exited $got, expected $1"; }
+}
+
 # crash_resume CRASH: `cutover run $T/runbook.json` killed at the crash
 # point CRASH (SIGKILL: exit 137) with its checkpoint in bulk_copy, then
 # `cutover resume` to completion.
