@@ -65,6 +65,22 @@ static inline long app_number(MYSQL *m, const char *sql)
     return n;
 }
 
+/* The first value of the first row as text ("" when NULL or none),
+ * valid until the next call. */
+static inline const char *app_text(MYSQL *m, const char *sql)
+{
+    static char text[1024];
+    MYSQL_RES *res;
+    MYSQL_ROW r;
+
+    if (mysql_query(m, sql) != 0 || !(res = mysql_store_result(m)))
+        fail_msg("%s: %s", sql, mysql_error(m));
+    r = mysql_fetch_row(res);
+    snprintf(text, sizeof text, "%s", r && r[0] ? r[0] : "");
+    mysql_free_result(res);
+    return text;
+}
+
 /* The source of rb opened as migration `owner`, its schema in sc and
  * its change capture installed. */
 static inline struct source *my_source_captured(const struct source_ops *ops,
