@@ -88,12 +88,16 @@ server_gtid_applied() {
         $((at >> 32)))', $((at & 0xffffffff)))"
 }
 gtid_checkpointed() { [ "$(checkpointed applied_gtid)" = "$1" ]; }
-mysql_load gtid
-rm -rf "$STATE" "$T/switch" "$T/switch.stop"
-mysql_runbook gtid 1 manual
-"$CUTOVER" run "$T/runbook.json" >"$T/run.out" 2>"$T/run.err" &
-RUN=$!
-wait_state 120 cutover
+# a fresh migration of DB run as $RUN until it waits for `ctl cutover`
+run_to_manual_cutover() {
+    mysql_load "$1"
+    rm -rf "$STATE" "$T/switch" "$T/switch.stop"
+    mysql_runbook "$1" 1 manual
+    "$CUTOVER" run "$T/runbook.json" >"$T/run.out" 2>"$T/run.err" &
+    RUN=$!
+    wait_state 120 cutover
+}
+run_to_manual_cutover gtid
 src_sql gtid -e "UPDATE shop_order SET status = 'gtid 1' ORDER BY id LIMIT 1"
 g1=$(src_sql -e "SELECT @@gtid_binlog_pos")
 wait_for 30 gtid_checkpointed "$g1"
@@ -124,12 +128,7 @@ rollback_following back
 # ---- a purge past the position pauses the migration -------------------------
 # (a running applier follows every rotation: the purge happens while
 # cutover is down)
-mysql_load gap
-rm -rf "$STATE" "$T/switch" "$T/switch.stop"
-mysql_runbook gap 1 manual
-"$CUTOVER" run "$T/runbook.json" >"$T/run.out" 2>"$T/run.err" &
-RUN=$!
-wait_state 120 cutover
+run_to_manual_cutover gap
 kill -9 "$RUN"; wait "$RUN" 2>/dev/null || true
 at=$(checkpointed applied_seq)
 file=$(printf 'binlog.%06d' $((at >> 32)))
