@@ -305,23 +305,13 @@ static void keys_past_the_frontier_are_ahead(void **state)
     assert_string_equal(ahead, "51,90");
 }
 
-/* The server's GTID of domain 0 at seq (other tests of the same server
- * write in other domains): BINLOG_GTID_POS lists the last of each. */
+/* The server's GTID at seq. */
 static const char *server_gtid_at(struct fixture *f, int64_t seq)
 {
-    static char gtid[GTID_MAX];
-    char sql[128];
-    const char *list, *at;
+    char file[32];
 
-    snprintf(sql, sizeof sql, "SELECT BINLOG_GTID_POS('binlog.%06lld', "
-             "%lld)", (long long)(seq >> 32), (long long)(seq & 0xffffffff));
-    list = app_text(f->app, sql);
-    at = strncmp(list, "0-", 2) == 0 ? list : strstr(list, ",0-");
-    if (!at)
-        fail_msg("%s: no GTID of domain 0 in \"%s\"", sql, list);
-    at += *at == ',';
-    snprintf(gtid, sizeof gtid, "%.*s", (int)strcspn(at, ","), at);
-    return gtid;
+    snprintf(file, sizeof file, "binlog.%06lld", (long long)(seq >> 32));
+    return app_gtid_at(f->app, file, (unsigned long long)(seq & 0xffffffff));
 }
 
 static void the_gtid_names_where_a_batch_ends(void **state)

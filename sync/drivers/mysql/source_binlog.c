@@ -263,8 +263,12 @@ static void note_gtid(struct binlog_capture *bl, int64_t seq,
     snprintf(bl->to_gtid, sizeof bl->to_gtid, "%s", gtid);
     if (!bl->ends)
         bl->ends = xcalloc(GTID_ENDS_MAX, sizeof *bl->ends);
-    if (bl->nends == GTID_ENDS_MAX) {  /* the oldest becomes unknown */
-        memmove(bl->ends, bl->ends + 1, sizeof *bl->ends * --bl->nends);
+    if (bl->nends == GTID_ENDS_MAX) {
+        /* the oldest goes: a batch ending before the next one is then
+         * not named (the applier keeps the GTID it had) */
+        bl->nends--;
+        memmove(bl->ends, bl->ends + 1, sizeof *bl->ends *
+                (size_t)bl->nends);
     }
     bl->ends[bl->nends].seq = seq;
     memcpy(bl->ends[bl->nends++].gtid, bl->to_gtid, GTID_MAX);
