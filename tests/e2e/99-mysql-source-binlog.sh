@@ -14,6 +14,8 @@
 #  - the applied position's GTID: what the server says is there
 #    (BINLOG_GTID_POS) in the checkpoint and status --json, kept across a
 #    kill -9 and a resume with nothing new, then moving on with new writes;
+#    a malformed one is refused naming the field, a checkpoint without
+#    one is valid;
 #  - rollback after the switch, the writer following both ways: every
 #    acknowledged order is in the source as it left it, nothing of ours
 #    left there, the target fenced;
@@ -106,6 +108,18 @@ assert_eq "$g1" "$(status 'd["tables"][0]["applied_gtid"]')" "status --json"
 kill -9 "$RUN"; wait "$RUN" 2>/dev/null || true
 assert_eq "$g1" "$(status 'd["tables"][0]["applied_gtid"]')" \
     "status --json from the checkpoint after kill -9"
+edit_gtid() {
+    $PY "$ROOT/tests/lib/checkpoint_edit.py" "$STATE/checkpoint.json" \
+        "cp['tables'][0]$1"
+}
+edit_gtid "['applied_gtid'] = '0-1'"
+for cmd in check-checkpoint resume; do
+    assert_exit 1 "$CUTOVER" $cmd "$T/runbook.json"
+    assert_contains "$OUT" 'applied_gtid "0-1" is not a GTID' "$cmd of a malformed GTID"
+done
+edit_gtid ".pop('applied_gtid')"          # as a checkpoint from before GTIDs
+assert_exit 0 "$CUTOVER" check-checkpoint "$T/runbook.json"
+edit_gtid "['applied_gtid'] = '$g1'"
 "$CUTOVER" resume "$T/runbook.json" >"$T/run.out" 2>"$T/run.err" &
 RUN=$!
 wait_state 60 cutover
