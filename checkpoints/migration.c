@@ -178,7 +178,7 @@ static json_t *columns_json(const struct table *t)
 
 static json_t *table_json(const struct table_state *ts)
 {
-    json_t *ranges = json_array(), *key = json_array();
+    json_t *ranges = json_array(), *key = json_array(), *j;
 
     for (int k = 0; k < ts->t->nkey; k++)
         json_array_append_new(key, json_string(ts->t->cols[ts->t->key[k]].name));
@@ -189,7 +189,7 @@ static json_t *table_json(const struct table_state *ts)
             tuple_or_null(&cr->hi), "frontier", tuple_or_null(&cr->frontier),
             "rows", (json_int_t)cr->rows, "done", cr->done));
     }
-    return json_pack(
+    j = json_pack(
         "{ss so so sI sb sb sb sb so sI s{so sI sI sI sb sI}}", "name",
         ts->t->name, "key", key, "columns", columns_json(ts->t), "rows_total",
         (json_int_t)ts->rows_total, "created", ts->created, "owned",
@@ -200,6 +200,11 @@ static json_t *table_json(const struct table_state *ts)
         (json_int_t)ts->verify_rows, "chunks", (json_int_t)ts->verify_chunks,
         "mismatches", (json_int_t)ts->verify_mismatches, "done",
         ts->verify_done, "seq", (json_int_t)ts->verify_seq);
+    /* only where there is one: a checkpoint without it still loads */
+    if (ts->applied_gtid[0])
+        json_object_set_new(j, "applied_gtid",
+                            json_string(ts->applied_gtid));
+    return j;
 }
 
 json_t *migration_to_json(struct migration *m)
@@ -398,6 +403,9 @@ static int table_from_json(const struct migration *m, int format,
     ts->copy_done = json_is_true(json_object_get(j, "copy_done"));
     ts->indexes_done = json_is_true(json_object_get(j, "indexes_done"));
     ts->applied_seq = json_integer_value(json_object_get(j, "applied_seq"));
+    if ((v = json_object_get(j, "applied_gtid")))   /* checked: a GTID */
+        snprintf(ts->applied_gtid, sizeof ts->applied_gtid, "%s",
+                 json_string_value(v));
     ts->ranges = xcalloc(json_array_size(ranges) + 1, sizeof *ts->ranges);
     json_array_foreach(ranges, i, r) {
         struct copy_range *cr = &ts->ranges[i];

@@ -39,6 +39,7 @@
 #include <stdint.h>
 
 #include "lib/errors.h"
+#include "lib/gtid.h"
 #include "checkpoints/fsm.h"
 #include "lib/runbook.h"
 #include "lib/owner.h"
@@ -70,6 +71,9 @@ struct table_state {
     int nranges;
     struct copy_range *ranges;
     int64_t applied_seq;        /* change log: applied or skipped up to */
+    char applied_gtid[GTID_MAX]; /* ... and the GTID of the last transaction
+                                   there, where the source's log has them
+                                   ("" none known yet) */
 
     /* verify (persisted) */
     struct tuple verify_frontier;

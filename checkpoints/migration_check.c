@@ -121,6 +121,8 @@ static int check_table_fields(const char *name, int nkey, json_t *j,
     snprintf(where, sizeof where, "table %.64s: ", name);
     TRY(want_int(j, where, "rows_total", 0, INT64_MAX, err));
     TRY(want_int(j, where, "applied_seq", 0, INT64_MAX, err));
+    TRY(want_named(j, where, "applied_gtid", gtid_valid, "a GTID "
+                   "(domain-server-seq or uuid:number)", err));
     TRY(WANT_BOOL(j, where, "created"));
     TRY(WANT_BOOL(j, where, "owned"));
     TRY(WANT_BOOL(j, where, "copy_done"));

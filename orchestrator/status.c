@@ -43,6 +43,10 @@ json_t *migration_status(struct migration *m)
             (json_int_t)ts->backlog, "lag_s", ts->lag_s, "verify", "rows",
             (json_int_t)ts->verify_rows, "mismatches",
             (json_int_t)ts->verify_mismatches, "done", ts->verify_done));
+        if (ts->applied_gtid[0])
+            json_object_set_new(json_array_get(tables, (size_t)i),
+                                "applied_gtid",
+                                json_string(ts->applied_gtid));
     }
     st = json_pack("{ss ss ss sb sf so so s{ss si sf sO*} ss}", "name",
                    m->rb->name, "state", fsm_state_name(m->state),
@@ -88,6 +92,9 @@ json_t *migration_status_from_checkpoint(json_t *cp)
             "indexes_done", json_object_get(t, "indexes_done"), "applied_seq",
             json_object_get(t, "applied_seq"), "verify",
             json_object_get(t, "verify")));
+        if (json_object_get(t, "applied_gtid"))
+            json_object_set(json_array_get(tables, i), "applied_gtid",
+                            json_object_get(t, "applied_gtid"));
     }
     return json_pack("{sO sO sO sO so s{sf sI sf} s{sO sO sO} sO sb}", "name",
                      json_object_get(json_object_get(cp, "runbook"), "name"),

@@ -300,8 +300,10 @@ static int install_capture(struct stage_ctx *ctx, struct co_err *err)
     /* Saved with the ranges (bc_enter) before the copy reads a row. */
     pthread_mutex_lock(&m->mu);
     m->source_schema_version = version;
-    for (int i = 0; i < m->ntables && ctx->sops->capture_start; i++)
+    for (int i = 0; i < m->ntables && ctx->sops->capture_start; i++) {
         m->tables[i].applied_seq = start;
+        m->tables[i].applied_gtid[0] = '\0';  /* named by the next read */
+    }
     pthread_mutex_unlock(&m->mu);
     events_emit(EVT_LOG, json_pack("{ss ss}", "level", "info", "message",
                                  "change capture installed on the source"));

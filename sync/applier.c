@@ -201,6 +201,8 @@ static int64_t apply_batch_locked(struct migration *m, struct table_state *ts,
     if (rc == 0) {
         pthread_mutex_lock(&m->mu);
         ts->applied_seq = batch.last_seq;
+        if (batch.gtid[0])      /* else the one it had still names it */
+            memcpy(ts->applied_gtid, batch.gtid, sizeof batch.gtid);
         pthread_mutex_unlock(&m->mu);
         if (keys_applied)
             *keys_applied = batch.nkeys;

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "lib/errors.h"
+#include "lib/gtid.h"
 #include "sync/census.h"
 #include "lib/owner.h"
 #include "lib/schema.h"
@@ -60,6 +61,10 @@ struct log_batch {
                                 last checkpoint */
     int64_t last_seq;        /* highest seq read (applied or skipped) */
     int64_t entries;         /* log rows covered */
+    char gtid[GTID_MAX];     /* the GTID of the last transaction at or
+                                before last_seq (lib/gtid.h); "" when the
+                                log has none or the source does not know
+                                it (the caller keeps the one it had) */
 };
 
 struct log_stats {

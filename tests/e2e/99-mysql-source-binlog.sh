@@ -11,6 +11,11 @@
 #    sync or in the drain), inside the cutover in the drain under the
 #    lock (the binlog being read) and with one table fenced: a resume
 #    completes, every row equal, the whole fence up;
+#  - the applied position's GTID: what the server says is there
+#    (BINLOG_GTID_POS) in the checkpoint and status --json, kept across a
+#    kill -9 and a resume with nothing new, then moving on with new writes;
+#    a malformed one is refused naming the field, a checkpoint without
+#    one is valid;
 #  - rollback after the switch, the writer following both ways: every
 #    acknowledged order is in the source as it left it, nothing of ours
 #    left there, the target fenced;
@@ -70,6 +75,66 @@ for point in cutover:drain cutover:fence_partial applier:before_commit:5; do
     echo "crash at $point: resumed, rows equal"
 done
 
+# ---- the applied position's GTID ---------------------------------------------
+# FIELD of the first table in the checkpoint ("" when it has none)
+checkpointed() {
+    $PY -c 'import json, sys
+print(json.load(open(sys.argv[1]))["tables"][0].get(sys.argv[2], ""))' \
+        "$STATE/checkpoint.json" "$1"
+}
+# what the server says is the GTID at the first table's applied position
+server_gtid_applied() {
+    local at
+    at=$(checkpointed applied_seq)
+    src_sql -e "SELECT BINLOG_GTID_POS('$(printf 'binlog.%06d' \
+        $((at >> 32)))', $((at & 0xffffffff)))"
+}
+gtid_checkpointed() { [ "$(checkpointed applied_gtid)" = "$1" ]; }
+# a fresh migration of DB run as $RUN until it waits for `ctl cutover`
+run_to_manual_cutover() {
+    mysql_load "$1"
+    rm -rf "$STATE" "$T/switch" "$T/switch.stop"
+    mysql_runbook "$1" 1 manual
+    "$CUTOVER" run "$T/runbook.json" >"$T/run.out" 2>"$T/run.err" &
+    RUN=$!
+    wait_state 120 cutover
+}
+run_to_manual_cutover gtid
+src_sql gtid -e "UPDATE shop_order SET status = 'gtid 1' ORDER BY id LIMIT 1"
+g1=$(src_sql -e "SELECT @@gtid_binlog_pos")
+wait_for 30 gtid_checkpointed "$g1"
+assert_eq "$g1" "$(server_gtid_applied)" "the server's GTID at the applied position"
+assert_eq "$g1" "$(status 'd["tables"][0]["applied_gtid"]')" "status --json"
+kill -9 "$RUN"; wait "$RUN" 2>/dev/null || true
+assert_eq "$g1" "$(status 'd["tables"][0]["applied_gtid"]')" \
+    "status --json from the checkpoint after kill -9"
+edit_gtid() {
+    $PY "$ROOT/tests/lib/checkpoint_edit.py" "$STATE/checkpoint.json" \
+        "cp['tables'][0]$1"
+}
+edit_gtid "['applied_gtid'] = '0-1'"
+for cmd in check-checkpoint resume; do
+    assert_exit 1 "$CUTOVER" $cmd "$T/runbook.json"
+    assert_contains "$OUT" 'applied_gtid "0-1" is not a GTID' "$cmd of a malformed GTID"
+done
+edit_gtid ".pop('applied_gtid')"          # as a checkpoint from before GTIDs
+assert_exit 0 "$CUTOVER" check-checkpoint "$T/runbook.json"
+edit_gtid "['applied_gtid'] = '$g1'"
+"$CUTOVER" resume "$T/runbook.json" >"$T/run.out" 2>"$T/run.err" &
+RUN=$!
+wait_state 60 cutover
+assert_eq "$g1" "$(status 'd["tables"][0]["applied_gtid"]')" \
+    "the GTID kept across the resume"
+src_sql gtid -e "UPDATE shop_order SET status = 'gtid 2' ORDER BY id LIMIT 1"
+g2=$(src_sql -e "SELECT @@gtid_binlog_pos")
+[ "$g2" != "$g1" ] || fail "the server's GTID did not move ($g1)"
+wait_for 30 gtid_checkpointed "$g2"
+assert_eq "$g2" "$(server_gtid_applied)" "the server's GTID at the applied position after the resume"
+assert_exit 0 "$CUTOVER" ctl "$T/runbook.json" cutover
+wait_run 0 "run ($(tail -3 "$T/run.err"))"
+same_rows gtid
+echo "GTID of the applied position: $g1, then $g2 after kill -9 and resume"
+
 # ---- rollback after the switch, the writer following both ways --------------
 mysql_load back
 rollback_following back
@@ -77,19 +142,9 @@ rollback_following back
 # ---- a purge past the position pauses the migration -------------------------
 # (a running applier follows every rotation: the purge happens while
 # cutover is down)
-mysql_load gap
-rm -rf "$STATE" "$T/switch" "$T/switch.stop"
-mysql_runbook gap 1 manual
-"$CUTOVER" run "$T/runbook.json" >"$T/run.out" 2>"$T/run.err" &
-RUN=$!
-wait_state 120 cutover
+run_to_manual_cutover gap
 kill -9 "$RUN"; wait "$RUN" 2>/dev/null || true
-applied() {
-    $PY -c 'import json, sys
-print(json.load(open(sys.argv[1]))["tables"][0]["applied_seq"])' \
-        "$STATE/checkpoint.json"
-}
-at=$(applied)
+at=$(checkpointed applied_seq)
 file=$(printf 'binlog.%06d' $((at >> 32)))
 src_sql gap -e "UPDATE shop_order SET status = 'after-purge' ORDER BY id LIMIT 1"
 # MariaDB keeps a file until InnoDB has checkpointed its transactions
@@ -110,7 +165,7 @@ assert_contains "$msg" "is not on the server any more" "pause reason"
 assert_contains "$msg" "$file" "pause reason names the file"
 events stage 'e["to"] == "paused" and "'"$file"'" in e["reason"]' |
     grep -q . || fail "no event of the pause naming $file"
-assert_eq "$at" "$(applied)" "nothing applied past the gap"
+assert_eq "$at" "$(checkpointed applied_seq)" "nothing applied past the gap"
 kill "$RUN"; wait "$RUN" 2>/dev/null || true
 
 # ---- MySQL → PostgreSQL -----------------------------------------------------

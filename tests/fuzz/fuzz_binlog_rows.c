@@ -7,7 +7,10 @@
  * the flavor (bit 4) and whether signedness and charsets the map lacks are
  * filled in (bit 5, as a caller with the table's definition does); bytes
  * 1-2 are the length of the TABLE_MAP body (little-endian), which follows;
- * the rest is the rows event body. Seeds (tests/fuzz/corpus/binlog_rows/)
+ * the rest is the rows event body. With bit 6 set the rest of the input
+ * after byte 0 is instead the body of a GTID event (MariaDB's with bit 4
+ * clear, MySQL's with it set), which must read as a valid GTID or be
+ * refused with a message. Seeds (tests/fuzz/corpus/binlog_rows/)
  * are the TABLE_MAP + rows event pairs of the captured binlogs in
  * tests/unit/files/binlog/, made by tests/fuzz/binlog_seeds.py.
  *
@@ -18,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sync/drivers/mysql/binlog_gtid.h"
 #include "sync/drivers/mysql/binlog_rows.h"
 #include "tests/fuzz/fuzz_util.h"
 
@@ -58,6 +62,18 @@ static unsigned touch(const struct binlog_image *im, unsigned n)
     return sum;
 }
 
+static void gtid_event(const uint8_t *data, size_t size)
+{
+    char gtid[GTID_MAX];
+    struct co_err err = {0};
+    int type = data[0] & 0x10 ? BINLOG_MYSQL_GTID : BINLOG_MARIADB_GTID;
+    int rc = binlog_gtid_decode(type, 0xfffffffeu, data + 1, size - 1, gtid,
+                                &err);
+
+    if (rc == 1 ? !gtid_valid(gtid) : rc != CO_EPROTOCOL || !err.msg[0])
+        abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct binlog_table_map map;
@@ -68,6 +84,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int type, flavor, fill, rc;
     volatile unsigned sink = 0;
 
+    if (size >= 1 && data[0] & 0x40) {
+        gtid_event(data, size);
+        return 0;
+    }
     if (size < 3)
         return 0;
     type = rows_types[(data[0] & 0x0f) % 13];

@@ -4,7 +4,7 @@
 # the PostgreSQL driver (test_pg_*) get one private server for all of them
 # (tests/lib/with_postgresql.sh), those of the MySQL source driver and of
 # the binlog reader (test_source_mysql, test_source_binlog,
-# test_binlog_stream*) a private MariaDB keeping a binary log
+# test_binlog_stream*, test_binlog_gtid) a private MariaDB keeping a binary log
 # (tests/lib/with_mariadb.sh).
 if [ -z "${CUTOVER_TEST_PG_HOST:-}" ]; then
     case " $* " in
@@ -13,7 +13,7 @@ if [ -z "${CUTOVER_TEST_PG_HOST:-}" ]; then
 fi
 if [ -z "${CUTOVER_TEST_MY_SOCKET:-}" ]; then
     case " $* " in
-    *test_source_mysql*|*test_source_binlog*|*test_binlog_stream*)
+    *test_source_mysql*|*test_source_binlog*|*test_binlog_stream*|*test_binlog_gtid*)
         exec "$(dirname "$0")/with_mariadb.sh" "$0" "$@" ;;
     esac
 fi

@@ -11,6 +11,7 @@
 #include <mysql.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "lib/runbook.h"
 #include "sync/drivers/source.h"
@@ -63,6 +64,43 @@ static inline long app_number(MYSQL *m, const char *sql)
     n = r && r[0] ? atol(r[0]) : -1;
     mysql_free_result(res);
     return n;
+}
+
+/* The first value of the first row as text ("" when NULL or none),
+ * valid until the next call. */
+static inline const char *app_text(MYSQL *m, const char *sql)
+{
+    static char text[1024];
+    MYSQL_RES *res;
+    MYSQL_ROW r;
+
+    if (mysql_query(m, sql) != 0 || !(res = mysql_store_result(m)))
+        fail_msg("%s: %s", sql, mysql_error(m));
+    r = mysql_fetch_row(res);
+    snprintf(text, sizeof text, "%s", r && r[0] ? r[0] : "");
+    mysql_free_result(res);
+    return text;
+}
+
+/* The server's own word on the GTID of domain 0 at `pos` of `file`
+ * (other tests of the same server write in other domains):
+ * BINLOG_GTID_POS lists the last transaction of each domain before it. */
+static inline const char *app_gtid_at(MYSQL *m, const char *file,
+                                      unsigned long long pos)
+{
+    static char gtid[64];
+    char sql[700];
+    const char *list, *at;
+
+    snprintf(sql, sizeof sql, "SELECT BINLOG_GTID_POS('%.512s', %llu)",
+             file, pos);
+    list = app_text(m, sql);
+    at = strncmp(list, "0-", 2) == 0 ? list : strstr(list, ",0-");
+    if (!at)
+        fail_msg("%s: no GTID of domain 0 in \"%s\"", sql, list);
+    at += *at == ',';
+    snprintf(gtid, sizeof gtid, "%.*s", (int)strcspn(at, ","), at);
+    return gtid;
 }
 
 /* The source of rb opened as migration `owner`, its schema in sc and

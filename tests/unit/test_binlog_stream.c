@@ -3,7 +3,9 @@
  * MariaDB keeping a row-based binary log (tests/lib/with_mariadb.sh
  * starts it): the row changes of the watched tables, in commit order, keys
  * before and after, across a rotation; nothing of other tables; a read
- * stopped inside a transaction leaves the position before it; a purged
+ * stopped inside a transaction leaves the position before it; the
+ * position's GTID is the last whole transaction's, as the server says
+ * (BINLOG_GTID_POS), and stays what it was while none is read; a purged
  * position is an error that says so; an unsigned key the log does not
  * describe is read from what the caller says of it, and refused without.
  */
@@ -19,6 +21,7 @@
 #include <unistd.h>
 
 #include "sync/drivers/mysql/binlog_stream.h"
+#include "tests/unit/my_app.h"
 
 #define MAX_SEEN 64
 
@@ -172,6 +175,14 @@ static void expect_all(const struct seen *s)
     assert_int_equal(s->n, NEXPECTED);
 }
 
+static void expect_server_gtid(const struct binlog_position *pos)
+{
+    MYSQL *m = connect_db();
+
+    assert_string_equal(pos->gtid, app_gtid_at(m, pos->file, pos->pos));
+    mysql_close(m);
+}
+
 static void watched_changes_in_commit_order(void **state)
 {
     struct binlog_position pos0, end, pos;
@@ -188,10 +199,12 @@ static void watched_changes_in_commit_order(void **state)
     assert_string_equal(pos.file, end.file);
     assert_int_equal(pos.pos, end.pos);
     assert_string_not_equal(pos.file, pos0.file);
+    expect_server_gtid(&pos);
     /* and from there, nothing more */
     s.n = 0;
     assert_int_equal(read_from(&pos, watches, &s, &err), 0);
     assert_int_equal(pos.pos, end.pos);
+    expect_server_gtid(&pos);
 }
 
 /* Stopping at the third row of the first transaction (its second
@@ -206,13 +219,16 @@ static void stop_inside_a_transaction_keeps_it_whole(void **state)
     (void)state;
     prepare(&pos0, &end);
     pos = pos0;
+    snprintf(pos.gtid, sizeof pos.gtid, "9-9-9");   /* the caller's */
     assert_int_equal(read_from(&pos, watches, &s, &err), 2);
     assert_string_equal(pos.file, pos0.file);
     assert_int_equal(pos.pos, pos0.pos);
+    assert_string_equal(pos.gtid, "9-9-9");
     memset(&s, 0, sizeof s);
     s.stop_at = 5;          /* the DELETE, a transaction of its own */
     assert_int_equal(read_from(&pos, watches, &s, &err), 4);
     assert_true(pos.pos > pos0.pos);
+    expect_server_gtid(&pos);           /* the UPDATE's, not the DELETE's */
     memset(&s, 0, sizeof s);
     assert_int_equal(read_from(&pos, watches, &s, &err),
                      (int64_t)NEXPECTED - 4);

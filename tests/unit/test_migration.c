@@ -122,6 +122,7 @@ static void fill_model(struct migration *m)
     ts->ranges[1].rows = 0;
     ts->ranges[1].done = 0;
     ts->applied_seq = 42;
+    snprintf(ts->applied_gtid, sizeof ts->applied_gtid, "0-1-57");
     set_int_tuple(&ts->verify_frontier, 10);
     ts->verify_rows = 10;
     ts->verify_chunks = 1;
@@ -423,6 +424,7 @@ static void model_survives_to_json_from_json(void **state)
     assert_int_equal(b->ranges[0].frontier.v[0].i, 20);
     assert_int_equal(b->ranges[1].frontier.n, 0);
     assert_int_equal(b->applied_seq, 42);
+    assert_string_equal(b->applied_gtid, "0-1-57");
     assert_true(tuple_equal(&b->verify_frontier, &a->verify_frontier));
     assert_int_equal(b->verify_rows, 10);
     assert_int_equal(b->verify_chunks, 1);
@@ -452,6 +454,33 @@ static void model_survives_to_json_from_json(void **state)
 
     again = migration_to_json(m2);
     assert_json_equal(again, cp);
+    json_decref(again);
+    json_decref(cp);
+    migration_free(m2);
+}
+
+/* A checkpoint from before GTIDs were kept, or of a source without
+ * them, has no applied_gtid: it loads, and none is written back. */
+static void checkpoint_without_a_gtid_loads(void **state)
+{
+    struct fixture *f = *state;
+    struct migration *m2 = migration_new(f->rb);
+    struct co_err err = {0};
+    json_t *cp, *again;
+
+    set_schema(f->m, "total", 1);
+    fill_model(f->m);
+    cp = migration_to_json(f->m);
+    assert_int_equal(json_object_del(json_array_get(json_object_get(cp,
+                     "tables"), 0), "applied_gtid"), 0);
+    set_schema(m2, "total", 0);
+    if (migration_from_json(m2, cp, &err) != 0)
+        fail_msg("from_json: %s", err.msg);
+    assert_int_equal(m2->tables[0].applied_seq, 42);
+    assert_string_equal(m2->tables[0].applied_gtid, "");
+    again = migration_to_json(m2);
+    assert_null(json_object_get(json_array_get(json_object_get(again,
+                "tables"), 0), "applied_gtid"));
     json_decref(again);
     json_decref(cp);
     migration_free(m2);
@@ -620,6 +649,12 @@ static const struct bad_field bad_fields[] = {
     {"source_schema_version", "1e3", "source_schema_version is not an integer"},
     {"tables.0.rows_total", "-1", "table orders: rows_total is -1"},
     {"tables.0.applied_seq", "-7", "table orders: applied_seq is -7"},
+    {"tables.0.applied_gtid", "\"0-1\"", "table orders: applied_gtid "
+     "\"0-1\" is not a GTID (domain-server-seq or uuid:number)"},
+    {"tables.0.applied_gtid", "\"0-1-5,1-2-9\"", "table orders: "
+     "applied_gtid \"0-1-5,1-2-9\" is not a GTID"},
+    {"tables.0.applied_gtid", "57", "table orders: applied_gtid is not a "
+     "string"},
     {"tables.0.ranges.0.rows", "-20", "table orders: range 0: rows is -20"},
     {"tables.0.ranges.0.frontier", "[1, 2]",
      "table orders: range 0: frontier is not null or a key of 1 value"},
@@ -958,6 +993,7 @@ int main(int argc, char **argv)
         TF(transition_whose_checkpoint_fails_is_undone),
         TF(earlier_snapshot_never_replaces_a_later_one),
         TF(model_survives_to_json_from_json),
+        TF(checkpoint_without_a_gtid_loads),
         TF(last_error_survives_to_json_from_json),
         TF(renamed_column_is_reported_as_changed),
         TF(long_utf8_error_keeps_the_model_saveable),

@@ -14,6 +14,9 @@
  *  - under the freeze the drain ends at the log's end when the lock was
  *    taken, though other tables are still written;
  *  - keys past the copy's frontier come back as `ahead`;
+ *  - a batch's end is named by the GTID the server gives that position
+ *    (BINLOG_GTID_POS), also after the source is opened again (a
+ *    resume), where it is "" until a new transaction is read;
  *  - the fence is complete only on every table of the schema;
  *  - "capture": "triggers" still installs triggers on a server with a
  *    binary log.
@@ -45,6 +48,7 @@ struct fixture {
     struct schema sc;
     MYSQL *app;
     int64_t start;
+    char gtid[GTID_MAX];              /* of the last batch read */
 };
 
 static struct runbook *runbook_with(const char *capture)
@@ -147,6 +151,7 @@ static const char *keys_in(struct fixture *f, const char *table,
     if (ahead)
         join_keys(ahead, 256, b.ahead, b.nahead);
     *last = b.last_seq;
+    memcpy(f->gtid, b.gtid, sizeof b.gtid);
     f->ops->log_batch_free(&b);
     return out;
 }
@@ -300,6 +305,44 @@ static void keys_past_the_frontier_are_ahead(void **state)
     assert_string_equal(ahead, "51,90");
 }
 
+/* The server's GTID at seq. */
+static const char *server_gtid_at(struct fixture *f, int64_t seq)
+{
+    char file[32];
+
+    snprintf(file, sizeof file, "binlog.%06lld", (long long)(seq >> 32));
+    return app_gtid_at(f->app, file, (unsigned long long)(seq & 0xffffffff));
+}
+
+static void the_gtid_names_where_a_batch_ends(void **state)
+{
+    struct fixture *f = *state;
+    char first[GTID_MAX];
+    int64_t last, again;
+
+    app_ok(f->app, "INSERT INTO t VALUES (60, 1)");
+    app_ok(f->app, "INSERT INTO u VALUES (61, 1)");
+    assert_string_equal(keys_after(f, "t", f->start, &last), "60");
+    assert_string_equal(f->gtid, server_gtid_at(f, last));
+    assert_true(gtid_valid(f->gtid));
+    snprintf(first, sizeof first, "%s", f->gtid);
+    /* a resume: the source opened again reads from the applied seq */
+    f->ops->close(f->s);
+    schema_free(&f->sc);
+    f->s = my_source_captured(f->ops, f->rb, OWNER, &f->sc);
+    assert_string_equal(keys_after(f, "t", last, &again), "");
+    assert_string_equal(f->gtid, "");        /* the caller keeps its own */
+    app_ok(f->app, "UPDATE t SET v = 2 WHERE id = 60");
+    assert_string_equal(keys_after(f, "t", last, &again), "60");
+    assert_true(again > last);
+    assert_string_equal(f->gtid, server_gtid_at(f, again));
+    assert_string_not_equal(f->gtid, first);
+    /* a table whose batch ends where the other's did gets the same */
+    assert_string_equal(keys_after(f, "u", last, &last), "");
+    assert_int_equal(last, again);
+    assert_string_equal(f->gtid, server_gtid_at(f, again));
+}
+
 /* Two tables: the fence is complete with six triggers, partial with
  * fewer (then removed). */
 static void the_fence_counts_every_table(void **state)
@@ -353,6 +396,7 @@ int main(void)
         T(a_rotated_log_is_followed),
         T(the_drain_ends_where_the_lock_was_taken),
         T(keys_past_the_frontier_are_ahead),
+        T(the_gtid_names_where_a_batch_ends),
         T(the_fence_counts_every_table),
         T(triggers_when_the_runbook_says_so),
         T(a_purged_position_is_a_gap),

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "lib/xalloc.h"
+#include "sync/drivers/mysql/binlog_gtid.h"
 #include "sync/drivers/mysql/binlog_priv.h"
 
 #define HEADER_LEN 19
@@ -24,9 +25,6 @@
 #define EV_ROTATE 4
 #define EV_FORMAT_DESCRIPTION 15
 #define EV_XID 16
-#define EV_MYSQL_GTID 33
-#define EV_MYSQL_ANONYMOUS_GTID 34
-#define EV_MARIADB_GTID 162
 #define GTID_STANDALONE 1         /* a MariaDB GTID event's flags2 bit */
 /* ER_MASTER_FATAL_ERROR_READING_BINLOG: "Could not find first log file
  * name in binary log index file", "binlog truncated", ... */
@@ -53,7 +51,9 @@ struct reader {
     int nmaps;
     char file[BINLOG_FILE_MAX];   /* the file being read */
     int in_trx;
-    struct binlog_position safe;  /* after the last whole transaction */
+    char trx_gtid[GTID_MAX];      /* of the transaction being read */
+    struct binlog_position safe;  /* after the last whole transaction, and
+                                     its GTID */
     int64_t changes;
     int stop;
 };
@@ -62,6 +62,7 @@ struct reader {
  * checksum. */
 struct event {
     int type;
+    uint32_t server_id;
     uint64_t next;                /* log_pos: where the next event starts;
                                      0 for events the dump makes up */
     const unsigned char *body;
@@ -109,6 +110,7 @@ static int event_of(struct reader *r, const MARIADB_RPL_EVENT *ev,
                        ev->raw_data_size);
     p = ev->raw_data + (ev->raw_data_size - ev->event_length);
     e->type = p[4];
+    e->server_id = (uint32_t)blr_le(p + 5, 4);
     e->next = blr_le(p + 13, 4);
     e->body = p + HEADER_LEN;
     e->len = ev->event_length - HEADER_LEN - tail;
@@ -293,6 +295,22 @@ static int on_rows(struct reader *r, const struct event *e, struct co_err *err)
     return 0;
 }
 
+/* A transaction's GTID event. An anonymous one leaves the last GTID: it
+ * still names everything up to here. */
+static int on_gtid(struct reader *r, const struct event *e,
+                   struct co_err *err)
+{
+    char gtid[GTID_MAX];
+    int rc = binlog_gtid_decode(e->type, e->server_id, e->body, e->len, gtid,
+                                err);
+
+    if (rc < 0)
+        return co_err_prefix(err, "binlog %s", r->file);
+    if (rc > 0)
+        memcpy(r->trx_gtid, gtid, sizeof gtid);
+    return 0;
+}
+
 static int on_event(struct reader *r, const struct event *e,
                     struct co_err *err)
 {
@@ -311,13 +329,15 @@ static int on_event(struct reader *r, const struct event *e,
     case EV_XID:
         r->in_trx = 0;
         break;
-    case EV_MARIADB_GTID:
-        r->in_trx = e->len > 12 && !(e->body[12] & GTID_STANDALONE);
+    case BINLOG_MARIADB_GTID:
+        if ((rc = on_gtid(r, e, err)) < 0)
+            return rc;
+        r->in_trx = !(e->body[12] & GTID_STANDALONE);
         return 0;
-    case EV_MYSQL_GTID:
-    case EV_MYSQL_ANONYMOUS_GTID:
+    case BINLOG_MYSQL_GTID:
+    case BINLOG_MYSQL_ANONYMOUS_GTID:
         r->in_trx = 1;        /* BEGIN or a statement of its own follows */
-        return 0;
+        return on_gtid(r, e, err);
     case BINLOG_TABLE_MAP:
         return on_table_map(r, e, err);
     default:
@@ -329,6 +349,7 @@ static int on_event(struct reader *r, const struct event *e,
     if (rc == 0 && !r->in_trx && !r->stop && e->next != 0) {
         memcpy(r->safe.file, r->file, sizeof r->file);
         r->safe.pos = e->next;
+        memcpy(r->safe.gtid, r->trx_gtid, sizeof r->trx_gtid);
     }
     return rc;
 }
@@ -390,6 +411,7 @@ int64_t binlog_read_changes(MYSQL *conn, const struct binlog_read_opts *o,
     int rc;
 
     memcpy(r.file, pos->file, sizeof r.file);
+    memcpy(r.trx_gtid, pos->gtid, sizeof r.trx_gtid);
     if ((rc = prepare_session(conn, &r, err)) < 0)
         return rc;
     if (!(rpl = mariadb_rpl_init(conn)))

@@ -25,15 +25,18 @@
 #include <stdint.h>
 
 #include "lib/errors.h"
+#include "lib/gtid.h"
 #include "sync/drivers/mysql/binlog_rows.h"
 
 #define BINLOG_FILE_MAX 512
 
 /* Where a replica is in the log: the file and the byte offset of the
- * next event to read. */
+ * next event to read, and the GTID of the last transaction before it
+ * ("" when not known: none read yet, a log without GTIDs). */
 struct binlog_position {
     char file[BINLOG_FILE_MAX];
     uint64_t pos;
+    char gtid[GTID_MAX];
 };
 
 /* A table whose changes are wanted, and its key. The server's binlog may
@@ -79,7 +82,10 @@ int binlog_position_now(MYSQL *conn, struct binlog_position *out,
                         struct co_err *err);
 
 /* Read from *pos to the end of the log on `conn`, which the dump takes
- * over (it can run no other statement afterwards: close it). Returns the
+ * over (it can run no other statement afterwards: close it). *pos moves
+ * to the end of the last whole transaction read; its gtid to that
+ * transaction's, and stays what it was while none with a GTID is read
+ * (a MySQL anonymous one keeps the last). Returns the
  * number of changes handed over, or a negative error: CO_EGAP naming
  * the position when the server no longer has it (purged), CO_EPROTOCOL
  * for an event the decoder refuses (naming it), CO_ECONNLOST. */

@@ -28,6 +28,13 @@
  * sql_log_bin = 0 (SUPER), which also hides them from the source's own
  * replicas.
  *
+ * A pass's end is also named by a GTID where the server writes them: the
+ * last transaction read at or before it (binlog_stream.h). The window
+ * keeps the GTID of each pass end where it changed, so a batch's
+ * last_seq gets the GTID of the place it ends; before a window's first
+ * GTID the source does not know it and says "" (the applier keeps the
+ * table's, which its checkpoint carried across a resume).
+ *
  * The freeze (LOCK TABLES, source_capture.c) notes the end of the log
  * once it holds the tables: every change of theirs is before it, so a
  * drain is over when every table's applied seq has reached it.
@@ -50,6 +57,7 @@
                                          to every table */
 #define INSERT_ROWS 500               /* keys per INSERT into the batch */
 #define SAMPLES 256
+#define GTID_ENDS_MAX 1024            /* pass ends named by a GTID */
 
 /* A watched table: what the reader needs to find its key in a row. */
 struct bl_table {
@@ -75,6 +83,9 @@ struct binlog_capture {
     int64_t from, to;
     int n, cap;
     struct bl_change *changes;        /* in seq order */
+    char to_gtid[GTID_MAX];           /* at `to` ("" not known) */
+    int nends;                        /* pass ends where the GTID changed, */
+    struct { int64_t seq; char gtid[GTID_MAX]; } *ends; /* in seq order */
     struct { int64_t seq; double at; } samples[SAMPLES];
     int nsamples;                     /* when each end of the log was seen */
 };
@@ -239,6 +250,38 @@ static void window_reset(struct binlog_capture *bl, int64_t at)
     bl->n = 0;
     bl->window = 1;
     bl->from = bl->to = at;
+    bl->to_gtid[0] = '\0';
+    bl->nends = 0;
+}
+
+/* A pass ended at seq after the transaction of gtid. */
+static void note_gtid(struct binlog_capture *bl, int64_t seq,
+                      const char *gtid)
+{
+    if (!gtid[0] || strcmp(gtid, bl->to_gtid) == 0)
+        return;
+    snprintf(bl->to_gtid, sizeof bl->to_gtid, "%s", gtid);
+    if (!bl->ends)
+        bl->ends = xcalloc(GTID_ENDS_MAX, sizeof *bl->ends);
+    if (bl->nends == GTID_ENDS_MAX) {
+        /* the oldest goes: a batch ending before the next one is then
+         * not named (the applier keeps the GTID it had) */
+        bl->nends--;
+        memmove(bl->ends, bl->ends + 1, sizeof *bl->ends *
+                (size_t)bl->nends);
+    }
+    bl->ends[bl->nends].seq = seq;
+    memcpy(bl->ends[bl->nends++].gtid, bl->to_gtid, GTID_MAX);
+}
+
+/* The GTID at seq: that of the last pass end at or before it. */
+static const char *gtid_at(const struct binlog_capture *bl, int64_t seq)
+{
+    const char *g = "";
+
+    for (int i = 0; i < bl->nends && bl->ends[i].seq <= seq; i++)
+        g = bl->ends[i].gtid;
+    return g;
 }
 
 /* The index of t among the watched tables, watching it if new. */
@@ -331,6 +374,7 @@ static int read_pass(struct source *s, struct co_err *err)
     if (end <= bl->to)
         return 0;
     seq_position(bl, bl->to, &pos);
+    memcpy(pos.gtid, bl->to_gtid, sizeof pos.gtid);
     if ((rc = my_connect(s->rb, &s->rb->source.server, &dump, err)) < 0)
         return rc;
     int64_t got = binlog_read_changes(dump->my, &o, &pos, bl->watches,
@@ -348,8 +392,10 @@ static int read_pass(struct source *s, struct co_err *err)
      * once it is committed, so the read may stop short of it. */
     for (int i = n0; i < bl->n; i++)
         bl->changes[i].seq = reached;
-    if (reached > bl->to)
+    if (reached > bl->to) {
         bl->to = reached;
+        note_gtid(bl, reached, pos.gtid);
+    }
     return 0;
 }
 
@@ -375,6 +421,12 @@ static void window_trim(struct binlog_capture *bl)
     }
     bl->n = keep;
     bl->from = low;
+    /* the last GTID at or before `low` still names it */
+    for (keep = 0; keep + 1 < bl->nends && bl->ends[keep + 1].seq <= low;)
+        keep++;
+    memmove(bl->ends, bl->ends + keep, sizeof *bl->ends *
+            (size_t)(bl->nends - keep));
+    bl->nends -= keep;
 }
 
 /* The batch's keys into its temporary table, then read back as trigger
@@ -479,6 +531,7 @@ int sbl_log_read(struct source *s, const struct table *t, int64_t after_seq,
     }
     out->last_seq = upto;
     out->entries = entries;
+    snprintf(out->gtid, sizeof out->gtid, "%s", gtid_at(bl, upto));
     if (entries > 0)
         rc = scope_keys(s, t, ti, after_seq, upto, scope, out, err);
     window_trim(bl);
@@ -559,6 +612,7 @@ void sbl_free(struct binlog_capture *bl)
     free(bl->tables);
     free(bl->watches);
     free(bl->changes);
+    free(bl->ends);
     free(bl);
 }
 
