@@ -96,22 +96,17 @@ static int delete_exact(const struct table *t, const struct target_ops *tops,
  * chunk and its checkpoint left that chunk's rows, and the copy made again
  * from the older frontier brings back (and replaces) only the rows the
  * source still has. */
-static int apply_key(struct table_state *ts, const struct source_ops *sops,
-                     struct source *src, const struct target_ops *tops,
+static int apply_key(struct table_state *ts, const struct target_ops *tops,
                      struct target *tgt, const struct tuple *key, int ahead,
-                     struct value *conv, struct scratch *s,
-                     struct co_err *err)
+                     const struct value *row, struct value *conv,
+                     struct scratch *s, struct co_err *err)
 {
     const struct table *t = ts->t;
-    const struct value *row;
     struct tuple rowkey = {0};
     char shown[256];
-    int rc = 0, found, written = 0;
+    int rc = 0, written = 0;
 
-    found = sops->fetch(src, t, key, &row, err);
-    if (found < 0)
-        return found;
-    if (found) {
+    if (row) {
         /* Under a case-insensitive source key, the log's 'abc' may now be
          * the row 'ABC': the old exact key must go as well. */
         if (table_row_key(t, row, &rowkey) < 0)
@@ -138,6 +133,38 @@ static int apply_key(struct table_state *ts, const struct source_ops *sops,
     if (rc < 0 && !(written && rc == CO_EDATA)) {
         tuple_format(key, table_key_names(t), shown, sizeof shown);
         co_err_prefix(err, "applying table %s, key %s", t->name, shown);
+    }
+    return rc;
+}
+
+/* The keys of one list of a batch onto the target, each with its current
+ * source row (apply_key). A source that charges a statement per read
+ * (fetch_many) is asked for fetch_many_max rows at a time; a key it does
+ * not answer, and every key of the others, is read alone. */
+static int apply_keys(struct table_state *ts, const struct source_ops *sops,
+                      struct source *src, const struct target_ops *tops,
+                      struct target *tgt, const struct tuple *keys, int n,
+                      int ahead, struct value *conv, struct scratch *s,
+                      struct co_err *err)
+{
+    int step = sops->fetch_many ? sops->fetch_many_max : 1, rc = 0;
+    const struct value *rows[step];
+
+    for (int i = 0; rc == 0 && i < n; i += step) {
+        int m = n - i < step ? n - i : step;
+        if (sops->fetch_many)
+            rc = sops->fetch_many(src, ts->t, keys + i, m, rows, err);
+        else
+            rows[0] = NULL;
+        for (int j = 0; rc == 0 && j < m; j++) {
+            const struct value *row = rows[j];
+            int found = row != NULL;
+            if (!row)
+                found = sops->fetch(src, ts->t, &keys[i + j], &row, err);
+            rc = found < 0 ? found
+                           : apply_key(ts, tops, tgt, &keys[i + j], ahead,
+                                       found ? row : NULL, conv, s, err);
+        }
     }
     return rc;
 }
@@ -183,12 +210,12 @@ static int64_t apply_batch_locked(struct migration *m, struct table_state *ts,
     if (batch.nkeys > 0 || batch.nahead > 0) {
         conv = xcalloc((size_t)ts->t->ncols, sizeof *conv);
         rc = tops->begin(tgt, err);
-        for (int i = 0; rc == 0 && i < batch.nahead; i++)
-            rc = apply_key(ts, sops, src, tops, tgt, &batch.ahead[i], 1, conv,
-                           &s, err);
-        for (int i = 0; rc == 0 && i < batch.nkeys; i++)
-            rc = apply_key(ts, sops, src, tops, tgt, &batch.keys[i], 0, conv,
-                           &s, err);
+        if (rc == 0)
+            rc = apply_keys(ts, sops, src, tops, tgt, batch.ahead,
+                            batch.nahead, 1, conv, &s, err);
+        if (rc == 0)
+            rc = apply_keys(ts, sops, src, tops, tgt, batch.keys,
+                            batch.nkeys, 0, conv, &s, err);
         if (rc == 0) {
             fault_point("applier", "before_commit");
             rc = tops->commit(tgt, err);

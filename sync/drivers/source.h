@@ -186,6 +186,14 @@ struct source_ops {
     int (*fetch)(struct source *s, const struct table *t,
                  const struct tuple *key, const struct value **row,
                  struct co_err *err);
+    /* Optional, for a server that charges a statement per fetch: the rows
+     * of keys[0..n) at once, n at most fetch_many_max. rows[i] is the row
+     * holding exactly keys[i] (valid until the next fetch_many), or NULL:
+     * ask fetch. */
+    int (*fetch_many)(struct source *s, const struct table *t,
+                      const struct tuple *keys, int n,
+                      const struct value **rows, struct co_err *err);
+    int fetch_many_max;
 
     /* Whose objects this connection creates, drops and asks about below
      * (lib/owner.h): NULL none, "" a migration from before ids, or the

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "sync/drivers/postgresql/pg.h"
+#include "tests/unit/unit_util.h"
 
 /* Options for the test role, over the socket, in `schema`. */
 static inline struct pg_options ut_pg_options(const char *schema)
@@ -87,20 +88,6 @@ static inline struct pg_session *ut_pg_app(const char *schema)
     o.password_env = "CUTOVER_TEST_PG_APP_PASSWORD";
     o.unmarked = 1;
     return ut_pg_connect_opts(&o);
-}
-
-/* Values to write. */
-static inline struct value ut_vint(int64_t i)
-{
-    return (struct value){V_INT, i, 0, NULL, 0};
-}
-static inline struct value ut_vtext(const char *s)
-{
-    return (struct value){V_TEXT, 0, 0, (const unsigned char *)s, strlen(s)};
-}
-static inline struct value ut_vnull(void)
-{
-    return (struct value){V_NULL, 0, 0, NULL, 0};
 }
 
 /* begin, put each of n rows, commit: the first failure's code. */

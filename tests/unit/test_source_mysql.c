@@ -12,7 +12,11 @@
  *  - a lock lost with its connection is reported as such, never a fence;
  *  - rows written back under the freeze are not captured;
  *  - a connection of the migration (the applier's) trims the log under
- *    its own freeze.
+ *    its own freeze;
+ *  - fetch_many reads many keys' rows in one statement: each row answers
+ *    the key it holds exactly, a gone key and a key equal only under the
+ *    column's case-insensitive collation get none, and a single fetch in
+ *    between leaves its rows as they were.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -272,6 +276,57 @@ static void a_lost_lock_is_no_fence(void **state)
     assert_int_equal(fence_triggers(f), 0);
 }
 
+static const struct table *named(const struct schema *sc, const char *name)
+{
+    for (int i = 0; i < sc->ntables; i++)
+        if (strcmp(sc->tables[i].name, name) == 0)
+            return &sc->tables[i];
+    fail_msg("no table %s", name);
+    return NULL;
+}
+
+static void many_keys_are_read_at_once(void **state)
+{
+    struct fixture *f = *state;
+    const struct table *t = &f->sc.tables[0];
+    struct value kv[5] = {ut_vint(4), ut_vint(3), ut_vint(1), ut_vint(2),
+                          ut_vtext("ABC")};
+    struct tuple keys[4], ci_keys[2];
+    const struct value *rows[4], *one;
+    struct co_err err = {0};
+    struct schema sc;
+    const struct table *c;
+
+    for (int i = 0; i < 4; i++)
+        keys[i] = (struct tuple){.n = 1, .v = &kv[i]};
+    assert_int_equal(f->ops->fetch_many(f->s, t, keys, 4, rows, &err), 0);
+    assert_non_null(rows[0]);
+    assert_int_equal(rows[0][0].i, 4);
+    assert_int_equal(rows[0][1].i, 4);
+    assert_null(rows[1]);
+    assert_int_equal(rows[2][0].i, 1);
+    assert_int_equal(rows[3][1].i, 2);
+    /* a single fetch has its own result: the batch's rows stay */
+    assert_int_equal(f->ops->fetch(f->s, t, &keys[3], &one, &err), 1);
+    assert_int_equal(rows[0][0].i, 4);
+
+    /* under utf8mb4_general_ci 'abc' finds 'ABC': not the exact key */
+    app_ok(f->app1, "CREATE TABLE c (k VARCHAR(10) COLLATE "
+                    "utf8mb4_general_ci PRIMARY KEY, v INT)");
+    app_ok(f->app1, "INSERT INTO c VALUES ('ABC', 7)");
+    assert_int_equal(f->ops->read_schema(f->s, f->rb, &sc, &err), 0);
+    c = named(&sc, "c");
+    struct value lower = ut_vtext("abc");
+    ci_keys[0] = (struct tuple){.n = 1, .v = &lower};
+    ci_keys[1] = (struct tuple){.n = 1, .v = &kv[4]};
+    assert_int_equal(f->ops->fetch_many(f->s, c, ci_keys, 2, rows, &err), 0);
+    assert_null(rows[0]);
+    assert_non_null(rows[1]);
+    assert_int_equal(rows[1][1].i, 7);
+    schema_free(&sc);
+    app_ok(f->app1, "DROP TABLE c");
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -285,6 +340,7 @@ int main(void)
         T(rows_written_back_are_not_captured),
         T(the_log_is_trimmed_under_the_freeze),
         T(a_lost_lock_is_no_fence),
+        T(many_keys_are_read_at_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

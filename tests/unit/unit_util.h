@@ -19,6 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/value.h"
+
 /* s starts with prefix. */
 #define assert_prefix(s, prefix)                                              \
     do {                                                                     \
@@ -160,6 +162,20 @@ static inline char *ut_fixture_dir(void)
     exe[n] = '\0';
     snprintf(buf, sizeof buf, "%s/../../tests/unit/files", dirname(exe));
     return strdup(buf);
+}
+
+/* Values to write. */
+static inline struct value ut_vint(int64_t i)
+{
+    return (struct value){V_INT, i, 0, NULL, 0};
+}
+static inline struct value ut_vtext(const char *s)
+{
+    return (struct value){V_TEXT, 0, 0, (const unsigned char *)s, strlen(s)};
+}
+static inline struct value ut_vnull(void)
+{
+    return (struct value){V_NULL, 0, 0, NULL, 0};
 }
 
 #endif

@@ -58,6 +58,10 @@ struct target {
     MYSQL_RES *res;
     struct value *row;
     int rowcap;
+    /* fetch_many results (fetch_many.c): rows until the next call */
+    MYSQL_RES *many_res;
+    struct value *many_rows;
+    int many_cap;
     char server_info[128];
 };
 
@@ -192,6 +196,16 @@ int tmy_scan(struct target *, const struct table *, const struct key_range *,
 int tmy_cursor_next(struct target_cursor *, const struct value **,
                     struct co_err *);
 void tmy_cursor_close(struct target_cursor *);
+/* ---- fetch_many.c ---- */
+#define FETCH_MANY_MAX 200     /* keys per statement */
+/* The rows of keys[0..n) (n <= FETCH_MANY_MAX) in one SELECT: rows[i]
+ * the row holding exactly keys[i] (valid until the next call), NULL when
+ * none does (gone, or ask tmy_fetch). */
+int tmy_fetch_many(struct target *t, const struct table *tb,
+                   const struct tuple *keys, int n, const struct value **rows,
+                   struct co_err *err);
+void tmy_fetch_many_free(struct target *t);
+
 int tmy_fetch(struct target *, const struct table *, const struct tuple *,
               const struct value **, struct co_err *);
 int tmy_count_rows(struct target *, const struct table *, int64_t *,

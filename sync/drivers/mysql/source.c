@@ -182,6 +182,18 @@ static int smy_fetch(struct source *s, const struct table *t,
     return rc;
 }
 
+static int smy_fetch_many(struct source *s, const struct table *t,
+                          const struct tuple *keys, int n,
+                          const struct value **rows, struct co_err *err)
+{
+    int rc = tmy_fetch_many(s->c, t, keys, n, rows, err);
+
+    for (int i = 0; rc == 0 && i < n; i++)
+        if (rows[i])
+            smy_zero_dates_to_null(s->rb, t, (struct value *)rows[i]);
+    return rc;
+}
+
 static void smy_set_owner(struct source *s, const char *owner)
 {
     tmy_set_owner(s->c, owner);
@@ -438,6 +450,8 @@ const struct source_ops source_mysql_ops = {
     .cursor_next = smy_cursor_next,
     .cursor_close = smy_cursor_close,
     .fetch = smy_fetch,
+    .fetch_many = smy_fetch_many,
+    .fetch_many_max = FETCH_MANY_MAX,
     .set_owner = smy_set_owner,
     .foreign_objects = smy_foreign_objects,
     .capture_install = smy_capture_install,

@@ -437,6 +437,7 @@ void my_close(struct target *t)
         return;
     if (t->res)
         mysql_free_result(t->res);
+    tmy_fetch_many_free(t);
     mysql_close(t->my);
     sbuf_free(&t->batch);
     for (int i = 0; i < t->batch_keycap; i++)
