@@ -146,6 +146,10 @@ int orch_run(struct runbook *rb, struct migration *m)
     migration_on_transition(m, on_transition, o);
     pthread_create(&o->conductor, NULL, conductor_main, o);
     uv_run(&o->loop, UV_RUN_DEFAULT);
+    /* No more sampling: server_stop runs the loop again to deliver the
+     * outcome, and a tick there would start a probe thread that outlives
+     * the runbook it reads. */
+    uv_timer_stop(&o->tick);
     pthread_join(o->conductor, NULL);
     code = o->exit_code;
     sampler_stop(fsm_state_is_terminal(m->state));
