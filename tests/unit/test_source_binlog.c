@@ -18,6 +18,8 @@
  *    (BINLOG_GTID_POS), also after the source is opened again (a
  *    resume), where it is "" until a new transaction is read;
  *  - the fence is complete only on every table of the schema;
+ *  - reads of the log are binlog_poll_ms apart, except the drain's
+ *    under the freeze;
  *  - "capture": "triggers" still installs triggers on a server with a
  *    binary log.
  */
@@ -84,7 +86,8 @@ static int setup(void **state)
     app_ok(f->app, "CREATE TABLE unit_bl_other.o (id INT PRIMARY KEY)");
     /* rows from before capture: not read */
     app_ok(f->app, "INSERT INTO t VALUES (1, 1), (2, 2), (4, 4)");
-    f->rb = runbook_with("");
+    /* every read sees the writes before it: no pacing */
+    f->rb = runbook_with(",\"binlog_poll_ms\":0");
     f->ops = driver_source("mysql");
     f->s = my_source_captured(f->ops, f->rb, OWNER, &f->sc);
     if (f->ops->capture_start(f->s, &f->start, &err) < 0)
@@ -366,6 +369,31 @@ static void the_fence_counts_every_table(void **state)
                                 "TRIGGER_SCHEMA = 'unit_bl'"), 0);
 }
 
+/* binlog_poll_ms apart at least, a read finds nothing new; under the
+ * freeze it reads at once (the pause waits on the drain). */
+static void reads_are_paced_but_never_the_drain(void **state)
+{
+    struct fixture *f = *state;
+    struct runbook *rb = runbook_with(",\"binlog_poll_ms\":10000");
+    struct source *fast = f->s;
+    struct schema sc;
+    int64_t start, last, again;
+    struct co_err err = {0};
+
+    f->s = my_source_captured(f->ops, rb, OWNER, &sc);
+    assert_int_equal(f->ops->capture_start(f->s, &start, &err), 0);
+    app_ok(f->app, "INSERT INTO t VALUES (50, 1)");
+    assert_string_equal(keys_after(f, "t", start, &last), "50");
+    app_ok(f->app, "INSERT INTO t VALUES (51, 1)");
+    assert_string_equal(keys_after(f, "t", last, &again), "");
+    assert_int_equal(again, last);
+    assert_int_equal(f->ops->freeze_writes(f->s, &sc, 1000, &err), 0);
+    assert_string_equal(keys_after(f, "t", last, &again), "51");
+    f->ops->thaw(f->s);
+    my_source_close(f->ops, f->s, &sc, rb);
+    f->s = fast;
+}
+
 static void triggers_when_the_runbook_says_so(void **state)
 {
     struct fixture *f = *state;
@@ -398,6 +426,7 @@ int main(void)
         T(keys_past_the_frontier_are_ahead),
         T(the_gtid_names_where_a_batch_ends),
         T(the_fence_counts_every_table),
+        T(reads_are_paced_but_never_the_drain),
         T(triggers_when_the_runbook_says_so),
         T(a_purged_position_is_a_gap),
     };

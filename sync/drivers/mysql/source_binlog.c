@@ -88,6 +88,8 @@ struct binlog_capture {
     struct { int64_t seq; char gtid[GTID_MAX]; } *ends; /* in seq order */
     struct { int64_t seq; double at; } samples[SAMPLES];
     int nsamples;                     /* when each end of the log was seen */
+    double last_pass;                 /* mono_s() of the last pass begun */
+    int reset;                        /* the window started over since */
 };
 
 /* ---- positions ---------------------------------------------------------- */
@@ -249,6 +251,7 @@ static void window_reset(struct binlog_capture *bl, int64_t at)
         tuple_free(&bl->changes[i].key);
     bl->n = 0;
     bl->window = 1;
+    bl->reset = 1;
     bl->from = bl->to = at;
     bl->to_gtid[0] = '\0';
     bl->nends = 0;
@@ -369,6 +372,16 @@ static int read_pass(struct source *s, struct co_err *err)
     int64_t end, reached;
     int n0 = bl->n, rc;
 
+    /* A pass costs the source a connection and a dump whatever it reads:
+     * at most one per source.binlog_poll_ms, except to drain under the
+     * freeze, where the pause waits on it, and for a window that started
+     * over (tables asking from far apart would otherwise take turns
+     * resetting it, each before a pass). */
+    if (!s->frozen && !bl->reset &&
+        mono_s() - bl->last_pass < s->rb->source.binlog_poll_ms / 1000.0)
+        return 0;
+    bl->last_pass = mono_s();
+    bl->reset = 0;
     if ((rc = log_end(s, &end, err)) < 0)
         return rc;
     if (end <= bl->to)
