@@ -12,6 +12,8 @@
  */
 #include "sync/drivers/mysql/mysql_priv.h"
 
+#include <inttypes.h>
+
 #include "lib/xalloc.h"
 
 void tmy_fetch_many_free(struct target *t)
@@ -22,6 +24,31 @@ void tmy_fetch_many_free(struct target *t)
     free(t->many_rows);
     t->many_rows = NULL;
     t->many_cap = 0;
+}
+
+/* The WHERE of the keys: `k IN (1, 2, ...)` for one integer column (the
+ * cheapest to parse and plan), else each key's exact match OR'ed. */
+static void keys_match(struct target *t, struct sbuf *sql,
+                       const struct table *tb, const struct tuple *keys,
+                       int n)
+{
+    int ints = tb->nkey == 1;
+
+    for (int i = 0; ints && i < n; i++)
+        ints = keys[i].v[0].type == V_INT;
+    if (ints) {
+        sbuf_ident(sql, my_colname(tb, tb->key[0]), '`');
+        sbuf_adds(sql, " IN (");
+        for (int i = 0; i < n; i++)
+            sbuf_addf(sql, "%s%" PRId64, i ? ", " : "", keys[i].v[0].i);
+        sbuf_addc(sql, ')');
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        if (i)
+            sbuf_adds(sql, " OR ");
+        my_key_match(t, sql, tb, &keys[i]);
+    }
 }
 
 /* The key of returned row r as a tuple pointing into the row. */
@@ -51,11 +78,7 @@ int tmy_fetch_many(struct target *t, const struct table *tb,
     sbuf_init(&sql);
     my_select_head(&sql, tb);
     sbuf_adds(&sql, " WHERE ");
-    for (int i = 0; i < n; i++) {
-        if (i)
-            sbuf_adds(&sql, " OR ");
-        my_key_match(t, &sql, tb, &keys[i]);
-    }
+    keys_match(t, &sql, tb, keys, n);
     if (sql.oom || mysql_query(t->my, sbuf_str(&sql)) != 0 ||
         !(t->many_res = mysql_store_result(t->my))) {
         sbuf_free(&sql);
@@ -68,7 +91,9 @@ int tmy_fetch_many(struct target *t, const struct table *tb,
         t->many_rows = xcalloc((size_t)(n * tb->ncols), sizeof *t->many_rows);
         t->many_cap = n * tb->ncols;
     }
-    while (got < n && (r = mysql_fetch_row(t->many_res))) {
+    /* rows come in key order, keys mostly too: look from the last match */
+    for (int from = 0; got < n && (r = mysql_fetch_row(t->many_res));
+         got++) {
         struct value *row = t->many_rows + (size_t)got * (size_t)tb->ncols;
         struct value kv[64];
         struct tuple rk;
@@ -76,12 +101,14 @@ int tmy_fetch_many(struct target *t, const struct table *tb,
         my_row_values(t->many_res, r, mysql_fetch_lengths(t->many_res), row,
                       tb->ncols);
         row_key(tb, row, kv, &rk);
-        for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) {
+            int i = (from + j) % n;
             if (!rows[i] && tuple_equal(&rk, &keys[i])) {
                 rows[i] = row;
+                from = i + 1;
                 break;
             }
-        got++;
+        }
     }
     return 0;
 }

@@ -197,7 +197,7 @@ int tmy_cursor_next(struct target_cursor *, const struct value **,
                     struct co_err *);
 void tmy_cursor_close(struct target_cursor *);
 /* ---- fetch_many.c ---- */
-#define FETCH_MANY_MAX 200     /* keys per statement */
+#define FETCH_MANY_MAX 500     /* keys per statement */
 /* The rows of keys[0..n) (n <= FETCH_MANY_MAX) in one SELECT: rows[i]
  * the row holding exactly keys[i] (valid until the next call), NULL when
  * none does (gone, or ask tmy_fetch). */

@@ -156,6 +156,7 @@ def worker(args, index, out_path):
     acked, errors, samples = [], [], []
     end = time.time() + args.duration
     next_at = time.time()
+    parent = os.getppid()
     while True:
         # Requests arrive independently of each other (a Poisson process),
         # as web requests do; a worker that is late does not catch up in a
@@ -164,6 +165,8 @@ def worker(args, index, out_path):
         if next_at >= end or (args.stop_file and
                               os.path.exists(args.stop_file)):
             break
+        if os.getppid() != parent:      # the run was killed: so are we
+            return
         time.sleep(max(0, next_at - time.time()))
         counts["requests"] += 1
         retry_until = time.time() + FENCE_WAIT_S
