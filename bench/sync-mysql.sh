@@ -12,7 +12,7 @@
 #               4) for BENCH_SECONDS (default 10) each: with no
 #               migration, with a migration in sync under trigger
 #               capture, under binlog capture (a manual cutover waiting,
-#               the applier running); BENCH_ROUNDS rounds (default 3) of
+#               the applier running); BENCH_ROUNDS rounds (default 5) of
 #               the three in turn, so that the machine's drift falls on
 #               each alike. The server writes its binary log in all
 #               three: binlog capture adds only a reader. Figure: writes/s
@@ -51,7 +51,7 @@
 . "$(dirname "$0")/lib.sh"
 
 ROWS=${BENCH_ROWS:-20000}
-ROUNDS=${BENCH_ROUNDS:-3}
+ROUNDS=${BENCH_ROUNDS:-5}
 PIN=${BENCH_PIN:-$([ "$(nproc)" -ge 2 ] && echo 1 || echo 0)}
 THREADS=${BENCH_THREADS:-4}
 SECONDS_EACH=${BENCH_SECONDS:-10}
