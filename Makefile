@@ -55,7 +55,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 .PHONY: all asan asan-unit test unit e2e bench bench-copy bench-sync bench-verify \
         bench-cutover bench-watchers bench-app-errors bench-copy-pg \
         bench-copy-mysql-pg bench-monitoring bench-binlog bench-sync-mysql \
-        bench-cutover-mysql-pg demo deps fuzz clean tools check-deps man \
+        bench-cutover-mysql-pg demo deps fuzz stress clean tools check-deps man \
         install uninstall package package-test
 
 all: bin/cutover tools
@@ -189,6 +189,10 @@ demo: check-deps all
 
 fuzz: check-deps
 	tests/fuzz/run.sh 300
+
+# SIGTERM at random moments under the ASan build (tests/stress/sigterm.sh)
+stress: check-deps all asan
+	tests/stress/sigterm.sh
 
 clean:
 	rm -rf build build-asan build-fuzz bin
