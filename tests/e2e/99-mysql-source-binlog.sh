@@ -29,10 +29,7 @@
 # shellcheck source=tests/lib/mysql_source.sh
 . "$ROOT/tests/lib/mysql_source.sh"
 
-mariadb_start "$T/src" --log-bin="$T/src/binlog" --server-id=1 \
-    --binlog-format=ROW || fail "the source MariaDB did not start"
-SRC=$MARIADB_SOCKET
-EXTRA_DBS="$T/src"
+binlog_source_start
 start_db
 shop_db "$T/shop.sqlite3" 3000
 

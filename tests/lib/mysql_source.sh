@@ -3,6 +3,8 @@
 # (tests/e2e/98-*, 99-*); sourced after common.sh, with the target started
 # (start_db) and $SRC the source's socket.
 #
+#   binlog_source_start        a private MariaDB logging ROW events (the
+#                              default capture is then binlog): $SRC
 #   src_sql ARGS...            the mariadb client as root on the source
 #   mysql_load DB              the shop fixture $T/shop.sqlite3 as database
 #                              DB on the source (tests/lib/mysql_source.py)
@@ -26,6 +28,13 @@
 #                              writer back on the source with every
 #                              acknowledged order there, nothing of ours
 #                              on the source, the target fenced
+
+binlog_source_start() {
+    mariadb_start "$T/src" --log-bin="$T/src/binlog" --server-id=1 \
+        --binlog-format=ROW || fail "the source MariaDB did not start"
+    SRC=$MARIADB_SOCKET
+    EXTRA_DBS="$T/src"
+}
 
 src_sql() {
     mariadb --no-defaults -S "$SRC" -uroot -N -B "$@"

@@ -22,10 +22,7 @@ chmod +x "$T/cutover"
 CUTOVER=$T/cutover
 export ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0:log_path=$T/asan
 
-mariadb_start "$T/src" --log-bin="$T/src/binlog" --server-id=1 \
-    --binlog-format=ROW || fail "the source MariaDB did not start"
-SRC=$MARIADB_SOCKET
-EXTRA_DBS="$T/src"
+binlog_source_start
 start_db
 shop_db "$T/shop.sqlite3" 3000
 mysql_load shop
