@@ -126,7 +126,7 @@ static int read_conn(struct jread *r, json_t *o, const struct runbook *rb,
         "connect_timeout_s", NULL};
     static const char *const source_keys[] = {
         "type", "socket", "host", "port", "user", "password_env", "database",
-        "tls", "capture", "server_id", "binlog_poll_ms", "connect_timeout_s",
+        "tls", "capture", "server_id", "poll_ms", "connect_timeout_s",
         NULL};
     static const char *const *const keys[] = {target_keys, replica_keys,
                                               source_keys};
@@ -222,8 +222,8 @@ static int read_mysql_source(struct jread *r, json_t *o, struct runbook *rb)
     rb->source.capture_binlog = capture;
     TRY(jr_int(r, o, "server_id", 1, INT_MAX, &server_id));
     rb->source.server_id = (uint32_t)server_id;
-    rb->source.binlog_poll_ms = 100;
-    TRY(jr_int(r, o, "binlog_poll_ms", 0, 10000, &rb->source.binlog_poll_ms));
+    rb->source.poll_ms = 100;
+    TRY(jr_int(r, o, "poll_ms", 0, 10000, &rb->source.poll_ms));
     /* The pre-migration backup is a copy of a SQLite file; a server is
      * backed up with its own tools (mariabackup, mysqldump). */
     rb->backup.enabled = 0;

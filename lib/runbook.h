@@ -154,8 +154,9 @@ struct runbook {
                                     the server logs what it needs */
         uint32_t server_id;      /* mysql: ours as a binlog reader, 0 not
                                     given (one derived from the name) */
-        int binlog_poll_ms;      /* mysql: the least time between two
-                                    reads of the binary log */
+        int poll_ms;             /* mysql: the least time between two
+                                    reads of the binary log, or of a
+                                    table's change log */
     } source;
 
     struct rb_conn target;

@@ -285,10 +285,10 @@ static const struct error_case error_cases[] = {
      "{\"source\":{\"type\":\"mysql\",\"path\":null,\"socket\":\"/s.sock\","
      "\"database\":\"shop\",\"server_id\":0}}", NULL,
      "source.server_id: 0 is out of range"},
-    {"mysql source: binlog_poll_ms past 10 s",
+    {"mysql source: poll_ms past 10 s",
      "{\"source\":{\"type\":\"mysql\",\"path\":null,\"socket\":\"/s.sock\","
-     "\"database\":\"shop\",\"binlog_poll_ms\":10001}}", NULL,
-     "source.binlog_poll_ms: 10001 is out of range (0 to 10000)"},
+     "\"database\":\"shop\",\"poll_ms\":10001}}", NULL,
+     "source.poll_ms: 10001 is out of range (0 to 10000)"},
     {"mysql source: a SQLite key is unknown",
      "{\"source\":{\"type\":\"mysql\",\"path\":null,\"socket\":\"/s.sock\","
      "\"database\":\"shop\",\"busy_timeout_ms\":5}}", NULL,
@@ -679,7 +679,7 @@ static void mysql_source_is_read_with_its_password(void **state)
     assert_string_equal(rb->source.label, "mysql db1:3307/shop");
     assert_int_equal(rb->source.capture_binlog, 0);
     assert_int_equal(rb->source.server_id, 0);
-    assert_int_equal(rb->source.binlog_poll_ms, 100);
+    assert_int_equal(rb->source.poll_ms, 100);
     assert_int_equal(rb->backup.enabled, 0);
     assert_true(secret_env_entry("CUTOVER_UNIT_SOURCE_PW=x"));
     runbook_free(rb);

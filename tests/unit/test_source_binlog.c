@@ -18,7 +18,7 @@
  *    (BINLOG_GTID_POS), also after the source is opened again (a
  *    resume), where it is "" until a new transaction is read;
  *  - the fence is complete only on every table of the schema;
- *  - reads of the log are binlog_poll_ms apart, except the drain's
+ *  - reads of the log are poll_ms apart, except the drain's
  *    under the freeze;
  *  - "capture": "triggers" still installs triggers on a server with a
  *    binary log.
@@ -87,7 +87,7 @@ static int setup(void **state)
     /* rows from before capture: not read */
     app_ok(f->app, "INSERT INTO t VALUES (1, 1), (2, 2), (4, 4)");
     /* every read sees the writes before it: no pacing */
-    f->rb = runbook_with(",\"binlog_poll_ms\":0");
+    f->rb = runbook_with(",\"poll_ms\":0");
     f->ops = driver_source("mysql");
     f->s = my_source_captured(f->ops, f->rb, OWNER, &f->sc);
     if (f->ops->capture_start(f->s, &f->start, &err) < 0)
@@ -369,12 +369,12 @@ static void the_fence_counts_every_table(void **state)
                                 "TRIGGER_SCHEMA = 'unit_bl'"), 0);
 }
 
-/* binlog_poll_ms apart at least, a read finds nothing new; under the
+/* poll_ms apart at least, a read finds nothing new; under the
  * freeze it reads at once (the pause waits on the drain). */
 static void reads_are_paced_but_never_the_drain(void **state)
 {
     struct fixture *f = *state;
-    struct runbook *rb = runbook_with(",\"binlog_poll_ms\":10000");
+    struct runbook *rb = runbook_with(",\"poll_ms\":10000");
     struct source *fast = f->s;
     struct schema sc;
     int64_t start, last, again;

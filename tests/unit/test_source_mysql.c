@@ -16,7 +16,8 @@
  *  - fetch_many reads many keys' rows in one statement: each row answers
  *    the key it holds exactly, a gone key and a key equal only under the
  *    column's case-insensitive collation get none, and a single fetch in
- *    between leaves its rows as they were.
+ *    between leaves its rows as they were;
+ *  - a table's log is read at most every poll_ms, except under the freeze.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -47,10 +48,25 @@ struct fixture {
     MYSQL *app1, *app2;      /* the application's connections */
 };
 
+/* The fixture's runbook, its source reading every `poll_ms`. */
+static struct runbook *runbook_polling(int poll_ms)
+{
+    char text[1024];
+
+    snprintf(text, sizeof text,
+             "{\"version\":1,\"name\":\"t\",\"state_dir\":\"s\","
+             "\"source\":{\"type\":\"mysql\",\"socket\":\"%s\","
+             "\"database\":\"unit_src\",\"capture\":\"triggers\","
+             "\"poll_ms\":%d},"
+             "\"target\":{\"type\":\"mysql\",\"socket\":\"/nowhere.sock\","
+             "\"database\":\"d\"}}", getenv("CUTOVER_TEST_MY_SOCKET"),
+             poll_ms);
+    return ut_runbook(text, "/base");
+}
+
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
-    char text[1024];
     const char *sock = getenv("CUTOVER_TEST_MY_SOCKET");
 
     if (!sock)
@@ -65,13 +81,8 @@ static int setup(void **state)
     /* rows from before capture: not logged */
     app_ok(f->app1, "INSERT INTO t VALUES (1, 1), (2, 2), (4, 4)");
     f->app2 = app_connect("unit_src");
-    snprintf(text, sizeof text,
-             "{\"version\":1,\"name\":\"t\",\"state_dir\":\"s\","
-             "\"source\":{\"type\":\"mysql\",\"socket\":\"%s\","
-             "\"database\":\"unit_src\",\"capture\":\"triggers\"},"
-             "\"target\":{\"type\":\"mysql\",\"socket\":\"/nowhere.sock\","
-             "\"database\":\"d\"}}", sock);
-    f->rb = ut_runbook(text, "/base");
+    /* every read sees the writes before it: no pacing */
+    f->rb = runbook_polling(0);
     f->ops = driver_source("mysql");
     f->s = my_source_captured(f->ops, f->rb, OWNER, &f->sc);
     assert_int_equal(f->sc.ntables, 1);
@@ -327,6 +338,33 @@ static void many_keys_are_read_at_once(void **state)
     app_ok(f->app1, "DROP TABLE c");
 }
 
+/* poll_ms apart at least, a table's log is not read again; under the
+ * freeze it is read at once (the pause waits on the drain). */
+static void reads_are_paced_but_never_the_drain(void **state)
+{
+    struct fixture *f = *state;
+    struct runbook *rb = runbook_polling(10000);
+    struct source *fast = f->s;
+    struct co_err err = {0};
+    int64_t last, again;
+
+    assert_int_equal(f->ops->open(rb, &f->s, &err), 0);
+    f->ops->set_owner(f->s, OWNER);
+    app_ok(f->app1, "INSERT INTO t VALUES (50, 1)");
+    usleep(SETTLE_US);
+    assert_string_equal(keys_after(f, 0, &last), "50");
+    app_ok(f->app1, "INSERT INTO t VALUES (51, 1)");
+    usleep(SETTLE_US);
+    assert_string_equal(keys_after(f, last, &again), "");
+    assert_int_equal(again, last);
+    assert_int_equal(f->ops->freeze_writes(f->s, &f->sc, 1000, &err), 0);
+    assert_string_equal(keys_after(f, last, &again), "51");
+    f->ops->thaw(f->s);
+    f->ops->close(f->s);
+    runbook_free(rb);
+    f->s = fast;
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -341,6 +379,7 @@ int main(void)
         T(the_log_is_trimmed_under_the_freeze),
         T(a_lost_lock_is_no_fence),
         T(many_keys_are_read_at_once),
+        T(reads_are_paced_but_never_the_drain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -69,6 +69,7 @@ static void smy_close(struct source *s)
         smy_thaw(s);
     my_close(s->c);
     sbl_free(s->bl);
+    free(s->polls);
     free(s);
 }
 

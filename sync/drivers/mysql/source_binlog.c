@@ -373,12 +373,12 @@ static int read_pass(struct source *s, struct co_err *err)
     int n0 = bl->n, rc;
 
     /* A pass costs the source a connection and a dump whatever it reads:
-     * at most one per source.binlog_poll_ms, except to drain under the
+     * at most one per source.poll_ms, except to drain under the
      * freeze, where the pause waits on it, and for a window that started
      * over (tables asking from far apart would otherwise take turns
      * resetting it, each before a pass). */
     if (!s->frozen && !bl->reset &&
-        mono_s() - bl->last_pass < s->rb->source.binlog_poll_ms / 1000.0)
+        mono_s() - bl->last_pass < s->rb->source.poll_ms / 1000.0)
         return 0;
     bl->last_pass = mono_s();
     bl->reset = 0;

@@ -320,6 +320,36 @@ static int readable_upto(struct source *s, const struct table *t,
     return rc < 0 ? rc : 0;
 }
 
+struct log_poll {
+    const struct table *t;
+    double at;                  /* mono_s() of its last read */
+};
+
+/* Each read of a table's change log costs the source a few statements
+ * (the holes, the keys): at most one per source.poll_ms, except under the
+ * freeze, where the pause waits on the drain. 1: read it now. */
+static int poll_due(struct source *s, const struct table *t)
+{
+    struct log_poll *p = NULL;
+    double now = mono_s();
+
+    if (s->frozen || s->rb->source.poll_ms == 0)
+        return 1;
+    for (int i = 0; i < s->npolls && !p; i++)
+        if (s->polls[i].t == t)
+            p = &s->polls[i];
+    if (!p) {
+        s->polls = xrealloc(s->polls, sizeof *s->polls *
+                            (size_t)(s->npolls + 1));
+        p = &s->polls[s->npolls++];
+        *p = (struct log_poll){.t = t, .at = 0};
+    }
+    if (now - p->at < s->rb->source.poll_ms / 1000.0)
+        return 0;
+    p->at = now;
+    return 1;
+}
+
 int smy_log_read(struct source *s, const struct table *t, int64_t after_seq,
                  int64_t limit, const struct apply_scope *scope,
                  struct log_batch *out, struct co_err *err)
@@ -329,6 +359,9 @@ int smy_log_read(struct source *s, const struct table *t, int64_t after_seq,
     if (s->binlog)
         return sbl_log_read(s, t, after_seq, limit, scope, out, err);
     memset(out, 0, sizeof *out);
+    out->last_seq = after_seq;
+    if (!poll_due(s, t))
+        return 0;
     rc = readable_upto(s, t, after_seq, limit, &out->last_seq, &out->entries,
                        err);
     if (rc == 0 && out->last_seq > after_seq)

@@ -29,6 +29,9 @@ struct source {
     const struct schema *pending;   /* the schema fence_remove was given */
     int binlog;              /* binlog capture (else trigger capture) */
     struct binlog_capture *bl;      /* its reader's state */
+    struct log_poll *polls;  /* trigger capture: when each table's log was
+                                last read (source.poll_ms) */
+    int npolls;
 };
 
 struct source_cursor {
