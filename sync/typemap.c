@@ -55,11 +55,11 @@ static void append_note(struct map_note *notes, int *nnotes, int max_notes,
                         int col, enum map_severity sev, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 
-static void append_note(struct map_note *notes, int *nnotes, int max_notes,
-                        int col, enum map_severity sev, const char *fmt, ...)
+void typemap_vappend_note(struct map_note *notes, int *nnotes, int max_notes,
+                          int col, enum map_severity sev, const char *fmt,
+                          va_list ap)
 {
     struct map_note *n;
-    va_list ap;
 
     if (*nnotes >= max_notes)
         return;
@@ -67,8 +67,16 @@ static void append_note(struct map_note *notes, int *nnotes, int max_notes,
     memset(n, 0, sizeof *n);
     n->severity = sev;
     n->column = col;
-    va_start(ap, fmt);
     vsnprintf(n->message, sizeof n->message, fmt, ap);
+}
+
+static void append_note(struct map_note *notes, int *nnotes, int max_notes,
+                        int col, enum map_severity sev, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    typemap_vappend_note(notes, nnotes, max_notes, col, sev, fmt, ap);
     va_end(ap);
 }
 

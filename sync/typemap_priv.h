@@ -27,20 +27,20 @@ static inline void note(struct ctx *x, int col, enum map_severity sev,
                         const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* A note about column col at the end of notes[*nnotes] (none past
+ * max_notes), its message formatted from fmt and ap (typemap.c). */
+void typemap_vappend_note(struct map_note *notes, int *nnotes, int max_notes,
+                          int col, enum map_severity sev, const char *fmt,
+                          va_list ap) __attribute__((format(printf, 6, 0)));
+
 static inline void note(struct ctx *x, int col, enum map_severity sev,
                         const char *fmt, ...)
 {
     va_list ap;
-    struct map_note *n;
 
-    if (x->nnotes >= x->max_notes)
-        return;
-    n = &x->notes[x->nnotes++];
-    memset(n, 0, sizeof *n);
-    n->severity = sev;
-    n->column = col;
     va_start(ap, fmt);
-    vsnprintf(n->message, sizeof n->message, fmt, ap);
+    typemap_vappend_note(x->notes, &x->nnotes, x->max_notes, col, sev, fmt,
+                         ap);
     va_end(ap);
 }
 
