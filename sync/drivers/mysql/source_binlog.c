@@ -377,8 +377,7 @@ static int read_pass(struct source *s, struct co_err *err)
      * freeze, where the pause waits on it, and for a window that started
      * over (tables asking from far apart would otherwise take turns
      * resetting it, each before a pass). */
-    if (!s->frozen && !bl->reset &&
-        mono_s() - bl->last_pass < s->rb->source.poll_ms / 1000.0)
+    if (!bl->reset && !smy_poll_due(s, &bl->last_pass))
         return 0;
     bl->last_pass = mono_s();
     bl->reset = 0;

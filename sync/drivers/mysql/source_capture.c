@@ -325,16 +325,22 @@ struct log_poll {
     double at;                  /* mono_s() of its last read */
 };
 
+int smy_poll_due(struct source *s, double *last_read)
+{
+    double now = mono_s();
+
+    if (!s->frozen && now - *last_read < s->rb->source.poll_ms / 1000.0)
+        return 0;
+    *last_read = now;
+    return 1;
+}
+
 /* Each read of a table's change log costs the source a few statements
- * (the holes, the keys): at most one per source.poll_ms, except under the
- * freeze, where the pause waits on the drain. 1: read it now. */
+ * (the holes, the keys): at most one per source.poll_ms. 1: read it now. */
 static int poll_due(struct source *s, const struct table *t)
 {
     struct log_poll *p = NULL;
-    double now = mono_s();
 
-    if (s->frozen || s->rb->source.poll_ms == 0)
-        return 1;
     for (int i = 0; i < s->npolls && !p; i++)
         if (s->polls[i].t == t)
             p = &s->polls[i];
@@ -344,10 +350,7 @@ static int poll_due(struct source *s, const struct table *t)
         p = &s->polls[s->npolls++];
         *p = (struct log_poll){.t = t, .at = 0};
     }
-    if (now - p->at < s->rb->source.poll_ms / 1000.0)
-        return 0;
-    p->at = now;
-    return 1;
+    return smy_poll_due(s, &p->at);
 }
 
 int smy_log_read(struct source *s, const struct table *t, int64_t after_seq,

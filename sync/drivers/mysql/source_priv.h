@@ -41,6 +41,11 @@ struct source_cursor {
     const struct runbook *rb;
 };
 
+/* source_capture.c: a read of the source's changes is due (1, and
+ * *last_read is now) when source.poll_ms has passed since *last_read, or
+ * under the freeze, where the pause waits on the drain. */
+int smy_poll_due(struct source *s, double *last_read);
+
 /* source_schema.c */
 int smy_read_schema(struct source *s, const struct runbook *rb,
                     struct schema *out, struct co_err *err);
