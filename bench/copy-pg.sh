@@ -33,10 +33,7 @@
 . "$(dirname "$0")/lib.sh"
 
 ROWS=${BENCH_ROWS:-2000000}
-BENCH_TARGET=postgresql
-command -v pgloader >/dev/null ||
-    { echo "bench: pgloader is missing: run 'make deps'" >&2; exit 1; }
-
+bench_beside_pgloader
 big=$(bench_fixture bench "$ROWS")
 bench_start_pg
 

@@ -15,6 +15,7 @@
 #                            sets PGHOST,
 #                            PGPORT, PGUSER, PGPASSWORD, PGDATABASE, so
 #                            psql and libpq clients reach it with no options
+#   bench_beside_pgloader    BENCH_TARGET postgresql; pgloader must be there
 #   bench_start_mysql_source a second private MariaDB with a ROW binary
 #                            log, for a MySQL source; its socket in $SRC
 #   bench_cutover_under DIR N APP_PID STOP_FILE SECS   `cutover run` of
@@ -171,6 +172,14 @@ bench_start_target() {
     *) echo "bench: BENCH_TARGET is mysql or postgresql, not $BENCH_TARGET" >&2
        exit 2 ;;
     esac
+}
+
+# bench_beside_pgloader: a PostgreSQL target, measured beside pgloader
+# (a Debian package `make deps` installs)
+bench_beside_pgloader() {
+    BENCH_TARGET=postgresql
+    command -v pgloader >/dev/null ||
+        { echo "bench: pgloader is missing: run 'make deps'" >&2; exit 1; }
 }
 
 bench_start_pg() {
